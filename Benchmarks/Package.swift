@@ -1,0 +1,26 @@
+// swift-tools-version:6.1
+import PackageDescription
+import Foundation
+
+// A path dependency is known by its folder's name, whatever the clone is called.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+let rootIdentity = root.lastPathComponent.lowercased()
+
+// Benchmarks live in their own package so the main build and `swift test` never compile them.
+// Run: swift run -c release --package-path Benchmarks safegroup-bench [group|codec|all]
+let package = Package(
+    name: "SafeGroupBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [.package(path: "..")],
+    targets: [
+        .executableTarget(
+            name: "safegroup-bench",
+            dependencies: [
+                .product(name: "SafeGroup", package: rootIdentity),
+                .product(name: "GroupEvents", package: rootIdentity),
+                .product(name: "GroupEventsTesting", package: rootIdentity),
+            ],
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

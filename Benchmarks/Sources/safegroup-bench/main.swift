@@ -1,0 +1,11 @@
+// Benchmarks for SafeGroup. Each prints ratios measured side by side in one run.
+// Run: swift run -c release --package-path Benchmarks safegroup-bench [group|codec|all]
+
+let which = CommandLine.arguments.dropFirst().first ?? "all"
+let known = ["group", "codec", "all"]
+guard known.contains(which) else {
+    print("usage: safegroup-bench [\(known.joined(separator: "|"))]")
+    exit(2)
+}
+if which == "group" || which == "all" { await GroupBenchmark.run() }
+if which == "codec" || which == "all" { CodecBenchmark.run() }

@@ -1,0 +1,73 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// MARK: - Core: no dependencies beyond the toolchain (stdlib, Synchronization, Runtime)
+
+let coreTargets: [Target] = [
+    .target(name: "GroupEvents"),
+    .target(name: "GroupEventsTesting", dependencies: ["GroupEvents"]),
+    .target(name: "SafeGroup", dependencies: ["GroupEvents"]),
+]
+
+// MARK: - In-service and system: sockets, processes, C shims
+
+let systemTargets: [Target] = [
+    .target(name: "CSystem"),
+    .target(name: "GroupMonitor", dependencies: ["GroupEvents", "CSystem"]),
+]
+
+// MARK: - Examples (executables that tests run, so they never rot)
+
+let exampleTargets: [Target] = [
+    .executableTarget(
+        name: "safegroup-example",
+        dependencies: ["SafeGroup", "GroupEvents", "GroupEventsTesting"],
+        path: "Examples/QuickStart"
+    ),
+]
+
+// MARK: - Tests
+
+let testTargets: [Target] = [
+    .testTarget(
+        name: "GroupEventsTests",
+        dependencies: [
+            "GroupEvents", "GroupEventsTesting",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]
+    ),
+    .testTarget(
+        name: "GroupMonitorTests",
+        dependencies: ["GroupMonitor", "GroupEvents", "SafeGroup", "GroupEventsTesting"]
+    ),
+    .testTarget(
+        name: "SafeGroupTests",
+        dependencies: [
+            "SafeGroup", "GroupEvents", "GroupEventsTesting",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]
+    ),
+]
+
+let package = Package(
+    name: "SafeGroup",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "GroupEvents", targets: ["GroupEvents"]),
+        .library(name: "GroupEventsTesting", targets: ["GroupEventsTesting"]),
+        .library(name: "SafeGroup", targets: ["SafeGroup"]),
+        .library(name: "GroupMonitor", targets: ["GroupMonitor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: coreTargets + systemTargets + exampleTargets + testTargets,
+    swiftLanguageModes: [.v6]
+)
+
+// Strict settings for every target, in one place.
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,226 @@
+/// One thing that happened to a group or a child task, with the time it happened.
+///
+/// Events are plain values: ids, strings and numbers. The group emits them into an
+/// ``EventSink``; the wire format (``WireEncoder``) adds a per-stream sequence number.
+public struct Event: Hashable, Sendable {
+    /// When it happened, on the emitting process's monotonic clock.
+    public var time: MonotonicTime
+    /// What happened.
+    public var kind: Kind
+
+    public init(time: MonotonicTime = .now(), _ kind: Kind) {
+        self.time = time
+        self.kind = kind
+    }
+
+    /// What happened. New cases may be added in minor versions of the wire format;
+    /// switch with a `default` where you can.
+    public enum Kind: Hashable, Sendable {
+        case groupOpened(GroupOpened)
+        case groupClosed(GroupClosed)
+        case taskSpawned(TaskSpawned)
+        case taskStarted(TaskStarted)
+        case taskEnded(TaskEnded)
+        case faultRecorded(FaultInfo)
+        case slowToCancel(SlowToCancel)
+        case dropped(Dropped)
+        case heartbeat(Heartbeat)
+    }
+}
+
+/// The policy of a group: what it does with its other children when one faults.
+public enum FailurePolicy: String, Hashable, Sendable, CaseIterable {
+    /// Cancel the siblings on the first fault, and record which fault caused it.
+    case cancelOnFirstFault = "cancel-on-first-fault"
+    /// Let every child run to its end and collect all faults.
+    case collectAll = "collect-all"
+}
+
+/// A group was opened.
+public struct GroupOpened: Hashable, Sendable {
+    public var group: GroupID
+    public var name: String
+    /// The child task the group was opened in, if it was opened inside another group's child.
+    public var parentTask: TaskID?
+    /// The group of `parentTask`.
+    public var parentGroup: GroupID?
+    public var site: SourceSite
+    public var policy: FailurePolicy
+    /// The concurrency limit, or nil for none.
+    public var limit: Int?
+
+    public init(group: GroupID, name: String, parentTask: TaskID? = nil, parentGroup: GroupID? = nil,
+                site: SourceSite, policy: FailurePolicy, limit: Int? = nil) {
+        self.group = group; self.name = name; self.parentTask = parentTask; self.parentGroup = parentGroup
+        self.site = site; self.policy = policy; self.limit = limit
+    }
+}
+
+/// Why a group's children were cancelled.
+public enum CancellationCause: Hashable, Sendable {
+    /// The task that owns the group was cancelled.
+    case parentCancelled
+    /// The group's policy cancelled the siblings after this task's fault.
+    case fault(TaskID)
+    /// The code in the group's scope asked for it (`cancelAll`).
+    case requested
+}
+
+/// A group's scope returned: every child has ended.
+public struct GroupClosed: Hashable, Sendable {
+    public enum Outcome: String, Hashable, Sendable, CaseIterable {
+        /// Every child ended without a fault.
+        case ok
+        /// At least one child faulted.
+        case faulted
+        /// The group was cancelled and no child faulted other than by cancellation.
+        case cancelled
+    }
+    public var group: GroupID
+    public var outcome: Outcome
+    public var faultCount: Int
+    public var childCount: Int
+    public var cancellation: CancellationCause?
+
+    public init(group: GroupID, outcome: Outcome, faultCount: Int, childCount: Int, cancellation: CancellationCause? = nil) {
+        self.group = group; self.outcome = outcome; self.faultCount = faultCount
+        self.childCount = childCount; self.cancellation = cancellation
+    }
+}
+
+/// A child was handed to the group (it may still wait for a slot).
+public struct TaskSpawned: Hashable, Sendable {
+    public var task: TaskID
+    public var group: GroupID
+    public var name: String
+    public var site: SourceSite
+    /// Set for a child that runs in a supervised worker process.
+    public var isolated: Bool
+
+    public init(task: TaskID, group: GroupID, name: String, site: SourceSite, isolated: Bool = false) {
+        self.task = task; self.group = group; self.name = name; self.site = site; self.isolated = isolated
+    }
+}
+
+/// A child started running (after it got a slot under the group's limit).
+public struct TaskStarted: Hashable, Sendable {
+    public var task: TaskID
+    public var group: GroupID
+    /// How long the child waited for a slot, in nanoseconds.
+    public var waitedNanoseconds: UInt64
+
+    public init(task: TaskID, group: GroupID, waitedNanoseconds: UInt64 = 0) {
+        self.task = task; self.group = group; self.waitedNanoseconds = waitedNanoseconds
+    }
+}
+
+/// How a child ended.
+public enum TaskStatus: String, Hashable, Sendable, CaseIterable {
+    case ok
+    case failed
+    case cancelled
+    case timedOut = "timed-out"
+    case crashed
+}
+
+/// A child ended. Every spawned child ends exactly once.
+public struct TaskEnded: Hashable, Sendable {
+    public var task: TaskID
+    public var group: GroupID
+    public var status: TaskStatus
+    /// From start to end, in nanoseconds.
+    public var durationNanoseconds: UInt64
+    /// Set when the child was still running long after it was cancelled.
+    public var wasSlowToCancel: Bool
+
+    public init(task: TaskID, group: GroupID, status: TaskStatus, durationNanoseconds: UInt64, wasSlowToCancel: Bool = false) {
+        self.task = task; self.group = group; self.status = status
+        self.durationNanoseconds = durationNanoseconds; self.wasSlowToCancel = wasSlowToCancel
+    }
+}
+
+/// What kind of fault a child had.
+public enum FaultKind: String, Hashable, Sendable, CaseIterable {
+    /// The child threw an error.
+    case error
+    /// The child ran past its timeout and was cancelled.
+    case timeout
+    /// The child ended by cancellation that the group's policy (or its parent) caused.
+    case cancelled
+    /// The child's worker process crashed (isolated children only).
+    case crash
+}
+
+/// One frame of a stack snippet.
+public struct StackFrame: Hashable, Sendable {
+    /// The demangled symbol name, or the address in hex when there is none.
+    public var symbol: String
+    /// The source file, when known.
+    public var file: String?
+    /// The source line, when known (0 when not).
+    public var line: UInt32
+
+    public init(symbol: String, file: String? = nil, line: UInt32 = 0) {
+        self.symbol = symbol; self.file = file; self.line = line
+    }
+}
+
+/// Everything a viewer needs to know about a fault; the wire form of `SafeGroup.Fault`.
+public struct FaultInfo: Hashable, Sendable {
+    public var task: TaskID
+    public var taskName: String
+    public var group: GroupID
+    public var groupName: String
+    public var site: SourceSite
+    public var kind: FaultKind
+    /// The error's type name, for example `Checkout.PaymentError` (empty for a timeout).
+    public var errorType: String
+    /// The error's description, or what happened (for a timeout or a crash).
+    public var message: String
+    public var startedAt: MonotonicTime
+    public var endedAt: MonotonicTime
+    /// Where the stack came from: `"error"` (the error carried the stack of where it was created),
+    /// `"recorded"` (captured when the fault was recorded) or `"worker"` (a crashed worker's backtrace).
+    public var stackOrigin: String
+    /// At most 32 frames, innermost first.
+    public var stack: [StackFrame]
+    /// The signal that ended a crashed worker, or nil.
+    public var signal: Int32?
+
+    public init(task: TaskID, taskName: String, group: GroupID, groupName: String, site: SourceSite,
+                kind: FaultKind, errorType: String, message: String,
+                startedAt: MonotonicTime, endedAt: MonotonicTime,
+                stackOrigin: String = "recorded", stack: [StackFrame] = [], signal: Int32? = nil) {
+        self.task = task; self.taskName = taskName; self.group = group; self.groupName = groupName
+        self.site = site; self.kind = kind; self.errorType = errorType; self.message = message
+        self.startedAt = startedAt; self.endedAt = endedAt
+        self.stackOrigin = stackOrigin; self.stack = stack; self.signal = signal
+    }
+}
+
+/// A child was still running this long after its group was cancelled.
+public struct SlowToCancel: Hashable, Sendable {
+    public var task: TaskID
+    public var group: GroupID
+    /// Nanoseconds since the cancellation reached the group.
+    public var sinceCancelNanoseconds: UInt64
+
+    public init(task: TaskID, group: GroupID, sinceCancelNanoseconds: UInt64) {
+        self.task = task; self.group = group; self.sinceCancelNanoseconds = sinceCancelNanoseconds
+    }
+}
+
+/// Events were lost between the producer and this stream: `count` of them.
+public struct Dropped: Hashable, Sendable {
+    public var count: UInt64
+    public init(count: UInt64) { self.count = count }
+}
+
+/// A sign of life from the producer, about once a second, with running totals.
+public struct Heartbeat: Hashable, Sendable {
+    /// Events produced so far by the process.
+    public var produced: UInt64
+    /// Events dropped so far for this stream.
+    public var dropped: UInt64
+    public init(produced: UInt64 = 0, dropped: UInt64 = 0) { self.produced = produced; self.dropped = dropped }
+}

@@ -1,0 +1,43 @@
+/// A point on the process's monotonic clock, in nanoseconds since the process's event epoch.
+///
+/// The epoch is the first time anything in the process asked for the time. The wire header
+/// gives the wall-clock time of the epoch, so a viewer can turn any timestamp into a date.
+/// The clock is `ContinuousClock` (it keeps counting while the machine sleeps).
+public struct MonotonicTime: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Nanoseconds since the epoch.
+    public var rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    public init(nanoseconds: UInt64) { self.rawValue = nanoseconds }
+
+    /// The current time.
+    @inlinable
+    public static func now() -> MonotonicTime {
+        MonotonicTime(nanoseconds: MonotonicEpoch.nanoseconds(since: ContinuousClock.now))
+    }
+
+    /// The instant on `ContinuousClock` this time stands for.
+    public var instant: ContinuousClock.Instant { MonotonicEpoch.instant.advanced(by: .nanoseconds(Int64(rawValue))) }
+
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+
+    /// Nanoseconds from `earlier` to `self`, zero when `earlier` is later.
+    public func nanoseconds(since earlier: MonotonicTime) -> UInt64 {
+        rawValue >= earlier.rawValue ? rawValue - earlier.rawValue : 0
+    }
+
+    public var description: String { "\(rawValue)ns" }
+}
+
+/// The process-wide origin of ``MonotonicTime``.
+public enum MonotonicEpoch {
+    /// The instant all timestamps of this process count from.
+    public static let instant: ContinuousClock.Instant = ContinuousClock.now
+
+    @inlinable
+    public static func nanoseconds(since now: ContinuousClock.Instant) -> UInt64 {
+        let d = now - instant
+        let (s, a) = d.components
+        if s < 0 { return 0 }
+        return UInt64(s) &* 1_000_000_000 &+ UInt64(a / 1_000_000_000)
+    }
+}
