@@ -1,1 +1,94 @@
 import GroupEvents
+
+/// A group of child tasks that never loses a child's failure.
+///
+/// You get one from ``withSafeGroup(of:name:policy:limit:timeout:slowCancelThreshold:sink:fileID:line:isolation:body:)``
+/// and use it inside that scope only, like a `TaskGroup`. Children return a value or throw;
+/// they never throw *into* the group: every failure becomes a ``Fault`` in the group's
+/// ``GroupReport``.
+public struct SafeGroup<Success: Sendable> {
+    private var tasks: ThrowingDiscardingTaskGroup<any Error>
+    let core: GroupCore<Success>
+    /// How many children were spawned so far.
+    public private(set) var childCount = 0
+
+    init(tasks: ThrowingDiscardingTaskGroup<any Error>, core: GroupCore<Success>) {
+        self.tasks = tasks
+        self.core = core
+    }
+
+    /// The group's id, as events and faults name it.
+    public var id: GroupID { core.id }
+    /// The group's name.
+    public var name: String { core.name }
+    /// Whether the group was cancelled (by its policy, by ``cancelAll()`` or by its parent).
+    public var isCancelled: Bool { tasks.isCancelled }
+
+    /// Spawns a child, waiting for a slot first if the group has a limit and all are in use.
+    ///
+    /// - Parameters:
+    ///   - name: What the dashboard and faults call the child.
+    ///   - timeout: Cancel the child and record a timeout fault after this long
+    ///     (default: the group's timeout). Must be positive.
+    ///   - operation: The child's work.
+    /// - Returns: The child's id; ``GroupReport/value(of:)`` finds its value by it.
+    @discardableResult
+    public mutating func spawn(
+        _ name: String = "child",
+        timeout: Duration? = nil,
+        fileID: StaticString = #fileID,
+        line: UInt = #line,
+        operation: @escaping @Sendable () async throws -> Success
+    ) async -> TaskID {
+        await core.acquireSlot()
+        return start(name, timeout: timeout, site: SourceSite(fileID: fileID, line: line), operation: operation)
+    }
+
+    /// Spawns a child only if a slot is free now; returns nil when the group is at its limit.
+    @discardableResult
+    public mutating func trySpawn(
+        _ name: String = "child",
+        timeout: Duration? = nil,
+        fileID: StaticString = #fileID,
+        line: UInt = #line,
+        operation: @escaping @Sendable () async throws -> Success
+    ) -> TaskID? {
+        guard core.tryAcquireSlot() else { return nil }
+        return start(name, timeout: timeout, site: SourceSite(fileID: fileID, line: line), operation: operation)
+    }
+
+    /// Cancels every child, running or yet to be spawned, and records ``CancellationCause/requested``.
+    public mutating func cancelAll() {
+        core.noteCancellation(.requested)
+        tasks.cancelAll()
+    }
+
+    private mutating func start(_ name: String, timeout: Duration?, site: SourceSite,
+                                operation: @escaping @Sendable () async throws -> Success) -> TaskID {
+        let timeout = timeout ?? core.defaultTimeout
+        if let timeout {
+            precondition(timeout > .zero, "SafeGroup.spawn(\"\(name)\", timeout: \(timeout)): a timeout must be positive (pass nil for none)")
+        }
+        let task = IDs.task()
+        childCount += 1
+        let core = self.core
+        let spawnedAt: MonotonicTime
+        if let sink = core.sink {
+            spawnedAt = .now()
+            sink.emit(Event(time: spawnedAt, .taskSpawned(TaskSpawned(task: task, group: core.id, name: name, site: site))))
+        } else {
+            spawnedAt = MonotonicTime(nanoseconds: 0)
+        }
+        tasks.addTask {
+            let child = ChildRunner(core: core, task: task, name: name, site: site, timeout: timeout, spawnedAt: spawnedAt)
+            if await child.run(operation) {
+                // The discarding group cancels every sibling when a child throws.
+                throw PolicyCancellation()
+            }
+        }
+        return task
+    }
+}
+
+/// Thrown by a child into the underlying task group to make it cancel the siblings.
+struct PolicyCancellation: Error {}

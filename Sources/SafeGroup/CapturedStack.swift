@@ -1,0 +1,128 @@
+import GroupEvents
+import Runtime
+
+/// A stack captured at one point of the program, symbolicated only when it is needed.
+///
+/// Capturing costs a few microseconds; turning addresses into names costs more, so it is
+/// deferred until a fault is recorded. Frames of SafeGroup itself and of the concurrency
+/// runtime are trimmed; at most ``maximumFrames`` frames are kept.
+///
+/// - Note: Swift's in-process unwinder (`Backtrace.capture`) crashes when it is called in the
+///   synchronous prefix of an `async` `main` (before its first suspension) on Linux with
+///   Swift 6.3. Child tasks, where SafeGroup captures, are not affected; don't call
+///   ``here()`` from the first synchronous part of `main`.
+public struct CapturedStack: Sendable {
+    /// The most frames a fault keeps.
+    public static let maximumFrames = 32
+
+    private let backtrace: Backtrace?
+    private let withSourceLocations: Bool
+
+    /// Captures the stack of the caller.
+    ///
+    /// Source lines are resolved for these stacks, since a caller that asks for one wants
+    /// to know where: an error that carries its creation stack shows `file:line` per frame.
+    @inline(never)
+    public static func here() -> CapturedStack {
+        CapturedStack(backtrace: try? Backtrace.capture(limit: 64, top: 0, images: StackImages.map),
+                      withSourceLocations: true)
+    }
+
+    /// Captures the stack where a fault is recorded: symbol names only, the fast path.
+    @inline(never)
+    static func forFault() -> CapturedStack {
+        CapturedStack(backtrace: try? Backtrace.capture(limit: 64, top: 0, images: StackImages.map),
+                      withSourceLocations: false)
+    }
+
+    /// The frames, innermost first, trimmed and capped at ``maximumFrames``.
+    public var frames: [StackFrame] {
+        guard let backtrace else { return [] }
+        let options: Backtrace.SymbolicationOptions = withSourceLocations ? [.showSourceLocations, .showInlineFrames] : []
+        guard let symbolicated = backtrace.symbolicated(with: StackImages.map, options: options) else { return [] }
+        var frames: [StackFrame] = []
+        frames.reserveCapacity(Self.maximumFrames)
+        for frame in symbolicated.frames {
+            if frames.count == Self.maximumFrames { break }
+            guard let symbol = frame.symbol else {
+                if case .omittedFrames = frame.captured { continue }
+                if case .truncated = frame.captured { continue }
+                frames.append(StackFrame(symbol: "\(frame.captured.adjustedProgramCounter)"))
+                continue
+            }
+            if StackTrimming.isHidden(rawName: symbol.rawName, name: symbol.name, image: symbol.imageName) { continue }
+            let location = symbol.sourceLocation
+            frames.append(StackFrame(symbol: symbol.name, file: location?.path, line: UInt32(clamping: location?.line ?? 0)))
+        }
+        return frames
+    }
+}
+
+/// Decides which frames are noise in a fault's stack.
+enum StackTrimming {
+    /// The concurrency runtime, the C library and the thunks the compiler puts between them.
+    private static let hiddenImages: [String] = ["libswift_Concurrency", "libdispatch", "libc.so", "libswiftCore", "libswiftRuntime"]
+    private static let hiddenPrefixes: [String] = [
+        "swift_task_", "swift::", "completeTask", "swift_job_run", "_dispatch_", "start_thread", "__clone",
+        "thunk for ", "partial apply for thunk for ", "reabstraction thunk",
+    ]
+
+    static func isHidden(rawName: String, name: String, image: String) -> Bool {
+        // Mangled names of this module start with $s9SafeGroup; its closures and thunks too.
+        if rawName.hasPrefix("$s9SafeGroup") || rawName.hasPrefix("$s9SafeGroupAA") { return true }
+        if name.hasPrefix("SafeGroup.") || name.contains(" in SafeGroup.") { return true }
+        for prefix in hiddenPrefixes where name.hasPrefix(prefix) { return true }
+        for hidden in hiddenImages where image.hasPrefix(hidden) { return true }
+        return false
+    }
+}
+
+/// The image map captured once per process: capturing it costs ~100 µs and it rarely changes.
+enum StackImages {
+    static let map: ImageMap = ImageMap.capture()
+}
+
+/// An error that carries the stack of the place it was created.
+///
+/// When a child throws such an error, the fault shows this stack instead of the stack where
+/// the group caught it (which, since Swift errors are returned values, holds none of the
+/// frames that threw). Capturing costs a few microseconds, so opt in for rare errors only.
+///
+/// ```swift
+/// struct PaymentDeclined: StackCarryingError {
+///     let creationStack = CapturedStack.here()
+/// }
+/// ```
+public protocol StackCarryingError: Error {
+    /// Where the error was created.
+    var creationStack: CapturedStack { get }
+}
+
+/// Wraps any error with the stack of the place it was wrapped.
+///
+/// ```swift
+/// throw TracedError(PaymentError.declined)
+/// ```
+/// The fault reports the wrapped error's type and description, and this stack.
+public struct TracedError<Base: Error>: StackCarryingError, CustomStringConvertible {
+    /// The wrapped error.
+    public let base: Base
+    public let creationStack: CapturedStack
+
+    @inline(never)
+    public init(_ base: Base) {
+        self.base = base
+        self.creationStack = .here()
+    }
+
+    public var description: String { String(describing: base) }
+}
+
+/// An error that stands for another in faults (its type and description are reported).
+protocol ErrorWrapper {
+    var wrappedError: any Error { get }
+}
+
+extension TracedError: ErrorWrapper {
+    var wrappedError: any Error { base }
+}

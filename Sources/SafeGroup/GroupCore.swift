@@ -1,0 +1,209 @@
+import GroupEvents
+import Synchronization
+
+/// The state a group shares between its scope and its children.
+///
+/// Children touch it at most twice (when cancellation reaches them, and at their end when
+/// they have something to keep), so the common path of a child that returns takes no lock
+/// at all for `Void` children.
+final class GroupCore<Success: Sendable>: Sendable {
+    let id: GroupID
+    let name: String
+    let policy: FailurePolicy
+    let limit: Int?
+    let defaultTimeout: Duration?
+    let slowCancelThreshold: Duration
+    /// The sink the group resolved when it opened; nil means no events are built at all.
+    let sink: (any EventSink)?
+
+    private struct State: ~Copyable {
+        var faults: [Fault] = []
+        var results: [GroupReport<Success>.ChildResult] = []
+        var cancellation: CancellationCause?
+        var cancelledAt: MonotonicTime?
+        var policyTriggered = false
+        /// Children that cancellation has reached and that have not ended yet.
+        var cancelledRunning: Set<TaskID> = []
+        var slow: [TaskID] = []
+        var slowSet: Set<TaskID> = []
+        var slowTimer: Task<Void, Never>?
+        var closed = false
+        // The concurrency limit.
+        var slotsInUse = 0
+        var slotWaiters: [CheckedContinuation<Void, Never>] = []
+        var slotWaitersHead = 0
+    }
+
+    private let state = Mutex(State())
+
+    init(id: GroupID, name: String, policy: FailurePolicy, limit: Int?, defaultTimeout: Duration?,
+         slowCancelThreshold: Duration, sink: (any EventSink)?) {
+        self.id = id
+        self.name = name
+        self.policy = policy
+        self.limit = limit
+        self.defaultTimeout = defaultTimeout
+        self.slowCancelThreshold = slowCancelThreshold
+        self.sink = sink
+    }
+
+    // MARK: Slots
+
+    /// Takes a slot under the limit, waiting for one if all are in use.
+    func acquireSlot() async {
+        guard let limit else { return }
+        let acquired = state.withLock { state -> Bool in
+            if state.slotsInUse < limit && state.slotWaitersHead == state.slotWaiters.count {
+                state.slotsInUse += 1
+                return true
+            }
+            return false
+        }
+        if acquired { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state -> Bool in
+                // A slot may have been freed between the check above and now.
+                if state.slotsInUse < limit && state.slotWaitersHead == state.slotWaiters.count {
+                    state.slotsInUse += 1
+                    return true
+                }
+                state.slotWaiters.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    /// Takes a slot if one is free now.
+    func tryAcquireSlot() -> Bool {
+        guard let limit else { return true }
+        return state.withLock { state in
+            guard state.slotsInUse < limit && state.slotWaitersHead == state.slotWaiters.count else { return false }
+            state.slotsInUse += 1
+            return true
+        }
+    }
+
+    /// Gives a slot back, or hands it straight to the first waiter.
+    func releaseSlot() {
+        guard limit != nil else { return }
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.slotWaitersHead < state.slotWaiters.count {
+                let waiter = state.slotWaiters[state.slotWaitersHead]
+                state.slotWaitersHead += 1
+                if state.slotWaitersHead == state.slotWaiters.count {
+                    state.slotWaiters.removeAll(keepingCapacity: true)
+                    state.slotWaitersHead = 0
+                }
+                return waiter  // the slot passes to the waiter: slotsInUse is unchanged
+            }
+            state.slotsInUse -= 1
+            return nil
+        }
+        next?.resume()
+    }
+
+    // MARK: Children
+
+    /// Keeps a child's value (children returning `Void` keep nothing).
+    func recordValue(_ value: Success, task: TaskID, name: String) {
+        if Success.self == Void.self { return }
+        state.withLock { $0.results.append(.init(task: task, name: name, value: value)) }
+    }
+
+    /// Keeps a fault, emits it, and says whether it should cancel the siblings.
+    func recordFault(_ fault: Fault) -> Bool {
+        let (cancelSiblings, startTimer) = state.withLock { state -> (Bool, Bool) in
+            state.faults.append(fault)
+            guard policy == .cancelOnFirstFault, fault.kind != .cancelled, !state.policyTriggered else { return (false, false) }
+            state.policyTriggered = true
+            return (true, Self.noteCancellation(&state, cause: .fault(fault.task)))
+        }
+        sink?.emit(Event(time: fault.endedAt, .faultRecorded(fault.info)))
+        if startTimer { startSlowCancelTimer() }
+        return cancelSiblings
+    }
+
+    /// Cancellation reached a running child.
+    func childCancelled(_ task: TaskID) {
+        state.withLock { _ = $0.cancelledRunning.insert(task) }
+    }
+
+    /// A child that was cancelled or timed out ended; returns whether it was reported slow.
+    func childEnded(_ task: TaskID, wasCancelled: Bool) -> Bool {
+        state.withLock { state in
+            if wasCancelled { state.cancelledRunning.remove(task) }
+            return state.slowSet.contains(task)
+        }
+    }
+
+    /// Reports a child that is still running long after a timeout cancelled it.
+    func reportSlow(_ task: TaskID, since cancelledAt: MonotonicTime) {
+        let isNew = state.withLock { state in
+            guard !state.closed else { return false }
+            return state.slowSet.insert(task).inserted ? { state.slow.append(task); return true }() : false
+        }
+        if isNew {
+            let now = MonotonicTime.now()
+            sink?.emit(Event(time: now, .slowToCancel(SlowToCancel(task: task, group: id, sinceCancelNanoseconds: now.nanoseconds(since: cancelledAt)))))
+        }
+    }
+
+    // MARK: Cancellation
+
+    /// Records why the group was cancelled (the first cause wins) and starts the slow-cancel timer.
+    func noteCancellation(_ cause: CancellationCause) {
+        let startTimer = state.withLock { Self.noteCancellation(&$0, cause: cause) }
+        if startTimer { startSlowCancelTimer() }
+    }
+
+    /// Returns true when this is the first cancellation, so the caller starts the timer.
+    private static func noteCancellation(_ state: inout State, cause: CancellationCause) -> Bool {
+        guard state.cancellation == nil, !state.closed else { return false }
+        state.cancellation = cause
+        state.cancelledAt = .now()
+        return true
+    }
+
+    private func startSlowCancelTimer() {
+        let threshold = slowCancelThreshold
+        // Unstructured on purpose: it must sleep while the group is cancelled. It is cancelled
+        // when the group closes, and touches nothing but this core.
+        let timer = Task.detached { [self] in
+            do { try await Task.sleep(for: threshold) } catch { return }
+            self.reportSlowAfterCancellation()
+        }
+        state.withLock { state in
+            if state.closed { timer.cancel() } else { state.slowTimer = timer }
+        }
+    }
+
+    private func reportSlowAfterCancellation() {
+        let (slow, cancelledAt) = state.withLock { state -> ([TaskID], MonotonicTime) in
+            guard !state.closed, let cancelledAt = state.cancelledAt else { return ([], .now()) }
+            let slow = state.cancelledRunning.sorted().filter { state.slowSet.insert($0).inserted }
+            state.slow.append(contentsOf: slow)
+            return (slow, cancelledAt)
+        }
+        guard let sink, !slow.isEmpty else { return }
+        let now = MonotonicTime.now()
+        for task in slow {
+            sink.emit(Event(time: now, .slowToCancel(SlowToCancel(task: task, group: id, sinceCancelNanoseconds: now.nanoseconds(since: cancelledAt)))))
+        }
+    }
+
+    // MARK: Closing
+
+    func close(childCount: Int) -> GroupReport<Success> {
+        let report = state.withLock { state -> GroupReport<Success> in
+            state.closed = true
+            state.slowTimer?.cancel()
+            state.slowTimer = nil
+            return GroupReport(group: id, name: name, faults: state.faults, results: state.results,
+                               childCount: childCount, cancellation: state.cancellation, slowToCancel: state.slow)
+        }
+        sink?.emit(Event(.groupClosed(GroupClosed(group: id, outcome: report.outcome, faultCount: report.faults.count,
+                                                  childCount: childCount, cancellation: report.cancellation))))
+        return report
+    }
+}

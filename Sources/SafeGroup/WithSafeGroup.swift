@@ -1,0 +1,74 @@
+import GroupEvents
+
+/// Runs `body` with a ``SafeGroup`` and returns when every child has ended, with all their faults.
+///
+/// Children never throw into the group: each failure (a thrown error, a timeout, a
+/// cancellation) becomes a ``Fault``, and the returned ``GroupReport`` lists them all, in order.
+/// The scope returns only after every child has ended, including children that ignore
+/// cancellation.
+///
+/// ```swift
+/// let report = await withSafeGroup(of: Int.self, name: "prices", policy: .collectAll, limit: 4) { group in
+///     for sku in skus {
+///         await group.spawn("price \(sku)", timeout: .seconds(2)) { try await priceService.price(of: sku) }
+///     }
+/// }
+/// for fault in report.faults { logger.error("\(fault)") }
+/// try report.throwIfFaulted()   // or rethrow them all as one error
+/// ```
+///
+/// - Parameters:
+///   - of: The type children return.
+///   - name: What the dashboard and faults call the group.
+///   - policy: ``FailurePolicy/collectAll`` lets every child run; ``FailurePolicy/cancelOnFirstFault``
+///     cancels the siblings on the first fault and records which fault it was.
+///   - limit: At most this many children run at once (at least 1); `spawn` waits for a slot.
+///   - timeout: The default timeout of every child (positive), or nil for none.
+///   - slowCancelThreshold: A child still running this long after cancellation reached it is
+///     reported (a ``SlowToCancel`` event and ``GroupReport/slowToCancel``).
+///   - sink: Where events go; default: the sink of the group this one is nested in, else
+///     ``EventSystem/sink``. With none, no event is built.
+///   - body: Spawns the children. It runs in the caller's isolation.
+public func withSafeGroup<Success: Sendable>(
+    of successType: Success.Type = Success.self,
+    name: String = "group",
+    policy: FailurePolicy = .collectAll,
+    limit: Int? = nil,
+    timeout: Duration? = nil,
+    slowCancelThreshold: Duration = .seconds(5),
+    sink: (any EventSink)? = nil,
+    fileID: StaticString = #fileID,
+    line: UInt = #line,
+    isolation: isolated (any Actor)? = #isolation,
+    body: (inout SafeGroup<Success>) async -> Void
+) async -> GroupReport<Success> {
+    if let limit {
+        precondition(limit >= 1, "withSafeGroup(name: \"\(name)\", limit: \(limit)): a limit must be at least 1 (pass nil for no limit)")
+    }
+    if let timeout {
+        precondition(timeout > .zero, "withSafeGroup(name: \"\(name)\", timeout: \(timeout)): a timeout must be positive (pass nil for none)")
+    }
+    precondition(slowCancelThreshold > .zero, "withSafeGroup(name: \"\(name)\", slowCancelThreshold: \(slowCancelThreshold)): the threshold must be positive")
+
+    let parent = TaskContext.current
+    let resolvedSink = sink ?? parent?.sink ?? EventSystem.sink
+    let core = GroupCore<Success>(id: IDs.group(), name: name, policy: policy, limit: limit, defaultTimeout: timeout,
+                                  slowCancelThreshold: slowCancelThreshold, sink: resolvedSink)
+    resolvedSink?.emit(Event(.groupOpened(GroupOpened(group: core.id, name: name, parentTask: parent?.task, parentGroup: parent?.group,
+                                                      site: SourceSite(fileID: fileID, line: line), policy: policy, limit: limit))))
+    var childCount = 0
+    await withTaskCancellationHandler {
+        do {
+            try await withThrowingDiscardingTaskGroup { tasks in
+                var group = SafeGroup<Success>(tasks: tasks, core: core)
+                await body(&group)
+                childCount = group.childCount
+            }
+        } catch {
+            // Only PolicyCancellation reaches here: children never throw anything else.
+        }
+    } onCancel: {
+        core.noteCancellation(.parentCancelled)
+    }
+    return core.close(childCount: childCount)
+}
