@@ -12,7 +12,9 @@ public struct MonotonicTime: RawRepresentable, Hashable, Comparable, Sendable, C
     /// The current time.
     @inlinable
     public static func now() -> MonotonicTime {
-        MonotonicTime(nanoseconds: MonotonicEpoch.nanoseconds(since: ContinuousClock.now))
+        // Read the epoch first: the first read sets it, and it must not be later than `now`.
+        let epoch = MonotonicEpoch.instant
+        return MonotonicTime(nanoseconds: MonotonicEpoch.nanoseconds(from: epoch, to: ContinuousClock.now))
     }
 
     /// The instant on `ContinuousClock` this time stands for.
@@ -33,11 +35,16 @@ public enum MonotonicEpoch {
     /// The instant all timestamps of this process count from.
     public static let instant: ContinuousClock.Instant = ContinuousClock.now
 
+    /// Nanoseconds from the epoch to `now`, zero if `now` is earlier.
     @inlinable
     public static func nanoseconds(since now: ContinuousClock.Instant) -> UInt64 {
-        let d = now - instant
-        let (s, a) = d.components
-        if s < 0 { return 0 }
-        return UInt64(s) &* 1_000_000_000 &+ UInt64(a / 1_000_000_000)
+        nanoseconds(from: instant, to: now)
+    }
+
+    @inlinable
+    static func nanoseconds(from start: ContinuousClock.Instant, to end: ContinuousClock.Instant) -> UInt64 {
+        let (seconds, attoseconds) = (end - start).components
+        if seconds < 0 || attoseconds < 0 { return 0 }
+        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
     }
 }
