@@ -60,6 +60,23 @@ public struct SourceSite: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Calls `body` with the UTF-8 bytes of ``file``, without building a `String` for a literal.
+    ///
+    /// The wire encoder writes a site on every spawn; going through ``file`` would allocate a
+    /// `String` for each literal path longer than the small-string limit.
+    func withFileUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        switch storage {
+        case .literal(let s):
+            if s.hasPointerRepresentation {
+                return body(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+            }
+            var text = s.description
+            return text.withUTF8(body)
+        case .text(var s):
+            return s.withUTF8(body)
+        }
+    }
+
     public var description: String { "\(file):\(line)" }
 
     public static func == (a: Self, b: Self) -> Bool { a.line == b.line && a.file == b.file }
