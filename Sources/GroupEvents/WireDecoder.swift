@@ -1,0 +1,251 @@
+/// Reads an event stream from chunks of bytes, as they arrive from a socket or a file.
+///
+/// Feed it chunks with ``feed(_:)-(UnsafeRawBufferPointer)``, take what it decoded with
+/// ``next()``, and call ``finish()`` at the end of the input:
+///
+/// ```swift
+/// var decoder = WireDecoder()
+/// try decoder.feed(chunk)
+/// while let record = decoder.next() { … }
+/// ```
+///
+/// Lines are parsed in place in the chunk; only a line that spans chunks is copied, and
+/// only up to ``maxLineLength`` bytes: a longer line is reported as over-long and its bytes
+/// are dropped until its newline, so ``bufferedByteCount`` never exceeds ``maxLineLength``.
+///
+/// The decoder reads on through bad lines, reporting each as a ``WireDiagnostic``: malformed
+/// and over-long lines, event types from a newer minor version (skipped), a torn last line
+/// (at ``finish()``), and event lines before any header (read anyway, reported once). The
+/// only thing it refuses is a header it cannot read (``WireFormatError``): from then on it
+/// decodes nothing more, and every `feed` and `finish` throws that error again.
+public struct WireDecoder {
+    /// Running totals of what the decoder has read.
+    public struct Counters: Hashable, Sendable {
+        /// Lines begun, including blank, malformed, over-long and torn ones.
+        public var lines = 0
+        public var headers = 0
+        public var events = 0
+        public var malformed = 0
+        public var overLong = 0
+        /// Event lines skipped because this build does not know their type.
+        public var unknownTypes = 0
+        public var torn = 0
+
+        public init() {}
+    }
+
+    /// The longest line, in bytes without its newline, that the decoder reads.
+    public let maxLineLength: Int
+    /// What the decoder has read so far.
+    public private(set) var counters = Counters()
+
+    /// The part of an unfinished line that the decoder holds, waiting for its newline.
+    public var bufferedByteCount: Int { partialLine.count }
+
+    private var partialLine: [UInt8] = []
+    /// Set while dropping the rest of an over-long line.
+    private var isSkippingLine = false
+    private var sawHeader = false
+    private var reportedMissingHeader = false
+    private var failure: WireFormatError?
+    private var decoded: [WireRecord] = []
+    private var nextDecoded = 0
+
+    /// A decoder that reads lines of up to `maxLineLength` bytes.
+    public init(maxLineLength: Int = WireFormat.defaultMaxLineLength) {
+        self.maxLineLength = max(1, maxLineLength)
+    }
+
+    /// Reads a chunk of the stream.
+    ///
+    /// - Throws: ``WireFormatError`` when the chunk holds a header this build cannot read.
+    ///   Records decoded before that header can still be taken with ``next()``.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(WireFormatError) {
+        consume(bytes.assumingMemoryBound(to: UInt8.self))
+        if let failure { throw failure }
+    }
+
+    /// Reads a chunk of the stream from any sequence of bytes; an `[UInt8]` is read in place.
+    ///
+    /// - Throws: ``WireFormatError`` when the chunk holds a header this build cannot read.
+    public mutating func feed(_ bytes: some Sequence<UInt8>) throws(WireFormatError) {
+        let readInPlace: Void? = bytes.withContiguousStorageIfAvailable { consume($0) }
+        if readInPlace == nil {
+            Array(bytes).withUnsafeBufferPointer { consume($0) }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Ends the input: the last line, if it has no newline, is read now.
+    ///
+    /// A last line that parses is accepted; one that does not is reported as
+    /// ``WireDiagnostic/Kind/tornLastLine`` (the producer stopped mid-write), not as malformed.
+    public mutating func finish() throws(WireFormatError) {
+        if failure == nil, !partialLine.isEmpty {
+            let outcome = Result { () throws(LineFailure) in
+                try partialLine.withUnsafeBufferPointer { (line) throws(LineFailure) in try WireLineParser.parse(line) }
+            }
+            switch outcome {
+            case .success(let line): deliver(line)
+            case .failure:
+                counters.torn += 1
+                report(.tornLastLine)
+            }
+        }
+        partialLine.removeAll()
+        isSkippingLine = false
+        if let failure { throw failure }
+    }
+
+    /// The next decoded record, or nil when everything fed so far has been taken.
+    public mutating func next() -> WireRecord? {
+        guard nextDecoded < decoded.count else { return nil }
+        let record = decoded[nextDecoded]
+        nextDecoded += 1
+        if nextDecoded == decoded.count {
+            decoded.removeAll(keepingCapacity: true)
+            nextDecoded = 0
+        }
+        return record
+    }
+
+    /// Decodes a whole stream held in memory, as if fed in one chunk and finished.
+    ///
+    /// - Throws: ``WireFormatError`` when the stream has a header this build cannot read.
+    public static func decode(
+        _ bytes: some Sequence<UInt8>, maxLineLength: Int = WireFormat.defaultMaxLineLength
+    ) throws(WireFormatError) -> (records: [WireRecord], counters: Counters) {
+        var decoder = WireDecoder(maxLineLength: maxLineLength)
+        try decoder.feed(bytes)
+        try decoder.finish()
+        let records = Array(decoder.decoded[decoder.nextDecoded...])
+        return (records, decoder.counters)
+    }
+
+    // MARK: Framing
+
+    private mutating func consume(_ chunk: UnsafeBufferPointer<UInt8>) {
+        var start = 0
+        while failure == nil, start < chunk.count {
+            guard let newline = Self.firstNewline(in: chunk, from: start) else {
+                hold(UnsafeBufferPointer(rebasing: chunk[start...]))
+                return
+            }
+            let piece = UnsafeBufferPointer(rebasing: chunk[start..<newline])
+            start = newline + 1
+            if isSkippingLine {
+                isSkippingLine = false
+            } else if partialLine.isEmpty {
+                counters.lines += 1
+                if piece.count > maxLineLength {
+                    reportOverLong()
+                } else {
+                    parse(piece)
+                }
+            } else if partialLine.count + piece.count > maxLineLength {
+                reportOverLong()
+                releasePartialLine()
+            } else {
+                partialLine.append(contentsOf: piece)
+                let outcome = Result { () throws(LineFailure) in
+                    try partialLine.withUnsafeBufferPointer { (line) throws(LineFailure) in try WireLineParser.parse(line) }
+                }
+                handle(outcome)
+                releasePartialLine()
+            }
+        }
+    }
+
+    /// Keeps the start of a line whose newline is in a later chunk, up to the line limit.
+    private mutating func hold(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard !isSkippingLine else { return }
+        if partialLine.isEmpty { counters.lines += 1 }
+        if partialLine.count + bytes.count > maxLineLength {
+            reportOverLong()
+            releasePartialLine()
+            isSkippingLine = true
+        } else {
+            partialLine.append(contentsOf: bytes)
+        }
+    }
+
+    private mutating func releasePartialLine() {
+        // Keep a small buffer for the next spanning line; give a big one back.
+        partialLine.removeAll(keepingCapacity: partialLine.capacity <= 64 * 1024)
+    }
+
+    /// The index of the first `\n` at or after `start`, eight bytes at a time.
+    private static func firstNewline(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
+        var index = start
+        while index + 8 <= bytes.count {
+            // A byte of `word ^ 0x0A…` is zero where the byte is '\n'; the classic has-zero
+            // test flags it, and its lowest flag is exact.
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let x = word ^ 0x0A0A_0A0A_0A0A_0A0A
+            let flags = (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+            if flags != 0 { return index + flags.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        while index < bytes.count {
+            if base[index] == UInt8(ascii: "\n") { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    // MARK: Lines
+
+    private mutating func parse(_ line: UnsafeBufferPointer<UInt8>) {
+        handle(Result { () throws(LineFailure) in try WireLineParser.parse(line) })
+    }
+
+    private mutating func handle(_ outcome: Result<WireLine, LineFailure>) {
+        switch outcome {
+        case .success(let line):
+            deliver(line)
+        case .failure(let failure):
+            counters.malformed += 1
+            report(.malformed(reason: failure.reason))
+        }
+    }
+
+    private mutating func deliver(_ line: WireLine) {
+        switch line {
+        case .blank:
+            break
+        case .header(let header):
+            sawHeader = true
+            counters.headers += 1
+            decoded.append(.header(header))
+        case .event(let seq, let event):
+            noteEventLine()
+            counters.events += 1
+            decoded.append(.event(seq: seq, event))
+        case .unknownType(let type):
+            noteEventLine()
+            counters.unknownTypes += 1
+            report(.unknownType(type))
+        case .refused(let code, let found):
+            failure = WireFormatError(code: code, found: found, line: counters.lines)
+        }
+    }
+
+    /// Reports, once, that events came before any header: they are read all the same, since
+    /// a stream cut at its start (a capture joined late, a truncated file) is still worth reading.
+    private mutating func noteEventLine() {
+        guard !sawHeader, !reportedMissingHeader else { return }
+        reportedMissingHeader = true
+        report(.missingHeader)
+    }
+
+    private mutating func reportOverLong() {
+        counters.overLong += 1
+        report(.overLong(limit: maxLineLength))
+    }
+
+    private mutating func report(_ kind: WireDiagnostic.Kind) {
+        decoded.append(.diagnostic(WireDiagnostic(line: counters.lines, kind: kind)))
+    }
+}
