@@ -1,0 +1,79 @@
+import GroupEvents
+import Synchronization
+
+/// The bounded multi-producer, single-consumer queue between the groups and the monitor thread.
+///
+/// Producers append under a short lock to a preallocated array and never wait for the consumer;
+/// when ``capacity`` events are already waiting, the event is dropped and counted, so that
+/// `produced == delivered + dropped` holds exactly once the consumer has caught up. The consumer
+/// swaps the whole array out in O(1). A producer writes to the wake-up eventfd only when the
+/// consumer said it is about to sleep, so a busy stream costs no system call per event.
+final class EventBuffer: Sendable {
+    struct State: ~Copyable {
+        var events: [Event]
+        var produced: UInt64 = 0
+        var dropped: UInt64 = 0
+        var consumerSleeping = false
+        var closed = false
+    }
+
+    /// The most events that can wait for the consumer.
+    let capacity: Int
+    private let state: Mutex<State>
+    private let wakeFD: Int32
+
+    init(capacity: Int, wakeFD: Int32) {
+        self.capacity = capacity
+        self.wakeFD = wakeFD
+        var events: [Event] = []
+        events.reserveCapacity(capacity)
+        self.state = Mutex(State(events: events))
+    }
+
+    /// Adds `event`, or counts it as dropped when the buffer is full or closed. Never blocks
+    /// beyond the lock; never allocates once the buffer has been used at capacity.
+    func push(_ event: Event) {
+        let wake = state.withLock { s -> Bool in
+            s.produced &+= 1
+            if s.closed || s.events.count >= capacity {
+                s.dropped &+= 1
+                return false
+            }
+            s.events.append(event)
+            if s.consumerSleeping {
+                s.consumerSleeping = false
+                return true
+            }
+            return false
+        }
+        if wake { Posix.signal(eventfd: wakeFD) }
+    }
+
+    /// Swaps the waiting events into `batch` (which must be empty) and returns the running
+    /// totals at that instant.
+    func take(into batch: inout [Event]) -> (produced: UInt64, dropped: UInt64) {
+        state.withLock { s in
+            swap(&s.events, &batch)
+            return (s.produced, s.dropped)
+        }
+    }
+
+    /// Marks the consumer as sleeping when nothing waits; returns false when events are waiting
+    /// (then the consumer must not sleep).
+    func prepareToSleep() -> Bool {
+        state.withLock { s in
+            if s.events.isEmpty { s.consumerSleeping = true; return true }
+            return false
+        }
+    }
+
+    /// From now on every event is dropped (counted), so the totals stay exact after shutdown.
+    func close() {
+        state.withLock { $0.closed = true }
+    }
+
+    /// The running totals.
+    var totals: (produced: UInt64, dropped: UInt64) {
+        state.withLock { ($0.produced, $0.dropped) }
+    }
+}

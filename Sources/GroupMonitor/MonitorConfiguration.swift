@@ -1,0 +1,48 @@
+/// The limits of a monitor. The defaults are what a service gets from ``SafeGroupMonitor/start(service:socketPath:record:configuration:installAsDefault:reporter:)``.
+///
+/// Memory is bounded by these numbers whatever viewers do: about
+/// `eventCapacity` events + `maxViewers × viewerBufferBytes` + `recorderBufferBytes`, plus the
+/// live state (bounded by ``LiveState``'s limits).
+public struct MonitorConfiguration: Sendable {
+    /// How many events can wait between the producers and the monitor thread before new ones
+    /// are dropped (and counted). Default 65,536.
+    public var eventCapacity: Int = 65_536
+    /// The bytes of lines each viewer's own buffer holds before that viewer loses lines.
+    /// Default 1 MiB.
+    public var viewerBufferBytes: Int = 1 << 20
+    /// How many viewers can attach at once; the next one gets a one-line refusal. Default 16.
+    public var maxViewers: Int = 16
+    /// A viewer whose buffer is full and that has taken no byte for this long is disconnected.
+    /// Default 10 s.
+    public var stallTimeout: Duration = .seconds(10)
+    /// How often a heartbeat goes out. Default 1 s.
+    public var heartbeatInterval: Duration = .seconds(1)
+    /// The bytes of lines the recorder buffers before it loses lines. Default 4 MiB.
+    public var recorderBufferBytes: Int = 4 << 20
+
+    public init() {}
+}
+
+/// Running totals of a monitor, for tests and diagnostics.
+///
+/// Once the monitor thread has caught up, `produced == delivered + dropped` exactly.
+public struct MonitorStatistics: Hashable, Sendable {
+    /// Events handed to ``SafeGroupMonitor/emit(_:)``.
+    public var produced: UInt64
+    /// Events the monitor thread took from the buffer (numbered and passed on).
+    public var delivered: UInt64
+    /// Events dropped because the buffer was full (or the monitor was shut down).
+    public var dropped: UInt64
+    /// Viewers attached now.
+    public var viewers: Int
+    /// Viewers accepted since the start.
+    public var viewersAccepted: UInt64
+    /// Peers of another uid closed without a byte.
+    public var peersRefused: UInt64
+    /// Viewers refused because ``MonitorConfiguration/maxViewers`` were attached.
+    public var viewersRefused: UInt64
+    /// Viewers disconnected because they stalled.
+    public var viewersStalled: UInt64
+    /// Lines lost by viewers whose buffer was full, all viewers together.
+    public var viewerLinesDropped: UInt64
+}

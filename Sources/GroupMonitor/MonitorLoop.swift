@@ -1,0 +1,313 @@
+import CSystem
+import GroupEvents
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The monitor thread: drains the event buffer, numbers and encodes events, keeps the live
+/// state, and serves viewers and the recorder with `poll`.
+///
+/// Everything here runs on that one thread, except ``stop()`` and the counters. It never calls
+/// user code: the only callback, the recorder's reporter, runs on a thread of its own.
+final class MonitorLoop: @unchecked Sendable {
+    /// Totals that other threads read.
+    final class Counters: Sendable {
+        let delivered = AtomicCounter()
+        let accepted = AtomicCounter()
+        let peersRefused = AtomicCounter()
+        let viewersRefused = AtomicCounter()
+        let viewersStalled = AtomicCounter()
+        let viewerLinesDropped = AtomicCounter()
+        let viewers = Atomic<Int>(0)
+    }
+
+    let counters = Counters()
+    let buffer: EventBuffer
+    private let configuration: MonitorConfiguration
+    private let listener: SocketListener
+    private let wakeFD: Int32
+    private let headerLine: [UInt8]
+    private let uid: uid_t
+    private let reporter: @Sendable (String) -> Void
+    private let stopping = Atomic<Bool>(false)
+
+    private var encoder = LineEncoder()
+    private var seq: UInt64 = 0
+    private var live = LiveState()
+    private var viewers: [Viewer] = []
+    private var recorder: RecorderOutput?
+    private var reportedDropped: UInt64 = 0
+    private var batch: [Event] = []
+    private var chunk: [UInt8] = []
+    private var marks: [LineEncoder.Mark] = []
+    private var nextHeartbeat: UInt64 = 0
+
+    /// Events encoded per fan-out chunk: bounds the chunk to roughly a megabyte.
+    private static let chunkEvents = 4096
+    private let stallNanoseconds: UInt64
+    private let heartbeatNanoseconds: UInt64
+
+    init(listener: SocketListener, header: WireHeader, configuration: MonitorConfiguration,
+         recorder: RecorderOutput?, reporter: @escaping @Sendable (String) -> Void) throws(PosixError) {
+        self.listener = listener
+        self.configuration = configuration
+        self.wakeFD = try Posix.eventfd()
+        self.buffer = EventBuffer(capacity: configuration.eventCapacity, wakeFD: wakeFD)
+        self.uid = Posix.uid
+        self.reporter = reporter
+        self.recorder = recorder
+        self.stallNanoseconds = Self.nanoseconds(configuration.stallTimeout)
+        self.heartbeatNanoseconds = max(1_000_000, Self.nanoseconds(configuration.heartbeatInterval))
+        self.headerLine = encoder.headerLine(header)
+        batch.reserveCapacity(configuration.eventCapacity)
+        if var recorder = self.recorder {
+            recorder.output.append(headerLine: headerLine)
+            self.recorder = recorder
+        }
+    }
+
+    private static func nanoseconds(_ d: Duration) -> UInt64 {
+        let (s, a) = d.components
+        return UInt64(max(0, s)) &* 1_000_000_000 &+ UInt64(max(0, a) / 1_000_000_000)
+    }
+
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
+
+    /// The recorder, if one is attached.
+    var eventRecorder: EventRecorder? { recorder?.recorder }
+
+    /// Asks the thread to finish; it drains, closes viewers and removes the socket.
+    func stop() {
+        stopping.store(true, ordering: .releasing)
+        Posix.signal(eventfd: wakeFD)
+    }
+
+    // MARK: The loop
+
+    func run() {
+        nextHeartbeat = Self.now() &+ heartbeatNanoseconds
+        while true {
+            let stop = stopping.load(ordering: .acquiring)
+            if stop { buffer.close() }
+            let taken = drainEvents()
+            let now = Self.now()
+            if now >= nextHeartbeat {
+                heartbeat()
+                nextHeartbeat = now &+ heartbeatNanoseconds
+            }
+            flushAll(now: now)
+            if stop { break }
+
+            let timeout: Int32
+            if taken >= configuration.eventCapacity / 4 {
+                timeout = 0
+            } else if taken > 0 {
+                timeout = 1 // let a batch gather instead of spinning on single events
+            } else if buffer.prepareToSleep() {
+                let untilHeartbeat = nextHeartbeat > now ? (nextHeartbeat - now) / 1_000_000 + 1 : 0
+                timeout = Int32(min(untilHeartbeat, 1000))
+            } else {
+                timeout = 0
+            }
+            pollOnce(timeoutMilliseconds: timeout, now: now)
+        }
+        finish()
+    }
+
+    private func finish() {
+        let now = Self.now()
+        flushAll(now: now)
+        for viewer in viewers { viewer.close() }
+        viewers.removeAll()
+        counters.viewers.store(0, ordering: .relaxed)
+        if var recorder {
+            if let message = recorder.flush(encoder: &encoder) { report(message) }
+            recorder.close()
+            self.recorder = nil
+        }
+        listener.remove()
+        Posix.close(wakeFD)
+    }
+
+    // MARK: Events
+
+    /// Takes the waiting events, numbers them, updates the live state and fans them out.
+    private func drainEvents() -> Int {
+        let (_, dropped) = buffer.take(into: &batch)
+        let taken = batch.count
+        let encode = !viewers.isEmpty || recorder != nil
+        var index = 0
+        while index < taken {
+            let end = min(taken, index + Self.chunkEvents)
+            chunk.removeAll(keepingCapacity: true)
+            marks.removeAll(keepingCapacity: true)
+            for i in index..<end {
+                seq &+= 1
+                live.apply(batch[i], seq: seq)
+                if encode {
+                    encoder.append(batch[i], seq: seq, to: &chunk)
+                    marks.append(.init(end: chunk.count, seq: seq))
+                }
+            }
+            if encode { fanOut() }
+            index = end
+        }
+        batch.removeAll(keepingCapacity: true)
+        counters.delivered.add(UInt64(taken))
+        if dropped > reportedDropped {
+            // The buffer overflowed: every stream learns how many events it will never see.
+            broadcast(Event(.dropped(Dropped(count: dropped - reportedDropped))))
+            reportedDropped = dropped
+        }
+        return taken
+    }
+
+    private func broadcast(_ event: Event) {
+        seq &+= 1
+        guard !viewers.isEmpty || recorder != nil else { return }
+        chunk.removeAll(keepingCapacity: true)
+        marks.removeAll(keepingCapacity: true)
+        encoder.append(event, seq: seq, to: &chunk)
+        marks.append(.init(end: chunk.count, seq: seq))
+        fanOut()
+    }
+
+    private func fanOut() {
+        for viewer in viewers {
+            let before = viewer.output.lost
+            viewer.output.append(chunk: chunk, lines: marks, encoder: &encoder)
+            if viewer.output.lost > before { counters.viewerLinesDropped.add(viewer.output.lost - before) }
+        }
+        recorder?.output.append(chunk: chunk, lines: marks, encoder: &encoder)
+    }
+
+    private func heartbeat() {
+        let totals = buffer.totals
+        broadcast(Event(.heartbeat(Heartbeat(produced: totals.produced, dropped: totals.dropped))))
+    }
+
+    // MARK: Output
+
+    private func flushAll(now: UInt64) {
+        var index = 0
+        while index < viewers.count {
+            let viewer = viewers[index]
+            let result = viewer.flush(now: now, encoder: &encoder)
+            let stalled = viewer.output.isLosing && now &- viewer.lastProgress > stallNanoseconds
+            if result == .closed || stalled {
+                if stalled && result != .closed { counters.viewersStalled.add() }
+                disconnect(at: index)
+            } else {
+                index += 1
+            }
+        }
+        if var recorder {
+            if let message = recorder.flush(encoder: &encoder) {
+                recorder.close()
+                self.recorder = nil
+                if recorder.recorder.fail(message) { report(message) }
+            } else {
+                self.recorder = recorder
+            }
+        }
+    }
+
+    private func disconnect(at index: Int) {
+        viewers[index].close()
+        viewers.remove(at: index)
+        counters.viewers.store(viewers.count, ordering: .relaxed)
+    }
+
+    /// Hands `message` to the reporter on a short-lived thread of its own.
+    private func report(_ message: String) {
+        let reporter = self.reporter
+        if let thread = try? Posix.startThread({ reporter(message) }) {
+            Posix.detach(thread)
+        }
+    }
+
+    // MARK: Polling
+
+    private func pollOnce(timeoutMilliseconds: Int32, now: UInt64) {
+        var fds = [pollfd](repeating: pollfd(), count: 2 + viewers.count)
+        fds[0] = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
+        fds[1] = pollfd(fd: listener.fd, events: Int16(POLLIN), revents: 0)
+        for (i, viewer) in viewers.enumerated() {
+            var events: Int16 = 0
+            if !viewer.doneSending { events |= Int16(POLLIN) }
+            if viewer.output.pending > 0 { events |= Int16(POLLOUT) }
+            fds[2 + i] = pollfd(fd: viewer.fd, events: events, revents: 0)
+        }
+        let ready = (try? Posix.poll(&fds, timeoutMilliseconds: timeoutMilliseconds)) ?? 0
+        guard ready > 0 else { return }
+        if fds[0].revents != 0 { Posix.drain(eventfd: wakeFD) }
+
+        // Viewers first, by index, before accepting changes the array.
+        var closing: [Int] = []
+        for i in viewers.indices {
+            let revents = Int32(fds[2 + i].revents)
+            if revents == 0 { continue }
+            let viewer = viewers[i]
+            if revents & (POLLHUP | POLLERR | POLLNVAL) != 0 {
+                closing.append(i)
+                continue
+            }
+            if revents & POLLIN != 0, viewer.readInput() == .closed { closing.append(i); continue }
+            if revents & POLLOUT != 0, viewer.flush(now: now, encoder: &encoder) == .closed { closing.append(i) }
+        }
+        for i in closing.reversed() { disconnect(at: i) }
+
+        if fds[1].revents & Int16(POLLIN) != 0 { acceptAll(now: now) }
+    }
+
+    private func acceptAll(now: UInt64) {
+        while true {
+            let fd: Int32?
+            do { fd = try Posix.accept(listener.fd, path: listener.path) } catch {
+                // Out of descriptors or memory: leave the rest in the backlog for the next round.
+                return
+            }
+            guard let fd else { return }
+            admit(fd, now: now)
+        }
+    }
+
+    private func admit(_ fd: Int32, now: UInt64) {
+        guard let credentials = try? Posix.peerCredentials(fd),
+              credentials.uid == uid || credentials.uid == 0 else {
+            Posix.close(fd)
+            counters.peersRefused.add()
+            return
+        }
+        guard viewers.count < configuration.maxViewers else {
+            let refusal = LineEncoder.refusalLine(maxViewers: configuration.maxViewers)
+            _ = refusal.withUnsafeBytes { try? Posix.send(fd, $0) }
+            Posix.close(fd)
+            counters.viewersRefused.add()
+            return
+        }
+        let viewer = Viewer(fd: fd, pid: credentials.pid, capacity: configuration.viewerBufferBytes, now: now)
+        viewer.output.append(headerLine: headerLine)
+        var line: [UInt8] = []
+        for entry in live.snapshot() {
+            line.removeAll(keepingCapacity: true)
+            encoder.append(entry.event, seq: entry.seq, to: &line)
+            line.withUnsafeBytes { viewer.output.append($0, seq: entry.seq, encoder: &encoder) }
+        }
+        counters.viewerLinesDropped.add(viewer.output.lost)
+        counters.accepted.add()
+        if viewer.flush(now: now, encoder: &encoder) == .closed {
+            viewer.close()
+            return
+        }
+        viewers.append(viewer)
+        counters.viewers.store(viewers.count, ordering: .relaxed)
+    }
+}

@@ -1,0 +1,285 @@
+import CSystem
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Every system call GroupMonitor makes, as static throwing wrappers.
+///
+/// Each wrapper goes through ``syscall(_:_:_:)``, which retries on `EINTR`, reads `errno`
+/// right after the call, and throws a ``PosixError`` naming the call and its subject.
+/// Calls that can legitimately "fail" as part of normal non-blocking work (`EAGAIN`) return
+/// `nil` instead of throwing.
+enum Posix {
+    /// Runs `body` until it does not fail with `EINTR`; throws a ``PosixError`` on any other failure.
+    @discardableResult
+    @inline(__always)
+    static func syscall<T: FixedWidthInteger>(_ call: String, _ subject: @autoclosure () -> String? = nil,
+                                             _ body: () -> T) throws(PosixError) -> T {
+        while true {
+            let result = body()
+            if result != -1 { return result }
+            let code = Glibc.errno
+            if code == EINTR { continue }
+            throw PosixError(call: call, subject: subject(), errno: code)
+        }
+    }
+
+    /// Like ``syscall(_:_:_:)`` but returns nil for `EAGAIN`/`EWOULDBLOCK`.
+    @inline(__always)
+    static func nonBlocking<T: FixedWidthInteger>(_ call: String, _ subject: @autoclosure () -> String? = nil,
+                                                 _ body: () -> T) throws(PosixError) -> T? {
+        while true {
+            let result = body()
+            if result != -1 { return result }
+            let code = Glibc.errno
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK { return nil }
+            throw PosixError(call: call, subject: subject(), errno: code)
+        }
+    }
+
+    // MARK: Identity
+
+    static var uid: uid_t { getuid() }
+    static var pid: pid_t { getpid() }
+    static var threadID: pid_t { csystem_gettid() }
+
+    /// Wall-clock time, nanoseconds since the Unix epoch.
+    static func wallClockNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
+
+    // MARK: Files and directories
+
+    /// `lstat(2)`; nil when nothing is at `path`.
+    static func lstat(_ path: String) throws(PosixError) -> stat? {
+        var st = stat()
+        while true {
+            if Glibc.lstat(path, &st) == 0 { return st }
+            let code = Glibc.errno
+            if code == EINTR { continue }
+            if code == ENOENT { return nil }
+            throw PosixError(call: "lstat", subject: path, errno: code)
+        }
+    }
+
+    /// `mkdir(2)`; returns false when something already exists at `path`.
+    static func mkdir(_ path: String, mode: mode_t) throws(PosixError) -> Bool {
+        while true {
+            if Glibc.mkdir(path, mode) == 0 { return true }
+            let code = Glibc.errno
+            if code == EINTR { continue }
+            if code == EEXIST { return false }
+            throw PosixError(call: "create directory", subject: path, errno: code)
+        }
+    }
+
+    static func chmod(_ path: String, mode: mode_t) throws(PosixError) {
+        try syscall("chmod", path) { Glibc.chmod(path, mode) }
+    }
+
+    static func rename(_ from: String, to: String) throws(PosixError) {
+        try syscall("rename", "\(from) to \(to)") { Glibc.rename(from, to) }
+    }
+
+    /// `unlink(2)`; a missing file is not an error.
+    static func unlink(_ path: String) throws(PosixError) {
+        while true {
+            if Glibc.unlink(path) == 0 { return }
+            let code = Glibc.errno
+            if code == EINTR { continue }
+            if code == ENOENT { return }
+            throw PosixError(call: "remove", subject: path, errno: code)
+        }
+    }
+
+    /// `open(2)`, always with `O_CLOEXEC`.
+    static func open(_ path: String, flags: Int32, mode: mode_t = 0o600) throws(PosixError) -> Int32 {
+        try syscall("open", path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
+    }
+
+    /// `flock(2)` with `LOCK_EX | LOCK_NB`; returns false when another open file holds the lock.
+    static func tryLockExclusive(_ fd: Int32, path: String) throws(PosixError) -> Bool {
+        try nonBlocking("lock", path) { csystem_flock_exclusive_nonblocking(fd) } != nil
+    }
+
+    static func close(_ fd: Int32) {
+        // Never retry close on EINTR: on Linux the descriptor is gone either way.
+        _ = Glibc.close(fd)
+    }
+
+    /// `write(2)` of the whole buffer; returns the bytes written (a short count only for EAGAIN).
+    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, subject: String) throws(PosixError) -> Int {
+        var done = 0
+        while done < bytes.count {
+            let n = try nonBlocking("write", subject) {
+                Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            }
+            guard let n else { break }
+            done += n
+        }
+        return done
+    }
+
+    /// `read(2)`; nil on EAGAIN, 0 at end of file.
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, subject: String) throws(PosixError) -> Int? {
+        try nonBlocking("read", subject) { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+    }
+
+    // MARK: Sockets
+
+    /// A non-blocking, close-on-exec Unix stream socket.
+    static func unixStreamSocket() throws(PosixError) -> Int32 {
+        try syscall("create socket") {
+            Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | csystem_sock_nonblock_cloexec(), 0)
+        }
+    }
+
+    /// Fills a `sockaddr_un` with a filesystem path (never the abstract namespace).
+    static func withAddress<R>(_ path: String, call: String,
+                               _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) throws(PosixError) -> R {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard !bytes.isEmpty, bytes[0] != 0, bytes.count < capacity else {
+            throw PosixError(call: call, subject: path, errno: ENAMETOOLONG)
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) }
+        }
+    }
+
+    static func bind(_ fd: Int32, path: String) throws(PosixError) {
+        let result = try withAddress(path, call: "bind") { Glibc.bind(fd, $0, $1) }
+        if result != 0 { throw PosixError(call: "bind", subject: path, errno: Glibc.errno) }
+    }
+
+    static func listen(_ fd: Int32, backlog: Int32, path: String) throws(PosixError) {
+        try syscall("listen on", path) { Glibc.listen(fd, backlog) }
+    }
+
+    /// `connect(2)`; for a non-blocking socket a Unix connect completes or fails at once.
+    static func connect(_ fd: Int32, path: String) throws(PosixError) {
+        while true {
+            let result = try withAddress(path, call: "connect to") { Glibc.connect(fd, $0, $1) }
+            if result == 0 { return }
+            let code = Glibc.errno
+            if code == EINTR { continue }
+            throw PosixError(call: "connect to", subject: path, errno: code)
+        }
+    }
+
+    /// `accept4(2)` with `SOCK_NONBLOCK | SOCK_CLOEXEC`; nil when no connection is pending.
+    static func accept(_ fd: Int32, path: String) throws(PosixError) -> Int32? {
+        while true {
+            let result = csystem_accept4(fd, csystem_sock_nonblock_cloexec())
+            if result >= 0 { return result }
+            let code = Glibc.errno
+            switch code {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return nil
+            // The peer gave up before we accepted it: not our failure, try the next one.
+            case ECONNABORTED, EPROTO: continue
+            default: throw PosixError(call: "accept on", subject: path, errno: code)
+            }
+        }
+    }
+
+    /// `send(2)` with `MSG_NOSIGNAL | MSG_DONTWAIT`; nil when the socket buffer is full.
+    static func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(PosixError) -> Int? {
+        try nonBlocking("send to", "viewer fd \(fd)") {
+            Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+        }
+    }
+
+    /// `recv(2)`; nil when nothing is waiting, 0 when the peer closed.
+    static func recv(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(PosixError) -> Int? {
+        try nonBlocking("receive from", "fd \(fd)") {
+            Glibc.recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
+        }
+    }
+
+    /// The credentials of the peer of a connected Unix socket.
+    static func peerCredentials(_ fd: Int32) throws(PosixError) -> csystem_peer_credentials {
+        var credentials = csystem_peer_credentials()
+        try syscall("read SO_PEERCRED of", "fd \(fd)") { csystem_peer_credentials_get(fd, &credentials) }
+        return credentials
+    }
+
+    /// Sets or clears `O_NONBLOCK`.
+    static func setNonBlocking(_ fd: Int32, _ on: Bool) throws(PosixError) {
+        let flags = try syscall("fcntl F_GETFL", "fd \(fd)") { fcntl(fd, F_GETFL) }
+        let new = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK
+        try syscall("fcntl F_SETFL", "fd \(fd)") { fcntl(fd, F_SETFL, new) }
+    }
+
+    /// `poll(2)`; returns the number of ready descriptors (0 on timeout).
+    static func poll(_ fds: inout [pollfd], timeoutMilliseconds: Int32) throws(PosixError) -> Int {
+        let count = nfds_t(fds.count)
+        let n = try fds.withUnsafeMutableBufferPointer { (buffer) throws(PosixError) -> Int32 in
+            try nonBlocking("poll") { Glibc.poll(buffer.baseAddress, count, timeoutMilliseconds) } ?? 0
+        }
+        return Int(n)
+    }
+
+    // MARK: Wake-ups
+
+    /// A non-blocking, close-on-exec eventfd.
+    static func eventfd() throws(PosixError) -> Int32 {
+        try syscall("create eventfd") { csystem_eventfd() }
+    }
+
+    /// Adds one to an eventfd; never blocks (a full counter already means "wake up").
+    static func signal(eventfd fd: Int32) {
+        var one: UInt64 = 1
+        _ = withUnsafeBytes(of: &one) { Glibc.write(fd, $0.baseAddress, 8) }
+    }
+
+    /// Resets an eventfd to zero.
+    static func drain(eventfd fd: Int32) {
+        var value: UInt64 = 0
+        _ = withUnsafeMutableBytes(of: &value) { Glibc.read(fd, $0.baseAddress, 8) }
+    }
+
+    // MARK: Threads
+
+    private final class ThreadBody {
+        let run: () -> Void
+        init(_ run: @escaping () -> Void) { self.run = run }
+    }
+
+    /// Starts a joinable pthread running `body`.
+    static func startThread(_ body: @escaping @Sendable () -> Void) throws(PosixError) -> pthread_t {
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+        let result = pthread_create(&thread, nil, { raw in
+            let body = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
+            body.run()
+            return nil
+        }, context)
+        if result != 0 {
+            Unmanaged<ThreadBody>.fromOpaque(context).release()
+            throw PosixError(call: "start thread", errno: result)
+        }
+        return thread
+    }
+
+    /// Lets a thread's resources go when it ends, without a join.
+    static func detach(_ thread: pthread_t) {
+        pthread_detach(thread)
+    }
+
+    static func join(_ thread: pthread_t) {
+        pthread_join(thread, nil)
+    }
+}

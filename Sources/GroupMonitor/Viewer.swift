@@ -1,0 +1,71 @@
+import CSystem
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// One attached viewer: its socket and its own bounded buffer of lines.
+///
+/// Owned by the monitor thread alone.
+final class Viewer {
+    let fd: Int32
+    /// The viewer's process id, from `SO_PEERCRED`.
+    let pid: pid_t
+    var output: LineBuffer
+    /// When a write last made progress (or the buffer was last empty), on the monotonic clock.
+    var lastProgress: UInt64
+    /// Set once the viewer shut down its sending side; it may still be reading.
+    var doneSending = false
+
+    init(fd: Int32, pid: pid_t, capacity: Int, now: UInt64) {
+        self.fd = fd
+        self.pid = pid
+        self.output = LineBuffer(capacity: capacity)
+        self.lastProgress = now
+    }
+
+    enum FlushResult {
+        /// Everything waiting was written, or the socket is full for now.
+        case open
+        /// The viewer went away.
+        case closed
+    }
+
+    /// Writes as much as the socket takes without blocking.
+    func flush(now: UInt64, encoder: inout LineEncoder) -> FlushResult {
+        while true {
+            if output.pending == 0 {
+                lastProgress = now
+                output.catchUp(encoder: &encoder)
+                if output.pending == 0 { return .open }
+            }
+            let fd = self.fd
+            guard let written = output.drain({ bytes in
+                do { return try Posix.send(fd, bytes) ?? 0 } catch { return nil }
+            }) else {
+                return .closed
+            }
+            if written == 0 { return .open }
+            lastProgress = now
+            output.catchUp(encoder: &encoder)
+        }
+    }
+
+    /// Reads and discards what the viewer sent (no commands are defined yet).
+    func readInput() -> FlushResult {
+        var scratch = [UInt8](repeating: 0, count: 512)
+        while true {
+            let n: Int?
+            do {
+                n = try scratch.withUnsafeMutableBytes { (raw) throws(PosixError) -> Int? in try Posix.recv(fd, into: raw) }
+            } catch {
+                return .closed
+            }
+            guard let n else { return .open }
+            if n == 0 { doneSending = true; return .open }
+        }
+    }
+
+    func close() { Posix.close(fd) }
+}
