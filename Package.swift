@@ -40,6 +40,12 @@ let testTargets: [Target] = [
         name: "GroupMonitorTests",
         dependencies: ["GroupMonitor", "GroupEvents", "SafeGroup", "GroupEventsTesting"]
     ),
+    // A second process for GroupMonitorTests (kill -9, second instance, another uid, fd counts).
+    .executableTarget(
+        name: "monitor-fixture",
+        dependencies: ["GroupMonitor", "GroupEvents"],
+        path: "Tests/Fixtures/MonitorFixture"
+    ),
     .testTarget(
         name: "SafeGroupTests",
         dependencies: [
