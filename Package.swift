@@ -49,7 +49,7 @@ let testTargets: [Target] = [
     .testTarget(
         name: "SafeGroupTests",
         dependencies: [
-            "SafeGroup", "GroupEvents", "GroupEventsTesting",
+            "SafeGroup", "GroupEvents", "GroupEventsTesting", "safegroup-example",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]
     ),

@@ -15,13 +15,16 @@ public struct Event: Hashable, Sendable {
 
     /// What happened. New cases may be added in minor versions of the wire format;
     /// switch with a `default` where you can.
+    ///
+    /// The rare, large payloads are boxed (`indirect`) so that an `Event` stays small: sinks
+    /// copy every event into a buffer.
     public enum Kind: Hashable, Sendable {
-        case groupOpened(GroupOpened)
-        case groupClosed(GroupClosed)
+        indirect case groupOpened(GroupOpened)
+        indirect case groupClosed(GroupClosed)
         case taskSpawned(TaskSpawned)
         case taskStarted(TaskStarted)
         case taskEnded(TaskEnded)
-        case faultRecorded(FaultInfo)
+        indirect case faultRecorded(FaultInfo)
         case slowToCancel(SlowToCancel)
         case dropped(Dropped)
         case heartbeat(Heartbeat)

@@ -17,6 +17,12 @@ public struct MonotonicTime: RawRepresentable, Hashable, Comparable, Sendable, C
         return MonotonicTime(nanoseconds: MonotonicEpoch.nanoseconds(from: epoch, to: ContinuousClock.now))
     }
 
+    /// The time of an instant on `ContinuousClock` (zero for instants before the epoch).
+    @inlinable
+    public init(_ instant: ContinuousClock.Instant) {
+        self.rawValue = MonotonicEpoch.nanoseconds(since: instant)
+    }
+
     /// The instant on `ContinuousClock` this time stands for.
     public var instant: ContinuousClock.Instant { MonotonicEpoch.instant.advanced(by: .nanoseconds(Int64(rawValue))) }
 

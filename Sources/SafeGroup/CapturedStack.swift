@@ -52,6 +52,8 @@ public struct CapturedStack: Sendable {
             }
             if StackTrimming.isHidden(rawName: symbol.rawName, name: symbol.name, image: symbol.imageName) { continue }
             let location = symbol.sourceLocation
+            // Compiler-generated thunks say nothing the frame beside them doesn't.
+            if location?.path == "<compiler-generated>" { continue }
             frames.append(StackFrame(symbol: symbol.name, file: location?.path, line: UInt32(clamping: location?.line ?? 0)))
         }
         return frames

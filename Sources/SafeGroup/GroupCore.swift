@@ -6,15 +6,16 @@ import Synchronization
 /// Children touch it at most twice (when cancellation reaches them, and at their end when
 /// they have something to keep), so the common path of a child that returns takes no lock
 /// at all for `Void` children.
+@usableFromInline
 final class GroupCore<Success: Sendable>: Sendable {
-    let id: GroupID
-    let name: String
+    @usableFromInline let id: GroupID
+    @usableFromInline let name: String
     let policy: FailurePolicy
-    let limit: Int?
-    let defaultTimeout: Duration?
+    @usableFromInline let limit: Int?
+    @usableFromInline let defaultTimeout: Duration?
     let slowCancelThreshold: Duration
     /// The sink the group resolved when it opened; nil means no events are built at all.
-    let sink: (any EventSink)?
+    @usableFromInline let sink: (any EventSink)?
 
     private struct State: ~Copyable {
         var faults: [Fault] = []
@@ -50,7 +51,8 @@ final class GroupCore<Success: Sendable>: Sendable {
     // MARK: Slots
 
     /// Takes a slot under the limit, waiting for one if all are in use.
-    func acquireSlot() async {
+    @usableFromInline
+    func acquireSlot(isolation: isolated (any Actor)? = #isolation) async {
         guard let limit else { return }
         let acquired = state.withLock { state -> Bool in
             if state.slotsInUse < limit && state.slotWaitersHead == state.slotWaiters.count {
@@ -75,6 +77,7 @@ final class GroupCore<Success: Sendable>: Sendable {
     }
 
     /// Takes a slot if one is free now.
+    @usableFromInline
     func tryAcquireSlot() -> Bool {
         guard let limit else { return true }
         return state.withLock { state in
@@ -85,6 +88,7 @@ final class GroupCore<Success: Sendable>: Sendable {
     }
 
     /// Gives a slot back, or hands it straight to the first waiter.
+    @usableFromInline
     func releaseSlot() {
         guard limit != nil else { return }
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
@@ -105,9 +109,9 @@ final class GroupCore<Success: Sendable>: Sendable {
 
     // MARK: Children
 
-    /// Keeps a child's value (children returning `Void` keep nothing).
+    /// Keeps a child's value (callers skip it for `Void` children, which have nothing to keep).
+    @usableFromInline
     func recordValue(_ value: Success, task: TaskID, name: String) {
-        if Success.self == Void.self { return }
         state.withLock { $0.results.append(.init(task: task, name: name, value: value)) }
     }
 
@@ -125,16 +129,61 @@ final class GroupCore<Success: Sendable>: Sendable {
     }
 
     /// Cancellation reached a running child.
+    @usableFromInline
     func childCancelled(_ task: TaskID) {
         state.withLock { _ = $0.cancelledRunning.insert(task) }
     }
 
-    /// A child that was cancelled or timed out ended; returns whether it was reported slow.
-    func childEnded(_ task: TaskID, wasCancelled: Bool) -> Bool {
-        state.withLock { state in
-            if wasCancelled { state.cancelledRunning.remove(task) }
-            return state.slowSet.contains(task)
+    /// A child ended: drops it from the cancelled set, frees its slot, emits its end.
+    @usableFromInline
+    func childEnded(_ child: ChildRunner<Success>, status: TaskStatus, startedAt: ContinuousClock.Instant, endedAt: MonotonicTime?) {
+        var wasSlow = false
+        if Task.isCancelled || status == .timedOut {
+            let wasCancelled = Task.isCancelled
+            wasSlow = state.withLock { state in
+                if wasCancelled { state.cancelledRunning.remove(child.task) }
+                return state.slowSet.contains(child.task)
+            }
         }
+        if limit != nil { releaseSlot() }
+        if let sink {
+            let end = endedAt ?? .now()
+            let start = MonotonicTime(startedAt)
+            sink.emit(Event(time: end, .taskEnded(TaskEnded(task: child.task, group: id, status: status,
+                                                            durationNanoseconds: end.nanoseconds(since: start),
+                                                            wasSlowToCancel: wasSlow))))
+        }
+    }
+
+    /// A child threw: records the fault, ends the child; returns whether to cancel the siblings.
+    @usableFromInline
+    func childFailed(_ child: ChildRunner<Success>, error: any Error, startedAt: ContinuousClock.Instant) -> Bool {
+        let endedAt = MonotonicTime.now()
+        let kind: FaultKind = (error is CancellationError && Task.isCancelled) ? .cancelled : .error
+        let cancelSiblings = recordFault(FaultFactory.fault(kind, error: error, task: child.task, name: child.name, site: child.site,
+                                                            group: id, groupName: name, startedAt: MonotonicTime(startedAt), endedAt: endedAt))
+        childEnded(child, status: kind == .cancelled ? .cancelled : .failed, startedAt: startedAt, endedAt: endedAt)
+        return cancelSiblings
+    }
+
+    /// Emits a child's spawn; returns the time for its start event's wait.
+    @usableFromInline
+    func spawned(_ task: TaskID, name: String, site: SourceSite, sink: any EventSink) -> MonotonicTime {
+        let now = MonotonicTime.now()
+        sink.emit(Event(time: now, .taskSpawned(TaskSpawned(task: task, group: id, name: name, site: site))))
+        return now
+    }
+
+    @usableFromInline
+    func started(_ task: TaskID, at startedAt: ContinuousClock.Instant, spawnedAt: MonotonicTime?, sink: any EventSink) {
+        let start = MonotonicTime(startedAt)
+        sink.emit(Event(time: start, .taskStarted(TaskStarted(task: task, group: id,
+                                                              waitedNanoseconds: spawnedAt.map { start.nanoseconds(since: $0) } ?? 0))))
+    }
+
+    @usableFromInline
+    static func checkTimeout(_ timeout: Duration, child: String) {
+        precondition(timeout > .zero, "SafeGroup.spawn(\"\(child)\", timeout: \(timeout)): a timeout must be positive (pass nil for none)")
     }
 
     /// Reports a child that is still running long after a timeout cancelled it.

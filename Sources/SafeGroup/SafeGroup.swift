@@ -7,10 +7,11 @@ import GroupEvents
 /// they never throw *into* the group: every failure becomes a ``Fault`` in the group's
 /// ``GroupReport``.
 public struct SafeGroup<Success: Sendable> {
-    private var tasks: ThrowingDiscardingTaskGroup<any Error>
-    let core: GroupCore<Success>
-    /// How many children were spawned so far.
-    public private(set) var childCount = 0
+    // The spawn path is inlinable so that it is specialized for the caller's `Success`:
+    // unspecialized generic code costs more than the rest of a child's bookkeeping.
+    @usableFromInline var tasks: ThrowingDiscardingTaskGroup<any Error>
+    @usableFromInline let core: GroupCore<Success>
+    @usableFromInline var spawned = 0
 
     init(tasks: ThrowingDiscardingTaskGroup<any Error>, core: GroupCore<Success>) {
         self.tasks = tasks
@@ -21,10 +22,15 @@ public struct SafeGroup<Success: Sendable> {
     public var id: GroupID { core.id }
     /// The group's name.
     public var name: String { core.name }
+    /// How many children were spawned so far.
+    public var childCount: Int { spawned }
     /// Whether the group was cancelled (by its policy, by ``cancelAll()`` or by its parent).
     public var isCancelled: Bool { tasks.isCancelled }
 
     /// Spawns a child, waiting for a slot first if the group has a limit and all are in use.
+    ///
+    /// The wait for a slot goes on even if the group is cancelled: the running children are
+    /// cancelled too, so a slot frees up as soon as one of them ends.
     ///
     /// - Parameters:
     ///   - name: What the dashboard and faults call the child.
@@ -32,19 +38,22 @@ public struct SafeGroup<Success: Sendable> {
     ///     (default: the group's timeout). Must be positive.
     ///   - operation: The child's work.
     /// - Returns: The child's id; ``GroupReport/value(of:)`` finds its value by it.
+    @inlinable
     @discardableResult
     public mutating func spawn(
         _ name: String = "child",
         timeout: Duration? = nil,
         fileID: StaticString = #fileID,
         line: UInt = #line,
+        isolation: isolated (any Actor)? = #isolation,
         operation: @escaping @Sendable () async throws -> Success
     ) async -> TaskID {
-        await core.acquireSlot()
+        if core.limit != nil { await core.acquireSlot() }
         return start(name, timeout: timeout, site: SourceSite(fileID: fileID, line: line), operation: operation)
     }
 
     /// Spawns a child only if a slot is free now; returns nil when the group is at its limit.
+    @inlinable
     @discardableResult
     public mutating func trySpawn(
         _ name: String = "child",
@@ -63,25 +72,17 @@ public struct SafeGroup<Success: Sendable> {
         tasks.cancelAll()
     }
 
-    private mutating func start(_ name: String, timeout: Duration?, site: SourceSite,
-                                operation: @escaping @Sendable () async throws -> Success) -> TaskID {
+    @inlinable
+    mutating func start(_ name: String, timeout: Duration?, site: SourceSite,
+                        operation: @escaping @Sendable () async throws -> Success) -> TaskID {
         let timeout = timeout ?? core.defaultTimeout
-        if let timeout {
-            precondition(timeout > .zero, "SafeGroup.spawn(\"\(name)\", timeout: \(timeout)): a timeout must be positive (pass nil for none)")
-        }
+        if let timeout { GroupCore<Success>.checkTimeout(timeout, child: name) }
         let task = IDs.task()
-        childCount += 1
-        let core = self.core
-        let spawnedAt: MonotonicTime
-        if let sink = core.sink {
-            spawnedAt = .now()
-            sink.emit(Event(time: spawnedAt, .taskSpawned(TaskSpawned(task: task, group: core.id, name: name, site: site))))
-        } else {
-            spawnedAt = MonotonicTime(nanoseconds: 0)
-        }
+        spawned += 1
+        let runner = ChildRunner(core: core, task: task, name: name, site: site, timeout: timeout,
+                                 spawnedAt: core.sink.map { core.spawned(task, name: name, site: site, sink: $0) })
         tasks.addTask {
-            let child = ChildRunner(core: core, task: task, name: name, site: site, timeout: timeout, spawnedAt: spawnedAt)
-            if await child.run(operation) {
+            if await runner.run(operation) {
                 // The discarding group cancels every sibling when a child throws.
                 throw PolicyCancellation()
             }
@@ -91,4 +92,7 @@ public struct SafeGroup<Success: Sendable> {
 }
 
 /// Thrown by a child into the underlying task group to make it cancel the siblings.
-struct PolicyCancellation: Error {}
+@usableFromInline
+struct PolicyCancellation: Error {
+    @usableFromInline init() {}
+}

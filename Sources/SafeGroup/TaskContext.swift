@@ -1,30 +1,41 @@
 import GroupEvents
+import Synchronization
 
 /// What a child task knows about itself: its id, its group, and the sink its group resolved.
 ///
 /// Carried in a task-local so that a group opened inside a child finds its parent task
 /// (groups form a tree) and inherits the parent's sink (a test's sink reaches nested groups).
+@usableFromInline
 struct TaskContext: Sendable {
     let task: TaskID
     let taskName: String
     let group: GroupID
     let sink: (any EventSink)?
 
+    @usableFromInline
+    init(task: TaskID, taskName: String, group: GroupID, sink: (any EventSink)?) {
+        self.task = task
+        self.taskName = taskName
+        self.group = group
+        self.sink = sink
+    }
+
     @TaskLocal static var current: TaskContext?
+
+    /// Runs `operation` with `self` as the current context.
+    @usableFromInline
+    func bind<T: Sendable>(_ operation: () async -> T, isolation: isolated (any Actor)? = #isolation) async -> T {
+        await Self.$current.withValue(self, operation: operation)
+    }
 }
 
 /// Process-unique ids, never reused.
+@usableFromInline
 enum IDs {
-    private static let nextGroup = AtomicCounter()
-    private static let nextTask = AtomicCounter()
+    private static let nextGroup = Atomic<UInt64>(0)
+    private static let nextTask = Atomic<UInt64>(0)
 
-    static func group() -> GroupID { GroupID(nextGroup.next()) }
-    static func task() -> TaskID { TaskID(nextTask.next()) }
-}
-
-import Synchronization
-
-final class AtomicCounter: Sendable {
-    private let value = Atomic<UInt64>(0)
-    func next() -> UInt64 { value.add(1, ordering: .relaxed).newValue }
+    static func group() -> GroupID { GroupID(nextGroup.add(1, ordering: .relaxed).newValue) }
+    @usableFromInline
+    static func task() -> TaskID { TaskID(nextTask.add(1, ordering: .relaxed).newValue) }
 }

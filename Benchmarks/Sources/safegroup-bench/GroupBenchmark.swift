@@ -1,0 +1,62 @@
+import GroupEvents
+import GroupEventsTesting
+import SafeGroup
+
+/// 100,000 trivial children: a bare `withThrowingTaskGroup`, SafeGroup with no sink, and
+/// SafeGroup with the in-memory sink, measured side by side in one run.
+enum GroupBenchmark {
+    static let children = 100_000
+    static let rounds = 9
+
+    static func bare() async -> Duration {
+        let clock = ContinuousClock()
+        return await clock.measure {
+            try? await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<children { group.addTask {} }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    static func safeGroup(sink: (any EventSink)?) async -> Duration {
+        let clock = ContinuousClock()
+        return await clock.measure {
+            let report = await withSafeGroup(name: "bench", sink: sink) { group in
+                for _ in 0..<children { await group.spawn("child") {} }
+            }
+            precondition(report.childCount == children && report.faults.isEmpty)
+        }
+    }
+
+    static func run() async {
+        print("== group: \(children) trivial children, median of \(rounds) interleaved rounds")
+        var bareTimes: [Duration] = [], noSinkTimes: [Duration] = [], sinkTimes: [Duration] = []
+        _ = await bare(); _ = await safeGroup(sink: nil)  // warm up
+        for _ in 0..<rounds {
+            bareTimes.append(await bare())
+            noSinkTimes.append(await safeGroup(sink: nil))
+            let sink = InMemoryEventSink()
+            sinkTimes.append(await safeGroup(sink: sink))
+            precondition(sink.events.count == 3 * children + 2)
+        }
+        let bare = median(bareTimes), noSink = median(noSinkTimes), withSink = median(sinkTimes)
+        func perChild(_ d: Duration) -> String { format(nanoseconds(d) / Double(children), digits: 0) + " ns/child" }
+        print("  bare withThrowingTaskGroup      \(perChild(bare))")
+        print("  SafeGroup, no sink              \(perChild(noSink))   ratio \(format(ratio(noSink, bare)))x  (target <= 1.10x) \(verdict(ratio(noSink, bare) <= 1.10))")
+        print("  SafeGroup, in-memory sink       \(perChild(withSink))   ratio \(format(ratio(withSink, bare)))x  (target <= 1.25x) \(verdict(ratio(withSink, bare) <= 1.25))")
+    }
+}
+
+func median(_ values: [Duration]) -> Duration { values.sorted()[values.count / 2] }
+func nanoseconds(_ d: Duration) -> Double {
+    let (s, a) = d.components
+    return Double(s) * 1e9 + Double(a) / 1e9
+}
+func ratio(_ a: Duration, _ b: Duration) -> Double { nanoseconds(a) / nanoseconds(b) }
+func verdict(_ ok: Bool) -> String { ok ? "PASS" : "MISS" }
+func format(_ value: Double, digits: Int = 2) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let rounded = (value * scale).rounded() / scale
+    return digits == 0 ? String(Int(rounded)) : String(rounded)
+}
