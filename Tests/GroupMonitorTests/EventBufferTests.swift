@@ -1,0 +1,58 @@
+import GroupEvents
+@testable import GroupMonitor
+import Testing
+
+@Suite("The bounded event buffer and line buffers")
+struct EventBufferTests {
+    @Test func overflowIsCountedSoProducedEqualsDeliveredPlusDropped() async throws {
+        let dir = TemporaryDirectory()
+        let monitor = try startMonitor(at: dir.file("svc.sock"), configuration: .with { $0.eventCapacity = 64 })
+        await withTaskGroup(of: Void.self) { group in
+            for producer in 0..<4 {
+                group.addTask {
+                    for i in 0..<25_000 { monitor.emit(Lifecycle.spawned(UInt64(producer * 100_000 + i))) }
+                }
+            }
+        }
+        monitor.shutdown()
+        let s = monitor.statistics
+        #expect(s.produced == 100_000)
+        #expect(s.produced == s.delivered + s.dropped)
+    }
+
+    @Test func emitsAfterShutdownAreCountedAsDropped() throws {
+        let dir = TemporaryDirectory()
+        let monitor = try startMonitor(at: dir.file("svc.sock"))
+        monitor.emit(Lifecycle.opened(1))
+        monitor.shutdown()
+        monitor.emit(Lifecycle.opened(2))
+        let s = monitor.statistics
+        #expect(s.produced == 2)
+        #expect(s.delivered == 1)
+        #expect(s.dropped == 1)
+    }
+
+    @Test func lineBufferLosesWholeLinesAndReportsThemWhenTheReaderCatchesUp() throws {
+        var encoder = LineEncoder()
+        var buffer = LineBuffer(capacity: 300)
+        var line: [UInt8] = []
+        for seq in 1...10 as ClosedRange<UInt64> {
+            line.removeAll()
+            encoder.append(Lifecycle.started(seq), seq: seq, to: &line)
+            line.withUnsafeBytes { buffer.append($0, seq: seq, encoder: &encoder) }
+        }
+        #expect(buffer.lost > 0)
+        var out: [UInt8] = []
+        _ = buffer.drain { out.append(contentsOf: $0); return $0.count }
+        buffer.catchUp(encoder: &encoder)
+        _ = buffer.drain { out.append(contentsOf: $0); return $0.count }
+
+        let (records, counters) = try WireDecoder.decode(out)
+        #expect(counters.malformed == 0, "no line was cut")
+        let events = records.compactMap { if case .event(let seq, let e) = $0 { (seq, e) } else { nil } }
+        guard case .dropped(let d) = events.last?.1.kind else { Issue.record("no dropped notice at the end"); return }
+        #expect(d.count == buffer.lost)
+        #expect(events.last?.0 == 10, "the notice carries the seq of the last lost line")
+        #expect(UInt64(events.count - 1) + d.count == 10)
+    }
+}

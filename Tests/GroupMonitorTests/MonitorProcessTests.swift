@@ -1,0 +1,92 @@
+import Foundation
+import GroupEvents
+@testable import GroupMonitor
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Behaviours that need a second, real process: `monitor-fixture`.
+@Suite("Monitor against other processes")
+struct MonitorProcessTests {
+    @Test func secondLiveInstanceOnTheSamePathIsRefused() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("svc.sock")
+        let fixture = try FixtureProcess(["serve", path])
+        #expect(fixture.readLine()?.hasPrefix("ready") == true)
+
+        let error = #expect(throws: MonitorError.self) { try startMonitor(at: path) }
+        #expect(error?.code == .alreadyRunning)
+        #expect(error?.message.contains(path) == true)
+        #expect(error?.message.contains("SAFEGROUP_SOCKET") == true)
+        // The refused instance left the live one alone.
+        let client = try TestClient(path: path)
+        client.read(until: { !$0.isEmpty })
+        #expect(client.headers.first?.pid == fixture.process.processIdentifier)
+
+        fixture.quit()
+        #expect(try Posix.lstat(path) == nil)
+        #expect(try Posix.lstat(path + ".lock") == nil)
+    }
+
+    @Test func staleSocketOfAKilledProcessIsReplaced() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("svc.sock")
+        let fixture = try FixtureProcess(["serve", path])
+        #expect(fixture.readLine()?.hasPrefix("ready") == true)
+        fixture.kill9()
+        #expect(try Posix.lstat(path).map { $0.st_mode & S_IFMT } == S_IFSOCK, "kill -9 leaves the socket behind")
+
+        let monitor = try startMonitor(at: path)
+        defer { monitor.shutdown() }
+        let client = try TestClient(path: path)
+        client.read(until: { !$0.isEmpty })
+        #expect(client.headers.first?.pid == getpid())
+    }
+
+    @Test func peerOfAnotherUidReadsNothingAndIsCounted() async throws {
+        try #require(getuid() == 0, "needs root to run a client as another user")
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser"))
+        let dir = TemporaryDirectory()
+        // Let `nobody` reach the socket file, so that SO_PEERCRED is the only thing refusing it.
+        chmod(dir.path, 0o755)
+        let monitor = try startMonitor(at: dir.file("svc.sock"))
+        defer { monitor.shutdown() }
+        chmod(monitor.socketPath, 0o666)
+        monitor.emit(Lifecycle.opened(1))
+
+        let peer = try FixtureProcess(["peer", monitor.socketPath], asUser: "nobody")
+        let reply = peer.readLine()
+        peer.process.waitUntilExit()
+        #expect(reply == "read 0")
+        #expect(monitor.statistics.peersRefused == 1)
+        #expect(monitor.statistics.viewersAccepted == 0)
+    }
+
+    @Test func tenThousandConnectCyclesDuringAFanOutLeaveTheMonitorUpAndNoDescriptorsBehind() async throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("svc.sock")
+        let fixture = try FixtureProcess(["serve", path, "--fanout"])
+        #expect(fixture.readLine()?.hasPrefix("ready") == true)
+        let baseline = try #require(fixture.ask("fds"))
+
+        for _ in 0..<10_000 {
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            try Posix.connect(fd, path: path)
+            var buffer = [UInt8](repeating: 0, count: 64)
+            _ = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            close(fd)
+        }
+
+        // The monitor closes its side as it notices each hang-up; give it the time it needs.
+        let settled = await eventually { fixture.ask("fds") == baseline }
+        #expect(settled, "open descriptors back at \(baseline)")
+        let stats = try #require(fixture.ask("stats"))
+        #expect(stats.contains("viewers=0"))
+        let client = try TestClient(path: path)
+        client.read(until: { !$0.isEmpty })
+        #expect(client.headers.count == 1, "the monitor still serves")
+        fixture.quit()
+        #expect(fixture.process.terminationStatus == 0)
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import GroupEvents
+@testable import GroupMonitor
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A fresh private directory under /tmp, removed with everything in it at the end.
+final class TemporaryDirectory {
+    let path: String
+
+    init() {
+        var template = Array("/tmp/sgmon.XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        precondition(made != nil, "mkdtemp failed")
+        path = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
+    }
+
+    func file(_ name: String) -> String { "\(path)/\(name)" }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Waits, without a deadline assertion of its own, until `condition` holds or `limit` passes.
+@discardableResult
+func eventually(within limit: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
+    let end = ContinuousClock.now + limit
+    while ContinuousClock.now < end {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return condition()
+}
+
+/// A viewer made of a plain blocking socket and a ``WireDecoder``.
+final class TestClient {
+    let fd: Int32
+    var decoder = WireDecoder()
+    var records: [WireRecord] = []
+    var bytesRead = 0
+    var closedByPeer = false
+
+    /// Connects to `path`; `receiveBuffer` shrinks the kernel's buffer to make stalls quick.
+    init(path: String, receiveBuffer: Int32? = nil) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        do { try Posix.connect(fd, path: path) } catch {
+            Glibc.close(fd)
+            throw error
+        }
+    }
+
+    deinit { Glibc.close(fd) }
+
+    /// Reads at most `maximum` bytes, waiting up to `timeout` for the first; returns what came.
+    @discardableResult
+    func read(maximum: Int = 65_536, timeout: Int32 = 5000) -> [UInt8] {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, timeout) > 0 else { return [] }
+        var buffer = [UInt8](repeating: 0, count: maximum)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n <= 0 { closedByPeer = true; return [] }
+        bytesRead += n
+        let chunk = Array(buffer[..<n])
+        try? decoder.feed(chunk)
+        while let record = decoder.next() { records.append(record) }
+        return chunk
+    }
+
+    /// Reads until `done` holds for the records so far, the peer closes, or `limit` passes.
+    func read(until done: ([WireRecord]) -> Bool, limit: Duration = .seconds(20)) {
+        let end = ContinuousClock.now + limit
+        while !done(records), !closedByPeer, ContinuousClock.now < end {
+            read(timeout: 200)
+        }
+    }
+
+    /// The events read so far, with their `seq`.
+    var events: [(seq: UInt64, event: Event)] {
+        records.compactMap { if case .event(let seq, let event) = $0 { (seq, event) } else { nil } }
+    }
+
+    var headers: [WireHeader] {
+        records.compactMap { if case .header(let h) = $0 { h } else { nil } }
+    }
+}
+
+/// The `monitor-fixture` executable built next to the test bundle, run as a child process.
+final class FixtureProcess {
+    let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+    private var pending: [UInt8] = []
+
+    static var executablePath: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let directory = (exe as NSString).deletingLastPathComponent
+        return "\(directory)/monitor-fixture"
+    }
+
+    init(_ arguments: [String], asUser user: String? = nil) throws {
+        if let user {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            process.arguments = ["-u", user, "--", Self.executablePath] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: Self.executablePath)
+            process.arguments = arguments
+        }
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+    }
+
+    /// Sends one command line.
+    func send(_ line: String) {
+        input.fileHandleForWriting.write(Data((line + "\n").utf8))
+    }
+
+    /// The next line the fixture prints, or nil at its end.
+    func readLine() -> String? {
+        while true {
+            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[..<newline], as: UTF8.self)
+                pending.removeSubrange(...newline)
+                return line
+            }
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { return nil }
+            pending.append(contentsOf: data)
+        }
+    }
+
+    /// Sends `command` and returns the reply line.
+    func ask(_ command: String) -> String? {
+        send(command)
+        return readLine()
+    }
+
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func quit() {
+        if process.isRunning {
+            send("quit")
+            _ = readLine()
+            process.waitUntilExit()
+        }
+    }
+
+    deinit {
+        if process.isRunning { kill9() }
+    }
+}
+
+/// Collects what a monitor reports, for assertions.
+final class ReportCollector: Sendable {
+    private let messages = Mutex<[String]>([])
+    var all: [String] { messages.withLock { $0 } }
+    var reporter: @Sendable (String) -> Void { { message in self.messages.withLock { $0.append(message) } } }
+}
+
+/// An event of a child's life, for tests that produce streams by hand.
+enum Lifecycle {
+    static let site = SourceSite(fileID: #fileID, line: #line)
+    static func opened(_ g: UInt64) -> Event {
+        Event(.groupOpened(GroupOpened(group: GroupID(g), name: "g\(g)", site: site, policy: .collectAll)))
+    }
+    static func closed(_ g: UInt64, children: Int) -> Event {
+        Event(.groupClosed(GroupClosed(group: GroupID(g), outcome: .ok, faultCount: 0, childCount: children)))
+    }
+    static func spawned(_ t: UInt64, group g: UInt64 = 1) -> Event {
+        Event(.taskSpawned(TaskSpawned(task: TaskID(t), group: GroupID(g), name: "child-\(t)", site: site)))
+    }
+    static func started(_ t: UInt64, group g: UInt64 = 1) -> Event {
+        Event(.taskStarted(TaskStarted(task: TaskID(t), group: GroupID(g))))
+    }
+    static func ended(_ t: UInt64, group g: UInt64 = 1) -> Event {
+        Event(.taskEnded(TaskEnded(task: TaskID(t), group: GroupID(g), status: .ok, durationNanoseconds: 10)))
+    }
+}
+
+extension MonitorConfiguration {
+    static func with(_ change: (inout MonitorConfiguration) -> Void) -> MonitorConfiguration {
+        var c = MonitorConfiguration()
+        change(&c)
+        return c
+    }
+}
+
+/// Starts a monitor for a test: never installed as the process default, so tests stay apart.
+func startMonitor(at path: String, record: String? = nil, configuration: MonitorConfiguration = .init(),
+                  reporter: @escaping @Sendable (String) -> Void = SafeGroupMonitor.standardErrorReporter) throws -> SafeGroupMonitor {
+    try SafeGroupMonitor.start(service: "test", socketPath: path, record: record, configuration: configuration,
+                               installAsDefault: false, reporter: reporter)
+}
