@@ -1,4 +1,3 @@
-import CSystem
 import GroupEvents
 import Synchronization
 #if canImport(Glibc)
@@ -44,6 +43,9 @@ final class MonitorLoop: @unchecked Sendable {
     private var chunk: [UInt8] = []
     private var marks: [LineEncoder.Mark] = []
     private var nextHeartbeat: UInt64 = 0
+    /// After accept fails (out of descriptors), the listening socket rests until then, so the
+    /// loop does not spin on a backlog it cannot take.
+    private var acceptPausedUntil: UInt64 = 0
 
     /// Events encoded per fan-out chunk: bounds the chunk to roughly a megabyte.
     private static let chunkEvents = 4096
@@ -74,11 +76,7 @@ final class MonitorLoop: @unchecked Sendable {
         return UInt64(max(0, s)) &* 1_000_000_000 &+ UInt64(max(0, a) / 1_000_000_000)
     }
 
-    static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-    }
+    static func now() -> UInt64 { Posix.monotonicNanoseconds() }
 
     /// The recorder, if one is attached.
     var eventRecorder: EventRecorder? { recorder?.recorder }
@@ -105,7 +103,7 @@ final class MonitorLoop: @unchecked Sendable {
             flushAll(now: now)
             if stop { break }
 
-            let timeout: Int32
+            var timeout: Int32
             if taken >= configuration.eventCapacity / 4 {
                 timeout = 0
             } else if taken > 0 {
@@ -116,6 +114,7 @@ final class MonitorLoop: @unchecked Sendable {
             } else {
                 timeout = 0
             }
+            if acceptPausedUntil > now { timeout = min(timeout, 100) }
             pollOnce(timeoutMilliseconds: timeout, now: now)
         }
         finish()
@@ -238,7 +237,8 @@ final class MonitorLoop: @unchecked Sendable {
     private func pollOnce(timeoutMilliseconds: Int32, now: UInt64) {
         var fds = [pollfd](repeating: pollfd(), count: 2 + viewers.count)
         fds[0] = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
-        fds[1] = pollfd(fd: listener.fd, events: Int16(POLLIN), revents: 0)
+        let accepting = now >= acceptPausedUntil
+        fds[1] = pollfd(fd: accepting ? listener.fd : -1, events: Int16(POLLIN), revents: 0)
         for (i, viewer) in viewers.enumerated() {
             var events: Int16 = 0
             if !viewer.doneSending { events |= Int16(POLLIN) }
@@ -271,7 +271,8 @@ final class MonitorLoop: @unchecked Sendable {
         while true {
             let fd: Int32?
             do { fd = try Posix.accept(listener.fd, path: listener.path) } catch {
-                // Out of descriptors or memory: leave the rest in the backlog for the next round.
+                // Out of descriptors or memory: leave the rest in the backlog for a while.
+                acceptPausedUntil = now &+ 100_000_000
                 return
             }
             guard let fd else { return }

@@ -44,7 +44,6 @@ enum Posix {
 
     static var uid: uid_t { getuid() }
     static var pid: pid_t { getpid() }
-    static var threadID: pid_t { csystem_gettid() }
 
     /// Wall-clock time, nanoseconds since the Unix epoch.
     static func wallClockNanoseconds() -> UInt64 {
@@ -53,7 +52,26 @@ enum Posix {
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
+    /// Monotonic time, nanoseconds since an arbitrary origin; for the monitor's own deadlines.
+    static func monotonicNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
+
     // MARK: Files and directories
+
+    /// `fstat(2)`.
+    static func fstat(_ fd: Int32, path: String) throws(PosixError) -> stat {
+        var st = stat()
+        try syscall("stat", path) { Glibc.fstat(fd, &st) }
+        return st
+    }
+
+    /// `fchmod(2)`; on an unbound socket it sets the mode the socket file will be created with.
+    static func fchmod(_ fd: Int32, mode: mode_t, subject: String) throws(PosixError) {
+        try syscall("chmod", subject) { Glibc.fchmod(fd, mode) }
+    }
 
     /// `lstat(2)`; nil when nothing is at `path`.
     static func lstat(_ path: String) throws(PosixError) -> stat? {
@@ -123,11 +141,6 @@ enum Posix {
             done += n
         }
         return done
-    }
-
-    /// `read(2)`; nil on EAGAIN, 0 at end of file.
-    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, subject: String) throws(PosixError) -> Int? {
-        try nonBlocking("read", subject) { Glibc.read(fd, buffer.baseAddress, buffer.count) }
     }
 
     // MARK: Sockets
@@ -214,13 +227,6 @@ enum Posix {
         var credentials = csystem_peer_credentials()
         try syscall("read SO_PEERCRED of", "fd \(fd)") { csystem_peer_credentials_get(fd, &credentials) }
         return credentials
-    }
-
-    /// Sets or clears `O_NONBLOCK`.
-    static func setNonBlocking(_ fd: Int32, _ on: Bool) throws(PosixError) {
-        let flags = try syscall("fcntl F_GETFL", "fd \(fd)") { fcntl(fd, F_GETFL) }
-        let new = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK
-        try syscall("fcntl F_SETFL", "fd \(fd)") { fcntl(fd, F_SETFL, new) }
     }
 
     /// `poll(2)`; returns the number of ready descriptors (0 on timeout).

@@ -66,9 +66,8 @@ final class SocketListener {
             }
             // The previous owner may have removed the lock file between our open and our lock:
             // then we locked an orphan. Retry until the file at lockPath is the one we hold.
-            var held = stat()
-            fstat(lockFD, &held)
-            if let current = try? Posix.lstat(lockPath), current.st_ino == held.st_ino, current.st_dev == held.st_dev {
+            if let held = try? Posix.fstat(lockFD, path: lockPath), let current = try? Posix.lstat(lockPath),
+               current.st_ino == held.st_ino, current.st_dev == held.st_dev {
                 return lockFD
             }
             Posix.close(lockFD)
@@ -97,7 +96,7 @@ final class SocketListener {
         do throws(PosixError) {
             // On Linux the bound file takes the socket inode's mode minus the umask: narrowing it
             // first means the file is never created wider than 0600, even for a moment.
-            _ = fchmod(fd, 0o600)
+            try? Posix.fchmod(fd, mode: 0o600, subject: temporary)
             try? Posix.unlink(temporary)
             try Posix.bind(fd, path: temporary)
             do throws(PosixError) {
@@ -111,7 +110,7 @@ final class SocketListener {
             return fd
         } catch {
             Posix.close(fd)
-            throw MonitorError(error, path: path)
+            throw MonitorError(.system, path: path, "cannot listen on \(path): \(error)", underlying: error)
         }
     }
 

@@ -1,4 +1,3 @@
-import CSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
