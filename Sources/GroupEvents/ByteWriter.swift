@@ -56,13 +56,7 @@ struct ByteWriter {
 
     /// Writes `value` in decimal, two digits per division.
     mutating func unsigned(_ value: UInt64) {
-        var digits = 1
-        var probe = value
-        while probe >= 10 {
-            probe /= 10
-            digits += 1
-        }
-        var end = cursor + digits
+        var end = cursor + Self.decimalDigits(value)
         cursor = end
         var rest = value
         let pairs = Self.digitPairs.utf8Start
@@ -81,6 +75,23 @@ struct ByteWriter {
             end[-1] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest)
         }
     }
+
+    /// The number of decimal digits of `value`, from its bit length (no division chain).
+    @inline(__always)
+    private static func decimalDigits(_ value: UInt64) -> Int {
+        // bits * log10(2) ≈ bits * 1233 / 4096 is the digit count or one less. Setting the
+        // low bit never changes the digit count, except that 0 gets its one digit.
+        let odd = value | 1
+        let guess = ((64 - odd.leadingZeroBitCount) * 1233) >> 12
+        return guess + (odd >= powersOfTen[guess] ? 1 : 0)
+    }
+
+    private static let powersOfTen: [UInt64] = [
+        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000,
+        10_000_000_000, 100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000,
+        1_000_000_000_000_000, 10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000,
+        10_000_000_000_000_000_000,
+    ]
 
     private static let digitPairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
@@ -105,11 +116,22 @@ struct ByteWriter {
             return
         }
         var runStart = 0
-        for index in 0..<count {
+        var index = 0
+        while index < count {
+            // Most strings need no escape at all: test eight bytes at a time and jump to the
+            // first byte that needs one.
+            if index + 8 <= count {
+                guard let offset = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self).firstQuoteBackslashOrControlByte else {
+                    index += 8
+                    continue
+                }
+                index += offset
+            }
             let value = base[index]
+            index += 1
             guard value < 0x20 || value == UInt8(ascii: "\"") || value == UInt8(ascii: "\\") else { continue }
-            copy(base + runStart, count: index - runStart)
-            runStart = index + 1
+            copy(base + runStart, count: index - 1 - runStart)
+            runStart = index
             escape(value)
         }
         copy(base + runStart, count: count - runStart)

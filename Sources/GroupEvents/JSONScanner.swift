@@ -188,6 +188,11 @@ struct JSONScanner {
         if negative { position += 1 }
         let first = position
         var value: UInt64 = 0
+        // Nineteen digits always fit in UInt64: only a twentieth needs an overflow check.
+        while position < end, position - first < 19, case let digit = base[position] &- UInt8(ascii: "0"), digit < 10 {
+            value = value &* 10 &+ UInt64(digit)
+            position += 1
+        }
         while position < end, case let digit = base[position] &- UInt8(ascii: "0"), digit < 10 {
             let (times10, o1) = value.multipliedReportingOverflow(by: 10)
             let (sum, o2) = times10.addingReportingOverflow(UInt64(digit))
@@ -262,6 +267,13 @@ struct JSONScanner {
         position += 1
         let start = position
         while position < end {
+            if position + 8 <= end {
+                guard let offset = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self).firstQuoteBackslashOrControlByte else {
+                    position += 8
+                    continue
+                }
+                position += offset
+            }
             let byte = base[position]
             if byte == UInt8(ascii: "\"") {
                 position += 1

@@ -48,8 +48,11 @@ public struct WireDecoder {
     private var sawHeader = false
     private var reportedMissingHeader = false
     private var failure: WireFormatError?
+    /// Records decoded and not yet taken, in order.
     private var decoded: [WireRecord] = []
-    private var nextDecoded = 0
+    /// Records being taken, in reverse order, so ``next()`` can move each out with `popLast`
+    /// instead of copying it (a copy retains every string of an event).
+    private var taking: [WireRecord] = []
 
     /// A decoder that reads lines of up to `maxLineLength` bytes.
     public init(maxLineLength: Int = WireFormat.defaultMaxLineLength) {
@@ -99,14 +102,11 @@ public struct WireDecoder {
 
     /// The next decoded record, or nil when everything fed so far has been taken.
     public mutating func next() -> WireRecord? {
-        guard nextDecoded < decoded.count else { return nil }
-        let record = decoded[nextDecoded]
-        nextDecoded += 1
-        if nextDecoded == decoded.count {
-            decoded.removeAll(keepingCapacity: true)
-            nextDecoded = 0
+        if taking.isEmpty {
+            swap(&taking, &decoded)
+            taking.reverse()
         }
-        return record
+        return taking.popLast()
     }
 
     /// Decodes a whole stream held in memory, as if fed in one chunk and finished.
@@ -118,8 +118,7 @@ public struct WireDecoder {
         var decoder = WireDecoder(maxLineLength: maxLineLength)
         try decoder.feed(bytes)
         try decoder.finish()
-        let records = Array(decoder.decoded[decoder.nextDecoded...])
-        return (records, decoder.counters)
+        return (decoder.decoded, decoder.counters)
     }
 
     // MARK: Framing
@@ -180,12 +179,9 @@ public struct WireDecoder {
         let raw = UnsafeRawPointer(base)
         var index = start
         while index + 8 <= bytes.count {
-            // A byte of `word ^ 0x0A…` is zero where the byte is '\n'; the classic has-zero
-            // test flags it, and its lowest flag is exact.
-            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-            let x = word ^ 0x0A0A_0A0A_0A0A_0A0A
-            let flags = (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
-            if flags != 0 { return index + flags.trailingZeroBitCount / 8 }
+            if let offset = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self).firstNewlineByte {
+                return index + offset
+            }
             index += 8
         }
         while index < bytes.count {
@@ -201,8 +197,8 @@ public struct WireDecoder {
         handle(Result { () throws(LineFailure) in try WireLineParser.parse(line) })
     }
 
-    private mutating func handle(_ outcome: Result<WireLine, LineFailure>) {
-        switch outcome {
+    private mutating func handle(_ outcome: consuming Result<WireLine, LineFailure>) {
+        switch consume outcome {
         case .success(let line):
             deliver(line)
         case .failure(let failure):
@@ -211,8 +207,8 @@ public struct WireDecoder {
         }
     }
 
-    private mutating func deliver(_ line: WireLine) {
-        switch line {
+    private mutating func deliver(_ line: consuming WireLine) {
+        switch consume line {
         case .blank:
             break
         case .header(let header):

@@ -3,7 +3,7 @@
 /// A field name means one thing with one JSON type in every line type, now and in later
 /// minor versions; that is what lets the decoder read a value by its key alone, before it
 /// has seen the line's `type`.
-enum WireField {
+enum WireField: CaseIterable {
     // Every event line.
     case seq, t, type
     // Ids, names and sites shared by several event types.
@@ -21,6 +21,7 @@ enum WireField {
     // The header.
     case format, version, service, pid, epochUnixNs, clock
 
+    @inline(__always)
     var name: StaticString {
         switch self {
         case .seq: "seq"
@@ -68,29 +69,53 @@ enum WireField {
 
     /// The field named by `key`, or nil for a field this build does not know (and skips).
     ///
-    /// Dispatches on the length first, so a key is compared with a handful of names at most:
-    /// this runs for every key of every line.
+    /// Picks the one candidate by length and first byte (second, where two names share
+    /// both), then compares once: this runs for every key of every line.
     init?(key: UnsafeBufferPointer<UInt8>) {
-        let candidates: [WireField]
-        switch key.count {
-        case 1: candidates = [.t]
-        case 3: candidates = [.seq, .pid]
-        case 4: candidates = [.type, .task, .name, .site, .kind]
-        case 5: candidates = [.group, .limit, .stack, .count, .clock]
-        case 6: candidates = [.policy, .status, .signal, .format]
-        case 7: candidates = [.outcome, .message, .endedAt, .version, .service, .dropped]
-        case 8: candidates = [.isolated, .waitedNs, .taskName, .produced]
-        case 9: candidates = [.groupName, .errorType, .startedAt]
-        case 10: candidates = [.parentTask, .faultCount, .childCount, .durationNs]
-        case 11: candidates = [.parentGroup, .stackOrigin, .epochUnixNs]
-        case 12: candidates = [.cancellation, .slowToCancel]
-        case 13: candidates = [.sinceCancelNs]
+        guard let first = key.first else { return nil }
+        let second = key.count > 1 ? key[1] : 0
+        let candidate: WireField
+        switch (key.count, first) {
+        case (1, UInt8(ascii: "t")): candidate = .t
+        case (3, UInt8(ascii: "s")): candidate = .seq
+        case (3, UInt8(ascii: "p")): candidate = .pid
+        case (4, UInt8(ascii: "t")): candidate = second == UInt8(ascii: "y") ? .type : .task
+        case (4, UInt8(ascii: "n")): candidate = .name
+        case (4, UInt8(ascii: "s")): candidate = .site
+        case (4, UInt8(ascii: "k")): candidate = .kind
+        case (5, UInt8(ascii: "g")): candidate = .group
+        case (5, UInt8(ascii: "l")): candidate = .limit
+        case (5, UInt8(ascii: "s")): candidate = .stack
+        case (5, UInt8(ascii: "c")): candidate = second == UInt8(ascii: "o") ? .count : .clock
+        case (6, UInt8(ascii: "p")): candidate = .policy
+        case (6, UInt8(ascii: "s")): candidate = second == UInt8(ascii: "t") ? .status : .signal
+        case (6, UInt8(ascii: "f")): candidate = .format
+        case (7, UInt8(ascii: "o")): candidate = .outcome
+        case (7, UInt8(ascii: "m")): candidate = .message
+        case (7, UInt8(ascii: "e")): candidate = .endedAt
+        case (7, UInt8(ascii: "v")): candidate = .version
+        case (7, UInt8(ascii: "s")): candidate = .service
+        case (7, UInt8(ascii: "d")): candidate = .dropped
+        case (8, UInt8(ascii: "i")): candidate = .isolated
+        case (8, UInt8(ascii: "w")): candidate = .waitedNs
+        case (8, UInt8(ascii: "t")): candidate = .taskName
+        case (8, UInt8(ascii: "p")): candidate = .produced
+        case (9, UInt8(ascii: "g")): candidate = .groupName
+        case (9, UInt8(ascii: "e")): candidate = .errorType
+        case (9, UInt8(ascii: "s")): candidate = .startedAt
+        case (10, UInt8(ascii: "p")): candidate = .parentTask
+        case (10, UInt8(ascii: "f")): candidate = .faultCount
+        case (10, UInt8(ascii: "c")): candidate = .childCount
+        case (10, UInt8(ascii: "d")): candidate = .durationNs
+        case (11, UInt8(ascii: "p")): candidate = .parentGroup
+        case (11, UInt8(ascii: "s")): candidate = .stackOrigin
+        case (11, UInt8(ascii: "e")): candidate = .epochUnixNs
+        case (12, UInt8(ascii: "c")): candidate = .cancellation
+        case (12, UInt8(ascii: "s")): candidate = .slowToCancel
+        case (13, UInt8(ascii: "s")): candidate = .sinceCancelNs
         default: return nil
         }
-        for field in candidates where key.equals(field.name) {
-            self = field
-            return
-        }
-        return nil
+        guard key.equals(candidate.name) else { return nil }
+        self = candidate
     }
 }
