@@ -1,6 +1,12 @@
 // Benchmarks for SafeGroup. Each prints ratios measured side by side in one run.
 // Run: swift run -c release --package-path Benchmarks safegroup-bench [group|codec|all]
 
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
 let which = CommandLine.arguments.dropFirst().first ?? "all"
 let known = ["group", "codec", "all"]
 guard known.contains(which) else {
