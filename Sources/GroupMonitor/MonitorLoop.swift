@@ -201,8 +201,8 @@ final class MonitorLoop: @unchecked Sendable {
             let result = viewer.flush(now: now, encoder: &encoder)
             let stalled = viewer.output.isLosing && now &- viewer.lastProgress > stallNanoseconds
             if result == .closed || stalled {
-                if stalled && result != .closed { counters.viewersStalled.add() }
                 disconnect(at: index)
+                if stalled && result != .closed { counters.viewersStalled.add() }
             } else {
                 index += 1
             }

@@ -83,6 +83,12 @@ struct MonitorProcessTests {
         #expect(settled, "open descriptors back at \(baseline)")
         let stats = try #require(fixture.ask("stats"))
         #expect(stats.contains("viewers=0"))
+        let fields = Dictionary(uniqueKeysWithValues: stats.split(separator: " ").dropFirst().map {
+            let pair = $0.split(separator: "=")
+            return (String(pair[0]), UInt64(pair[1]) ?? 0)
+        })
+        #expect(fields["accepted", default: 0] + fields["refused", default: 0] == 10_000, "every connection was seen")
+        #expect(fields["produced", default: 0] > 0, "the fan-out ran meanwhile")
         let client = try TestClient(path: path)
         client.read(until: { !$0.isEmpty })
         #expect(client.headers.count == 1, "the monitor still serves")
