@@ -111,9 +111,10 @@ func encodeLine(_ event: Event, seq: UInt64 = 1) -> String {
     return String(decoding: bytes, as: UTF8.self)
 }
 
-/// Decodes `text` in one go; the format error, if any, is left to the test.
+/// Decodes `text` in one go, ending its last line with a newline if it has none (tests of
+/// torn lines call ``WireDecoder/decode(_:maxLineLength:)`` themselves).
 func decode(_ text: String, maxLineLength: Int = WireFormat.defaultMaxLineLength) throws -> (records: [WireRecord], counters: WireDecoder.Counters) {
-    try WireDecoder.decode(Array(text.utf8), maxLineLength: maxLineLength)
+    try WireDecoder.decode(Array((text.hasSuffix("\n") ? text : text + "\n").utf8), maxLineLength: maxLineLength)
 }
 
 extension [WireRecord] {
