@@ -2,6 +2,8 @@
 #include "CSystem.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -42,4 +44,11 @@ int csystem_eventfd(void) {
 
 int csystem_flock_exclusive_nonblocking(int fd) {
     return flock(fd, LOCK_EX | LOCK_NB);
+}
+
+void csystem_set_thread_name(const char *name) {
+    char shortened[16];
+    strncpy(shortened, name, sizeof(shortened) - 1);
+    shortened[sizeof(shortened) - 1] = 0;
+    pthread_setname_np(pthread_self(), shortened);
 }

@@ -227,7 +227,7 @@ final class MonitorLoop: @unchecked Sendable {
     /// Hands `message` to the reporter on a short-lived thread of its own.
     private func report(_ message: String) {
         let reporter = self.reporter
-        if let thread = try? Posix.startThread({ reporter(message) }) {
+        if let thread = try? Posix.startThread(name: "safegroup-report", { reporter(message) }) {
             Posix.detach(thread)
         }
     }

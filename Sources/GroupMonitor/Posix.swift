@@ -264,10 +264,13 @@ enum Posix {
         init(_ run: @escaping () -> Void) { self.run = run }
     }
 
-    /// Starts a joinable pthread running `body`.
-    static func startThread(_ body: @escaping @Sendable () -> Void) throws(PosixError) -> pthread_t {
+    /// Starts a joinable pthread running `body`, named `name` (15 bytes at most) for `top -H` and gdb.
+    static func startThread(name: String, _ body: @escaping @Sendable () -> Void) throws(PosixError) -> pthread_t {
         var thread = pthread_t()
-        let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+        let context = Unmanaged.passRetained(ThreadBody({
+            csystem_set_thread_name(name)
+            body()
+        })).toOpaque()
         let result = pthread_create(&thread, nil, { raw in
             let body = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
             body.run()

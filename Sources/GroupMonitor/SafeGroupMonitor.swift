@@ -93,7 +93,7 @@ public final class SafeGroupMonitor: EventSink {
         do {
             loop = try MonitorLoop(listener: listener, header: header, configuration: configuration,
                                    recorder: recorderOutput, reporter: reporter)
-            thread = try Posix.startThread { loop.run() }
+            thread = try Posix.startThread(name: "safegroup-mon") { loop.run() }
         } catch {
             recorderOutput?.close()
             listener.remove()

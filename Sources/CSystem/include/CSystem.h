@@ -28,6 +28,9 @@ int csystem_eventfd(void);
 /// flock(2) with LOCK_EX | LOCK_NB (Swift sees only `struct flock` under that name).
 int csystem_flock_exclusive_nonblocking(int fd);
 
+/// Names the calling thread (pthread_setname_np; at most 15 bytes are kept).
+void csystem_set_thread_name(const char *name);
+
 /// The errno of the calling thread, read at once.
 int csystem_errno(void);
 
