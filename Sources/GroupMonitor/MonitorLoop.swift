@@ -283,15 +283,16 @@ final class MonitorLoop: @unchecked Sendable {
     private func admit(_ fd: Int32, now: UInt64) {
         guard let credentials = try? Posix.peerCredentials(fd),
               credentials.uid == uid || credentials.uid == 0 else {
-            Posix.close(fd)
+            // Count first: whoever sees the close may already look at the counters.
             counters.peersRefused.add()
+            Posix.close(fd)
             return
         }
         guard viewers.count < configuration.maxViewers else {
             let refusal = LineEncoder.refusalLine(maxViewers: configuration.maxViewers)
+            counters.viewersRefused.add()
             _ = refusal.withUnsafeBytes { try? Posix.send(fd, $0) }
             Posix.close(fd)
-            counters.viewersRefused.add()
             return
         }
         let viewer = Viewer(fd: fd, pid: credentials.pid, capacity: configuration.viewerBufferBytes, now: now)
