@@ -78,9 +78,6 @@ final class MonitorLoop: @unchecked Sendable {
 
     static func now() -> UInt64 { Posix.monotonicNanoseconds() }
 
-    /// The recorder, if one is attached.
-    var eventRecorder: EventRecorder? { recorder?.recorder }
-
     /// Asks the thread to finish; it drains, closes viewers and removes the socket.
     func stop() {
         stopping.store(true, ordering: .releasing)

@@ -48,12 +48,12 @@ public final class SafeGroupMonitor: EventSink {
         _ = line.withUnsafeMutableBytes { try? Posix.write(STDERR_FILENO, UnsafeRawBufferPointer($0), subject: "standard error") }
     }
 
-    private init(service: String, socketPath: String, loop: MonitorLoop, thread: pthread_t) {
+    private init(service: String, socketPath: String, loop: MonitorLoop, recorder: EventRecorder?, thread: pthread_t) {
         self.service = service
         self.socketPath = socketPath
         self.loop = loop
         self.buffer = loop.buffer
-        self.recorder = loop.eventRecorder
+        self.recorder = recorder
         self.thread = Mutex(thread)
     }
 
@@ -99,7 +99,8 @@ public final class SafeGroupMonitor: EventSink {
             listener.remove()
             throw MonitorError(error, path: path)
         }
-        let monitor = SafeGroupMonitor(service: service, socketPath: path, loop: loop, thread: thread)
+        let monitor = SafeGroupMonitor(service: service, socketPath: path, loop: loop,
+                                       recorder: recorderOutput?.recorder, thread: thread)
         if installAsDefault {
             current.withLock { $0 = monitor }
             EventSystem.bootstrap(monitor)
