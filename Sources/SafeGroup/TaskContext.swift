@@ -22,9 +22,9 @@ struct TaskContext: Sendable {
 
     @TaskLocal static var current: TaskContext?
 
-    /// Runs `operation` with `self` as the current context.
+    /// Runs a child's `operation` with `self` as the current context.
     @usableFromInline
-    func bind<T: Sendable>(_ operation: () async -> T, isolation: isolated (any Actor)? = #isolation) async -> T {
+    func bind(_ operation: () async -> Bool) async -> Bool {
         await Self.$current.withValue(self, operation: operation)
     }
 }
