@@ -225,5 +225,10 @@ public struct Heartbeat: Hashable, Sendable {
     public var produced: UInt64
     /// Events dropped so far for this stream.
     public var dropped: UInt64
-    public init(produced: UInt64 = 0, dropped: UInt64 = 0) { self.produced = produced; self.dropped = dropped }
+    /// How many viewers were attached to the producer's socket, the reader itself included;
+    /// nil when the producer does not say (the field is optional on the wire).
+    public var viewers: Int?
+    public init(produced: UInt64 = 0, dropped: UInt64 = 0, viewers: Int? = nil) {
+        self.produced = produced; self.dropped = dropped; self.viewers = viewers
+    }
 }

@@ -68,6 +68,7 @@ public struct WireEncoder: Sendable {
             Self.line(.heartbeat, seq: seq, time: time, bound: Self.fixedBound, into: &output) { w in
                 w.key(.produced); w.unsigned(e.produced)
                 w.key(.dropped); w.unsigned(e.dropped)
+                if let viewers = e.viewers { w.key(.viewers); w.signed(Int64(viewers)) }
             }
         }
     }

@@ -17,7 +17,7 @@ enum WireField: CaseIterable {
     // fault
     case taskName, groupName, kind, errorType, message, startedAt, endedAt, stackOrigin, stack, signal
     // dropped, heartbeat
-    case count, produced, dropped
+    case count, produced, dropped, viewers
     // The header.
     case format, version, service, pid, epochUnixNs, clock
 
@@ -58,6 +58,7 @@ enum WireField: CaseIterable {
         case .count: "count"
         case .produced: "produced"
         case .dropped: "dropped"
+        case .viewers: "viewers"
         case .format: "format"
         case .version: "version"
         case .service: "service"
@@ -93,7 +94,7 @@ enum WireField: CaseIterable {
         case (7, UInt8(ascii: "o")): candidate = .outcome
         case (7, UInt8(ascii: "m")): candidate = .message
         case (7, UInt8(ascii: "e")): candidate = .endedAt
-        case (7, UInt8(ascii: "v")): candidate = .version
+        case (7, UInt8(ascii: "v")): candidate = second == UInt8(ascii: "e") ? .version : .viewers
         case (7, UInt8(ascii: "s")): candidate = .service
         case (7, UInt8(ascii: "d")): candidate = .dropped
         case (8, UInt8(ascii: "i")): candidate = .isolated

@@ -77,6 +77,7 @@ private struct Fields {
     var count: UInt64?
     var produced: UInt64?
     var dropped: UInt64?
+    var viewers: Int?
     var format: String?
     var version: String?
     var service: String?
@@ -123,6 +124,7 @@ private struct Fields {
         case .count: count = try s.readUnsigned()
         case .produced: produced = try s.readUnsigned()
         case .dropped: dropped = try s.readUnsigned()
+        case .viewers: viewers = try s.consumeNull() ? nil : s.readInteger(as: Int.self)
         case .format: format = try s.readString()
         case .version: version = try s.readString()
         case .service: service = try s.readString()
@@ -207,7 +209,8 @@ private struct Fields {
         case .dropped:
             return .dropped(Dropped(count: try need(count, .count)))
         case .heartbeat:
-            return .heartbeat(Heartbeat(produced: try need(produced, .produced), dropped: try need(dropped, .dropped)))
+            return .heartbeat(Heartbeat(
+                produced: try need(produced, .produced), dropped: try need(dropped, .dropped), viewers: viewers))
         }
     }
 

@@ -186,7 +186,8 @@ final class MonitorLoop: @unchecked Sendable {
 
     private func heartbeat() {
         let totals = buffer.totals
-        broadcast(Event(.heartbeat(Heartbeat(produced: totals.produced, dropped: totals.dropped))))
+        // The viewer count is what lets `safegroup list` show how many are watching.
+        broadcast(Event(.heartbeat(Heartbeat(produced: totals.produced, dropped: totals.dropped, viewers: viewers.count))))
     }
 
     // MARK: Output

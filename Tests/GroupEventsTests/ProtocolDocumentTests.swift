@@ -33,7 +33,7 @@ import Testing
         Event(time: MonotonicTime(nanoseconds: 3_300_000_100), .groupClosed(GroupClosed(
             group: GroupID(3), outcome: .faulted, faultCount: 1, childCount: 2, cancellation: .fault(TaskID(42))))),
         Event(time: MonotonicTime(nanoseconds: 3_400_000_000), .dropped(Dropped(count: 17))),
-        Event(time: MonotonicTime(nanoseconds: 4_000_000_000), .heartbeat(Heartbeat(produced: 10_482, dropped: 17))),
+        Event(time: MonotonicTime(nanoseconds: 4_000_000_000), .heartbeat(Heartbeat(produced: 10_482, dropped: 17, viewers: 2))),
     ]
 
     static let header = WireHeader(service: "checkout", pid: 4242, epochUnixNanoseconds: 1_767_225_600_000_000_000)
