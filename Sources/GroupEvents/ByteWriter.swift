@@ -19,9 +19,6 @@ struct ByteWriter {
     /// two quotes and six bytes (`\u00XX`) per byte at worst.
     static func bound(ofString utf8Count: Int) -> Int { 2 + 6 * utf8Count }
 
-    /// The most bytes an integer takes in decimal, with its sign.
-    static let integerBound = 20
-
     @inline(__always)
     mutating func byte(_ value: UInt8) {
         cursor.initialize(to: value)

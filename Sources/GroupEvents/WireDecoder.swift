@@ -1,6 +1,6 @@
 /// Reads an event stream from chunks of bytes, as they arrive from a socket or a file.
 ///
-/// Feed it chunks with ``feed(_:)-(UnsafeRawBufferPointer)``, take what it decoded with
+/// Feed it chunks with `feed(_:)`, take what it decoded with
 /// ``next()``, and call ``finish()`` at the end of the input:
 ///
 /// ```swift
@@ -18,7 +18,7 @@
 /// (at ``finish()``), and event lines before any header (read anyway, reported once). The
 /// only thing it refuses is a header it cannot read (``WireFormatError``): from then on it
 /// decodes nothing more, and every `feed` and `finish` throws that error again.
-public struct WireDecoder {
+public struct WireDecoder: Sendable {
     /// Running totals of what the decoder has read.
     public struct Counters: Hashable, Sendable {
         /// Lines begun, including blank, malformed, over-long and torn ones.

@@ -1,5 +1,5 @@
 /// The `type` field of an event line: one name per ``Event/Kind`` case.
-enum WireEventType: CaseIterable {
+enum WireEventType {
     case groupOpened, groupClosed, taskSpawned, taskStarted, taskEnded
     case fault, slowToCancel, dropped, heartbeat
 

@@ -3,7 +3,7 @@
 /// A field name means one thing with one JSON type in every line type, now and in later
 /// minor versions; that is what lets the decoder read a value by its key alone, before it
 /// has seen the line's `type`.
-enum WireField: CaseIterable {
+enum WireField {
     // Every event line.
     case seq, t, type
     // Ids, names and sites shared by several event types.

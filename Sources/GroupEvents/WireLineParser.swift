@@ -18,7 +18,7 @@ enum WireLine {
 enum WireLineParser {
     static func parse(_ line: UnsafeBufferPointer<UInt8>) throws(LineFailure) -> WireLine {
         guard let base = line.baseAddress else { return .blank }
-        var scanner = JSONScanner(line, base: base)
+        var scanner = JSONScanner(base: base, count: line.count)
         scanner.skipWhitespace()
         if scanner.isAtEnd { return .blank }
         var fields = Fields()
