@@ -26,6 +26,20 @@ let exampleTargets: [Target] = [
     ),
 ]
 
+// MARK: - Demo: realistic workloads, and an instrumented service to attach to
+
+let demoTargets: [Target] = [
+    .target(name: "DemoWorkloads", dependencies: ["SafeGroup", "GroupEvents"], path: "demo/Workloads"),
+    .executableTarget(
+        name: "demo-service",
+        dependencies: [
+            "DemoWorkloads", "GroupMonitor",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "demo/Service"
+    ),
+]
+
 // MARK: - Tests
 
 let testTargets: [Target] = [
@@ -53,6 +67,11 @@ let testTargets: [Target] = [
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]
     ),
+    // Runs the built demo-service, so it depends on it.
+    .testTarget(
+        name: "DemoTests",
+        dependencies: ["DemoWorkloads", "SafeGroup", "GroupEvents", "GroupEventsTesting", "demo-service"]
+    ),
 ]
 
 let package = Package(
@@ -66,8 +85,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
-    targets: coreTargets + systemTargets + exampleTargets + testTargets,
+    targets: coreTargets + systemTargets + exampleTargets + demoTargets + testTargets,
     swiftLanguageModes: [.v6]
 )
 

@@ -1,0 +1,77 @@
+import ArgumentParser
+import DemoWorkloads
+import GroupMonitor
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// `demo-service`: an instrumented service that runs the demo workloads until stopped.
+@main
+struct DemoService: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo-service",
+        abstract: "An instrumented service that runs SafeGroup's demo workloads continuously.",
+        discussion: """
+            Runs checkouts, recommendations fan-outs and nightly syncs with faults drawn from the \
+            seed, and serves their events on a Unix socket. The first line of output is \
+            'demo-service: serving events on PATH'. Attach with 'safegroup attach PATH', record \
+            with 'safegroup record PATH --output FILE'. SIGINT or SIGTERM stops it cleanly: the \
+            runs in flight are cancelled, and the socket is removed.
+            """
+    )
+
+    @Option(help: "The socket to serve (default: $SAFEGROUP_SOCKET, else <service>-<pid>.sock in a private per-user directory).")
+    var socket: String?
+
+    @Option(help: "The service name that viewers see.")
+    var name = "demo-service"
+
+    @Option(help: "Run this many seconds, then exit 0 (default: until SIGINT or SIGTERM).")
+    var duration: Double?
+
+    @Option(help: "How many children to start per second, on average.")
+    var rate: Double = 100
+
+    @Option(help: "The seed of every random choice (default: a random seed, printed at startup).")
+    var seed: UInt64?
+
+    func validate() throws {
+        guard rate > 0, rate.isFinite else { throw ValidationError("--rate must be a positive number of children per second, not \(rate)") }
+        if let duration, !(duration > 0 && duration.isFinite) {
+            throw ValidationError("--duration must be a positive number of seconds, not \(duration)")
+        }
+    }
+
+    func run() async throws {
+        let monitor: SafeGroupMonitor
+        do {
+            monitor = try SafeGroupMonitor.start(service: name, socketPath: socket)
+        } catch {
+            Self.printError("demo-service: \(error)")
+            throw ExitCode.failure
+        }
+        let driver = DemoDriver(.init(seed: seed, childrenPerSecond: rate))
+        print("demo-service: serving events on \(monitor.socketPath)")
+        print("demo-service: seed \(driver.seed), \(rate) children/s\(duration.map { ", for \($0) s" } ?? "")")
+        // Scripts wait for the first line through a pipe, where stdout is block-buffered: flush it.
+        fflush(nil)
+
+        // Unstructured so that the signal handler can cancel it; it is awaited just below.
+        let work = Task { await driver.run(for: duration.map { .seconds($0) }) }
+        let signals = SignalWatch([SIGINT, SIGTERM]) { signal in
+            Self.printError("demo-service: got signal \(signal), stopping")
+            work.cancel()
+        }
+        await work.value
+        signals.stop()
+        monitor.shutdown()
+        print("demo-service: stopped")
+    }
+
+    private static func printError(_ message: String) {
+        var line = message + "\n"
+        line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+}

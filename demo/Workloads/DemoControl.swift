@@ -1,0 +1,84 @@
+import GroupEvents
+import Synchronization
+
+/// The demo's controls: inject a fault into a running child, start a burst, cancel a run.
+///
+/// Every control acts on real running code: an injection is put in the mailbox of a running
+/// child, which carries it out itself at its next await point (so an injected error is
+/// thrown, with its stack, from the backend call the child was making); a burst is a real
+/// group of many children; a cancellation cancels the task that owns a top-level group.
+///
+/// ```swift
+/// let driver = DemoDriver(.init(seed: 42, childrenPerSecond: 200))
+/// Task { await driver.run() }
+/// if let target = driver.control.injectError() { print("error injected into \(target.name)") }
+/// ```
+public final class DemoControl: Sendable {
+    /// The context the runs started here get; use it to run a workload by hand.
+    public let context: WorkloadContext
+    let runs: RunRegistry
+    private let seeds: Mutex<SeededGenerator>
+
+    /// Controls whose random choices (which child, which run, the bursts' answers) come from `seed`.
+    ///
+    /// - Parameter sink: The sink of the runs' top-level groups; nil for `EventSystem`'s default.
+    public init(seed: UInt64, sink: (any EventSink)? = nil) {
+        var seeds = SeededGenerator(seed: seed)
+        context = WorkloadContext(sink: sink, board: InjectionBoard(seed: seeds.next()), run: nil)
+        runs = RunRegistry(seed: seeds.next())
+        self.seeds = Mutex(seeds)
+    }
+
+    /// Makes a running child, chosen at random, throw ``InjectedError`` at its next await point.
+    ///
+    /// - Returns: The child, or nil when no child is running. The error is thrown unless the
+    ///   child is cancelled first (its group's policy, or its timeout).
+    @discardableResult
+    public func injectError() -> InjectionTarget? {
+        context.board.inject(.error)
+    }
+
+    /// Makes a running child, chosen at random, stop answering at its next await point, so its
+    /// timeout fires and the group records a timeout fault.
+    ///
+    /// - Returns: The child, or nil when no child is running.
+    @discardableResult
+    public func injectTimeout() -> InjectionTarget? {
+        context.board.inject(.timeout)
+    }
+
+    /// Starts a cache warm-up of `count` children (``CacheWarmBurst``) beside the other runs.
+    ///
+    /// - Returns: The run's name, which is also its group's name.
+    @discardableResult
+    public func burst(_ count: Int = 1_000) -> String {
+        precondition(count >= 1, "DemoControl.burst(\(count)): a burst needs at least one child")
+        let seed = seeds.withLock { $0.next() }
+        let name = "cache warm-up (\(count) keys)"
+        runs.start(name) { [context] entry in
+            _ = await CacheWarmBurst().run(count: count, seed: seed, context: context.forRun(entry))
+        }
+        return name
+    }
+
+    /// Cancels a running workload, chosen at random: its top-level group records that its
+    /// parent was cancelled, and every child in it (nested groups included) is cancelled.
+    ///
+    /// - Returns: The run, or nil when none is running.
+    @discardableResult
+    public func cancelGroup() -> CancelledRun? {
+        runs.cancelRandom()
+    }
+
+    /// How many workload runs are in flight.
+    public var runningWorkloads: Int { runs.count }
+    /// How many children that faults can be injected into are running.
+    public var runningChildren: Int { context.board.count }
+
+    /// Starts `run` beside the others.
+    func start(_ run: DemoSchedule.Run) {
+        runs.start(run.name) { [context] entry in
+            await run.perform(in: context.forRun(entry))
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import Dispatch
+
+/// A callback-based client of the old search index, with no way to cancel a call.
+///
+/// Awaiting it through a plain continuation ignores cancellation, as wrappers of such APIs
+/// often do: the child keeps running until the callback fires, and SafeGroup reports it slow
+/// to cancel.
+enum LegacyIndexClient {
+    /// Starts a rebuild; `completion` runs on a Dispatch queue when it is done.
+    static func rebuild(shards: Int, taking duration: Duration, completion: @escaping @Sendable (Int) -> Void) {
+        let (seconds, attoseconds) = duration.components
+        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { completion(shards) }
+    }
+
+    /// Rebuilds the index for `shards` shards; returns the number of shards indexed.
+    static func rebuild(shards: Int, taking duration: Duration) async -> Int {
+        await withCheckedContinuation { continuation in
+            rebuild(shards: shards, taking: duration) { continuation.resume(returning: $0) }
+        }
+    }
+}
