@@ -82,7 +82,7 @@ func randomEvent(using rng: inout any SeededRandomNumberGenerator) -> Event {
     case 7:
         kind = .dropped(Dropped(count: u64()))
     default:
-        kind = .heartbeat(Heartbeat(produced: u64(), dropped: u64()))
+        kind = .heartbeat(Heartbeat(produced: u64(), dropped: u64(), viewers: optional { edgy(Int.self, using: &rng) }))
     }
     return Event(time: MonotonicTime(nanoseconds: u64()), kind)
 }
