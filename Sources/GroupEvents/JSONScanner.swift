@@ -65,6 +65,7 @@ struct JSONScanner {
 
     /// Reads the members of an object whose `{` is next, calling `member` with each key's
     /// unescaped bytes; `member` must read the value.
+    @inline(__always)
     mutating func readObject(
         depth: Int,
         _ member: (inout JSONScanner, UnsafeBufferPointer<UInt8>) throws(LineFailure) -> Void
@@ -91,6 +92,7 @@ struct JSONScanner {
 
     /// Reads an array whose `[` is next, calling `element` for each element; `element`
     /// must read the value.
+    @inline(__always)
     mutating func readArray(
         depth: Int, _ element: (inout JSONScanner) throws(LineFailure) -> Void
     ) throws(LineFailure) {
