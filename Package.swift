@@ -26,6 +26,21 @@ let exampleTargets: [Target] = [
     ),
 ]
 
+// MARK: - The command line: `safegroup` (list, record, dump)
+
+let commandTargets: [Target] = [
+    // Not named `safegroup`: a module differing from `SafeGroup` only in case clashes on
+    // case-insensitive file systems. The product gives the binary its name.
+    .executableTarget(
+        name: "SafeGroupCLI",
+        dependencies: [
+            "GroupEvents", "GroupMonitor",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Sources/safegroup"
+    ),
+]
+
 // MARK: - Demo: realistic workloads, and an instrumented service to attach to
 
 let demoTargets: [Target] = [
@@ -67,6 +82,11 @@ let testTargets: [Target] = [
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]
     ),
+    // Runs the built `safegroup` and monitor-fixture, so it depends on them.
+    .testTarget(
+        name: "SafeGroupCLITests",
+        dependencies: ["GroupMonitor", "GroupEvents", "SafeGroupCLI", "monitor-fixture"]
+    ),
     // Runs the built demo-service, so it depends on it.
     .testTarget(
         name: "DemoTests",
@@ -82,12 +102,13 @@ let package = Package(
         .library(name: "GroupEventsTesting", targets: ["GroupEventsTesting"]),
         .library(name: "SafeGroup", targets: ["SafeGroup"]),
         .library(name: "GroupMonitor", targets: ["GroupMonitor"]),
+        .executable(name: "safegroup", targets: ["SafeGroupCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
-    targets: coreTargets + systemTargets + exampleTargets + demoTargets + testTargets,
+    targets: coreTargets + systemTargets + commandTargets + exampleTargets + demoTargets + testTargets,
     swiftLanguageModes: [.v6]
 )
 

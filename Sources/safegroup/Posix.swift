@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Every system call the `safegroup` command makes itself (sockets are GroupMonitor's).
+///
+/// Each wrapper retries on `EINTR`, reads `errno` right after the call, and throws a
+/// ``SystemError`` naming the call and its subject.
+enum Posix {
+    private static func call<T: FixedWidthInteger>(_ name: String, _ subject: String,
+                                                  _ body: () -> T) throws(SystemError) -> T {
+        while true {
+            let result = body()
+            if result != -1 { return result }
+            let code = errno
+            if code == EINTR { continue }
+            throw SystemError(call: name, subject: subject, errno: code)
+        }
+    }
+
+    /// What kind of thing is at `path` (not following a final symlink); nil when nothing is.
+    static func fileType(_ path: String) throws(SystemError) -> mode_t? {
+        var st = stat()
+        while true {
+            if lstat(path, &st) == 0 { return st.st_mode & S_IFMT }
+            let code = errno
+            if code == EINTR { continue }
+            if code == ENOENT { return nil }
+            throw SystemError(call: "read", subject: path, errno: code)
+        }
+    }
+
+    static func openForReading(_ path: String) throws(SystemError) -> Int32 {
+        try call("open", path) { open(path, O_RDONLY | O_CLOEXEC) }
+    }
+
+    /// Creates or truncates `path` for writing, mode 0600: a recording may hold private data.
+    static func createForWriting(_ path: String) throws(SystemError) -> Int32 {
+        try call("create", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
+    }
+
+    /// `read(2)` into `buffer`; 0 at the end of the file.
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, subject: String) throws(SystemError) -> Int {
+        try call("read", subject) { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+    }
+
+    /// Writes all of `bytes`, going on after short writes.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, subject: String) throws(SystemError) {
+        var done = 0
+        while done < bytes.count {
+            done += try call("write", subject) { Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done) }
+        }
+    }
+
+    static func close(_ fd: Int32) {
+        // Never retried: on Linux the descriptor is gone even when close reports EINTR.
+        _ = Glibc.close(fd)
+    }
+
+    /// Sets the disposition of `signal` to ignore, so that a dispatch source alone sees it.
+    static func ignore(signal: Int32) {
+        Glibc.signal(signal, SIG_IGN)
+    }
+}
+
+/// A failed system call of the command: which call, on what, and why.
+struct SystemError: Error, CustomStringConvertible {
+    var call: String
+    var subject: String
+    var errno: Int32
+
+    var reason: String { String(cString: strerror(errno)) }
+
+    /// For example `cannot read checkout.ndjson: Permission denied`.
+    var description: String { "cannot \(call) \(subject): \(reason)" }
+}

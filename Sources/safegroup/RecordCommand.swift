@@ -1,0 +1,123 @@
+import ArgumentParser
+import GroupEvents
+import GroupMonitor
+
+/// `safegroup record [SOCKET] [--pid PID] --output FILE [--duration SECONDS]`.
+struct RecordCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "Record a service's event stream (header, snapshot, events, drops) to a file.",
+        discussion: """
+            With neither SOCKET nor --pid, records the only live service (see 'safegroup list'). \
+            Runs until SIGINT or SIGTERM, or for --duration seconds; the file then ends with a \
+            whole line. If the service restarts, recording goes on after a new header line. \
+            The file is NDJSON in the wire format (docs/PROTOCOL.md); read it with \
+            'safegroup dump FILE' or jq.
+            """
+    )
+
+    @Argument(help: "The service's socket path.")
+    var socket: String?
+
+    @Option(name: .long, help: "Record the live service with this process id.")
+    var pid: Int32?
+
+    @Option(name: [.short, .long], help: "The file to write (created or truncated, mode 0600).")
+    var output: String
+
+    @Option(name: .long, help: "Stop after this many seconds.")
+    var duration: Double?
+
+    func validate() throws {
+        if socket != nil && pid != nil { throw ValidationError("give SOCKET or --pid, not both") }
+        if let duration, !(duration > 0 && duration < 1e9) { throw ValidationError("--duration must be a positive number of seconds") }
+    }
+
+    func run() async throws {
+        try await runReportingFailures {
+            let path = try ServiceSelection.socket(explicit: socket, pid: pid)
+            let signals = SignalWatcher()
+            let fd = try Posix.createForWriting(output)
+            defer { Posix.close(fd) }
+            let recording = Recording(path: path, output: OutputStream(fd: fd, name: output))
+            let stopAfter = duration.map { Duration.nanoseconds(Int64($0 * 1e9)) }
+            let result = await withTaskGroup(of: Result<Recording.Summary, CommandFailure>?.self) { group in
+                group.addTask { await recording.run() }
+                group.addTask {
+                    await signals.next()
+                    return nil
+                }
+                if let stopAfter {
+                    group.addTask {
+                        try? await Task.sleep(for: stopAfter)
+                        return nil
+                    }
+                }
+                // Whichever ends first ends the others; the recording then finishes its last line.
+                var outcome = await group.next() ?? nil
+                group.cancelAll()
+                for await case let result? in group { outcome = result }
+                return outcome
+            }
+            switch result {
+            case .success(let summary)?:
+                reportToStandardError("recorded \(summary.events) events in \(summary.sessions) session\(summary.sessions == 1 ? "" : "s") to \(output) (\(summary.bytes) bytes)")
+            case .failure(let failure)?:
+                throw failure
+            case nil:
+                break
+            }
+        }
+    }
+}
+
+/// The loop of `record`: each message of the client becomes a line of the file.
+struct Recording: Sendable {
+    struct Summary: Sendable {
+        var events: UInt64 = 0
+        var sessions = 0
+        var bytes: UInt64 = 0
+    }
+
+    let path: String
+    let output: OutputStream
+
+    /// Records until the stream ends or the task is cancelled; the file always ends with a whole line.
+    func run() async -> Result<Summary, CommandFailure> {
+        var output = self.output
+        var summary = Summary()
+        let encoder = WireEncoder()
+        var messages = MonitorClient(path: path).messages().makeAsyncIterator()
+        do {
+            while let message = try await messages.next() {
+                switch message {
+                case .attached(let header, let session):
+                    summary.sessions += 1
+                    if session == .restarted {
+                        reportToStandardError("\(path): the service restarted (now pid \(header.pid)); recording the new session")
+                    }
+                    try output.withBuffer { encoder.encodeHeader(header, into: &$0) }
+                case .event(let seq, let event):
+                    summary.events += 1
+                    try output.withBuffer { encoder.encode(event, seq: seq, into: &$0) }
+                case .diagnostic(let note):
+                    reportToStandardError("\(path): \(note)")
+                case .disconnected(let loss):
+                    reportToStandardError(loss.description)
+                }
+                // Write when the reader has nothing more waiting: whole lines only, in batches.
+                if !messages.hasBufferedMessages { try output.flush() }
+            }
+            try output.flush()
+        } catch let error as MonitorClientError {
+            try? output.flush()
+            return .failure(CommandFailure(error.message))
+        } catch let error as SystemError {
+            return .failure(CommandFailure(error.description))
+        } catch {
+            return .failure(CommandFailure("\(error)"))
+        }
+        summary.bytes = output.written
+        return .success(summary)
+    }
+}

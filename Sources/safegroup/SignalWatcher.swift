@@ -1,0 +1,38 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Turns SIGINT and SIGTERM into an awaitable event, so a command can stop cleanly: finish
+/// its last whole line, close its file, print its summary.
+///
+/// The signals are set to ignored and watched with dispatch sources, so no handler runs
+/// inside an arbitrary system call and nothing but the watcher sees them. `@unchecked Sendable`:
+/// the sources are set once in `init` and only cancelled in `deinit`.
+final class SignalWatcher: @unchecked Sendable {
+    private let sources: [any DispatchSourceSignal]
+    private let stream: AsyncStream<Int32>
+
+    init(signals: [Int32] = [SIGINT, SIGTERM]) {
+        let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        self.stream = stream
+        var sources: [any DispatchSourceSignal] = []
+        for number in signals {
+            Posix.ignore(signal: number)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+
+    /// Returns when the first signal arrives (or when the waiting task is cancelled).
+    func next() async {
+        for await _ in stream { return }
+    }
+
+    deinit { for source in sources { source.cancel() } }
+}
