@@ -20,11 +20,13 @@ final class EventBuffer: Sendable {
     /// The most events that can wait for the consumer.
     let capacity: Int
     private let state: Mutex<State>
-    private let wakeFD: Int32
+    /// The eventfd that wakes the consumer. Owned here and closed only in `deinit`, when no
+    /// producer can hold the buffer any more: a late `push` never writes to a reused descriptor.
+    let wakeFD: Int32
 
-    init(capacity: Int, wakeFD: Int32) {
+    init(capacity: Int) throws(PosixError) {
         self.capacity = capacity
-        self.wakeFD = wakeFD
+        self.wakeFD = try Posix.eventfd()
         var events: [Event] = []
         events.reserveCapacity(capacity)
         self.state = Mutex(State(events: events))
@@ -71,6 +73,8 @@ final class EventBuffer: Sendable {
     func close() {
         state.withLock { $0.closed = true }
     }
+
+    deinit { Posix.close(wakeFD) }
 
     /// The running totals.
     var totals: (produced: UInt64, dropped: UInt64) {

@@ -56,8 +56,8 @@ final class MonitorLoop: @unchecked Sendable {
          recorder: RecorderOutput?, reporter: @escaping @Sendable (String) -> Void) throws(PosixError) {
         self.listener = listener
         self.configuration = configuration
-        self.wakeFD = try Posix.eventfd()
-        self.buffer = EventBuffer(capacity: configuration.eventCapacity, wakeFD: wakeFD)
+        self.buffer = try EventBuffer(capacity: configuration.eventCapacity)
+        self.wakeFD = buffer.wakeFD
         self.uid = Posix.uid
         self.reporter = reporter
         self.recorder = recorder
@@ -124,12 +124,11 @@ final class MonitorLoop: @unchecked Sendable {
         viewers.removeAll()
         counters.viewers.store(0, ordering: .relaxed)
         if var recorder {
-            if let message = recorder.flush(encoder: &encoder) { report(message) }
+            if let message = recorder.flush(encoder: &encoder), recorder.recorder.fail(message) { report(message) }
             recorder.close()
             self.recorder = nil
         }
         listener.remove()
-        Posix.close(wakeFD)
     }
 
     // MARK: Events
