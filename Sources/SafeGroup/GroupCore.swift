@@ -189,8 +189,9 @@ final class GroupCore<Success: Sendable>: Sendable {
     /// Reports a child that is still running long after a timeout cancelled it.
     func reportSlow(_ task: TaskID, since cancelledAt: MonotonicTime) {
         let isNew = state.withLock { state in
-            guard !state.closed else { return false }
-            return state.slowSet.insert(task).inserted ? { state.slow.append(task); return true }() : false
+            guard !state.closed, state.slowSet.insert(task).inserted else { return false }
+            state.slow.append(task)
+            return true
         }
         if isNew {
             let now = MonotonicTime.now()
