@@ -8,14 +8,19 @@ import GroupEvents
 /// cancellation.
 ///
 /// ```swift
-/// let report = await withSafeGroup(of: Int.self, name: "prices", policy: .collectAll, limit: 4) { group in
-///     for sku in skus {
-///         await group.spawn("price \(sku)", timeout: .seconds(2)) { try await priceService.price(of: sku) }
+/// let report = await withSafeGroup(of: Int.self, name: "prices", policy: .collectAll, limit: 8) { group in
+///     for item in items {
+///         await group.spawn("price \(item.sku)", timeout: .seconds(2)) {
+///             try await prices.price(of: item.sku)
+///         }
 ///     }
 /// }
-/// for fault in report.faults { logger.error("\(fault)") }
-/// try report.throwIfFaulted()   // or rethrow them all as one error
+/// for fault in report.faults {
+///     print("\(fault.kind) in \(fault.taskName) at \(fault.site): \(fault.message)")
+/// }
+/// try report.throwIfFaulted()  // every fault as one error, not just the first
 /// ```
+/// (This example is compiled and run by `ReadmeExampleTests`.)
 ///
 /// - Parameters:
 ///   - of: The type children return.
