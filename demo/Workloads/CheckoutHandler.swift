@@ -14,7 +14,7 @@ public struct CheckoutResult: Sendable {
 /// fraud-check, at most ``concurrentCalls`` at a time, each call under ``callTimeout``.
 public struct CheckoutHandler: Sendable {
     /// The longest a backend call may take.
-    public static let callTimeout: Duration = .milliseconds(250)
+    public static let callTimeout: Duration = .milliseconds(400)
     /// How many backend calls run at once; the others wait for a slot.
     public static let concurrentCalls = 3
 

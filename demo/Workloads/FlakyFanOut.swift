@@ -15,7 +15,7 @@ public struct FlakyFanOutResult: Sendable {
 /// running after its timeout and is reported slow to cancel.
 public struct FlakyFanOut: Sendable {
     /// The longest one shard call may take, retries included.
-    public static let callTimeout: Duration = .milliseconds(200)
+    public static let callTimeout: Duration = .milliseconds(500)
     /// How many shards are asked at once.
     public static let concurrentCalls = 4
     /// A child still running this long after its timeout is reported slow to cancel.

@@ -17,7 +17,7 @@ public struct FlakyFanOutScenario: Hashable, Sendable {
 
     /// A request to 6–10 shards. A shard answers with a corrupt body (8%), resets the connection
     /// (8%), rate-limits the client (10%: for good half the time, else once), or hangs (6%).
-    /// A third of the requests also wait 400–700 ms for the legacy index, well past their timeout.
+    /// A third of the requests also wait 0.9–1.4 s for the legacy index, well past their timeout.
     public static func random(requestID: Int, using random: inout SeededGenerator) -> FlakyFanOutScenario {
         let shards = (0..<Int.random(in: 6...10, using: &random)).map { index -> Shard in
             let roll = Double.random(in: 0..<1, using: &random)
@@ -43,7 +43,7 @@ public struct FlakyFanOutScenario: Hashable, Sendable {
             }
             return Shard(index: index, attempts: attempts)
         }
-        let legacy = random.chance(1.0 / 3.0) ? random.milliseconds(400...700) : nil
+        let legacy = random.chance(1.0 / 3.0) ? random.milliseconds(900...1_400) : nil
         return FlakyFanOutScenario(requestID: requestID, shards: shards, legacyRebuild: legacy)
     }
 }

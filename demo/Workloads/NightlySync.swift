@@ -22,7 +22,7 @@ public struct NightlySync: Sendable {
     /// How many tables of one tenant are copied at once.
     public static let concurrentTables = 3
     /// The longest one table's copy may take.
-    public static let tableTimeout: Duration = .milliseconds(800)
+    public static let tableTimeout: Duration = .milliseconds(1_500)
 
     public init() {}
 

@@ -1,0 +1,130 @@
+import Foundation
+import GroupEvents
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension DemoTests {
+    /// Runs the real, built `demo-service` and reads its socket like a viewer does.
+    @Suite("demo-service, end to end")
+    struct DemoServiceEndToEndTests {
+        /// The executable, built beside the test bundle (the test target depends on it).
+        static let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("demo-service")
+
+        @Test func servesEventsWithFaultsAndStacksThenExitsCleanlyAndRemovesItsSocket() async throws {
+            try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "no demo-service at \(Self.executable.path)")
+            let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("demo-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let socketPath = directory.appendingPathComponent("demo.sock").path
+
+            let process = Process()
+            process.executableURL = Self.executable
+            process.arguments = ["--socket", socketPath, "--name", "demo-e2e", "--duration", "3", "--rate", "300", "--seed", "11"]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+
+            let viewer = try #require(await connect(to: socketPath), "could not connect to \(socketPath) within 15 s")
+            defer { close(viewer) }
+            var decoder = WireDecoder()
+            var header: WireHeader?
+            var headerCameFirst = false
+            var spawned = 0, ended = 0
+            var faultWithStack: FaultInfo?
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            // The service runs 3 s and then closes the socket: read to the end of the stream.
+            let readUntil = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < readUntil {
+                let count = buffer.withUnsafeMutableBytes { read(viewer, $0.baseAddress, $0.count) }
+                if count == 0 { break }
+                if count < 0 { if errno == EAGAIN || errno == EINTR { continue } else { break } }
+                try decoder.feed(buffer[..<count])
+                while let record = decoder.next() {
+                    switch record {
+                    case .header(let h):
+                        headerCameFirst = header == nil && spawned == 0 && ended == 0
+                        header = h
+                    case .event(_, let event):
+                        switch event.kind {
+                        case .taskSpawned: spawned += 1
+                        case .taskEnded: ended += 1
+                        case .faultRecorded(let fault) where !fault.stack.isEmpty && faultWithStack == nil: faultWithStack = fault
+                        default: break
+                        }
+                    case .diagnostic(let diagnostic):
+                        Issue.record("the stream had a bad line: \(diagnostic)")
+                    }
+                }
+            }
+            #expect(header?.service == "demo-e2e")
+            #expect(header?.pid == process.processIdentifier)
+            #expect(headerCameFirst, "the header should be the first line")
+            #expect(spawned > 0, "no task.spawned event arrived")
+            #expect(ended > 0, "no task.ended event arrived")
+            let fault = try #require(faultWithStack, "no fault with a stack arrived in 3 s of demo at 300 children/s")
+            #expect(fault.stack.contains { !$0.symbol.isEmpty })
+
+            try #require(await eventually(within: .seconds(15)) { !process.isRunning }, "demo-service did not exit after --duration 3")
+            #expect(process.terminationReason == .exit)
+            #expect(process.terminationStatus == 0)
+            #expect(!FileManager.default.fileExists(atPath: socketPath), "demo-service left its socket behind")
+            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(printed.split(separator: "\n").first == "demo-service: serving events on \(socketPath)")
+        }
+
+        @Test func sigtermStopsItCleanly() async throws {
+            try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "no demo-service at \(Self.executable.path)")
+            let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("demo-term-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let socketPath = directory.appendingPathComponent("demo.sock").path
+
+            let process = Process()
+            process.executableURL = Self.executable
+            process.arguments = ["--socket", socketPath, "--seed", "12"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+            try #require(await eventually { FileManager.default.fileExists(atPath: socketPath) }, "demo-service never created \(socketPath)")
+            // Let some runs start, so that the stop has runs in flight to cancel.
+            try await Task.sleep(for: .milliseconds(300))
+            process.terminate()
+            try #require(await eventually { !process.isRunning }, "demo-service did not stop on SIGTERM")
+            #expect(process.terminationReason == .exit)
+            #expect(process.terminationStatus == 0)
+            #expect(!FileManager.default.fileExists(atPath: socketPath), "demo-service left its socket behind")
+        }
+
+        /// Connects a blocking socket with a 1 s receive timeout to `path`, retrying until the
+        /// service listens (at most 15 s).
+        private func connect(to path: String) async -> Int32? {
+            let end = ContinuousClock.now + .seconds(15)
+            while ContinuousClock.now < end {
+                let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+                guard fd >= 0 else { return nil }
+                var address = sockaddr_un()
+                address.sun_family = sa_family_t(AF_UNIX)
+                withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                    raw.copyBytes(from: path.utf8.prefix(raw.count - 1))
+                }
+                let connected = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                }
+                if connected == 0 {
+                    var timeout = timeval(tv_sec: 1, tv_usec: 0)
+                    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                    return fd
+                }
+                close(fd)
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            return nil
+        }
+    }
+}
