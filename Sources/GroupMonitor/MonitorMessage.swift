@@ -47,8 +47,8 @@ public struct Disconnection: Hashable, Sendable, CustomStringConvertible {
         let what = wasAttached ? "connection to \(path) lost" : "cannot attach to \(path)"
         guard let retryIn else { return "\(what): \(reason)" }
         let seconds = ReconnectBackoff.seconds(retryIn)
-        let tenths = (seconds * 10).rounded() / 10
-        let shown = tenths >= 0.1 ? "\(tenths) s" : "\(Int((seconds * 1000).rounded())) ms"
+        // Tenths of a second, except below a tenth, where milliseconds say more.
+        let shown = seconds >= 0.1 ? "\((seconds * 10).rounded() / 10) s" : "\(Int((seconds * 1000).rounded())) ms"
         return "\(what): \(reason); \(wasAttached ? "reconnecting" : "retrying") in \(shown)"
     }
 }

@@ -16,7 +16,8 @@ struct DumpCommand: AsyncParsableCommand {
             SOURCE is a file written by 'safegroup record' (or SAFEGROUP_RECORD), or a service's \
             socket. Text from the stream is untrusted: control characters, escape sequences and \
             bidi controls are shown as visible escapes such as \\u{1B}, never passed through. \
-            With --json, prints canonical NDJSON (docs/PROTOCOL.md) for jq. Malformed lines are \
+            With --json, prints canonical NDJSON (docs/PROTOCOL.md) for jq, with DEL, C1 and bidi \
+            characters as \\u escapes so that it is safe on a terminal too. Malformed lines are \
             reported on standard error with their line numbers and skipped; a summary follows. \
             Without --follow, a socket is read up to its first heartbeat (the snapshot and what \
             happened meanwhile); with --follow, a file is tailed and a socket is followed, across \

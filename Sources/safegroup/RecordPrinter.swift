@@ -9,6 +9,7 @@ struct RecordPrinter {
     private var formatter = EventFormatter()
     private let encoder = WireEncoder()
     private var output = OutputStream.standardOutput
+    private var line: [UInt8] = []
 
     init(json: Bool, source: String) {
         self.json = json
@@ -29,13 +30,17 @@ struct RecordPrinter {
         case .header(let header):
             formatter.startSession()
             if json {
-                try output.withBuffer { encoder.encodeHeader(header, into: &$0) }
+                line.removeAll(keepingCapacity: true)
+                encoder.encodeHeader(header, into: &line)
+                try output.withBuffer { TerminalSafeJSON.append(line, to: &$0) }
             } else {
                 try output.appendLine(header.summary)
             }
         case .event(let seq, let event):
             if json {
-                try output.withBuffer { encoder.encode(event, seq: seq, into: &$0) }
+                line.removeAll(keepingCapacity: true)
+                encoder.encode(event, seq: seq, into: &line)
+                try output.withBuffer { TerminalSafeJSON.append(line, to: &$0) }
             } else {
                 for line in formatter.lines(seq: seq, event) { try output.appendLine(line) }
             }

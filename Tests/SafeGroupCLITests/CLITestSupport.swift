@@ -1,0 +1,148 @@
+import Foundation
+import GroupEvents
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The directory of the built products: the test bundle sits beside `safegroup` and `monitor-fixture`.
+let productsDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+
+/// A fresh directory with mode 0700 under /tmp, removed with everything in it at the end.
+final class ScratchDirectory: Sendable {
+    let path: String
+
+    init() {
+        var template = Array("/tmp/sgcli.XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        precondition(made != nil, "mkdtemp failed")
+        path = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
+    }
+
+    func file(_ name: String) -> String { "\(path)/\(name)" }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// What a finished run of `safegroup` left: its status, and everything it wrote.
+struct CommandResult {
+    var status: Int32
+    var stdout: [UInt8]
+    var stderr: String
+    var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    var stderrLines: [String] { stderr.split(separator: "\n").map(String.init) }
+}
+
+/// `safegroup` run as a child process, its output going to files (no pipe can fill and block it).
+final class CommandProcess {
+    let process = Process()
+    private let outPath: String
+    private let errPath: String
+
+    init(_ arguments: [String], environment: [String: String] = [:], in directory: ScratchDirectory) throws {
+        let id = UUID().uuidString
+        outPath = directory.file("out-\(id)")
+        errPath = directory.file("err-\(id)")
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        process.executableURL = productsDirectory.appendingPathComponent("safegroup")
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["SAFEGROUP_SOCKET"] = nil
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        process.standardOutput = FileHandle(forWritingAtPath: outPath)
+        process.standardError = FileHandle(forWritingAtPath: errPath)
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// Waits for the end, at most `limit`; kills the process and fails the test if it runs over.
+    func finish(within limit: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation) async -> CommandResult {
+        let ended = await eventually(within: limit) { !process.isRunning }
+        if !ended {
+            Issue.record("safegroup \(process.arguments ?? []) still running after \(limit); killed", sourceLocation: sourceLocation)
+            kill(pid, SIGKILL)
+        }
+        process.waitUntilExit()
+        let out = FileManager.default.contents(atPath: outPath) ?? Data()
+        let err = FileManager.default.contents(atPath: errPath) ?? Data()
+        return CommandResult(status: process.terminationStatus, stdout: Array(out), stderr: String(decoding: err, as: UTF8.self))
+    }
+}
+
+/// Runs `safegroup` with `arguments` to its end.
+func safegroup(_ arguments: [String], environment: [String: String] = [:], in directory: ScratchDirectory,
+               within limit: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation) async throws -> CommandResult {
+    try await CommandProcess(arguments, environment: environment, in: directory).finish(within: limit, sourceLocation: sourceLocation)
+}
+
+/// Waits until `condition` holds or `limit` passes; returns whether it held.
+@discardableResult
+func eventually(within limit: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
+    let end = ContinuousClock.now + limit
+    while ContinuousClock.now < end {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return condition()
+}
+
+/// A `monitor-fixture serve SOCKET` process: a real service with a monitor on SOCKET.
+final class MonitorFixture {
+    let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+    /// The fixture's pid, as it printed it once ready.
+    private(set) var servingPID: Int32 = 0
+
+    /// Starts the fixture and waits until it serves (or fails the test).
+    init(socket: String, fanout: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        process.executableURL = productsDirectory.appendingPathComponent("monitor-fixture")
+        process.arguments = ["serve", socket] + (fanout ? ["--fanout"] : [])
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        // The fixture prints "ready <pid>" once its socket is listening, or "error: …".
+        var line: [UInt8] = []
+        while !line.contains(UInt8(ascii: "\n")) {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            line.append(contentsOf: data)
+        }
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.hasPrefix("ready "), let pid = Int32(text.dropFirst(6)) else {
+            Issue.record("monitor-fixture did not start: \(text)", sourceLocation: sourceLocation)
+            throw FixtureFailure(message: text)
+        }
+        servingPID = pid
+    }
+
+    struct FixtureFailure: Error { var message: String }
+
+    /// Kills it with SIGKILL: its socket and lock file stay behind, stale.
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func quit() {
+        guard process.isRunning else { return }
+        input.fileHandleForWriting.write(Data("quit\n".utf8))
+        process.waitUntilExit()
+    }
+
+    deinit { if process.isRunning { kill9() } }
+}
+
+/// Decodes a whole stream, failing the test on a header it cannot read.
+func decodeStream(_ bytes: [UInt8]) throws -> (records: [WireRecord], counters: WireDecoder.Counters) {
+    try WireDecoder.decode(bytes)
+}
+
+extension [WireRecord] {
+    var events: [(seq: UInt64, event: Event)] {
+        compactMap { if case .event(let seq, let event) = $0 { (seq, event) } else { nil } }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import GroupEvents
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `safegroup record` against a real monitor process, and `dump` of what it wrote.
+@Suite struct RecordCommandTests {
+    @Test func recordThenDumpRoundTrip() async throws {
+        let dir = ScratchDirectory()
+        let socket = dir.file("fixture-1.sock")
+        let fixture = try MonitorFixture(socket: socket, fanout: true)
+        defer { fixture.quit() }
+        let file = dir.file("recording.ndjson")
+
+        let record = try await safegroup(["record", socket, "--output", file, "--duration", "1.5"], in: dir)
+        #expect(record.status == 0, "stderr: \(record.stderr)")
+        #expect(record.stderr.contains("recorded"))
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+        #expect(bytes.last == UInt8(ascii: "\n"))
+        let recorded = try decodeStream(bytes)
+        #expect(recorded.counters.headers == 1)
+        #expect(recorded.counters.malformed == 0 && recorded.counters.torn == 0)
+        guard case .header(let header)? = recorded.records.first else {
+            Issue.record("the recording does not start with a header")
+            return
+        }
+        #expect(header.pid == fixture.servingPID)
+        #expect(header.service == "fixture")
+        let spawned = recorded.records.events.compactMap { if case .taskSpawned(let e) = $0.event.kind { e } else { nil } }
+        try #require(!spawned.isEmpty, "the fan-out's children are recorded")
+
+        // Text: every spawned task of the recording appears, with its name.
+        let text = try await safegroup(["dump", file], in: dir)
+        #expect(text.status == 0, "stderr: \(text.stderr)")
+        let lines = text.stdoutText.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("== 'fixture' pid \(fixture.servingPID)") == true)
+        for task in spawned.prefix(50) {
+            #expect(lines.contains { $0.contains("task.spawned \(task.task) 'child'") }, "\(task.task) is missing")
+        }
+        #expect(lines.count == recorded.counters.events + 1)
+        #expect(text.stderrLines.last?.contains("none skipped") == true, "stderr: \(text.stderr)")
+
+        // JSON: canonical lines, so the recording comes back byte for byte.
+        let json = try await safegroup(["dump", "--json", file], in: dir)
+        #expect(json.status == 0)
+        #expect(json.stdout == bytes)
+        let reread = try decodeStream(json.stdout)
+        #expect(reread.records == recorded.records)
+
+        // And each line is JSON for jq, when jq is installed.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/jq") {
+            let jq = Process()
+            jq.executableURL = URL(fileURLWithPath: "/usr/bin/jq")
+            jq.arguments = ["-c", ".", file]
+            let out = dir.file("jq.out")
+            _ = FileManager.default.createFile(atPath: out, contents: nil)
+            jq.standardOutput = FileHandle(forWritingAtPath: out)
+            try jq.run()
+            jq.waitUntilExit()
+            #expect(jq.terminationStatus == 0)
+            let jqLines = (try String(contentsOfFile: out, encoding: .utf8)).split(separator: "\n")
+            #expect(jqLines.count == recorded.counters.lines)
+        }
+    }
+
+    @Test func recordStopsCleanlyOnSIGINTWithOnlyWholeLines() async throws {
+        let dir = ScratchDirectory()
+        let socket = dir.file("fixture-2.sock")
+        let fixture = try MonitorFixture(socket: socket, fanout: true)
+        defer { fixture.quit() }
+        let file = dir.file("interrupted.ndjson")
+
+        let record = try CommandProcess(["record", socket, "-o", file], in: dir)
+        let grew = await eventually {
+            ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0) > 100_000
+        }
+        #expect(grew, "the recording never grew past 100 kB")
+        kill(record.pid, SIGINT)
+        let result = await record.finish()
+        #expect(record.process.terminationReason == .exit, "record died of the signal instead of stopping")
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("recorded"))
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+        #expect(bytes.last == UInt8(ascii: "\n"), "the file ends in a torn line")
+        let decoded = try decodeStream(bytes)
+        #expect(decoded.counters.torn == 0 && decoded.counters.malformed == 0)
+        #expect(decoded.counters.headers == 1)
+        #expect(decoded.counters.events > 0)
+    }
+
+    @Test func recordOfAMissingSocketSaysSoInOneLine() async throws {
+        let dir = ScratchDirectory()
+        let socket = dir.file("gone.sock")
+        let result = try await safegroup(["record", socket, "-o", dir.file("x.ndjson")], in: dir)
+        #expect(result.status == 1)
+        #expect(result.stderr == "safegroup: cannot attach to \(socket): no such socket (is the service running? try 'safegroup list')\n")
+    }
+}
