@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
@@ -51,4 +53,23 @@ void csystem_set_thread_name(const char *name) {
     strncpy(shortened, name, sizeof(shortened) - 1);
     shortened[sizeof(shortened) - 1] = 0;
     pthread_setname_np(pthread_self(), shortened);
+}
+
+void csystem_block_sigpipe_in_thread(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+void csystem_consume_pending_sigpipe(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&set, NULL, &zero) == -1 && errno == EINTR) {}
+    }
 }

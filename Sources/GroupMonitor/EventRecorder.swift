@@ -64,9 +64,10 @@ struct RecorderOutput {
     let fd: Int32
     var output: LineBuffer
 
-    /// Opens (creates or truncates) the file, mode 0644 minus the umask.
+    /// Opens (creates or truncates) the file, mode 0644 minus the umask. Non-blocking, so that
+    /// a FIFO without a reader fails at once instead of hanging the service's startup.
     static func open(path: String, capacity: Int) throws(PosixError) -> RecorderOutput {
-        let fd = try Posix.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+        let fd = try Posix.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, mode: 0o644)
         return RecorderOutput(recorder: EventRecorder(path: path), fd: fd, output: LineBuffer(capacity: capacity))
     }
 
@@ -81,6 +82,7 @@ struct RecorderOutput {
                 do throws(PosixError) { return try Posix.write(fd, bytes, subject: path) } catch { failure = error; return nil }
             }
             if let failure {
+                if failure.errno == EPIPE { Posix.consumePendingSIGPIPE() }
                 return "safegroup: recording to \(path) stopped: \(failure); the service goes on without recording"
             }
             total += n ?? 0

@@ -87,6 +87,9 @@ final class MonitorLoop: @unchecked Sendable {
     // MARK: The loop
 
     func run() {
+        // Sockets are written with MSG_NOSIGNAL, but a recording may go to a pipe: there a
+        // closed reader must fail the write (EPIPE), not kill the service.
+        Posix.blockSIGPIPEInThisThread()
         nextHeartbeat = Self.now() &+ heartbeatNanoseconds
         while true {
             let stop = stopping.load(ordering: .acquiring)
@@ -278,8 +281,11 @@ final class MonitorLoop: @unchecked Sendable {
     }
 
     private func admit(_ fd: Int32, now: UInt64) {
-        guard let credentials = try? Posix.peerCredentials(fd),
-              credentials.uid == uid || credentials.uid == 0 else {
+        guard let credentials = try? Posix.peerCredentials(fd) else {
+            Posix.close(fd) // the peer is already gone
+            return
+        }
+        guard credentials.uid == uid || credentials.uid == 0 else {
             // Count first: whoever sees the close may already look at the counters.
             counters.peersRefused.add()
             Posix.close(fd)

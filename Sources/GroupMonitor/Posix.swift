@@ -259,6 +259,12 @@ enum Posix {
 
     // MARK: Threads
 
+    /// Blocks SIGPIPE in the calling thread alone; dispositions are never changed.
+    static func blockSIGPIPEInThisThread() { csystem_block_sigpipe_in_thread() }
+
+    /// Takes a SIGPIPE left pending on this thread by a write to a closed pipe.
+    static func consumePendingSIGPIPE() { csystem_consume_pending_sigpipe() }
+
     private final class ThreadBody {
         let run: () -> Void
         init(_ run: @escaping () -> Void) { self.run = run }

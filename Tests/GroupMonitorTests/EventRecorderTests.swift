@@ -2,6 +2,9 @@ import Foundation
 import GroupEvents
 @testable import GroupMonitor
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite("Recording to a file")
 struct EventRecorderTests {
@@ -60,5 +63,25 @@ struct EventRecorderTests {
         #expect(monitor.recorder == nil)
         #expect(reports.all.count == 1)
         #expect(reports.all.first?.contains("missing/dir/run.ndjson") == true)
+    }
+
+    @Test func recordingToAPipeWhoseReaderLeftFailsWithEPIPEAndDoesNotKillTheProcess() async throws {
+        let dir = TemporaryDirectory()
+        let fifo = dir.file("stream.fifo")
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        try #require(reader >= 0)
+        let reports = ReportCollector()
+        let monitor = try startMonitor(at: dir.file("svc.sock"), record: fifo, reporter: reports.reporter)
+        defer { monitor.shutdown() }
+        close(reader)
+        for t in 1...1000 as ClosedRange<UInt64> { monitor.emit(Lifecycle.spawned(t)) }
+
+        #expect(await eventually { !reports.all.isEmpty })
+        #expect(reports.all.count == 1)
+        #expect(reports.all.first?.contains("Broken pipe") == true)
+        let viewer = try TestClient(path: monitor.socketPath)
+        viewer.read(until: { !$0.isEmpty })
+        #expect(viewer.headers.count == 1, "the process and its monitor are alive")
     }
 }

@@ -31,6 +31,13 @@ int csystem_flock_exclusive_nonblocking(int fd);
 /// Names the calling thread (pthread_setname_np; at most 15 bytes are kept).
 void csystem_set_thread_name(const char *name);
 
+/// Blocks SIGPIPE in the calling thread only (the process's dispositions stay as they are),
+/// so a write to a closed pipe fails with EPIPE instead of killing the process.
+void csystem_block_sigpipe_in_thread(void);
+
+/// Takes a SIGPIPE pending on the calling thread, if any, without waiting.
+void csystem_consume_pending_sigpipe(void);
+
 /// The errno of the calling thread, read at once.
 int csystem_errno(void);
 
