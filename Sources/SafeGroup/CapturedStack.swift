@@ -1,5 +1,6 @@
 import GroupEvents
 import Runtime
+import Synchronization
 
 /// A stack captured at one point of the program, symbolicated only when it is needed.
 ///
@@ -38,7 +39,8 @@ public struct CapturedStack: Sendable {
     /// The frames, innermost first, trimmed and capped at ``maximumFrames``.
     public var frames: [StackFrame] {
         guard let backtrace else { return [] }
-        let options: Backtrace.SymbolicationOptions = withSourceLocations ? [.showSourceLocations, .showInlineFrames] : []
+        let options: Backtrace.SymbolicationOptions = withSourceLocations
+            ? [.showSourceLocations, .showInlineFrames, .useSymbolCache] : [.useSymbolCache]
         guard let symbolicated = backtrace.symbolicated(with: StackImages.map, options: options) else { return [] }
         var frames: [StackFrame] = []
         frames.reserveCapacity(Self.maximumFrames)
@@ -82,6 +84,21 @@ enum StackTrimming {
 /// The image map captured once per process: capturing it costs ~100 µs and it rarely changes.
 enum StackImages {
     static let map: ImageMap = ImageMap.capture()
+
+    private static let warmedUp = Atomic<Bool>(false)
+
+    /// Loads the symbol tables in the background, once per process.
+    ///
+    /// The first symbolication in a process reads the images' symbol (and line) tables, which
+    /// took over a second in a debug build here; without this, the first fault would pay
+    /// for it on its child's path and hold a thread of the shared pool meanwhile.
+    static func warmUpOnce() {
+        guard !warmedUp.load(ordering: .relaxed), !warmedUp.exchange(true, ordering: .relaxed) else { return }
+        Task.detached(priority: .background) {
+            _ = CapturedStack.forFault().frames
+            _ = CapturedStack.here().frames
+        }
+    }
 }
 
 /// An error that carries the stack of the place it was created.

@@ -55,6 +55,7 @@ public func withSafeGroup<Success: Sendable>(
     }
     precondition(slowCancelThreshold > .zero, "withSafeGroup(name: \"\(name)\", slowCancelThreshold: \(slowCancelThreshold)): the threshold must be positive")
 
+    StackImages.warmUpOnce()
     let parent = TaskContext.current
     let resolvedSink = sink ?? parent?.sink ?? EventSystem.sink
     let core = GroupCore<Success>(id: IDs.group(), name: name, policy: policy, limit: limit, defaultTimeout: timeout,
