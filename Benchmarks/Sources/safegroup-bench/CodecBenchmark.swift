@@ -13,6 +13,18 @@ enum CodecBenchmark {
     static let decodeTarget = 250.0
 
     static func run() {
+        // `safegroup-bench codec decode-only [rounds]`: only the hand-written decoder, for
+        // instruction counts (`perf stat -e instructions`, callgrind) without the other sides.
+        // `safegroup-bench codec ingest [lines]`: replay-ingest throughput of a big file, beside jq.
+        let extra = Array(CommandLine.arguments.dropFirst(2))
+        if extra.first == "decode-only" {
+            decodeOnly(rounds: extra.dropFirst().first.flatMap { Int($0) } ?? 100)
+            return
+        }
+        if extra.first == "ingest" {
+            ingest(lines: extra.dropFirst().first.flatMap { Int($0) } ?? 200_000)
+            return
+        }
         let events = makeMix(tasks: 4_000)
         let rounds = 15
 
@@ -26,19 +38,7 @@ enum CodecBenchmark {
             return out.count
         } / Double(events.count)
         let ourDecode = best(of: rounds) { () -> Int in
-            var decoder = WireDecoder()
-            var decoded = 0
-            var offset = 0
-            stream.withUnsafeBytes { bytes in
-                while offset < bytes.count {
-                    let end = min(offset + 64 * 1024, bytes.count)
-                    try? decoder.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
-                    while let record = decoder.next() {
-                        if case .event = record { decoded += 1 }
-                    }
-                    offset = end
-                }
-            }
+            let decoded = decodeAll(stream)
             precondition(decoded == events.count, "the hand-written decoder lost events")
             return decoded
         } / Double(events.count)
@@ -74,6 +74,94 @@ enum CodecBenchmark {
         print(pad("", 18) + pad("hand-written", 14) + pad("Foundation", 12) + pad("ratio", 8) + "target")
         row("encode ns/event", ourEncode, foundationEncode, target: encodeTarget)
         row("decode ns/line", ourDecode, foundationDecode, target: decodeTarget)
+    }
+
+    /// Decodes `stream` in 64 KiB chunks, as a socket or file reader would, counting events.
+    @inline(never)
+    static func decodeAll(_ stream: [UInt8]) -> Int {
+        var decoder = WireDecoder()
+        var decoded = 0
+        var offset = 0
+        stream.withUnsafeBytes { bytes in
+            while offset < bytes.count {
+                let end = min(offset + 64 * 1024, bytes.count)
+                try? decoder.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+                while let record = decoder.next() {
+                    if case .event = record { decoded += 1 }
+                }
+                offset = end
+            }
+        }
+        try? decoder.finish()
+        while let record = decoder.next() {
+            if case .event = record { decoded += 1 }
+        }
+        return decoded
+    }
+
+    /// Only the decoder, `rounds` times over the mix: run it with two round counts under
+    /// `perf stat -e instructions` and divide the difference by the extra lines for a
+    /// per-line count free of the setup.
+    private static func decodeOnly(rounds: Int) {
+        let events = makeMix(tasks: 4_000)
+        var stream: [UInt8] = []
+        let encoder = WireEncoder()
+        for (index, event) in events.enumerated() { encoder.encode(event, seq: UInt64(index + 1), into: &stream) }
+        let clock = ContinuousClock()
+        var sink = 0
+        var bestTime = Double.infinity
+        for _ in 0..<rounds {
+            let start = clock.now
+            sink &+= decodeAll(stream)
+            let elapsed = clock.now - start
+            bestTime = min(bestTime, Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9)
+        }
+        precondition(sink == rounds * events.count, "the hand-written decoder lost events")
+        print("decode-only: \(events.count) lines x \(rounds) rounds, "
+              + "best \(format(rounds > 0 ? bestTime / Double(events.count) : 0)) ns/line")
+    }
+
+    /// Replay ingest: decodes a file of `lines` realistic lines from disk-sized memory and
+    /// reports MB/s, beside `jq -c . FILE > /dev/null` on the same file when jq is installed.
+    private static func ingest(lines: Int) {
+        var events: [Event] = []
+        while events.count < lines { events += makeMix(tasks: 4_000) }
+        events.removeLast(events.count - lines)
+        var stream: [UInt8] = []
+        stream.reserveCapacity(lines * 160)
+        let encoder = WireEncoder()
+        encoder.encodeHeader(WireHeader(service: "checkout", pid: 4242, epochUnixNanoseconds: 1_767_225_600_000_000_000),
+                             into: &stream)
+        for (index, event) in events.enumerated() { encoder.encode(event, seq: UInt64(index + 1), into: &stream) }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("safegroup-ingest-\(getpid()).ndjson").path
+        FileManager.default.createFile(atPath: path, contents: Data(stream))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let megabytes = Double(stream.count) / 1e6
+
+        let ours = best(of: 5) { () -> Int in
+            // Read the file as a replay does, then decode it.
+            guard let data = FileManager.default.contents(atPath: path) else { return 0 }
+            let decoded = decodeAll([UInt8](data))
+            precondition(decoded == lines, "the hand-written decoder lost events")
+            return decoded
+        }
+        print("ingest: \(lines) lines, \(format(megabytes)) MB (\(stream.count / lines) bytes/line)")
+        print("  hand-written decoder: \(format(megabytes / (ours / 1e9))) MB/s (\(format(ours / Double(lines))) ns/line, best of 5)")
+
+        let jq = ["/usr/bin/jq", "/usr/local/bin/jq", "/opt/homebrew/bin/jq"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let jq else { print("  jq: not installed, no ratio"); return }
+        let theirs = best(of: 3) { () -> Int in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: jq)
+            process.arguments = ["-c", ".", path]
+            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            guard (try? process.run()) != nil else { return 0 }
+            process.waitUntilExit()
+            return Int(process.terminationStatus)
+        }
+        let ratio = theirs / ours
+        print("  jq -c . FILE > /dev/null: \(format(megabytes / (theirs / 1e9))) MB/s")
+        print("  ratio: \(format(ratio))x jq's rate (target >= 10x) \(ratio >= 10 ? "PASS" : "FAIL")")
     }
 
     private static func row(_ name: String, _ ours: Double, _ foundation: Double, target: Double) {
