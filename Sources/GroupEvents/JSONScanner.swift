@@ -12,11 +12,11 @@ struct JSONScanner {
     /// How deep objects and arrays may nest, the line's own object included.
     static let maxDepth = 64
 
-    private let base: UnsafePointer<UInt8>
-    private let end: Int
-    private(set) var position = 0
+    let base: UnsafePointer<UInt8>
+    let end: Int
+    var position = 0
     /// Where strings with escapes are unescaped; reused, so only the first one allocates.
-    private var scratch: [UInt8] = []
+    private(set) var scratch: [UInt8] = []
 
     /// A scanner of the `count` bytes at `base`.
     init(base: UnsafePointer<UInt8>, count: Int) {
@@ -245,7 +245,7 @@ struct JSONScanner {
     // MARK: Strings
 
     /// A string token: its bytes in the line when it has no escapes, else in the scratch buffer.
-    private struct RawString {
+    struct RawString {
         var start: Int
         var count: Int
         var isEscaped: Bool
@@ -272,7 +272,7 @@ struct JSONScanner {
     }
 
     /// Reads a string whose `"` is next; when it has escapes, unescapes it into `scratch`.
-    private mutating func readRawString() throws(LineFailure) -> RawString {
+    mutating func readRawString() throws(LineFailure) -> RawString {
         position += 1
         let start = position
         while position < end {

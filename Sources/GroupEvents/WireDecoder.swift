@@ -53,6 +53,8 @@ public struct WireDecoder: Sendable {
     /// Records being taken, in reverse order, so ``next()`` can move each out with `popLast`
     /// instead of copying it (a copy retains every string of an event).
     private var taking: [WireRecord] = []
+    /// Strings recently decoded, shared between the lines that repeat them.
+    private var strings = StringTable()
 
     /// A decoder that reads lines of up to `maxLineLength` bytes.
     public init(maxLineLength: Int = WireFormat.defaultMaxLineLength) {
@@ -86,7 +88,7 @@ public struct WireDecoder: Sendable {
     public mutating func finish() throws(WireFormatError) {
         if failure == nil, !partialLine.isEmpty {
             let outcome = Result { () throws(LineFailure) in
-                try partialLine.withUnsafeBufferPointer { (line) throws(LineFailure) in try WireLineParser.parse(line) }
+                try partialLine.withUnsafeBufferPointer { (line) throws(LineFailure) in try WireLineParser.parse(line, strings: &strings) }
             }
             switch outcome {
             case .success(let line): deliver(line)
@@ -147,7 +149,7 @@ public struct WireDecoder: Sendable {
             } else {
                 partialLine.append(contentsOf: piece)
                 let outcome = Result { () throws(LineFailure) in
-                    try partialLine.withUnsafeBufferPointer { (line) throws(LineFailure) in try WireLineParser.parse(line) }
+                    try partialLine.withUnsafeBufferPointer { (line) throws(LineFailure) in try WireLineParser.parse(line, strings: &strings) }
                 }
                 handle(outcome)
                 releasePartialLine()
@@ -194,7 +196,7 @@ public struct WireDecoder: Sendable {
     // MARK: Lines
 
     private mutating func parse(_ line: UnsafeBufferPointer<UInt8>) {
-        handle(Result { () throws(LineFailure) in try WireLineParser.parse(line) })
+        handle(Result { () throws(LineFailure) in try WireLineParser.parse(line, strings: &strings) })
     }
 
     private mutating func handle(_ outcome: consuming Result<WireLine, LineFailure>) {

@@ -16,6 +16,20 @@ enum WireLine {
 /// one JSON type across the protocol) into ``Fields``, so the `type` may come anywhere in
 /// the line and a duplicate key simply overwrites; the event is built once the line ends.
 enum WireLineParser {
+    /// Parses a line, trying ``WireFastPath`` (the encoder's own layout) first and the general
+    /// parser when it gives up; `strings` shares repeated strings between lines.
+    static func parse(_ line: UnsafeBufferPointer<UInt8>, strings: inout StringTable) throws(LineFailure) -> WireLine {
+        guard let base = line.baseAddress else { return .blank }
+        var scanner = JSONScanner(base: base, count: line.count)
+        do {
+            if let fast = try WireFastPath.event(&scanner, strings: &strings) { return fast }
+        } catch {
+            // A string the fast path could not read: the general parser says why.
+        }
+        return try parse(line)
+    }
+
+    /// Parses a line with the general parser alone: any order of fields, whitespace, escapes.
     static func parse(_ line: UnsafeBufferPointer<UInt8>) throws(LineFailure) -> WireLine {
         guard let base = line.baseAddress else { return .blank }
         var scanner = JSONScanner(base: base, count: line.count)
