@@ -49,4 +49,28 @@ extension UInt64 {
         value = ((value & pairs) &* (100 &+ (1_000_000 << 32)) &+ ((value >> 16) & pairs) &* (1 &+ (10_000 << 32))) >> 32
         return value
     }
+
+    /// How many of these eight bytes (in memory order, as loaded little-endian) are ASCII
+    /// digits before the first that is not: 0 to 8.
+    ///
+    /// A byte is a digit when its high nibble is 3 and adding 6 keeps it 3. Adding 6 carries
+    /// out of a byte only from 0xFA and up, which is not a digit, so the lowest flagged byte
+    /// is exact even where the flags above it are not.
+    @inline(__always)
+    var leadingDigitCount: Int {
+        let high: UInt64 = 0xF0F0_F0F0_F0F0_F0F0
+        let zeros: UInt64 = 0x3030_3030_3030_3030
+        let flags = ((self & high) ^ zeros) | (((self &+ 0x0606_0606_0606_0606) & high) ^ zeros)
+        return flags.trailingZeroBitCount &>> 3
+    }
+
+    /// The decimal value of eight bytes that each hold a digit value 0...9, the first byte in
+    /// memory order the most significant: three multiplications, no checks.
+    @inline(__always)
+    var digitsValue: UInt64 {
+        var value = (self &* 10) &+ (self >> 8)
+        let pairs: UInt64 = 0x0000_00FF_0000_00FF
+        value = ((value & pairs) &* (100 &+ (1_000_000 << 32)) &+ ((value >> 16) & pairs) &* (1 &+ (10_000 << 32))) >> 32
+        return value
+    }
 }

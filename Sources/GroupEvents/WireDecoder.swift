@@ -48,11 +48,12 @@ public struct WireDecoder: Sendable {
     private var sawHeader = false
     private var reportedMissingHeader = false
     private var failure: WireFormatError?
-    /// Records decoded and not yet taken, in order.
-    private var decoded: [WireRecord] = []
-    /// Records being taken, in reverse order, so ``next()`` can move each out with `popLast`
-    /// instead of copying it (a copy retains every string of an event).
-    private var taking: [WireRecord] = []
+    /// Records decoded, in order; those before `taken` have been taken (moved out, leaving nil),
+    /// so ``next()`` moves each record out instead of copying it (a copy retains every string
+    /// of an event).
+    private var decoded: [WireRecord?] = []
+    /// How many records of `decoded` ``next()`` has taken.
+    private var taken = 0
     /// Strings recently decoded, shared between the lines that repeat them.
     private var strings = StringTable()
 
@@ -104,11 +105,18 @@ public struct WireDecoder: Sendable {
 
     /// The next decoded record, or nil when everything fed so far has been taken.
     public mutating func next() -> WireRecord? {
-        if taking.isEmpty {
-            swap(&taking, &decoded)
-            taking.reverse()
+        guard taken < decoded.count else {
+            if taken > 0 { releaseTaken() }
+            return nil
         }
-        return taking.popLast()
+        taken += 1
+        return decoded[taken - 1].take()
+    }
+
+    /// Forgets the records, all taken: keeps a small buffer for the next ones, gives a big one back.
+    private mutating func releaseTaken() {
+        decoded.removeAll(keepingCapacity: decoded.capacity <= 4096)
+        taken = 0
     }
 
     /// Decodes a whole stream held in memory, as if fed in one chunk and finished.
@@ -120,12 +128,13 @@ public struct WireDecoder: Sendable {
         var decoder = WireDecoder(maxLineLength: maxLineLength)
         try decoder.feed(bytes)
         try decoder.finish()
-        return (decoder.decoded, decoder.counters)
+        return (decoder.decoded.compactMap { $0 }, decoder.counters)
     }
 
     // MARK: Framing
 
     private mutating func consume(_ chunk: UnsafeBufferPointer<UInt8>) {
+        if taken > 0, taken == decoded.count { releaseTaken() }
         var start = 0
         while failure == nil, start < chunk.count {
             guard let newline = Self.firstNewline(in: chunk, from: start) else {
@@ -196,7 +205,17 @@ public struct WireDecoder: Sendable {
     // MARK: Lines
 
     private mutating func parse(_ line: UnsafeBufferPointer<UInt8>) {
-        handle(Result { () throws(LineFailure) in try WireLineParser.parse(line, strings: &strings) })
+        // The encoder's own layout first, straight into a record; anything else the long way.
+        if let base = line.baseAddress {
+            var scanner = JSONScanner(base: base, count: line.count)
+            if let fast = try? WireFastPath.event(&scanner, strings: &strings) {
+                noteEventLine()
+                counters.events += 1
+                decoded.append(.event(seq: fast.seq, fast.event))
+                return
+            }
+        }
+        handle(Result { () throws(LineFailure) in try WireLineParser.parse(line) })
     }
 
     private mutating func handle(_ outcome: consuming Result<WireLine, LineFailure>) {

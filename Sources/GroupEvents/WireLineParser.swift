@@ -22,7 +22,7 @@ enum WireLineParser {
         guard let base = line.baseAddress else { return .blank }
         var scanner = JSONScanner(base: base, count: line.count)
         do {
-            if let fast = try WireFastPath.event(&scanner, strings: &strings) { return fast }
+            if let fast = try WireFastPath.event(&scanner, strings: &strings) { return .event(seq: fast.seq, fast.event) }
         } catch {
             // A string the fast path could not read: the general parser says why.
         }
