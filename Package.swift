@@ -16,6 +16,14 @@ let systemTargets: [Target] = [
     .target(name: "GroupMonitor", dependencies: ["GroupEvents", "CSystem"]),
 ]
 
+// MARK: - The dashboard: pure state and rendering, and the one module that touches curses
+
+let dashboardTargets: [Target] = [
+    .systemLibrary(name: "CNcurses", path: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
+    .target(name: "Dashboard", dependencies: ["GroupEvents"]),
+    .target(name: "TerminalUI", dependencies: ["Dashboard", "CNcurses"]),
+]
+
 // MARK: - Examples (executables that tests run, so they never rot)
 
 let exampleTargets: [Target] = [
@@ -69,6 +77,7 @@ let testTargets: [Target] = [
         name: "GroupMonitorTests",
         dependencies: ["GroupMonitor", "GroupEvents", "SafeGroup", "GroupEventsTesting"]
     ),
+    .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "GroupEvents"]),
     // A second process for GroupMonitorTests (kill -9, second instance, another uid, fd counts).
     .executableTarget(
         name: "monitor-fixture",
@@ -108,7 +117,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
-    targets: coreTargets + systemTargets + commandTargets + exampleTargets + demoTargets + testTargets,
+    targets: coreTargets + systemTargets + dashboardTargets + commandTargets + exampleTargets + demoTargets + testTargets,
     swiftLanguageModes: [.v6]
 )
 

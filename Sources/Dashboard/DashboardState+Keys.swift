@@ -1,0 +1,131 @@
+import GroupEvents
+
+extension DashboardState {
+    /// What a key does. Keys only change the view or ask for effects; the model is the stream's.
+    mutating func handle(_ key: Key) -> [DashboardEffect] {
+        if view.showsHelp {
+            // The overlay takes the keyboard: any key closes it, q still quits.
+            if KeyBindings.isQuit(key) { return [.quit] }
+            view.showsHelp = false
+            return []
+        }
+        if view.isEditingFilter {
+            editFilter(key)
+            return []
+        }
+        if KeyBindings.isQuit(key) { return [.quit] }
+        if KeyBindings.isHelp(key) {
+            view.showsHelp = true
+            return []
+        }
+        if mode == .replay, let command = KeyBindings.replayCommand(key) {
+            return [.replay(command)]
+        }
+        if mode == .demo, let command = KeyBindings.demoCommand(key) {
+            if case .cancelGroup = command { return [.demo(.cancelGroup(selectedGroup))] }
+            return [.demo(command)]
+        }
+        switch key {
+        case _ where KeyBindings.isUp(key): move(by: -1)
+        case _ where KeyBindings.isDown(key): move(by: 1)
+        case .pageUp: move(by: -max(1, visibleRows - 1))
+        case .pageDown: move(by: max(1, visibleRows - 1))
+        case .home, .character("g"): move(by: Int.min / 2)
+        case .end, .character("G"): move(by: Int.max / 2)
+        case _ where KeyBindings.isSwitchPane(key):
+            view.pane = view.pane == .tree ? .faults : .tree
+        case _ where KeyBindings.isToggle(key):
+            if view.pane == .tree { toggleSelectedGroup(expand: nil) } else { showSelectedFaultsTask() }
+        case .left: toggleSelectedGroup(expand: false)
+        case .right: toggleSelectedGroup(expand: true)
+        case _ where KeyBindings.isFilter(key):
+            view.isEditingFilter = true
+        case .escape:
+            view.filter = ""
+        case .character("s"):
+            view.sort = view.sort.next
+        case .character("f"):
+            view.follows.toggle()
+        case .character("p"):
+            togglePause()
+        case .character("h"):
+            view.showsHistory.toggle()
+            view.treeCursor = 0
+            view.treeScroll = 0
+            view.selectedRow = nil
+        default:
+            break
+        }
+        return []
+    }
+
+    /// Typing into the filter: it applies as you type; Enter keeps it, Esc clears it.
+    private mutating func editFilter(_ key: Key) {
+        switch key {
+        case .enter:
+            view.isEditingFilter = false
+        case .escape:
+            view.filter = ""
+            view.isEditingFilter = false
+        case .backspace:
+            if !view.filter.isEmpty { view.filter.removeLast() }
+        case .up: move(by: -1)
+        case .down: move(by: 1)
+        default:
+            // The filter is bounded: it is matched against every row on each rebuild.
+            if let character = KeyBindings.filterText(key), view.filter.count < 64 {
+                view.filter.append(character)
+            }
+        }
+    }
+
+    private var visibleRows: Int {
+        view.pane == .tree ? layout.treeRows : layout.faultRows
+    }
+
+    /// Moves the selection of the focused pane; moving by hand stops following.
+    private mutating func move(by delta: Int) {
+        view.follows = false
+        switch view.pane {
+        case .tree:
+            guard !treeRows.isEmpty else { return }
+            view.treeCursor = max(0, min(treeRows.count - 1, view.treeCursor + delta))
+            view.selectedRow = treeRows[view.treeCursor].ref
+        case .faults:
+            guard !faultRows.isEmpty else { return }
+            view.faultCursor = max(0, min(faultRows.count - 1, view.faultCursor + delta))
+            view.selectedFault = faultRows[view.faultCursor]
+        }
+    }
+
+    /// The group of the selected row: the group itself, or a task's group.
+    var selectedGroup: GroupID? {
+        switch selectedTreeRow?.ref {
+        case .group(let id): id
+        case .task(let id): displayed.tasks[id]?.group
+        case .history, nil: nil
+        }
+    }
+
+    /// Expands or collapses the selected group (`expand` nil toggles). On a task, acts on its group.
+    private mutating func toggleSelectedGroup(expand: Bool?) {
+        guard view.pane == .tree, !view.showsHistory, let group = selectedGroup else { return }
+        let collapse = expand.map { !$0 } ?? !view.collapsed.contains(group)
+        if collapse {
+            view.collapsed.insert(group)
+            view.selectedRow = .group(group)  // its children are about to disappear
+        } else {
+            view.collapsed.remove(group)
+        }
+    }
+
+    /// Enter on a fault: select its task in the tree, if it is still there.
+    private mutating func showSelectedFaultsTask() {
+        guard let fault = selectedFault, displayed.tasks[fault.task] != nil else { return }
+        view.follows = false
+        view.pane = .tree
+        view.showsHistory = false
+        view.collapsed.remove(fault.group)
+        view.selectedRow = .task(fault.task)
+    }
+}

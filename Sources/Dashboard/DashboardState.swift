@@ -1,0 +1,198 @@
+import GroupEvents
+
+/// The dashboard's whole state: the stream's model, the user's view choices, the clock, the
+/// connection, and the tree pane's flattened rows.
+///
+/// Change it only with ``update(_:)`` (the reducer: pure, no I/O), and draw it with
+/// ``render(_:size:)``, which only reads it:
+///
+/// ```swift
+/// var state = DashboardState(mode: .live, size: terminal.size)
+/// for message in messages {                  // records, keys, ticks, resizes, …
+///     for effect in state.update(message) { … }   // .quit, .replay(…), .demo(…)
+///     terminal.draw(render(state, size: terminal.size))
+/// }
+/// ```
+public struct DashboardState: Sendable {
+    public let mode: DashboardMode
+    public let limits: DashboardLimits
+    /// The live model: always up to date, paused or not.
+    public private(set) var model: StreamModel
+    /// What the tree and faults panes show while paused: the model as it was when `p` was pressed.
+    public private(set) var frozen: StreamModel?
+    /// The stream time the paused view shows (durations stand still while paused).
+    public private(set) var frozenNow: MonotonicTime?
+    public internal(set) var view = ViewState()
+    public private(set) var clock = StreamClock()
+    public private(set) var connection: ConnectionState
+    public private(set) var replay: ReplayPosition?
+    public private(set) var size: TerminalSize
+    /// Headers seen: 1 for a stream, more after reconnects or in concatenated recordings.
+    public private(set) var sessions = 0
+    /// Lines the decoder skipped (malformed, over-long, unknown type, torn).
+    public var skippedLines: Int { max(skippedFromRecords, skippedFromCounters) }
+    /// The runner's notice, shown in the footer until the next key.
+    public private(set) var notice: String?
+    /// The tree pane's rows, flattened (see ``TreeIndex``).
+    public private(set) var treeRows: [TreeRow] = []
+    /// The faults pane's rows: fault numbers, newest first, filtered.
+    public private(set) var faultRows: [Int] = []
+
+    private var skippedFromRecords = 0
+    private var skippedFromCounters = 0
+    /// Set when something the rows depend on changed; the rows are rebuilt before `update` returns.
+    private var needsIndex = true
+
+    public init(mode: DashboardMode, size: TerminalSize = TerminalSize(columns: 80, rows: 24),
+                limits: DashboardLimits = .default) {
+        self.mode = mode
+        self.limits = limits
+        self.size = size
+        self.model = StreamModel(limits: limits)
+        self.connection = mode == .replay ? .connected : .connecting
+    }
+
+    /// The model the panes show: the frozen one while paused, else the live one.
+    public var displayed: StreamModel { frozen ?? model }
+    /// The stream time now.
+    public var now: MonotonicTime { clock.now }
+    /// The stream time the panes show.
+    public var displayedNow: MonotonicTime { frozenNow ?? clock.now }
+
+    /// The selected tree row, if any.
+    public var selectedTreeRow: TreeRow? {
+        treeRows.indices.contains(view.treeCursor) ? treeRows[view.treeCursor] : nil
+    }
+
+    /// The selected fault, if any.
+    public var selectedFault: FaultRecord? {
+        guard faultRows.indices.contains(view.faultCursor) else { return nil }
+        return displayed.faults[number: faultRows[view.faultCursor]]
+    }
+
+    var layout: Layout { Layout(size: size, mode: mode) }
+
+    // MARK: The reducer
+
+    /// Applies one message and returns what the run loop should do.
+    @discardableResult
+    public mutating func update(_ message: DashboardMessage) -> [DashboardEffect] {
+        var effects: [DashboardEffect] = []
+        switch message {
+        case .record(let record):
+            ingest(record)
+        case .records(let records):
+            for record in records { ingest(record) }
+        case .key(let key):
+            notice = nil
+            effects = handle(key)
+            needsIndex = true
+        case .tick(let viewerNanoseconds):
+            clock.tick(viewerNanoseconds: viewerNanoseconds)
+            model.expire(at: clock.now)
+            // Durations moved (the duration sort) and tasks may have left the tree.
+            if frozen == nil { needsIndex = true }
+        case .resize(let newSize):
+            size = newSize
+            needsIndex = true
+        case .connection(let state):
+            connection = state
+            clock.isRunning = state.isLive
+        case .replayPosition(let position):
+            replay = position
+            clock.replayTime = position.time
+            model.expire(at: position.time)
+            if frozen == nil { needsIndex = true }
+        case .decoderCounters(let counters):
+            skippedFromCounters = counters.malformed + counters.overLong + counters.unknownTypes + counters.torn
+        case .notice(let text):
+            notice = TextSanitizer.sanitize(text)
+        }
+        if needsIndex { reindex() }
+        return effects
+    }
+
+    private mutating func ingest(_ record: WireRecord) {
+        switch record {
+        case .header(let header):
+            // A new session (a restarted service, the next recording): start the tree afresh.
+            sessions += 1
+            model = StreamModel(service: header.service, pid: header.pid, limits: limits)
+            clock.startSession()
+        case .event(let seq, let event):
+            clock.observe(event.time)
+            model.apply(event, seq: seq)
+            model.expire(at: clock.now)
+        case .diagnostic(let diagnostic):
+            if diagnostic.kind != .missingHeader { skippedFromRecords += 1 }
+        }
+        if frozen == nil { needsIndex = true }
+    }
+
+    // MARK: Rows and selection
+
+    /// Rebuilds the rows, then puts the selection back on the row it was on (or the newest,
+    /// when following) and scrolls so that it is visible.
+    mutating func reindex() {
+        needsIndex = false
+        let shown = displayed
+        view.collapsed = view.collapsed.filter { shown.groups[$0] != nil }
+        treeRows = TreeIndex.rows(of: shown, view: view, now: displayedNow)
+        let filter = TextFilter(view.filter)
+        faultRows = shown.faults.newestFirst.filter { fault in
+            filter.matches(fault.taskName) || filter.matches(fault.kind.rawValue) || filter.matches(fault.groupName)
+                || filter.matches(fault.errorType)
+        }.map(\.number)
+
+        // Tree selection: the followed task, else the same row as before, else the same position.
+        if view.follows, !view.showsHistory, let newest = shown.newestTask,
+           let index = treeRows.lastIndex(where: { $0.ref == .task(newest) }) {
+            view.treeCursor = index
+        } else if let selected = view.selectedRow, let index = treeRows.firstIndex(where: { $0.ref == selected }) {
+            view.treeCursor = index
+        }
+        view.treeCursor = clamp(view.treeCursor, count: treeRows.count)
+        view.selectedRow = selectedTreeRow?.ref
+        view.treeScroll = scrolled(view.treeScroll, cursor: view.treeCursor, count: treeRows.count, visible: layout.treeRows)
+
+        if view.follows {
+            view.faultCursor = 0
+        } else if let selected = view.selectedFault, let index = faultRows.firstIndex(of: selected) {
+            view.faultCursor = index
+        }
+        view.faultCursor = clamp(view.faultCursor, count: faultRows.count)
+        // Until the user picks a fault, the cursor stays on the newest row instead of on
+        // whichever fault happened to be first.
+        if view.selectedFault != nil {
+            view.selectedFault = faultRows.indices.contains(view.faultCursor) ? faultRows[view.faultCursor] : nil
+        }
+        view.faultScroll = scrolled(view.faultScroll, cursor: view.faultCursor, count: faultRows.count, visible: layout.faultRows)
+    }
+
+    private func clamp(_ cursor: Int, count: Int) -> Int {
+        max(0, min(cursor, count - 1))
+    }
+
+    /// The first row to show so that `cursor` is visible, moving `scroll` as little as possible.
+    private func scrolled(_ scroll: Int, cursor: Int, count: Int, visible: Int) -> Int {
+        guard visible > 0 else { return 0 }
+        var scroll = scroll
+        if cursor < scroll { scroll = cursor }
+        if cursor >= scroll + visible { scroll = cursor - visible + 1 }
+        return max(0, min(scroll, count - visible))
+    }
+
+    // MARK: Pause
+
+    mutating func togglePause() {
+        if frozen == nil {
+            frozen = model
+            frozenNow = clock.now
+            view.isPaused = true
+        } else {
+            frozen = nil
+            frozenNow = nil
+            view.isPaused = false
+        }
+    }
+}

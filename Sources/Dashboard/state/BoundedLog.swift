@@ -1,0 +1,48 @@
+/// The newest `capacity` items of a sequence, numbered in arrival order; older ones are
+/// evicted and counted. Appending is O(1) and never grows past `capacity`.
+public struct BoundedLog<Element: Sendable>: Sendable {
+    public let capacity: Int
+    private var storage: [Element] = []
+    /// Index in `storage` of the oldest kept item, once `storage` is full.
+    private var head = 0
+    /// How many items were appended in all.
+    public private(set) var appended = 0
+
+    public init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// How many items are kept.
+    public var count: Int { storage.count }
+    public var isEmpty: Bool { storage.isEmpty }
+    /// How many items were evicted to make room.
+    public var evicted: Int { appended - storage.count }
+    /// The arrival number of the oldest kept item.
+    public var firstNumber: Int { evicted }
+
+    public mutating func append(_ element: Element) {
+        if storage.count < capacity {
+            storage.append(element)
+        } else {
+            storage[head] = element
+            head = (head + 1) % capacity
+        }
+        appended += 1
+    }
+
+    /// The item with arrival number `number`, if it is still kept.
+    public subscript(number number: Int) -> Element? {
+        guard number >= firstNumber, number < appended else { return nil }
+        return storage[(head + number - firstNumber) % storage.count]
+    }
+
+    /// The `offset`-th newest item: 0 is the newest.
+    public subscript(newest offset: Int) -> Element {
+        self[number: appended - 1 - offset]!
+    }
+
+    /// Kept items, newest first.
+    public var newestFirst: some Sequence<Element> {
+        (0..<storage.count).lazy.map { self[newest: $0] }
+    }
+}

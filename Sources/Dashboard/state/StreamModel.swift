@@ -1,0 +1,291 @@
+import GroupEvents
+
+/// Everything the dashboard knows about one session's stream: the tracked tasks and groups,
+/// the faults, the history of ended tasks, the counters and the rates.
+///
+/// Built by applying events in order (``apply(_:seq:)``) and letting time pass
+/// (``expire(at:)``). It is a value: the paused view keeps a copy, which costs nothing
+/// until the live model changes (copy on write).
+///
+/// Bounded by ``DashboardLimits``: at most `maxTasks` tasks and `maxGroups` groups tracked,
+/// `maxFaults` faults and `historySize` ended tasks kept, and the two expiry queues stay
+/// within twice the tracked counts.
+public struct StreamModel: Sendable {
+    public let limits: DashboardLimits
+    /// The producing service's name (sanitized) and process id, from the session's header.
+    public let service: String
+    public let pid: Int32?
+
+    public private(set) var tasks: [TaskID: TaskRecord] = [:]
+    public private(set) var groups: [GroupID: GroupRecord] = [:]
+    /// Faults, newest kept; `faults.evicted` were dropped to stay within `maxFaults`.
+    public private(set) var faults: BoundedLog<FaultRecord>
+    /// Ended tasks that left the tree.
+    public private(set) var history: BoundedLog<CompletedTask>
+    public private(set) var counters = StatusCounters()
+    public private(set) var rates = RateSeries()
+    /// Events the producer says this stream lost (the sum of in-band `dropped` events).
+    public private(set) var dropped: UInt64 = 0
+    /// Tasks and groups seen but not tracked because the tree was full of live ones.
+    public private(set) var untrackedTasks = 0
+    public private(set) var untrackedGroups = 0
+    /// The newest `seq` applied.
+    public private(set) var lastSeq: UInt64?
+    /// The newest heartbeat: the producer's totals and how many viewers it has.
+    public private(set) var heartbeat: Heartbeat?
+    /// The most recently spawned tracked task, which `follow` selects.
+    public private(set) var newestTask: TaskID?
+
+    /// Ended tasks in the order they ended, waiting for their linger to pass.
+    private var lingering = IDQueue<TaskID>()
+    /// Closed groups in the order they closed.
+    private var closing = IDQueue<GroupID>()
+
+    public init(service: String = "", pid: Int32? = nil, limits: DashboardLimits = .default) {
+        self.limits = limits
+        self.service = TextSanitizer.sanitize(service)
+        self.pid = pid
+        self.faults = BoundedLog(capacity: limits.maxFaults)
+        self.history = BoundedLog(capacity: limits.historySize)
+    }
+
+    /// Entries waiting in the expiry queues (for the memory-bound tests).
+    var queuedForExpiry: Int { lingering.count + closing.count }
+
+    // MARK: Applying events
+
+    /// Applies one event of the stream.
+    public mutating func apply(_ event: Event, seq: UInt64) {
+        counters.events += 1
+        lastSeq = seq
+        rates.record(at: event.time) { $0.events += 1 }
+        let time = event.time
+        switch event.kind {
+        case .groupOpened(let opened): openGroup(opened, at: time)
+        case .groupClosed(let closed): closeGroup(closed, at: time)
+        case .taskSpawned(let spawned): spawn(spawned, at: time)
+        case .taskStarted(let started): start(started, at: time)
+        case .taskEnded(let ended): end(ended, at: time)
+        case .faultRecorded(let info): recordFault(info, at: time)
+        case .slowToCancel(let slow): tasks[slow.task]?.wasSlowToCancel = true
+        case .dropped(let lost): dropped &+= lost.count
+        case .heartbeat(let beat): heartbeat = beat
+        }
+    }
+
+    /// Moves ended tasks whose linger has passed to history, and drops closed groups likewise.
+    public mutating func expire(at now: MonotonicTime) {
+        rates.advance(to: now)
+        let linger = limits.lingerNanoseconds
+        while let id = lingering.first {
+            guard let task = tasks[id], let endedAt = task.endedAt else {
+                lingering.removeFirst()  // already gone with its group
+                continue
+            }
+            guard endedAt.rawValue &+ linger <= now.rawValue else { break }
+            lingering.removeFirst()
+            moveToHistory(id)
+        }
+        while let id = closing.first {
+            guard let closedAt = groups[id]?.closedAt else {
+                closing.removeFirst()
+                continue
+            }
+            guard closedAt.rawValue &+ linger <= now.rawValue else { break }
+            closing.removeFirst()
+            removeGroup(id)
+        }
+    }
+
+    private mutating func openGroup(_ opened: GroupOpened, at time: MonotonicTime) {
+        let name = TextSanitizer.sanitize(opened.name)
+        if groups[opened.group] != nil {
+            // A placeholder made by an earlier task, or a repeated open: fill in what it says,
+            // but never re-attach (attaching only when a group first appears keeps the tree acyclic).
+            groups[opened.group]!.name = name
+            groups[opened.group]!.site = SiteText.of(opened.site)
+            groups[opened.group]!.policy = opened.policy
+            groups[opened.group]!.limit = opened.limit
+            groups[opened.group]!.parentTask = opened.parentTask
+            if groups[opened.group]!.isPlaceholder {
+                groups[opened.group]!.isPlaceholder = false
+                groups[opened.group]!.openedAt = time
+            }
+            return
+        }
+        guard makeRoomForGroup() else {
+            untrackedGroups += 1
+            return
+        }
+        var group = GroupRecord(id: opened.group, name: name, site: SiteText.of(opened.site), openedAt: time, isPlaceholder: false)
+        group.policy = opened.policy
+        group.limit = opened.limit
+        group.parentTask = opened.parentTask
+        if let parent = opened.parentTask, tasks[parent] != nil {
+            group.attachedTo = parent
+            tasks[parent]!.childGroups.append(opened.group)
+        }
+        groups[opened.group] = group
+    }
+
+    private mutating func closeGroup(_ closed: GroupClosed, at time: MonotonicTime) {
+        guard groups[closed.group] != nil, groups[closed.group]!.closedAt == nil else { return }
+        groups[closed.group]!.closedAt = time
+        groups[closed.group]!.outcome = closed.outcome
+        groups[closed.group]!.cancellation = closed.cancellation
+        // A late viewer saw only part of the group; the producer's counts are the whole.
+        groups[closed.group]!.childCount = max(groups[closed.group]!.childCount, closed.childCount)
+        groups[closed.group]!.faults = max(groups[closed.group]!.faults, closed.faultCount)
+        closing.append(closed.group)
+        if closing.count > 2 * limits.maxGroups {
+            closing.removeAll { groups[$0]?.closedAt == nil }
+        }
+    }
+
+    private mutating func spawn(_ spawned: TaskSpawned, at time: MonotonicTime) {
+        rates.record(at: time) { $0.spawns += 1 }
+        guard tasks[spawned.task] == nil else { return }
+        if groups[spawned.group] == nil {
+            // The group opened before we could see it (a late attach, lost events).
+            guard makeRoomForGroup() else {
+                untrackedGroups += 1
+                untrackedTasks += 1
+                return
+            }
+            groups[spawned.group] = GroupRecord(id: spawned.group, name: spawned.group.description,
+                                                site: "", openedAt: time, isPlaceholder: true)
+        }
+        guard makeRoomForTask() else {
+            untrackedTasks += 1
+            return
+        }
+        tasks[spawned.task] = TaskRecord(
+            id: spawned.task, group: spawned.group, name: TextSanitizer.sanitize(spawned.name),
+            site: SiteText.of(spawned.site), isolated: spawned.isolated, spawnedAt: time,
+            startedAt: nil, waitedNanoseconds: 0, phase: .waiting, endedAt: nil,
+            durationNanoseconds: nil, wasSlowToCancel: false, faultNumber: nil)
+        groups[spawned.group]!.children.append(spawned.task)
+        groups[spawned.group]!.childCount += 1
+        groups[spawned.group]!.waiting += 1
+        counters.waiting += 1
+        newestTask = spawned.task
+    }
+
+    private mutating func start(_ started: TaskStarted, at time: MonotonicTime) {
+        guard let task = tasks[started.task], task.phase == .waiting else { return }
+        tasks[started.task]!.phase = .running
+        tasks[started.task]!.startedAt = time
+        tasks[started.task]!.waitedNanoseconds = started.waitedNanoseconds
+        counters.waiting -= 1
+        counters.running += 1
+        groups[task.group]?.waiting -= 1
+        groups[task.group]?.running += 1
+    }
+
+    private mutating func end(_ ended: TaskEnded, at time: MonotonicTime) {
+        switch ended.status {
+        case .ok:
+            counters.ok += 1
+            rates.record(at: time) { $0.oks += 1 }
+        case .failed: counters.failed += 1
+        case .timedOut: counters.timedOut += 1
+        case .cancelled: counters.cancelled += 1
+        case .crashed: counters.crashed += 1
+        }
+        guard let task = tasks[ended.task], !task.phase.hasEnded else { return }
+        leavePhase(task)
+        tasks[ended.task]!.phase = .ended(ended.status)
+        tasks[ended.task]!.endedAt = time
+        tasks[ended.task]!.durationNanoseconds = ended.durationNanoseconds
+        tasks[ended.task]!.wasSlowToCancel = task.wasSlowToCancel || ended.wasSlowToCancel
+        lingering.append(ended.task)
+        if lingering.count > 2 * limits.maxTasks {
+            lingering.removeAll { tasks[$0]?.endedAt == nil }
+        }
+    }
+
+    /// Takes a live task out of the running or waiting counts.
+    private mutating func leavePhase(_ task: TaskRecord) {
+        switch task.phase {
+        case .waiting:
+            counters.waiting -= 1
+            groups[task.group]?.waiting -= 1
+        case .running:
+            counters.running -= 1
+            groups[task.group]?.running -= 1
+        case .ended:
+            break
+        }
+    }
+
+    private mutating func recordFault(_ info: FaultInfo, at time: MonotonicTime) {
+        rates.record(at: time) { $0.faults += 1 }
+        let number = faults.appended
+        faults.append(FaultRecord(number: number, info))
+        tasks[info.task]?.faultNumber = number
+        groups[info.group]?.faults += 1
+    }
+
+    // MARK: Bounds
+
+    /// Makes room for one more task: true when there is room, evicting the oldest ended task
+    /// if the tree is full; false when every tracked task is live.
+    private mutating func makeRoomForTask() -> Bool {
+        if tasks.count < limits.maxTasks { return true }
+        while let id = lingering.first {
+            lingering.removeFirst()
+            if tasks[id]?.endedAt != nil {
+                moveToHistory(id)
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Makes room for one more group: evicts the oldest closed group if the tree is full.
+    private mutating func makeRoomForGroup() -> Bool {
+        if groups.count < limits.maxGroups { return true }
+        while let id = closing.first {
+            closing.removeFirst()
+            if groups[id]?.closedAt != nil {
+                removeGroup(id)
+                return true
+            }
+        }
+        return false
+    }
+
+    private mutating func moveToHistory(_ id: TaskID) {
+        guard let task = tasks.removeValue(forKey: id) else { return }
+        if case .ended(let status) = task.phase {
+            history.append(CompletedTask(
+                id: id, name: task.name, groupName: groups[task.group]?.name ?? task.group.description,
+                site: task.site, status: status, endedAt: task.endedAt ?? MonotonicTime(nanoseconds: 0),
+                durationNanoseconds: task.durationNanoseconds ?? 0, faultNumber: task.faultNumber))
+        } else {
+            leavePhase(task)
+        }
+        // Groups opened inside it become roots.
+        for child in task.childGroups { groups[child]?.attachedTo = nil }
+        if groups[task.group] != nil {
+            groups[task.group]!.departedChildren += 1
+            // Compact now and then, so a group's child list stays proportional to what it shows.
+            let group = groups[task.group]!
+            if group.departedChildren >= 64, group.departedChildren * 2 >= group.children.count {
+                groups[task.group]!.children.removeAll { tasks[$0] == nil }
+                groups[task.group]!.departedChildren = 0
+            }
+        }
+    }
+
+    private mutating func removeGroup(_ id: GroupID) {
+        guard let group = groups[id] else { return }
+        for child in group.children where tasks[child]?.group == id {
+            moveToHistory(child)
+        }
+        if let parent = group.attachedTo {
+            tasks[parent]?.childGroups.removeAll { $0 == id }
+        }
+        groups.removeValue(forKey: id)
+    }
+}

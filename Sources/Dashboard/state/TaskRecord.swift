@@ -1,0 +1,32 @@
+import GroupEvents
+
+/// A child the dashboard tracks: live, or ended and lingering in the tree.
+///
+/// Strings are sanitized when the record is made (``TextSanitizer``), so the view never sees
+/// raw stream text.
+public struct TaskRecord: Hashable, Sendable {
+    public let id: TaskID
+    public let group: GroupID
+    public var name: String
+    /// `file:line` of the spawn.
+    public var site: String
+    public var isolated: Bool
+    public var spawnedAt: MonotonicTime
+    public var startedAt: MonotonicTime?
+    public var waitedNanoseconds: UInt64
+    public var phase: TaskPhase
+    public var endedAt: MonotonicTime?
+    public var durationNanoseconds: UInt64?
+    public var wasSlowToCancel: Bool
+    /// The ``FaultRecord/number`` of this child's fault, if it had one.
+    public var faultNumber: Int?
+    /// Groups opened inside this child, in the order they opened.
+    public internal(set) var childGroups: [GroupID] = []
+
+    /// How long the child has run (or waited, before it started), at `now`.
+    public func duration(at now: MonotonicTime) -> UInt64 {
+        if let durationNanoseconds { return durationNanoseconds }
+        if let startedAt { return now.nanoseconds(since: startedAt) }
+        return now.nanoseconds(since: spawnedAt)
+    }
+}
