@@ -77,7 +77,8 @@ let testTargets: [Target] = [
         name: "GroupMonitorTests",
         dependencies: ["GroupMonitor", "GroupEvents", "SafeGroup", "GroupEventsTesting"]
     ),
-    .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "GroupEvents"]),
+    // Snapshot files are read by path at test time, not bundled.
+    .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "GroupEvents"], exclude: ["__Snapshots__"]),
     // A second process for GroupMonitorTests (kill -9, second instance, another uid, fd counts).
     .executableTarget(
         name: "monitor-fixture",

@@ -1,0 +1,94 @@
+@testable import Dashboard
+import GroupEvents
+import Testing
+
+/// Rendered screens compared with text snapshots in `__Snapshots__/` (re-record with
+/// `RECORD_SNAPSHOTS=1 swift test --filter DashboardTests`).
+@Suite struct RenderSnapshotTests {
+    static let small = TerminalSize(columns: 80, rows: 24)
+    static let large = TerminalSize(columns: 160, rows: 48)
+
+    @Test func liveAt80x24() {
+        let state = checkoutState(size: Self.small)
+        assertSnapshot(render(state, size: Self.small), named: "live-80x24")
+    }
+
+    @Test func liveAt160x48() {
+        let state = checkoutState(size: Self.large)
+        assertSnapshot(render(state, size: Self.large), named: "live-160x48")
+    }
+
+    @Test func theSelectedFaultShowsItsStackAt160x48() {
+        var state = checkoutState(size: Self.large)
+        state.press(.tab, .down)
+        assertSnapshot(render(state, size: Self.large), named: "faults-stack-160x48")
+    }
+
+    @Test func aSelectedTaskWithAFaultShowsItAt80x24() {
+        var state = checkoutState(size: Self.small)
+        state.press(.down, .down)  // charge-card
+        assertSnapshot(render(state, size: Self.small), named: "task-detail-80x24")
+    }
+
+    @Test func helpOverlayAt80x24() {
+        var state = checkoutState(size: Self.small)
+        state.press(.character("?"))
+        assertSnapshot(render(state, size: Self.small), named: "help-80x24")
+    }
+
+    @Test func replayAt80x24() {
+        var state = checkoutState(mode: .replay, size: Self.small)
+        state.update(.replayPosition(ReplayPosition(time: StreamBuilder.ms(3_500), start: StreamBuilder.ms(1_000),
+                                                    end: StreamBuilder.ms(11_000), speed: 4, isPlaying: true)))
+        state.update(.connection(.connected))
+        assertSnapshot(render(state, size: Self.small), named: "replay-80x24")
+    }
+
+    @Test func pausedAndFilteringAt80x24() {
+        var state = checkoutState(size: Self.small)
+        state.press(.character("p"), .character("/"))
+        state.type("sync")
+        assertSnapshot(render(state, size: Self.small), named: "paused-filter-80x24")
+    }
+
+    @Test func belowTheMinimumSizeAMessageAsksForMore() {
+        let size = TerminalSize(columns: 50, rows: 12)
+        let state = checkoutState(size: size)
+        let screen = render(state, size: size)
+        assertSnapshot(screen, named: "too-small-50x12")
+        #expect(screen.text.contains("60×16"))
+    }
+
+    @Test func everyUsableSizeRendersWithoutLosingTheHeader() {
+        var state = checkoutState(size: Self.small)
+        for columns in stride(from: 60, through: 200, by: 7) {
+            for rows in stride(from: 16, through: 60, by: 5) {
+                let size = TerminalSize(columns: columns, rows: rows)
+                state.update(.resize(size))
+                let screen = render(state, size: size)
+                #expect(screen.line(0).hasPrefix("checkout"), "\(size)")
+                #expect(screen.line(0).contains("dropped 17"), "\(size)")
+                #expect(screen.line(rows - 1).contains("help"), "\(size)")
+            }
+        }
+    }
+
+    @Test func renderReadsOnlyTheVisibleRowsOf100kTasks() {
+        // Not a timing (tests never assert timings): a check that a huge state renders and
+        // shows the selected slice. The benchmark measures the time.
+        var state = DashboardState(mode: .live, size: Self.large)
+        var records: [WireRecord] = [.header(WireHeader(service: "bulk", pid: 1, epochUnixNanoseconds: 0))]
+        records.append(.event(seq: 1, Event(time: .init(nanoseconds: 1), .groupOpened(GroupOpened(
+            group: GroupID(1), name: "bulk", site: SourceSite(file: "Bulk.swift", line: 1), policy: .collectAll)))))
+        for task in UInt64(1)...100_000 {
+            records.append(.event(seq: task + 1, Event(time: .init(nanoseconds: 1_000 + task), .taskSpawned(TaskSpawned(
+                task: TaskID(task), group: GroupID(1), name: "job-\(task)", site: SourceSite(file: "Bulk.swift", line: 9))))))
+        }
+        state.update(.records(records))
+        state.press(.end)
+        #expect(state.treeRows.count == 100_001)
+        let screen = render(state, size: Self.large)
+        #expect(screen.text.contains("job-100000"))
+        #expect(!screen.text.contains("job-1 "))
+    }
+}
