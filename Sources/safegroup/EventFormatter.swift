@@ -15,24 +15,13 @@ struct EventFormatter {
     private var taskNames: [TaskID: String] = [:]
     private var groupNames: [GroupID: String] = [:]
 
-    /// The lines for one record: one for an event or a header, more for a fault's stack.
-    mutating func lines(for record: WireRecord) -> [String] {
-        switch record {
-        case .header(let header):
-            return [header.summary]
-        case .event(let seq, let event):
-            return lines(seq: seq, event)
-        case .diagnostic(let note):
-            return ["# \(note)"]
-        }
-    }
-
     /// Forgets the names of the previous session: ids start over after a new header.
     mutating func startSession() {
         taskNames.removeAll()
         groupNames.removeAll()
     }
 
+    /// The lines for one event: one, and for a fault one more per stack frame.
     mutating func lines(seq: UInt64, _ event: Event) -> [String] {
         let prefix = "\(Self.seconds(event.time.rawValue)) #\(seq)"
         switch event.kind {

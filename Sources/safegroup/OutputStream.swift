@@ -34,12 +34,6 @@ struct OutputStream {
         if buffer.count >= Self.flushThreshold { try flush() }
     }
 
-    /// Appends bytes that already end with a newline.
-    mutating func appendLines(_ bytes: [UInt8]) throws(SystemError) {
-        buffer.append(contentsOf: bytes)
-        if buffer.count >= Self.flushThreshold { try flush() }
-    }
-
     /// A buffer the caller appends whole lines to directly (for the encoder).
     mutating func withBuffer(_ body: (inout [UInt8]) -> Void) throws(SystemError) {
         body(&buffer)

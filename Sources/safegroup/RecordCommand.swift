@@ -35,7 +35,7 @@ struct RecordCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingFailures {
-            let path = try ServiceSelection.socket(explicit: socket, pid: pid)
+            let path = try await ServiceSelection.socket(explicit: socket, pid: pid)
             let signals = SignalWatcher()
             let fd = try Posix.createForWriting(output)
             defer { Posix.close(fd) }

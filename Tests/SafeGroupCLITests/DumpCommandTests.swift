@@ -122,4 +122,17 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stderr == "safegroup: cannot read \(dir.file("nope.ndjson")): no such file or socket\n")
     }
+
+    @Test func dumpOfASocketPrintsTheHeaderAndTheStreamUpToTheFirstHeartbeat() async throws {
+        let dir = ScratchDirectory()
+        let socket = dir.file("live-1.sock")
+        let fixture = try MonitorFixture(socket: socket)
+        defer { fixture.quit() }
+        let result = try await safegroup(["dump", socket], in: dir)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let lines = result.stdoutText.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("== 'fixture' pid \(fixture.servingPID), wire format 1.0") == true, "\(lines)")
+        #expect(lines.last?.contains(" heartbeat produced ") == true, "\(lines)")
+        #expect(lines.last?.hasSuffix(" viewers 1") == true, "the dump itself is the one viewer: \(lines)")
+    }
 }

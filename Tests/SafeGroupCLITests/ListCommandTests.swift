@@ -1,4 +1,5 @@
 import Foundation
+import GroupEvents
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -58,5 +59,23 @@ import Glibc
         #expect(result.stderr.hasPrefix("safegroup: "))
         #expect(result.stderr.contains("one pid 1") && result.stderr.contains("two pid 2"), "stderr: \(result.stderr)")
         #expect(result.stderr.contains("choose one with SOCKET or --pid"))
+    }
+
+    @Test func recordWithPIDFindsTheServiceEvenWhenItsSocketNameHasAnotherPID() async throws {
+        let dir = ScratchDirectory()
+        let sockets = "\(dir.path)/safegroup"
+        #expect(mkdir(sockets, 0o700) == 0)
+        // Named like a default path, but with a pid that is not the fixture's.
+        let fixture = try MonitorFixture(socket: "\(sockets)/named-1.sock")
+        defer { fixture.quit() }
+        let file = dir.file("by-pid.ndjson")
+        let result = try await safegroup(["record", "--pid", "\(fixture.servingPID)", "-o", file, "--duration", "0.5"],
+                                         environment: ["XDG_RUNTIME_DIR": dir.path], in: dir)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let decoded = try decodeStream(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+        #expect(decoded.records.first == .header(try #require(decoded.records.compactMap {
+            if case .header(let h) = $0 { h } else { nil } }.first)))
+        let pids = decoded.records.compactMap { if case .header(let h) = $0 { h.pid } else { nil } }
+        #expect(pids == [fixture.servingPID])
     }
 }

@@ -1,0 +1,56 @@
+import GroupEvents
+@testable import SafeGroupCLI
+import Testing
+
+/// The text lines of `dump`: exact shapes, names remembered across events, sanitized text.
+@Suite struct EventFormatterTests {
+    static let site = SourceSite(file: "Checkout/Handler.swift", line: 57)
+
+    @Test func aTaskLifeReadsWithItsNameOnEveryLine() {
+        var formatter = EventFormatter()
+        let t = TaskID(42), g = GroupID(3)
+        #expect(formatter.lines(seq: 1, Event(time: MonotonicTime(nanoseconds: 1_250_000_000), .groupOpened(GroupOpened(
+            group: g, name: "checkout", site: Self.site, policy: .cancelOnFirstFault, limit: 8))))
+            == ["+1.250000s #1 group.opened g3 'checkout' cancel-on-first-fault limit 8 at Checkout/Handler.swift:57"])
+        #expect(formatter.lines(seq: 2, Event(time: MonotonicTime(nanoseconds: 1_250_031_200), .taskSpawned(TaskSpawned(
+            task: t, group: g, name: "payment", site: Self.site))))
+            == ["+1.250031s #2 task.spawned t42 'payment' in g3 at Checkout/Handler.swift:57"])
+        #expect(formatter.lines(seq: 3, Event(time: MonotonicTime(nanoseconds: 1_250_032_720), .taskStarted(TaskStarted(
+            task: t, group: g, waitedNanoseconds: 1_520))))
+            == ["+1.250032s #3 task.started t42 'payment' waited 1.5µs"])
+        #expect(formatter.lines(seq: 4, Event(time: MonotonicTime(nanoseconds: 1_262_500_000), .taskEnded(TaskEnded(
+            task: t, group: g, status: .failed, durationNanoseconds: 12_345_678))))
+            == ["+1.262500s #4 task.ended t42 'payment' failed 12.3ms"])
+        #expect(formatter.lines(seq: 5, Event(time: MonotonicTime(nanoseconds: 1_300_000_000), .groupClosed(GroupClosed(
+            group: g, outcome: .faulted, faultCount: 1, childCount: 1, cancellation: .fault(t)))))
+            == ["+1.300000s #5 group.closed g3 'checkout' faulted 1 child, 1 fault, cancelled after the fault of t42"])
+    }
+
+    @Test func aFaultShowsKindTaskSiteTypeMessageAndIndentedFrames() {
+        var formatter = EventFormatter()
+        let fault = FaultInfo(task: TaskID(7), taskName: "fraud\u{1B}[2J", group: GroupID(1), groupName: "g", site: Self.site,
+                              kind: .timeout, errorType: "Fraud.Timeout", message: "took\ntoo long",
+                              startedAt: MonotonicTime(nanoseconds: 0), endedAt: MonotonicTime(nanoseconds: 2_000_000_000),
+                              stackOrigin: "recorded",
+                              stack: [StackFrame(symbol: "Fraud.check()", file: "Fraud/Check.swift", line: 12),
+                                      StackFrame(symbol: "0x00007f3a1c2b4e10")])
+        #expect(formatter.lines(seq: 9, Event(time: MonotonicTime(nanoseconds: 2_000_000_000), .faultRecorded(fault))) == [
+            #"+2.000000s #9 fault timeout t7 'fraud\u{1B}[2J' in g1 'g' at Checkout/Handler.swift:57 Fraud.Timeout: 'took\u{A}too long' after 2.0s"#,
+            "    stack (recorded):",
+            "      0 Fraud.check() Fraud/Check.swift:12",
+            "      1 0x00007f3a1c2b4e10",
+        ])
+    }
+
+    @Test func durationsAndTimesHaveFixedShapes() {
+        #expect(EventFormatter.duration(0) == "0ns")
+        #expect(EventFormatter.duration(999) == "999ns")
+        #expect(EventFormatter.duration(1_000) == "1.0µs")
+        #expect(EventFormatter.duration(999_949) == "999.9µs")
+        #expect(EventFormatter.duration(1_500_000_000) == "1.5s")
+        #expect(EventFormatter.seconds(12_345) == "+0.000012s")
+        #expect(UTCDate(unixNanoseconds: 1_767_225_600_000_000_000).description == "2026-01-01 00:00:00.000 UTC")
+        #expect(UTCDate(unixNanoseconds: 951_782_400_123_000_000).description == "2000-02-29 00:00:00.123 UTC")
+        #expect(UTCDate(unixNanoseconds: -1_000_000).description == "1969-12-31 23:59:59.999 UTC")
+    }
+}
