@@ -35,6 +35,8 @@ final class ClientReader: @unchecked Sendable {
     /// How a connection ended.
     private enum Outcome {
         case lost(String)
+        /// The monitor refused this viewer (too many attached) before sending a header.
+        case refused(String)
         case cancelled
         case failed(MonitorClientError)
     }
@@ -63,6 +65,14 @@ final class ClientReader: @unchecked Sendable {
                 return
             case .lost(let reason):
                 guard retry(after: reason, wasAttached: true) else { return }
+            case .refused(let reason):
+                // Like a failed connect: this viewer was never attached.
+                if !everAttached && !client.waitsForService {
+                    // The monitor's refusal already says what to do ("try again later").
+                    channel.finish(MonitorClientError(.cannotAttach, path: path, "cannot attach to \(path): \(reason)"))
+                    return
+                }
+                guard retry(after: reason, wasAttached: false) else { return }
             }
         }
     }
@@ -137,7 +147,7 @@ final class ClientReader: @unchecked Sendable {
             guard let count else { continue }
             guard count > 0 else {
                 finishLine(&decoder)
-                if let refusal = firstLine.refusal { return .lost("refused: \(refusal)") }
+                if let refusal = firstLine.refusal { return .refused("refused: \(refusal)") }
                 return .lost("the service closed the connection")
             }
             lastByte = now

@@ -3,6 +3,9 @@ import GroupEvents
 import GroupMonitor
 import Synchronization
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// MonitorClient against real monitor processes: a restart on the same path is a new session.
 @Suite struct ClientReconnectTests {
@@ -90,5 +93,43 @@ import Testing
         }
         #expect(loss.retryIn == nil)
         #expect(loss.wasAttached)
+    }
+
+    @Test func aViewerRefusedForTooManyViewersIsToldWhyNotHandedAMalformedLine() async throws {
+        let dir = ScratchDirectory()
+        let socket = dir.file("busy-1.sock")
+        let fixture = try MonitorFixture(socket: socket)
+        defer { fixture.quit() }
+        // The monitor serves 16 viewers at most (MonitorConfiguration.maxViewers).
+        var others: [Int32] = []
+        defer { others.forEach { _ = close($0) } }
+        for _ in 0..<16 { others.append(try connectedSocket(socket)) }
+        var messages = MonitorClient(path: socket).messages().makeAsyncIterator()
+        do {
+            while let message = try await messages.next() {
+                Issue.record("expected a refusal, got \(message)")
+            }
+            Issue.record("expected a refusal, the stream ended")
+        } catch {
+            #expect(error.code == .cannotAttach)
+            #expect(error.message.hasPrefix("cannot attach to \(socket): refused: too many viewers"), "\(error.message)")
+        }
+    }
+
+    /// A plain blocking connection, as another viewer would make.
+    private func connectedSocket(_ path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(result == 0, "cannot connect to \(path)")
+        return fd
     }
 }
