@@ -112,6 +112,7 @@ let package = Package(
         .library(name: "GroupEventsTesting", targets: ["GroupEventsTesting"]),
         .library(name: "SafeGroup", targets: ["SafeGroup"]),
         .library(name: "GroupMonitor", targets: ["GroupMonitor"]),
+        .library(name: "Dashboard", targets: ["Dashboard"]),
         .executable(name: "safegroup", targets: ["SafeGroupCLI"]),
     ],
     dependencies: [
