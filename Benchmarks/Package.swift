@@ -7,7 +7,7 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 let rootIdentity = root.lastPathComponent.lowercased()
 
 // Benchmarks live in their own package so the main build and `swift test` never compile them.
-// Run: swift run -c release --package-path Benchmarks safegroup-bench [group|codec|all]
+// Run: swift run -c release --package-path Benchmarks safegroup-bench [group|codec|dashboard|all]
 let package = Package(
     name: "SafeGroupBenchmarks",
     platforms: [.macOS(.v15)],
@@ -19,6 +19,8 @@ let package = Package(
                 .product(name: "SafeGroup", package: rootIdentity),
                 .product(name: "GroupEvents", package: rootIdentity),
                 .product(name: "GroupEventsTesting", package: rootIdentity),
+                .product(name: "Dashboard", package: rootIdentity),
+                .product(name: "GroupMonitor", package: rootIdentity),
             ],
         ),
     ],

@@ -1,5 +1,5 @@
 // Benchmarks for SafeGroup. Each prints ratios measured side by side in one run.
-// Run: swift run -c release --package-path Benchmarks safegroup-bench [group|codec|all]
+// Run: swift run -c release --package-path Benchmarks safegroup-bench [group|codec|dashboard|all]
 
 #if canImport(Glibc)
 import Glibc
@@ -8,10 +8,11 @@ import Darwin
 #endif
 
 let which = CommandLine.arguments.dropFirst().first ?? "all"
-let known = ["group", "codec", "all"]
+let known = ["group", "codec", "dashboard", "all"]
 guard known.contains(which) else {
     print("usage: safegroup-bench [\(known.joined(separator: "|"))]")
     exit(2)
 }
 if which == "group" || which == "all" { await GroupBenchmark.run() }
 if which == "codec" || which == "all" { CodecBenchmark.run() }
+if which == "dashboard" || which == "all" { DashboardBenchmark.run() }

@@ -1,0 +1,546 @@
+import Dashboard
+import Foundation
+import GroupEvents
+import GroupMonitor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The dashboard's targets (issue 4, part 7), measured side by side in one run:
+///
+/// 1. replay ingest of a 1M-event recording, against `jq -c . FILE > /dev/null` on the same
+///    file: the dashboard's loader (read → WireDecoder → `update(.records(batch))`) and the
+///    release `safegroup dump --json FILE > /dev/null`, each ≥ 10× jq's MB/s;
+/// 2. `render(state, size)` of one 160×48 frame with 100,000 tasks in state: ≤ 2 ms;
+/// 3. resident memory after replaying the 1M events (in a child process): ≤ 200 MiB;
+/// 4. CPU of the release `safegroup attach SOCKET` under a pseudo-terminal (tmux), attached to
+///    an idle in-process monitor for ~10 s: well under 1% of a core.
+///
+/// `safegroup-bench dashboard [ingest|render|memory|cpu]` runs one part; the default is all.
+/// Environment: `SAFEGROUP_BIN` (default `<root>/.build/release/safegroup`),
+/// `DBENCH_EVENTS` (default 1,000,000), `DBENCH_CHUNK` (loader read size, default 1 MiB),
+/// `DBENCH_CPU_SECONDS` (default 10).
+enum DashboardBenchmark {
+    static let ingestTarget = 10.0          // × jq's MB/s
+    static let renderTargetMs = 2.0
+    static let memoryTargetMiB = 200.0
+    static let cpuTargetPercent = 1.0
+
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var events: Int { ProcessInfo.processInfo.environment["DBENCH_EVENTS"].flatMap { Int($0) } ?? 1_000_000 }
+    static var chunk: Int { ProcessInfo.processInfo.environment["DBENCH_CHUNK"].flatMap { Int($0) } ?? 1 << 20 }
+    static var safegroupBinary: String {
+        ProcessInfo.processInfo.environment["SAFEGROUP_BIN"] ?? root.appendingPathComponent(".build/release/safegroup").path
+    }
+
+    static func run() {
+        let extra = Array(CommandLine.arguments.dropFirst(2))
+        // Internal: the memory part re-runs this binary to measure a process that only replays.
+        if extra.first == "memory-child", extra.count >= 2 {
+            memoryChild(path: extra[1])
+            return
+        }
+        let parts = extra.isEmpty ? ["ingest", "render", "memory", "cpu"] : extra
+        print("dashboard: \(load())  (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+        var recording: String?
+        func file() -> String {
+            if let recording { return recording }
+            let path = makeRecording(events: events)
+            recording = path
+            return path
+        }
+        defer { if let recording { try? FileManager.default.removeItem(atPath: recording) } }
+        for part in parts {
+            switch part {
+            case "ingest": ingest(path: file())
+            case "render": renderFrame()
+            case "memory": memory(path: file())
+            case "cpu": idleCPU()
+            default: print("dashboard: unknown part \(part) (ingest|render|memory|cpu)")
+            }
+        }
+        print("dashboard: done, \(load())")
+    }
+
+    // MARK: 1. Replay ingest
+
+    static func ingest(path: String) {
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let megabytes = Double(bytes) / 1e6
+        print("\n[1] replay ingest: \(events) events, \(fmt(megabytes)) MB (\(bytes / max(1, events)) bytes/line), "
+              + "loader reads \(chunk / 1024) KiB chunks, one .records message per chunk; \(load())")
+        func rate(_ ns: Double) -> Double { megabytes / (ns / 1e9) }
+
+        let decodeOnly = times(rounds: 3) { replay(path: path, intoState: false).records }
+        let loader = times(rounds: 3) { () -> Int in
+            let result = replay(path: path, intoState: true)
+            precondition(result.records == events + 1, "the loader lost records: \(result.records)")
+            return result.records
+        }
+        var dump: [Double]?
+        var dumpSkip: String?
+        if FileManager.default.isExecutableFile(atPath: safegroupBinary) {
+            dump = times(rounds: 3) { runToDevNull(safegroupBinary, ["dump", "--json", path]) }
+        } else {
+            dumpSkip = "SKIP: no \(safegroupBinary); build it with `swift build -c release --product safegroup` "
+                + "(or point SAFEGROUP_BIN at a release build)"
+        }
+        let jq = ["/usr/bin/jq", "/usr/local/bin/jq", "/opt/homebrew/bin/jq"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let jqTimes = jq.map { jq in times(rounds: 2, warmUp: false) { runToDevNull(jq, ["-c", ".", path]) } }
+
+        print("  " + pad("", 44) + pad("best MB/s", 11) + pad("median", 9) + pad("best s", 8) + pad("x jq", 7) + "target")
+        func row(_ name: String, _ samples: [Double], target: Bool) {
+            let best = samples.min()!, median = median(samples)
+            var line = "  " + pad(name, 44) + pad(fmt(rate(best)), 11) + pad(fmt(rate(median)), 9) + pad(fmt(best / 1e9, 2), 8)
+            if let jqTimes {
+                let ratio = jqTimes.min()! / best
+                line += pad(fmt(ratio) + "x", 7)
+                if target { line += ">= \(Int(ingestTarget))x " + (ratio >= ingestTarget ? "PASS" : "MISS") }
+            } else if target {
+                line += pad("-", 7) + "SKIP: jq not installed, no ratio"
+            }
+            print(line)
+        }
+        row("decode only (WireDecoder, no state)", decodeOnly, target: false)
+        row("(a) loader: decode + state.update(.records)", loader, target: true)
+        if let dump { row("(b) safegroup dump --json FILE > /dev/null", dump, target: true) } else { print("  (b) dump --json: " + dumpSkip!) }
+        if let jqTimes { row("jq -c . FILE > /dev/null", jqTimes, target: false) } else { print("  jq: SKIP, not installed") }
+        let update = max(0, loader.min()! - decodeOnly.min()!)
+        print("  of the loader's best: decode \(fmt(decodeOnly.min()! / 1e6, 0)) ms, state.update ~\(fmt(update / 1e6, 0)) ms "
+              + "(\(fmt(update / Double(events))) ns/event)")
+    }
+
+    /// The dashboard's replay loader: reads the file in `chunk`-byte reads, decodes, and hands
+    /// each chunk's records to the reducer in one `.records` message.
+    @inline(never)
+    static func replay(path: String, intoState: Bool, chunk: Int = DashboardBenchmark.chunk)
+        -> (records: Int, state: DashboardState?) {
+        var state = intoState ? DashboardState(mode: .replay, size: TerminalSize(columns: 160, rows: 48)) : nil
+        let fd = open(path, O_RDONLY)
+        precondition(fd >= 0, "cannot open \(path)")
+        defer { close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
+        defer { buffer.deallocate() }
+        var decoder = WireDecoder()
+        var records = 0
+        var batch: [WireRecord] = []
+        func drain() {
+            while let record = decoder.next() { batch.append(record) }
+            records += batch.count
+            if state != nil, !batch.isEmpty { state!.update(.records(batch)) }
+            batch.removeAll(keepingCapacity: true)
+        }
+        while true {
+            let n = read(fd, buffer.baseAddress, chunk)
+            if n <= 0 { break }
+            try? decoder.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            drain()
+        }
+        try? decoder.finish()
+        drain()
+        state?.update(.decoderCounters(decoder.counters))
+        return (records, state)
+    }
+
+    // MARK: 2. Render
+
+    static func renderFrame() {
+        let size = TerminalSize(columns: 160, rows: 48)
+        let taskCount = 100_000, groupCount = 8
+        print("\n[2] render: one \(size.columns)x\(size.rows) frame, \(taskCount) spawned+started tasks in \(groupCount) groups; \(load())")
+        var state = DashboardState(mode: .live, size: size)
+        state.update(.resize(size))
+        let site = SourceSite(fileID: "Checkout/Handler.swift", line: 57)
+        var time: UInt64 = 1_000_000_000
+        var batch: [WireRecord] = [.header(WireHeader(service: "checkout", pid: 4242, epochUnixNanoseconds: 1_767_225_600_000_000_000))]
+        var seq: UInt64 = 0
+        func add(_ kind: Event.Kind) {
+            seq += 1
+            time += 1_000
+            batch.append(.event(seq: seq, Event(time: MonotonicTime(nanoseconds: time), kind)))
+        }
+        for g in 1...groupCount {
+            add(.groupOpened(GroupOpened(group: GroupID(UInt64(g)), name: "fanout-\(g)", site: site, policy: .collectAll)))
+        }
+        let setupStart = ContinuousClock.now
+        for index in 0..<taskCount {
+            let task = TaskID(UInt64(index + 1)), group = GroupID(UInt64(index % groupCount + 1))
+            add(.taskSpawned(TaskSpawned(task: task, group: group, name: "fetch-shard-\(index % 997)", site: site)))
+            add(.taskStarted(TaskStarted(task: task, group: group, waitedNanoseconds: 1_500)))
+            if batch.count >= 10_000 { state.update(.records(batch)); batch.removeAll(keepingCapacity: true) }
+        }
+        state.update(.records(batch))
+        state.update(.tick(viewerNanoseconds: 1))
+        let setup = ContinuousClock.now - setupStart
+        precondition(state.model.tasks.count == taskCount, "tasks tracked: \(state.model.tasks.count)")
+
+        let frames = 500
+        let renderTimes = times(rounds: frames) { render(state, size: size).cells.count }
+        // What a live frame costs: the run loop sends a tick before each draw, and a tick
+        // rebuilds the tree's rows (durations move) — O(tracked tasks), not O(screen).
+        var viewer: UInt64 = 1
+        let tickTimes = times(rounds: 30) { () -> Int in
+            viewer += 16_000_000
+            state.update(.tick(viewerNanoseconds: viewer))
+            return state.treeRows.count
+        }
+        let keyTimes = times(rounds: 30) { () -> Int in
+            state.update(.key(.down))
+            return state.treeRows.count
+        }
+        let med = median(renderTimes) / 1e6
+        print("  render(state, size)          median \(fmt(med, 3)) ms, best \(fmt(renderTimes.min()! / 1e6, 3)) ms, "
+              + "p99 \(fmt(percentile(renderTimes, 0.99) / 1e6, 3)) ms over \(frames) frames  "
+              + "target <= \(fmt(renderTargetMs, 0)) ms \(med <= renderTargetMs ? "PASS" : "MISS")")
+        print("  update(.tick) before a frame median \(fmt(median(tickTimes) / 1e6, 1)) ms, best \(fmt(tickTimes.min()! / 1e6, 1)) ms "
+              + "(rebuilds \(state.treeRows.count) tree rows; not part of the target, but paid every live frame)")
+        print("  update(.key(.down))          median \(fmt(median(keyTimes) / 1e6, 1)) ms (also rebuilds the rows)")
+        print("  (setup: 200k records in batches of 10k took \(setup))")
+    }
+
+    // MARK: 3. Memory
+
+    static func memory(path: String) {
+        print("\n[3] memory: a child process replays the \(events)-event file through the loader and reports /proc/self/status; \(load())")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        process.arguments = ["dashboard", "memory-child", path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        do { try process.run() } catch {
+            print("  SKIP: cannot re-run \(CommandLine.arguments[0]): \(error)")
+            return
+        }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        var values: [String: Double] = [:]
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value } else { print("  child: \(line)") }
+        }
+        guard let before = values["rss-before"], let after = values["rss-after"], let peak = values["hwm"] else {
+            print("  MISS: the child reported nothing (exit \(process.terminationStatus))")
+            return
+        }
+        let mib = { (kb: Double) in fmt(kb / 1024) + " MiB" }
+        print("  VmRSS before replay \(mib(before)), after \(mib(after)) (+\(mib(after - before))), VmHWM \(mib(peak))")
+        print("  after replay: VmRSS \(mib(after))  target <= \(Int(memoryTargetMiB)) MiB "
+              + (after / 1024 <= memoryTargetMiB ? "PASS" : "MISS")
+              + "; peak VmHWM \(mib(peak)) " + (peak / 1024 <= memoryTargetMiB ? "(also within)" : "(above the target)"))
+    }
+
+    static func memoryChild(path: String) {
+        let before = status("VmRSS")
+        let result = replay(path: path, intoState: true)
+        let state = result.state!
+        let after = status("VmRSS"), peak = status("VmHWM")
+        print("child: \(result.records) records; tracked \(state.model.tasks.count) tasks, \(state.model.groups.count) groups, "
+              + "\(state.model.faults.count) faults, \(state.model.history.count) history, \(state.treeRows.count) tree rows")
+        print("rss-before \(before)")
+        print("rss-after \(after)")
+        print("hwm \(peak)")
+        withExtendedLifetime(state) {}
+    }
+
+    /// A field of /proc/self/status, in kB.
+    static func status(_ field: String) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
+        for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+        }
+        return -1
+    }
+
+    // MARK: 4. Idle CPU
+
+    static func idleCPU() {
+        let seconds = ProcessInfo.processInfo.environment["DBENCH_CPU_SECONDS"].flatMap { Double($0) } ?? 10
+        print("\n[4] idle CPU: release `safegroup attach SOCKET` in tmux (160x48) on an idle in-process monitor, \(fmt(seconds, 0)) s; \(load())")
+        let rerun = "rerun: safegroup-bench dashboard cpu"
+        guard FileManager.default.isExecutableFile(atPath: safegroupBinary) else {
+            print("  SKIP: no \(safegroupBinary); build it with `swift build -c release --product safegroup` "
+                  + "(or point SAFEGROUP_BIN at a release build), then \(rerun)")
+            return
+        }
+        let help = capture(safegroupBinary, ["--help"])
+        guard help.range(of: #"(?m)^\s+attach\b"#, options: .regularExpression) != nil else {
+            print("  SKIP: \(safegroupBinary) has no `attach` subcommand yet (`safegroup --help` lists none); "
+                  + "build it once attach lands, then \(rerun)")
+            return
+        }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else {
+            print("  SKIP: tmux is not installed (needed for a pseudo-terminal); \(rerun)")
+            return
+        }
+        let directory = "/tmp/dbench-\(getpid())"
+        mkdir(directory, 0o700)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = directory + "/idle.sock"
+        let monitor: SafeGroupMonitor
+        do {
+            monitor = try SafeGroupMonitor.start(service: "idle-bench", socketPath: socket, installAsDefault: false)
+        } catch {
+            print("  SKIP: cannot start a monitor on \(socket): \(error)")
+            return
+        }
+        defer { monitor.shutdown() }
+        let server = "dbench-\(getpid())"
+        let tmux = "/usr/bin/tmux"
+        _ = capture(tmux, ["-L", server, "-f", "/dev/null", "new-session", "-d", "-x", "160", "-y", "48",
+                           "exec '\(safegroupBinary)' attach '\(socket)'"])
+        defer { _ = capture(tmux, ["-L", server, "kill-server"]) }
+        usleep(300_000)
+        guard let pid = Int32(capture(tmux, ["-L", server, "list-panes", "-F", "#{pane_pid}"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            print("  MISS: tmux started no pane")
+            return
+        }
+        // Let it connect, take the snapshot and draw the first frames before measuring.
+        usleep(2_000_000)
+        guard let start = cpuTicks(pid) else {
+            print("  MISS: safegroup attach (pid \(pid)) exited at once; pane: \(paneLine(tmux, server))")
+            return
+        }
+        let viewers = monitor.statistics.viewers
+        let wallStart = ContinuousClock.now
+        usleep(UInt32(seconds * 1e6))
+        let wall = ContinuousClock.now - wallStart
+        guard let end = cpuTicks(pid) else {
+            print("  MISS: safegroup attach (pid \(pid)) exited during the measurement; pane: \(paneLine(tmux, server))")
+            return
+        }
+        let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let cpu = Double(end - start) / hz
+        let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        let percent = 100 * cpu / wallSeconds
+        print("  pid \(pid), viewers on the monitor: \(viewers), pane: \(paneLine(tmux, server))")
+        print("  utime+stime \(fmt(cpu * 1000, 0)) ms over \(fmt(wallSeconds, 1)) s = \(fmt(percent, 2))% of a core "
+              + "(resolution \(fmt(1000 / hz, 0)) ms)  target < \(fmt(cpuTargetPercent, 0))% "
+              + (percent < cpuTargetPercent && viewers >= 1 ? "PASS" : viewers < 1 ? "MISS (never attached)" : "MISS"))
+    }
+
+    /// utime + stime of `pid`, in clock ticks, from /proc/<pid>/stat.
+    static func cpuTicks(_ pid: Int32) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+        guard fields.count > 12, fields[0] != "Z", let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
+        return user + system
+    }
+
+    static func paneLine(_ tmux: String, _ server: String) -> String {
+        let text = capture(tmux, ["-L", server, "capture-pane", "-p"])
+        let line = text.split(separator: "\n").first { !$0.trimmingCharacters(in: .whitespaces).isEmpty } ?? "(blank)"
+        return "\"" + String(line.trimmingCharacters(in: .whitespaces).prefix(70)) + "\""
+    }
+
+    // MARK: The recording
+
+    /// Writes a realistic recording of `events` events: requests as groups of 4 to 40 children
+    /// with a slot limit, about 8 groups in flight at once, 10% of groups nested under a running
+    /// task, 5% of tasks faulting (errors with 6-14 frame stacks, timeouts, cancellations),
+    /// and a heartbeat every second of stream time.
+    static func makeRecording(events total: Int) -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("safegroup-dbench-\(getpid()).ndjson").path
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = FileHandle(forWritingAtPath: path)!
+        defer { try? handle.close() }
+        var rng = SplitMix(seed: 0x5AFE_6209)
+        let encoder = WireEncoder()
+        var out: [UInt8] = []
+        out.reserveCapacity(1 << 22)
+        encoder.encodeHeader(WireHeader(service: "checkout", pid: 4242, epochUnixNanoseconds: 1_767_225_600_000_000_000), into: &out)
+
+        struct Kind { let group: String; let tasks: [String]; let file: String }
+        let kinds = [
+            Kind(group: "checkout-request", tasks: ["charge-card", "reserve-stock", "price-quote", "fraud-check"], file: "Checkout/Handler.swift"),
+            Kind(group: "search-fanout", tasks: ["query-shard", "rank", "fetch-facets"], file: "Search/FanOut.swift"),
+            Kind(group: "inventory-sync", tasks: ["pull-warehouse", "diff-stock", "push-update"], file: "Inventory/Sync.swift"),
+            Kind(group: "email-batch", tasks: ["render-template", "send-smtp"], file: "Mail/Batch.swift"),
+            Kind(group: "image-resize", tasks: ["decode-jpeg", "resize", "upload-s3"], file: "Media/Resize.swift"),
+        ]
+        let symbols = [
+            "Checkout.PaymentClient.charge(card:amount:) async throws -> Checkout.Receipt",
+            "Checkout.Handler.handle(_:) async throws -> HTTP.Response",
+            "SafeGroup.SafeGroup.run<A>(_:) async throws -> A",
+            "closure #1 @Sendable () async throws -> () in Search.FanOut.query(_:)",
+            "Inventory.WarehouseClient.pull(sku:) async throws -> Inventory.Stock",
+            "NIOCore.EventLoopFuture.get() async throws -> A",
+            "Mail.SMTPConnection.send(_:) async throws -> ()",
+            "Media.Resizer.resize(_:to:) throws -> Media.Image",
+        ]
+        struct Group {
+            let id: GroupID; let kind: Int; let limit: Int
+            var toSpawn: Int; var waiting: [(TaskID, UInt64)] = []; var running: [(TaskID, UInt64, UInt64)] = []
+            var children = 0; var faults = 0
+        }
+        var time: UInt64 = 1_250_000_000
+        var nextHeartbeat = time + 1_000_000_000
+        var seq: UInt64 = 0
+        var written = 0
+        var nextGroup: UInt64 = 1, nextTask: UInt64 = 1
+        var active: [Group] = []
+        var produced: UInt64 = 0
+        func emit(_ kind: Event.Kind) {
+            seq += 1
+            produced += 1
+            encoder.encode(Event(time: MonotonicTime(nanoseconds: time), kind), seq: seq, into: &out)
+            written += 1
+            if out.count >= 1 << 22 { handle.write(Data(out)); out.removeAll(keepingCapacity: true) }
+        }
+        func openGroup() {
+            let kind = Int(rng.next() % UInt64(kinds.count))
+            let id = GroupID(nextGroup)
+            nextGroup += 1
+            // 10% nested under a running task of another group in flight.
+            var parent: TaskID?
+            if rng.next() % 10 == 0, let host = active.randomElement(using: &rng), let task = host.running.randomElement(using: &rng) {
+                parent = task.0
+            }
+            let limit = [4, 8, 16][Int(rng.next() % 3)]
+            emit(.groupOpened(GroupOpened(group: id, name: kinds[kind].group, parentTask: parent ?? TaskID(UInt64(1_000_000_000) + id.rawValue),
+                                          site: SourceSite(file: kinds[kind].file, line: 42),
+                                          policy: kind == 0 ? .cancelOnFirstFault : .collectAll, limit: limit)))
+            active.append(Group(id: id, kind: kind, limit: limit, toSpawn: 4 + Int(rng.next() % 37)))
+        }
+        while active.count < 8 { openGroup() }
+        while written < total {
+            time += 1_000 + rng.next() % 49_000
+            if time >= nextHeartbeat {
+                emit(.heartbeat(Heartbeat(produced: produced, dropped: 0, viewers: 1)))
+                nextHeartbeat += 1_000_000_000
+                continue
+            }
+            let index = Int(rng.next() % UInt64(active.count))
+            var group = active[index]
+            let kind = kinds[group.kind]
+            let canSpawn = group.toSpawn > 0, canStart = !group.waiting.isEmpty && group.running.count < group.limit
+            let canEnd = !group.running.isEmpty
+            let roll = rng.next() % 3
+            if canSpawn && (roll == 0 || (!canStart && !canEnd)) {
+                let task = TaskID(nextTask)
+                nextTask += 1
+                group.toSpawn -= 1
+                group.children += 1
+                let name = kind.tasks[Int(rng.next() % UInt64(kind.tasks.count))]
+                emit(.taskSpawned(TaskSpawned(task: task, group: group.id, name: name,
+                                              site: SourceSite(file: kind.file, line: 57 + UInt32(name.count)))))
+                group.waiting.append((task, time))
+            } else if canStart && (roll == 1 || !canEnd) {
+                let (task, spawned) = group.waiting.removeFirst()
+                emit(.taskStarted(TaskStarted(task: task, group: group.id, waitedNanoseconds: time - spawned)))
+                group.running.append((task, spawned, time))
+            } else if canEnd {
+                let (task, _, started) = group.running.remove(at: Int(rng.next() % UInt64(group.running.count)))
+                var status = TaskStatus.ok
+                if rng.next() % 20 == 0 {
+                    let which = rng.next() % 10
+                    let faultKind: FaultKind = which < 7 ? .error : which < 9 ? .timeout : .cancelled
+                    status = faultKind == .error ? .failed : faultKind == .timeout ? .timedOut : .cancelled
+                    let depth = 6 + Int(rng.next() % 9)
+                    let stack = (0..<depth).map { frame in
+                        StackFrame(symbol: symbols[(frame + Int(task.rawValue)) % symbols.count],
+                                   file: frame % 3 == 2 ? nil : kind.file, line: frame % 3 == 2 ? 0 : UInt32(40 + frame * 7))
+                    }
+                    group.faults += 1
+                    emit(.faultRecorded(FaultInfo(
+                        task: task, taskName: "task", group: group.id, groupName: kind.group,
+                        site: SourceSite(file: kind.file, line: 57), kind: faultKind,
+                        errorType: faultKind == .error ? "Checkout.PaymentError" : "",
+                        message: faultKind == .error ? "card declined: insufficient funds (code \(51 + task.rawValue % 7))"
+                            : faultKind == .timeout ? "timed out after 2 s" : "cancelled: a sibling faulted",
+                        startedAt: MonotonicTime(nanoseconds: started), endedAt: MonotonicTime(nanoseconds: time),
+                        stackOrigin: "error", stack: stack)))
+                }
+                emit(.taskEnded(TaskEnded(task: task, group: group.id, status: status, durationNanoseconds: time - started)))
+            } else {
+                // Everything spawned has ended: close, and open the next request.
+                emit(.groupClosed(GroupClosed(group: group.id, outcome: group.faults > 0 ? .faulted : .ok,
+                                              faultCount: group.faults, childCount: group.children)))
+                active.remove(at: index)
+                openGroup()
+                continue
+            }
+            active[index] = group
+        }
+        handle.write(Data(out))
+        return path
+    }
+
+    // MARK: Helpers
+
+    /// Wall times of `rounds` runs of `body` (after one warm-up run), in nanoseconds.
+    static func times(rounds: Int, warmUp: Bool = true, _ body: () -> Int) -> [Double] {
+        var sink = warmUp ? body() : 0
+        var samples: [Double] = []
+        samples.reserveCapacity(rounds)
+        for _ in 0..<rounds {
+            let start = ContinuousClock.now
+            sink &+= body()
+            let elapsed = ContinuousClock.now - start
+            samples.append(Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9)
+        }
+        if sink == 42 { print("") }
+        return samples
+    }
+
+    static func median(_ samples: [Double]) -> Double { percentile(samples, 0.5) }
+
+    static func percentile(_ samples: [Double], _ p: Double) -> Double {
+        let sorted = samples.sorted()
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p + 0.5))]
+    }
+
+    /// Runs `executable` with stdout and stderr to /dev/null; returns its exit status.
+    static func runToDevNull(_ executable: String, _ arguments: [String]) -> Int {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        precondition(process.terminationStatus == 0, "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        return Int(process.terminationStatus)
+    }
+
+    /// Runs `executable` and returns its stdout and stderr.
+    static func capture(_ executable: String, _ arguments: [String]) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        guard (try? process.run()) != nil else { return "" }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func load() -> String {
+        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?"
+        return "load average " + text.split(separator: " ").prefix(3).joined(separator: " ")
+    }
+
+    static func fmt(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
+
+    static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+}
+
+/// A small seeded generator, so every run replays the same recording.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E9B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
