@@ -19,7 +19,7 @@ import Glibc
 /// `safegroup-bench dashboard [ingest|render|memory|cpu]` runs one part; the default is all.
 /// Environment: `SAFEGROUP_BIN` (default `<root>/.build/release/safegroup`),
 /// `DBENCH_EVENTS` (default 1,000,000), `DBENCH_CHUNK` (loader read size, default 1 MiB),
-/// `DBENCH_CPU_SECONDS` (default 10).
+/// `DBENCH_CPU_SECONDS` (default 10), `DBENCH_RECORDING` (keep the recording at this path).
 enum DashboardBenchmark {
     static let ingestTarget = 10.0          // × jq's MB/s
     static let renderTargetMs = 2.0
@@ -30,6 +30,9 @@ enum DashboardBenchmark {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static var events: Int { ProcessInfo.processInfo.environment["DBENCH_EVENTS"].flatMap { Int($0) } ?? 1_000_000 }
     static var chunk: Int { ProcessInfo.processInfo.environment["DBENCH_CHUNK"].flatMap { Int($0) } ?? 1 << 20 }
+    /// `DBENCH_RECORDING=PATH`: replay PATH (made there first if missing) and keep it, for
+    /// profiling the loader alone: `perf record -g safegroup-bench dashboard memory-child PATH`.
+    static var keptRecording: String? { ProcessInfo.processInfo.environment["DBENCH_RECORDING"] }
     static var safegroupBinary: String {
         ProcessInfo.processInfo.environment["SAFEGROUP_BIN"] ?? root.appendingPathComponent(".build/release/safegroup").path
     }
@@ -46,11 +49,16 @@ enum DashboardBenchmark {
         var recording: String?
         func file() -> String {
             if let recording { return recording }
+            if let kept = keptRecording {
+                if !FileManager.default.fileExists(atPath: kept) { _ = makeRecording(events: events, at: kept) }
+                recording = kept
+                return kept
+            }
             let path = makeRecording(events: events)
             recording = path
             return path
         }
-        defer { if let recording { try? FileManager.default.removeItem(atPath: recording) } }
+        defer { if let recording, keptRecording == nil { try? FileManager.default.removeItem(atPath: recording) } }
         for part in parts {
             switch part {
             case "ingest": ingest(path: file())
@@ -73,6 +81,29 @@ enum DashboardBenchmark {
         func rate(_ ns: Double) -> Double { megabytes / (ns / 1e9) }
 
         let decodeOnly = times(rounds: 3) { replay(path: path, intoState: false).records }
+        // The model alone (what `update` does minus rebuilding the tree's rows): the loader's ceiling
+        // if the rows were rebuilt once per drawn frame instead of once per message.
+        let modelOnly = times(rounds: 3) { () -> Int in
+            let fd = open(path, O_RDONLY)
+            defer { close(fd) }
+            var model = StreamModel()
+            var decoder = WireDecoder()
+            var buffer = [UInt8](repeating: 0, count: chunk)
+            var count = 0
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunk) }
+                if n <= 0 { try? decoder.finish() } else { buffer.withUnsafeBytes { try? decoder.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
+                while let record = decoder.next() {
+                    if case .event(let seq, let event) = record {
+                        model.apply(event, seq: seq)
+                        model.expire(at: event.time)
+                        count += 1
+                    }
+                }
+                if n <= 0 { break }
+            }
+            return count + model.tasks.count
+        }
         let loader = times(rounds: 3) { () -> Int in
             let result = replay(path: path, intoState: true)
             precondition(result.records == events + 1, "the loader lost records: \(result.records)")
@@ -103,12 +134,15 @@ enum DashboardBenchmark {
             print(line)
         }
         row("decode only (WireDecoder, no state)", decodeOnly, target: false)
+        row("decode + StreamModel.apply/expire (no rows)", modelOnly, target: false)
         row("(a) loader: decode + state.update(.records)", loader, target: true)
         if let dump { row("(b) safegroup dump --json FILE > /dev/null", dump, target: true) } else { print("  (b) dump --json: " + dumpSkip!) }
         if let jqTimes { row("jq -c . FILE > /dev/null", jqTimes, target: false) } else { print("  jq: SKIP, not installed") }
         let update = max(0, loader.min()! - decodeOnly.min()!)
         print("  of the loader's best: decode \(fmt(decodeOnly.min()! / 1e6, 0)) ms, state.update ~\(fmt(update / 1e6, 0)) ms "
-              + "(\(fmt(update / Double(events))) ns/event)")
+              + "(\(fmt(update / Double(events))) ns/event); "
+              + "of which the model ~\(fmt(max(0, modelOnly.min()! - decodeOnly.min()!) / 1e6, 0)) ms, "
+              + "rebuilding the tree's rows once per message (TreeIndex.rows) the rest")
     }
 
     /// The dashboard's replay loader: reads the file in `chunk`-byte reads, decodes, and hands
@@ -217,7 +251,7 @@ enum DashboardBenchmark {
         var values: [String: Double] = [:]
         for line in output.split(separator: "\n") {
             let parts = line.split(separator: " ")
-            if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value } else { print("  child: \(line)") }
+            if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value } else { print("  \(line)") }
         }
         guard let before = values["rss-before"], let after = values["rss-after"], let peak = values["hwm"] else {
             print("  MISS: the child reported nothing (exit \(process.terminationStatus))")
@@ -342,8 +376,8 @@ enum DashboardBenchmark {
     /// with a slot limit, about 8 groups in flight at once, 10% of groups nested under a running
     /// task, 5% of tasks faulting (errors with 6-14 frame stacks, timeouts, cancellations),
     /// and a heartbeat every second of stream time.
-    static func makeRecording(events total: Int) -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("safegroup-dbench-\(getpid()).ndjson").path
+    static func makeRecording(events total: Int, at given: String? = nil) -> String {
+        let path = given ?? FileManager.default.temporaryDirectory.appendingPathComponent("safegroup-dbench-\(getpid()).ndjson").path
         FileManager.default.createFile(atPath: path, contents: nil)
         let handle = FileHandle(forWritingAtPath: path)!
         defer { try? handle.close() }
