@@ -9,48 +9,68 @@ import Synchronization
 /// #expect(sink.events.count == 4)
 /// ```
 ///
-/// Events are kept in fixed-size chunks, so that keeping a million of them never copies the
-/// ones already kept (a growing array would, and would fault in twice the memory).
+/// Children emit from every thread at once, so the events are spread over a few shards,
+/// each with its own lock, in the order of a shared sequence number that ``events`` restores.
+/// Each shard keeps its events in fixed-size chunks, so keeping a million of them never
+/// copies the ones already kept.
 public final class InMemoryEventSink: EventSink {
     private static let chunkSize = 4096
+    private static let shardCount = 8
 
-    private struct Storage {
-        var full: [[Event]] = []
-        var current: [Event] = []
+    private struct Numbered {
+        var sequence: UInt64
+        var event: Event
     }
 
-    private let storage = Mutex(Storage())
+    private final class Shard: Sendable {
+        struct Storage {
+            var full: [[Numbered]] = []
+            var current: [Numbered] = []
+        }
+        let storage = Mutex(Storage())
+    }
+
+    private let sequence = Atomic<UInt64>(0)
+    private let shards: [Shard] = (0..<InMemoryEventSink.shardCount).map { _ in Shard() }
 
     public init() {}
 
     public func emit(_ event: Event) {
-        storage.withLock { storage in
+        let number = sequence.add(1, ordering: .relaxed).newValue
+        shards[Int(number % UInt64(Self.shardCount))].storage.withLock { storage in
             if storage.current.count == Self.chunkSize {
                 storage.full.append(storage.current)
                 storage.current = []
             }
             if storage.current.capacity == 0 { storage.current.reserveCapacity(Self.chunkSize) }
-            storage.current.append(event)
+            storage.current.append(Numbered(sequence: number, event: event))
         }
     }
 
     /// Every event received so far, in the order they arrived.
     public var events: [Event] {
-        let (full, current) = storage.withLock { ($0.full, $0.current) }
-        var all: [Event] = []
-        all.reserveCapacity(full.count * Self.chunkSize + current.count)
-        for chunk in full { all.append(contentsOf: chunk) }
-        all.append(contentsOf: current)
-        return all
+        var all: [Numbered] = []
+        for shard in shards {
+            shard.storage.withLock { storage in
+                for chunk in storage.full { all.append(contentsOf: chunk) }
+                all.append(contentsOf: storage.current)
+            }
+        }
+        all.sort { $0.sequence < $1.sequence }
+        return all.map(\.event)
     }
 
     /// How many events were received so far.
     public var count: Int {
-        storage.withLock { $0.full.count * Self.chunkSize + $0.current.count }
+        shards.reduce(0) { total, shard in
+            total + shard.storage.withLock { $0.full.count * Self.chunkSize + $0.current.count }
+        }
     }
 
     /// Removes every event received so far.
-    public func clear() { storage.withLock { $0 = Storage() } }
+    public func clear() {
+        for shard in shards { shard.storage.withLock { $0 = Shard.Storage() } }
+    }
 
     /// The events of one kind, picked out by `extract`, in order.
     public func events<T>(_ extract: (Event.Kind) -> T?) -> [T] {

@@ -29,9 +29,9 @@ struct ChildRunner<Success: Sendable>: Sendable {
     @inlinable
     func run(_ operation: @escaping @Sendable () async throws -> Success) async -> Bool {
         let startedAt = ContinuousClock.now
-        guard let sink = core.sink else { return await execute(operation, startedAt: startedAt) }
-        core.started(task, at: startedAt, spawnedAt: spawnedAt, sink: sink)
-        return await TaskContext(task: task, taskName: name, group: core.id, sink: sink).bind {
+        guard let context = core.context else { return await execute(operation, startedAt: startedAt) }
+        core.started(task, at: startedAt, spawnedAt: spawnedAt, sink: context.sink)
+        return await TaskContext(task: task, group: context).bind {
             await execute(operation, startedAt: startedAt)
         }
     }

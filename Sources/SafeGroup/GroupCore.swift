@@ -16,6 +16,8 @@ final class GroupCore<Success: Sendable>: Sendable {
     let slowCancelThreshold: Duration
     /// The sink the group resolved when it opened; nil means no events are built at all.
     @usableFromInline let sink: (any EventSink)?
+    /// What the children bind as their context; nil when there is no sink (nothing to inherit).
+    @usableFromInline let context: GroupContext?
 
     private struct State: ~Copyable {
         var faults: [Fault] = []
@@ -46,6 +48,7 @@ final class GroupCore<Success: Sendable>: Sendable {
         self.defaultTimeout = defaultTimeout
         self.slowCancelThreshold = slowCancelThreshold
         self.sink = sink
+        self.context = sink.map { GroupContext(id: id, sink: $0) }
     }
 
     // MARK: Slots

@@ -8,16 +8,12 @@ import Synchronization
 @usableFromInline
 struct TaskContext: Sendable {
     let task: TaskID
-    let taskName: String
-    let group: GroupID
-    let sink: (any EventSink)?
+    let group: GroupContext
 
     @usableFromInline
-    init(task: TaskID, taskName: String, group: GroupID, sink: (any EventSink)?) {
+    init(task: TaskID, group: GroupContext) {
         self.task = task
-        self.taskName = taskName
         self.group = group
-        self.sink = sink
     }
 
     @TaskLocal static var current: TaskContext?
@@ -26,6 +22,19 @@ struct TaskContext: Sendable {
     @usableFromInline
     func bind(_ operation: () async -> Bool) async -> Bool {
         await Self.$current.withValue(self, operation: operation)
+    }
+}
+
+/// What a group's children share in their context, allocated once per group so that
+/// binding a child's context copies two words, not the sink and names.
+@usableFromInline
+final class GroupContext: Sendable {
+    let id: GroupID
+    @usableFromInline let sink: any EventSink
+
+    init(id: GroupID, sink: any EventSink) {
+        self.id = id
+        self.sink = sink
     }
 }
 

@@ -57,10 +57,10 @@ public func withSafeGroup<Success: Sendable>(
 
     StackImages.warmUpOnce()
     let parent = TaskContext.current
-    let resolvedSink = sink ?? parent?.sink ?? EventSystem.sink
+    let resolvedSink = sink ?? parent?.group.sink ?? EventSystem.sink
     let core = GroupCore<Success>(id: IDs.group(), name: name, policy: policy, limit: limit, defaultTimeout: timeout,
                                   slowCancelThreshold: slowCancelThreshold, sink: resolvedSink)
-    resolvedSink?.emit(Event(.groupOpened(GroupOpened(group: core.id, name: name, parentTask: parent?.task, parentGroup: parent?.group,
+    resolvedSink?.emit(Event(.groupOpened(GroupOpened(group: core.id, name: name, parentTask: parent?.task, parentGroup: parent?.group.id,
                                                       site: SourceSite(fileID: fileID, line: line), policy: policy, limit: limit))))
     var childCount = 0
     await withTaskCancellationHandler {
