@@ -34,7 +34,7 @@ let exampleTargets: [Target] = [
     ),
 ]
 
-// MARK: - The command line: `safegroup` (list, record, dump)
+// MARK: - The command line: `safegroup` (list, record, dump; attach, replay and demo in the dashboard)
 
 let commandTargets: [Target] = [
     // Not named `safegroup`: a module differing from `SafeGroup` only in case clashes on
@@ -42,7 +42,7 @@ let commandTargets: [Target] = [
     .executableTarget(
         name: "SafeGroupCLI",
         dependencies: [
-            "GroupEvents", "GroupMonitor",
+            "GroupEvents", "GroupMonitor", "Dashboard", "TerminalUI", "DemoWorkloads",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/safegroup"
@@ -97,6 +97,8 @@ let testTargets: [Target] = [
         name: "SafeGroupCLITests",
         dependencies: ["GroupMonitor", "GroupEvents", "SafeGroupCLI", "monitor-fixture"]
     ),
+    // Runs the built `safegroup` (and demo-service) inside tmux, so it depends on them.
+    .testTarget(name: "DashboardE2ETests", dependencies: ["GroupEvents", "SafeGroupCLI", "demo-service"]),
     // Runs the built demo-service, so it depends on it.
     .testTarget(
         name: "DemoTests",

@@ -36,3 +36,11 @@ func runReportingFailures(_ body: () async throws -> Void) async throws {
         throw ExitCode(1)
     }
 }
+
+/// Runs a dashboard subcommand's body, which returns the exit status, turning its failures
+/// into the one-line report and exit status 1.
+func runDashboardReportingFailures(_ body: () async throws -> Int32) async throws -> Int32 {
+    var status: Int32 = 0
+    try await runReportingFailures { status = try await body() }
+    return status
+}

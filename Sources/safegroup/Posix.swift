@@ -59,6 +59,15 @@ enum Posix {
         _ = Glibc.close(fd)
     }
 
+    /// The wall-clock time, in nanoseconds since 1970: a header's epoch is computed from it.
+    static func wallClockNanoseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+
+    static var pid: Int32 { getpid() }
+
     /// Sets the disposition of `signal` to ignore, so that a dispatch source alone sees it.
     static func ignore(signal: Int32) {
         Glibc.signal(signal, SIG_IGN)

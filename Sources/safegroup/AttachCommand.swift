@@ -1,0 +1,37 @@
+import ArgumentParser
+
+/// `safegroup attach [SOCKET] [--pid PID]`: the dashboard, live.
+struct AttachCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attach",
+        abstract: "Watch a running service's task groups live, in the terminal dashboard.",
+        discussion: """
+            With neither SOCKET nor --pid: attaches to the only live service, or lists the live \
+            services and asks which one. Reconnects with backoff when the connection is lost; \
+            the header says 'reconnecting in N s', 'service ended' when the socket is gone, or \
+            'service crashed' when the process died without removing it. Press ? for the keys, \
+            q to quit. Needs a terminal; for text, use 'safegroup dump'.
+            """
+    )
+
+    @Argument(help: "The service's socket path.")
+    var socket: String?
+
+    @Option(name: .long, help: "Attach to the live service with this process id.")
+    var pid: Int32?
+
+    func validate() throws {
+        if socket != nil && pid != nil { throw ValidationError("give SOCKET or --pid, not both") }
+    }
+
+    func run() async throws {
+        let status = try await runDashboardReportingFailures {
+            let path = try await ServicePicker.socket(explicit: socket, pid: pid)
+            return try await MainActor.run {
+                var source = LiveSource(path: path)
+                return try DashboardRunner.runToExit(&source)
+            }
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+}

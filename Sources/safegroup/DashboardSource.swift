@@ -1,0 +1,55 @@
+import Dashboard
+import GroupEvents
+
+/// Where a dashboard's messages come from, and who carries out its effects: a live socket, a
+/// recorded file, or the in-process demo.
+///
+/// The run loop (``DashboardRunner``) calls ``poll()`` once per wake and never blocks on a
+/// source: a source is fed by its own reader (a task, a thread, the demo's tasks) through a
+/// bounded hand-off, and `poll` only takes what is already there.
+protocol DashboardSource {
+    /// The dashboard's mode for this source.
+    var mode: DashboardMode { get }
+
+    /// What arrived since the last call, in order, with the records batched as `.records`.
+    mutating func poll() -> [DashboardMessage]
+
+    /// Carries out a replay or demo effect (never `.quit`, which the runner handles) and says
+    /// what came of it, as messages for the reducer.
+    mutating func perform(_ effect: DashboardEffect) -> [DashboardMessage]
+
+    /// A failure that ends the dashboard (the service could not be reached at all, say),
+    /// reported once the terminal is restored.
+    var failure: CommandFailure? { get }
+
+    /// Stops the source's reader and finishes what it writes (the demo's recording ends with a
+    /// whole line). Called once, when the loop has ended.
+    mutating func finish()
+}
+
+/// Messages of one poll, in order, with each run of records joined into one `.records`: the
+/// tree's index is rebuilt once per message, so one per record would cost a rebuild each.
+struct MessageBatch {
+    private var done: [DashboardMessage] = []
+    private var records: [WireRecord] = []
+
+    mutating func append(_ record: WireRecord) { records.append(record) }
+
+    mutating func append(_ message: DashboardMessage) {
+        flushRecords()
+        done.append(message)
+    }
+
+    /// The messages, the last run of records included.
+    mutating func take() -> [DashboardMessage] {
+        flushRecords()
+        defer { done = [] }
+        return done
+    }
+
+    private mutating func flushRecords() {
+        guard !records.isEmpty else { return }
+        done.append(.records(records))
+        records = []
+    }
+}

@@ -1,0 +1,110 @@
+import Dashboard
+import DemoWorkloads
+import GroupEvents
+
+/// The source of `demo`: the demo workloads (``DemoDriver``) running in this process, their
+/// events going to the dashboard through a ``DashboardEventSink``, and the demo keys carried
+/// out on their ``DemoControl``.
+///
+/// With a recording, every record the dashboard gets is also written to the file, in the
+/// wire format, so `safegroup replay` can play the session back.
+struct DemoSource: DashboardSource {
+    let mode = DashboardMode.demo
+    private(set) var failure: CommandFailure?
+    let driver: DemoDriver
+    private let sink: DashboardEventSink
+    private let work: Task<Void, Never>
+    private let header: WireHeader
+    private var sentHeader = false
+    private var sentConnected = false
+    private var seq: UInt64 = 0
+    private var recording: OutputStream?
+    private let encoder = WireEncoder()
+
+    /// Starts the workloads with `seed` (random when nil), also writing to `recording` when given.
+    init(seed: UInt64?, recording: OutputStream?) {
+        let sink = DashboardEventSink()
+        self.sink = sink
+        let driver = DemoDriver(.init(seed: seed, sink: sink))
+        self.driver = driver
+        self.recording = recording
+        // The epoch is the wall-clock time of monotonic zero, as a monitor's header gives it.
+        header = WireHeader(service: "demo (seed \(driver.seed))", pid: Posix.pid,
+                            epochUnixNanoseconds: Posix.wallClockNanoseconds() - Int64(MonotonicTime.now().rawValue))
+        work = Task.detached { await driver.run() }
+    }
+
+    mutating func poll() -> [DashboardMessage] {
+        var records: [WireRecord] = []
+        if !sentHeader {
+            sentHeader = true
+            records.append(.header(header))
+            let (encoder, header) = (self.encoder, self.header)
+            record { encoder.encodeHeader(header, into: &$0) }
+        }
+        let encoder = self.encoder
+        for event in sink.take() {
+            seq += 1
+            let number = seq
+            records.append(.event(seq: number, event))
+            record { encoder.encode(event, seq: number, into: &$0) }
+        }
+        flushRecording()
+        var messages: [DashboardMessage] = records.isEmpty ? [] : [.records(records)]
+        // In-process, the stream is there from the start: never "connecting".
+        if sentHeader, !sentConnected {
+            sentConnected = true
+            messages.append(.connection(.connected))
+        }
+        return messages
+    }
+
+    mutating func perform(_ effect: DashboardEffect) -> [DashboardMessage] {
+        guard case .demo(let command) = effect else { return [] }
+        let control = driver.control
+        switch command {
+        case .injectError:
+            return [.notice(control.injectError().map { "error injected into \($0.name)" } ?? "no running child to inject an error into")]
+        case .injectTimeout:
+            return [.notice(control.injectTimeout().map { "timeout injected into \($0.name)" } ?? "no running child to make time out")]
+        case .injectCrash:
+            // Isolated children (separate worker processes) do not exist yet; a crash here would
+            // take the dashboard down with it, so the key says so instead of faking one.
+            return [.notice("crash injection is not available yet: isolated children are still to come")]
+        case .burst:
+            return [.notice("started \(control.burst(1_000))")]
+        case .cancelGroup:
+            // DemoControl cancels a whole workload run, chosen at random, not the selected group.
+            return [.notice(control.cancelGroup().map { "cancelled the run \($0.name)" } ?? "no workload running to cancel")]
+        }
+    }
+
+    mutating func finish() {
+        work.cancel()
+        flushRecording()
+    }
+
+    private mutating func record(_ body: (inout [UInt8]) -> Void) {
+        guard recording != nil else { return }
+        do {
+            try recording!.withBuffer(body)
+        } catch {
+            stopRecording(error)
+        }
+    }
+
+    private mutating func flushRecording() {
+        guard recording != nil else { return }
+        do {
+            try recording!.flush()
+        } catch {
+            stopRecording(error)
+        }
+    }
+
+    /// A failed write ends the demo with the error: a recording with a hole would mislead.
+    private mutating func stopRecording(_ error: SystemError) {
+        recording = nil
+        failure = CommandFailure(error.description)
+    }
+}

@@ -1,0 +1,41 @@
+import GroupEvents
+import GroupMonitor
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Lets the user choose among several live services, with a numbered prompt on the terminal,
+/// before the dashboard takes the screen over.
+enum ServicePicker {
+    /// The socket to attach to: the one given or of `--pid` (as ``ServiceSelection`` decides),
+    /// else the only live service, else the one the user picks from a numbered list.
+    static func socket(explicit: String?, pid: Int32?) async throws(CommandFailure) -> String {
+        let live = ServiceDirectory.scan().filter { $0.state == .live }
+        // Nothing to choose, or no one to ask: ServiceSelection decides or explains.
+        guard explicit == nil, pid == nil, live.count > 1, isatty(STDIN_FILENO) == 1 else {
+            return try await ServiceSelection.socket(explicit: explicit, pid: pid)
+        }
+        var prompt = "\(live.count) live services:\n"
+        for (number, entry) in live.enumerated() {
+            let name = entry.nameFromPath.map { TextSanitizer.sanitize($0) } ?? "?"
+            let pid = entry.pidFromPath.map(String.init) ?? "?"
+            prompt += "  \(number + 1)) \(name) pid \(pid)  \(TextSanitizer.sanitize(entry.path))\n"
+        }
+        prompt += "attach to which one? [1-\(live.count)] "
+        write(prompt)
+        while let answer = readLine() {
+            let text = answer.filter { $0 != " " && $0 != "\t" }
+            if text.isEmpty || text == "q" { break }
+            if let number = Int(text), (1...live.count).contains(number) { return live[number - 1].path }
+            write("please answer a number from 1 to \(live.count), or q: ")
+        }
+        throw CommandFailure("no service chosen")
+    }
+
+    private static func write(_ text: String) {
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBytes { try? Posix.writeAll(STDERR_FILENO, $0, subject: "standard error") }
+    }
+}

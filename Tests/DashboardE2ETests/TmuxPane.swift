@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+
+/// The directory of the built products: the test bundle sits beside `safegroup`.
+let productsDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+let safegroupPath = productsDirectory.appendingPathComponent("safegroup").path
+
+/// Where tmux is, or nil when it is not installed (the suite is then skipped).
+let tmuxPath: String? = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first {
+    FileManager.default.isExecutableFile(atPath: $0)
+}
+
+/// A shell in a pane of a private tmux server (`tmux -L`), at a fixed size, for driving the
+/// real `safegroup` binary as a user would: keys in, screen text and pane title out.
+///
+/// Always ``kill()`` it (in a `defer`): the server outlives the test otherwise.
+final class TmuxPane {
+    let socket = "sg-e2e-\(getpid())-\(UUID().uuidString.prefix(8))"
+    private let tmux: String
+
+    /// Starts a server running an interactive bash, with no rc files and a `$ ` prompt.
+    init(columns: Int = 80, rows: Int = 24) throws {
+        guard let tmuxPath else { throw TmuxMissing() }
+        tmux = tmuxPath
+        // -f /dev/null: no user configuration; the environment is the test's, with a known TERM.
+        try run(["-f", "/dev/null", "new-session", "-d", "-x", "\(columns)", "-y", "\(rows)",
+                 "-e", "TERM=xterm-256color", "-e", "PS1=$ ",
+                 "env", "TERM=xterm-256color", "PS1=$ ", "bash", "--norc", "--noprofile", "-i"])
+        // The status line would take a row from the pane.
+        try run(["set-option", "-g", "status", "off"])
+        _ = try run(["resize-window", "-x", "\(columns)", "-y", "\(rows)"])
+    }
+
+    /// Runs a tmux command against this server; its standard output.
+    ///
+    /// posix_spawn and waitpid, not Foundation's Process: the tmux client of `new-session`
+    /// forks the server and exits, and Process then never saw the client end (it stayed a
+    /// zombie and waitUntilExit hung). The output goes to a file: a pipe would be held open by
+    /// the forked server.
+    @discardableResult
+    func run(_ arguments: [String]) throws -> String {
+        let outputPath = NSTemporaryDirectory() + "sg-e2e-out-\(UUID().uuidString)"
+        defer { unlink(outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([tmux, "-L", socket] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        // The test process blocks or ignores some signals; a tmux server inheriting that would
+        // not hear kill-server's end or its shell's SIGCHLD. Start it with a clean slate.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, tmux, &actions, &attributes, argv, environ)
+        guard spawned == 0 else { throw TmuxFailed(arguments: arguments, status: spawned) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let output = FileManager.default.contents(atPath: outputPath) ?? Data()
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Types `text` literally, then Enter.
+    func type(_ text: String) throws {
+        try run(["send-keys", "-l", text])
+        try run(["send-keys", "Enter"])
+    }
+
+    /// Sends keys by tmux name (`Tab`, `Escape`, `Left`) or as single characters.
+    func press(_ keys: String...) throws {
+        try run(["send-keys"] + keys)
+    }
+
+    /// The pane's text, one line per row, without attributes or escape sequences.
+    func screen() throws -> String { try run(["capture-pane", "-p"]) }
+
+    /// The pane's title, which an OSC 0 or 2 sequence written to the terminal would change.
+    func title() throws -> String {
+        try run(["display-message", "-p", "#{pane_title}"]).trimmingCharacters(in: .newlines)
+    }
+
+    func resize(columns: Int, rows: Int) throws {
+        try run(["resize-window", "-x", "\(columns)", "-y", "\(rows)"])
+    }
+
+    /// Polls the screen until `predicate` holds, at most `limit`; the last screen either way.
+    func waitForScreen(within limit: Duration = .seconds(10), _ predicate: (String) -> Bool) async throws -> (matched: Bool, screen: String) {
+        let deadline = ContinuousClock.now + limit
+        var screen = try self.screen()
+        while !predicate(screen) {
+            guard ContinuousClock.now < deadline else { return (false, screen) }
+            try await Task.sleep(for: .milliseconds(100))
+            screen = try self.screen()
+        }
+        return (true, screen)
+    }
+
+    func kill() {
+        _ = try? run(["kill-server"])
+    }
+}
+
+struct TmuxFailed: Error {
+    var arguments: [String]
+    var status: Int32
+}
+
+struct TmuxMissing: Error, CustomStringConvertible {
+    var description: String { "tmux is not installed: the dashboard's end-to-end tests need it (CI installs it)" }
+}
+
+/// A fresh 0700 directory under /tmp, removed at the end.
+final class ScratchDirectory {
+    let path: String
+
+    init() throws {
+        path = NSTemporaryDirectory() + "sg-e2e-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o700])
+    }
+
+    func file(_ name: String) -> String { "\(path)/\(name)" }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
