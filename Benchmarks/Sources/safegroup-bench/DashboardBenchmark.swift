@@ -45,7 +45,7 @@ enum DashboardBenchmark {
             return
         }
         let parts = extra.isEmpty ? ["ingest", "render", "memory", "cpu"] : extra
-        print("dashboard: \(load())  (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+        say("dashboard: \(load())  (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
         var recording: String?
         func file() -> String {
             if let recording { return recording }
@@ -65,10 +65,10 @@ enum DashboardBenchmark {
             case "render": renderFrame()
             case "memory": memory(path: file())
             case "cpu": idleCPU()
-            default: print("dashboard: unknown part \(part) (ingest|render|memory|cpu)")
+            default: say("dashboard: unknown part \(part) (ingest|render|memory|cpu)")
             }
         }
-        print("dashboard: done, \(load())")
+        say("dashboard: done, \(load())")
     }
 
     // MARK: 1. Replay ingest
@@ -76,7 +76,7 @@ enum DashboardBenchmark {
     static func ingest(path: String) {
         let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let megabytes = Double(bytes) / 1e6
-        print("\n[1] replay ingest: \(events) events, \(fmt(megabytes)) MB (\(bytes / max(1, events)) bytes/line), "
+        say("\n[1] replay ingest: \(events) events, \(fmt(megabytes)) MB (\(bytes / max(1, events)) bytes/line), "
               + "loader reads \(chunk / 1024) KiB chunks, one .records message per chunk; \(load())")
         func rate(_ ns: Double) -> Double { megabytes / (ns / 1e9) }
 
@@ -120,7 +120,7 @@ enum DashboardBenchmark {
         let jq = ["/usr/bin/jq", "/usr/local/bin/jq", "/opt/homebrew/bin/jq"].first { FileManager.default.isExecutableFile(atPath: $0) }
         let jqTimes = jq.map { jq in times(rounds: 2, warmUp: false) { runToDevNull(jq, ["-c", ".", path]) } }
 
-        print("  " + pad("", 44) + pad("best MB/s", 11) + pad("median", 9) + pad("best s", 8) + pad("x jq", 7) + "target")
+        say("  " + pad("", 44) + pad("best MB/s", 11) + pad("median", 9) + pad("best s", 8) + pad("x jq", 7) + "target")
         func row(_ name: String, _ samples: [Double], target: Bool) {
             let best = samples.min()!, median = median(samples)
             var line = "  " + pad(name, 44) + pad(fmt(rate(best)), 11) + pad(fmt(rate(median)), 9) + pad(fmt(best / 1e9, 2), 8)
@@ -131,15 +131,15 @@ enum DashboardBenchmark {
             } else if target {
                 line += pad("-", 7) + "SKIP: jq not installed, no ratio"
             }
-            print(line)
+            say(line)
         }
         row("decode only (WireDecoder, no state)", decodeOnly, target: false)
         row("decode + StreamModel.apply/expire (no rows)", modelOnly, target: false)
         row("(a) loader: decode + state.update(.records)", loader, target: true)
-        if let dump { row("(b) safegroup dump --json FILE > /dev/null", dump, target: true) } else { print("  (b) dump --json: " + dumpSkip!) }
-        if let jqTimes { row("jq -c . FILE > /dev/null", jqTimes, target: false) } else { print("  jq: SKIP, not installed") }
+        if let dump { row("(b) safegroup dump --json FILE > /dev/null", dump, target: true) } else { say("  (b) dump --json: " + dumpSkip!) }
+        if let jqTimes { row("jq -c . FILE > /dev/null", jqTimes, target: false) } else { say("  jq: SKIP, not installed") }
         let update = max(0, loader.min()! - decodeOnly.min()!)
-        print("  of the loader's best: decode \(fmt(decodeOnly.min()! / 1e6, 0)) ms, state.update ~\(fmt(update / 1e6, 0)) ms "
+        say("  of the loader's best: decode \(fmt(decodeOnly.min()! / 1e6, 0)) ms, state.update ~\(fmt(update / 1e6, 0)) ms "
               + "(\(fmt(update / Double(events))) ns/event); "
               + "of which the model ~\(fmt(max(0, modelOnly.min()! - decodeOnly.min()!) / 1e6, 0)) ms, "
               + "rebuilding the tree's rows once per message (TreeIndex.rows) the rest")
@@ -182,7 +182,7 @@ enum DashboardBenchmark {
     static func renderFrame() {
         let size = TerminalSize(columns: 160, rows: 48)
         let taskCount = 100_000, groupCount = 8
-        print("\n[2] render: one \(size.columns)x\(size.rows) frame, \(taskCount) spawned+started tasks in \(groupCount) groups; \(load())")
+        say("\n[2] render: one \(size.columns)x\(size.rows) frame, \(taskCount) spawned+started tasks in \(groupCount) groups; \(load())")
         var state = DashboardState(mode: .live, size: size)
         state.update(.resize(size))
         let site = SourceSite(fileID: "Checkout/Handler.swift", line: 57)
@@ -224,26 +224,26 @@ enum DashboardBenchmark {
             return state.treeRows.count
         }
         let med = median(renderTimes) / 1e6
-        print("  render(state, size)          median \(fmt(med, 3)) ms, best \(fmt(renderTimes.min()! / 1e6, 3)) ms, "
+        say("  render(state, size)          median \(fmt(med, 3)) ms, best \(fmt(renderTimes.min()! / 1e6, 3)) ms, "
               + "p99 \(fmt(percentile(renderTimes, 0.99) / 1e6, 3)) ms over \(frames) frames  "
               + "target <= \(fmt(renderTargetMs, 0)) ms \(med <= renderTargetMs ? "PASS" : "MISS")")
-        print("  update(.tick) before a frame median \(fmt(median(tickTimes) / 1e6, 1)) ms, best \(fmt(tickTimes.min()! / 1e6, 1)) ms "
+        say("  update(.tick) before a frame median \(fmt(median(tickTimes) / 1e6, 1)) ms, best \(fmt(tickTimes.min()! / 1e6, 1)) ms "
               + "(rebuilds \(state.treeRows.count) tree rows; not part of the target, but paid every live frame)")
-        print("  update(.key(.down))          median \(fmt(median(keyTimes) / 1e6, 1)) ms (also rebuilds the rows)")
-        print("  (setup: 200k records in batches of 10k took \(setup))")
+        say("  update(.key(.down))          median \(fmt(median(keyTimes) / 1e6, 1)) ms (also rebuilds the rows)")
+        say("  (setup: 200k records in batches of 10k took \(setup))")
     }
 
     // MARK: 3. Memory
 
     static func memory(path: String) {
-        print("\n[3] memory: a child process replays the \(events)-event file through the loader and reports /proc/self/status; \(load())")
+        say("\n[3] memory: a child process replays the \(events)-event file through the loader and reports /proc/self/status; \(load())")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
         process.arguments = ["dashboard", "memory-child", path]
         let pipe = Pipe()
         process.standardOutput = pipe
         do { try process.run() } catch {
-            print("  SKIP: cannot re-run \(CommandLine.arguments[0]): \(error)")
+            say("  SKIP: cannot re-run \(CommandLine.arguments[0]): \(error)")
             return
         }
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -251,15 +251,15 @@ enum DashboardBenchmark {
         var values: [String: Double] = [:]
         for line in output.split(separator: "\n") {
             let parts = line.split(separator: " ")
-            if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value } else { print("  \(line)") }
+            if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value } else { say("  \(line)") }
         }
         guard let before = values["rss-before"], let after = values["rss-after"], let peak = values["hwm"] else {
-            print("  MISS: the child reported nothing (exit \(process.terminationStatus))")
+            say("  MISS: the child reported nothing (exit \(process.terminationStatus))")
             return
         }
         let mib = { (kb: Double) in fmt(kb / 1024) + " MiB" }
-        print("  VmRSS before replay \(mib(before)), after \(mib(after)) (+\(mib(after - before))), VmHWM \(mib(peak))")
-        print("  after replay: VmRSS \(mib(after))  target <= \(Int(memoryTargetMiB)) MiB "
+        say("  VmRSS before replay \(mib(before)), after \(mib(after)) (+\(mib(after - before))), VmHWM \(mib(peak))")
+        say("  after replay: VmRSS \(mib(after))  target <= \(Int(memoryTargetMiB)) MiB "
               + (after / 1024 <= memoryTargetMiB ? "PASS" : "MISS")
               + "; peak VmHWM \(mib(peak)) " + (peak / 1024 <= memoryTargetMiB ? "(also within)" : "(above the target)"))
     }
@@ -269,11 +269,11 @@ enum DashboardBenchmark {
         let result = replay(path: path, intoState: true)
         let state = result.state!
         let after = status("VmRSS"), peak = status("VmHWM")
-        print("child: \(result.records) records; tracked \(state.model.tasks.count) tasks, \(state.model.groups.count) groups, "
+        say("child: \(result.records) records; tracked \(state.model.tasks.count) tasks, \(state.model.groups.count) groups, "
               + "\(state.model.faults.count) faults, \(state.model.history.count) history, \(state.treeRows.count) tree rows")
-        print("rss-before \(before)")
-        print("rss-after \(after)")
-        print("hwm \(peak)")
+        say("rss-before \(before)")
+        say("rss-after \(after)")
+        say("hwm \(peak)")
         withExtendedLifetime(state) {}
     }
 
@@ -290,21 +290,21 @@ enum DashboardBenchmark {
 
     static func idleCPU() {
         let seconds = ProcessInfo.processInfo.environment["DBENCH_CPU_SECONDS"].flatMap { Double($0) } ?? 10
-        print("\n[4] idle CPU: release `safegroup attach SOCKET` in tmux (160x48) on an idle in-process monitor, \(fmt(seconds, 0)) s; \(load())")
+        say("\n[4] idle CPU: release `safegroup attach SOCKET` in tmux (160x48) on an idle in-process monitor, \(fmt(seconds, 0)) s; \(load())")
         let rerun = "rerun: safegroup-bench dashboard cpu"
         guard FileManager.default.isExecutableFile(atPath: safegroupBinary) else {
-            print("  SKIP: no \(safegroupBinary); build it with `swift build -c release --product safegroup` "
+            say("  SKIP: no \(safegroupBinary); build it with `swift build -c release --product safegroup` "
                   + "(or point SAFEGROUP_BIN at a release build), then \(rerun)")
             return
         }
         let help = capture(safegroupBinary, ["--help"])
         guard help.range(of: #"(?m)^\s+attach\b"#, options: .regularExpression) != nil else {
-            print("  SKIP: \(safegroupBinary) has no `attach` subcommand yet (`safegroup --help` lists none); "
+            say("  SKIP: \(safegroupBinary) has no `attach` subcommand yet (`safegroup --help` lists none); "
                   + "build it once attach lands, then \(rerun)")
             return
         }
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else {
-            print("  SKIP: tmux is not installed (needed for a pseudo-terminal); \(rerun)")
+            say("  SKIP: tmux is not installed (needed for a pseudo-terminal); \(rerun)")
             return
         }
         let directory = "/tmp/dbench-\(getpid())"
@@ -315,25 +315,27 @@ enum DashboardBenchmark {
         do {
             monitor = try SafeGroupMonitor.start(service: "idle-bench", socketPath: socket, installAsDefault: false)
         } catch {
-            print("  SKIP: cannot start a monitor on \(socket): \(error)")
+            say("  SKIP: cannot start a monitor on \(socket): \(error)")
             return
         }
         defer { monitor.shutdown() }
         let server = "dbench-\(getpid())"
         let tmux = "/usr/bin/tmux"
-        _ = capture(tmux, ["-L", server, "-f", "/dev/null", "new-session", "-d", "-x", "160", "-y", "48",
-                           "exec '\(safegroupBinary)' attach '\(socket)'"])
-        defer { _ = capture(tmux, ["-L", server, "kill-server"]) }
+        // posix_spawn and waitpid, not Foundation.Process: once the monitor runs, Process's
+        // waitUntilExit here never returns (the child is reaped late or never); and no pipe, which
+        // the forked tmux server would keep open.
+        _ = shell("tmux -L \(server) -f /dev/null new-session -d -x 160 -y 48 \"exec '\(safegroupBinary)' attach '\(socket)'\"")
+        defer { _ = shell("tmux -L \(server) kill-server") }
         usleep(300_000)
-        guard let pid = Int32(capture(tmux, ["-L", server, "list-panes", "-F", "#{pane_pid}"])
+        guard let pid = Int32(shell("tmux -L \(server) list-panes -F '#{pane_pid}'")
             .trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            print("  MISS: tmux started no pane")
+            say("  MISS: tmux started no pane")
             return
         }
         // Let it connect, take the snapshot and draw the first frames before measuring.
         usleep(2_000_000)
         guard let start = cpuTicks(pid) else {
-            print("  MISS: safegroup attach (pid \(pid)) exited at once; pane: \(paneLine(tmux, server))")
+            say("  MISS: safegroup attach (pid \(pid)) exited at once; pane: \(paneLine(tmux, server))")
             return
         }
         let viewers = monitor.statistics.viewers
@@ -341,15 +343,15 @@ enum DashboardBenchmark {
         usleep(UInt32(seconds * 1e6))
         let wall = ContinuousClock.now - wallStart
         guard let end = cpuTicks(pid) else {
-            print("  MISS: safegroup attach (pid \(pid)) exited during the measurement; pane: \(paneLine(tmux, server))")
+            say("  MISS: safegroup attach (pid \(pid)) exited during the measurement; pane: \(paneLine(tmux, server))")
             return
         }
         let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
         let cpu = Double(end - start) / hz
         let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
         let percent = 100 * cpu / wallSeconds
-        print("  pid \(pid), viewers on the monitor: \(viewers), pane: \(paneLine(tmux, server))")
-        print("  utime+stime \(fmt(cpu * 1000, 0)) ms over \(fmt(wallSeconds, 1)) s = \(fmt(percent, 2))% of a core "
+        say("  pid \(pid), viewers on the monitor: \(viewers), pane: \(paneLine(tmux, server))")
+        say("  utime+stime \(fmt(cpu * 1000, 0)) ms over \(fmt(wallSeconds, 1)) s = \(fmt(percent, 2))% of a core "
               + "(resolution \(fmt(1000 / hz, 0)) ms)  target < \(fmt(cpuTargetPercent, 0))% "
               + (percent < cpuTargetPercent && viewers >= 1 ? "PASS" : viewers < 1 ? "MISS (never attached)" : "MISS"))
     }
@@ -365,7 +367,7 @@ enum DashboardBenchmark {
     }
 
     static func paneLine(_ tmux: String, _ server: String) -> String {
-        let text = capture(tmux, ["-L", server, "capture-pane", "-p"])
+        let text = shell("tmux -L \(server) capture-pane -p")
         let line = text.split(separator: "\n").first { !$0.trimmingCharacters(in: .whitespaces).isEmpty } ?? "(blank)"
         return "\"" + String(line.trimmingCharacters(in: .whitespaces).prefix(70)) + "\""
     }
@@ -540,6 +542,21 @@ enum DashboardBenchmark {
         return Int(process.terminationStatus)
     }
 
+    /// Runs `/bin/sh -c command` with posix_spawn, waits with waitpid, and returns its output
+    /// (through a temporary file, not a pipe).
+    static func shell(_ command: String) -> String {
+        let out = "/tmp/dbench-sh-\(getpid()).out"
+        defer { unlink(out) }
+        var pid: pid_t = 0
+        let argv = ["/bin/sh", "-c", "\(command) >'\(out)' 2>&1 </dev/null"]
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { for arg in cArgs { free(arg) } }
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, &cArgs, environ) == 0 else { return "" }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+    }
+
     /// Runs `executable` and returns its stdout and stderr.
     static func capture(_ executable: String, _ arguments: [String]) -> String {
         let process = Process()
@@ -552,6 +569,12 @@ enum DashboardBenchmark {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Prints a line at once, also through a pipe (`| tee`), so a slow part shows what came before it.
+    static func say(_ line: String) {
+        print(line)
+        fflush(nil)
     }
 
     static func load() -> String {
