@@ -34,13 +34,20 @@ enum DashboardRunner {
         do {
             return try TerminalSession.run { terminal in
                 var state = DashboardState(mode: source.mode, size: terminal.size)
+                // Drawing re-encodes every cell into curses; an idle dashboard's screen changes
+                // about once a second (the uptime), so a frame equal to the last is not drawn.
+                var drawn: Screen?
                 while true {
                     for message in source.poll() {
                         if let outcome = execute(state.update(message), on: &source, state: &state) { return outcome }
                     }
                     if let failure = source.failure { throw failure }
                     state.update(.tick(viewerNanoseconds: MonotonicTime.now().rawValue))
-                    terminal.draw(render(state, size: terminal.size))
+                    let screen = render(state, size: terminal.size)
+                    if screen != drawn {
+                        terminal.draw(screen)
+                        drawn = screen
+                    }
                     switch terminal.readInput(timeoutMilliseconds: wakeMilliseconds) {
                     case .key(let key):
                         if let outcome = execute(state.update(.key(key)), on: &source, state: &state) { return outcome }
