@@ -5,7 +5,7 @@ import Musl
 #endif
 import Synchronization
 
-/// Catches SIGINT and SIGTERM while a session is open, so the run loop can restore the
+/// Catches SIGINT, SIGTERM and SIGHUP (the terminal closed) while a session is open, so the run loop can restore the
 /// terminal before it exits; puts the previous handlers back when the session closes.
 ///
 /// The handler only stores the signal number (an atomic store is async-signal-safe; curses
@@ -13,7 +13,7 @@ import Synchronization
 /// reports it at once.
 final class SignalTrap {
     static let caught = Atomic<Int32>(0)
-    static let signals: [Int32] = [SIGINT, SIGTERM]
+    static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
     private var previous: [(Int32, sigaction)] = []
 
     init() throws(TerminalError) {

@@ -5,6 +5,7 @@ public enum TerminalInput: Hashable, Sendable {
     case key(Key)
     /// The terminal was resized to this size.
     case resize(TerminalSize)
-    /// SIGINT or SIGTERM arrived: restore the terminal and exit (conventionally 128 + signal).
+    /// SIGINT or SIGTERM arrived, or the terminal hung up (SIGHUP): restore the terminal and
+    /// exit (conventionally 128 + signal).
     case signal(Int32)
 }

@@ -125,6 +125,8 @@ public final class TerminalSession {
             return KeyDecoder.functionKey(Int32(value)).map(TerminalInput.key)
         }
         if result == cn_ok() { return KeyDecoder.character(UInt32(value)).map(TerminalInput.key) }
+        // No key: the timeout passed, or the terminal is gone and no key will ever come.
+        if TerminalSystem.isHungUp(STDIN_FILENO) { return .signal(SIGHUP) }
         return nil
     }
 

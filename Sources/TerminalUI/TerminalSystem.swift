@@ -9,6 +9,18 @@ import CNcurses
 enum TerminalSystem {
     static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
+    /// Whether the terminal on `fd` has gone away (its emulator or tmux closed it): reads would
+    /// fail at once, forever, so a loop that waits on input would spin.
+    static func isHungUp(_ fd: Int32) -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let ready = poll(&entry, 1, 0)
+            if ready < 0 && errno == EINTR { continue }
+            if ready < 0 { return true }
+            return entry.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
+        }
+    }
+
     static func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }
     }
