@@ -19,7 +19,9 @@ let systemTargets: [Target] = [
 // MARK: - The dashboard: pure state and rendering, and the one module that touches curses
 
 let dashboardTargets: [Target] = [
-    .systemLibrary(name: "CNcurses", path: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
+    // No pkgConfig: ncursesw's .pc adds -D flags SwiftPM refuses with a warning on every build; the
+    // headers are in the default path and the module map links ncursesw and tinfo itself.
+    .systemLibrary(name: "CNcurses", path: "CNcurses", providers: [.apt(["libncurses-dev"])]),
     .target(name: "Dashboard", dependencies: ["GroupEvents"]),
     .target(name: "TerminalUI", dependencies: ["Dashboard", "CNcurses"]),
 ]
