@@ -42,6 +42,9 @@ public struct DashboardState: Sendable {
     private var skippedFromCounters = 0
     /// Set when something the rows depend on changed; the rows are rebuilt before `update` returns.
     private var needsIndex = true
+    /// The model revision the rows were built from: a tick rebuilds them only when the model
+    /// changed since (or the duration sort makes time itself reorder them).
+    private var indexedRevision: UInt64?
 
     public init(mode: DashboardMode, size: TerminalSize = TerminalSize(columns: 80, rows: 24),
                 limits: DashboardLimits = .default) {
@@ -90,8 +93,8 @@ public struct DashboardState: Sendable {
         case .tick(let viewerNanoseconds):
             clock.tick(viewerNanoseconds: viewerNanoseconds)
             model.expire(at: clock.now)
-            // Durations moved (the duration sort) and tasks may have left the tree.
-            if frozen == nil { needsIndex = true }
+            // Tasks may have left the tree, or (with the duration sort) durations reordered it.
+            if frozen == nil && (model.revision != indexedRevision || view.sort == .duration) { needsIndex = true }
         case .resize(let newSize):
             size = newSize
             needsIndex = true
@@ -102,7 +105,7 @@ public struct DashboardState: Sendable {
             replay = position
             clock.replayTime = position.time
             model.expire(at: position.time)
-            if frozen == nil { needsIndex = true }
+            if frozen == nil && (model.revision != indexedRevision || view.sort == .duration) { needsIndex = true }
         case .decoderCounters(let counters):
             skippedFromCounters = counters.malformed + counters.overLong + counters.unknownTypes + counters.torn
         case .notice(let text):
@@ -136,6 +139,7 @@ public struct DashboardState: Sendable {
     mutating func reindex() {
         needsIndex = false
         let shown = displayed
+        indexedRevision = shown.revision
         view.collapsed = view.collapsed.filter { shown.groups[$0] != nil }
         treeRows = TreeIndex.rows(of: shown, view: view, now: displayedNow)
         let filter = TextFilter(view.filter)

@@ -35,6 +35,8 @@ public struct StreamModel: Sendable {
     public private(set) var heartbeat: Heartbeat?
     /// The most recently spawned tracked task, which `follow` selects.
     public private(set) var newestTask: TaskID?
+    /// Counts changes to what the tree shows, so a view can tell that its rows are current.
+    public private(set) var revision: UInt64 = 0
 
     /// Ended tasks in the order they ended, waiting for their linger to pass.
     private var lingering = IDQueue<TaskID>()
@@ -56,6 +58,7 @@ public struct StreamModel: Sendable {
 
     /// Applies one event of the stream.
     public mutating func apply(_ event: Event, seq: UInt64) {
+        revision &+= 1
         counters.events += 1
         lastSeq = seq
         rates.record(at: event.time) { $0.events += 1 }
@@ -256,6 +259,7 @@ public struct StreamModel: Sendable {
     }
 
     private mutating func moveToHistory(_ id: TaskID) {
+        revision &+= 1
         guard let task = tasks.removeValue(forKey: id) else { return }
         if case .ended(let status) = task.phase {
             history.append(CompletedTask(
@@ -279,6 +283,7 @@ public struct StreamModel: Sendable {
     }
 
     private mutating func removeGroup(_ id: GroupID) {
+        revision &+= 1
         guard let group = groups[id] else { return }
         for child in group.children where tasks[child]?.group == id {
             moveToHistory(child)
