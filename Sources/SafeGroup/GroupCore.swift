@@ -3,9 +3,9 @@ import Synchronization
 
 /// The state a group shares between its scope and its children.
 ///
-/// Children touch it at most twice (when cancellation reaches them, and at their end when
-/// they have something to keep), so the common path of a child that returns takes no lock
-/// at all for `Void` children.
+/// Children take its lock only when they have something to record: a value, a fault, a
+/// cancellation, a slot to give back. A `Void` child that returns in a group with no limit
+/// takes no lock at all.
 @usableFromInline
 final class GroupCore<Success: Sendable>: Sendable {
     @usableFromInline let id: GroupID
@@ -57,21 +57,11 @@ final class GroupCore<Success: Sendable>: Sendable {
     @usableFromInline
     func acquireSlot(isolation: isolated (any Actor)? = #isolation) async {
         guard let limit else { return }
-        let acquired = state.withLock { state -> Bool in
-            if state.slotsInUse < limit && state.slotWaitersHead == state.slotWaiters.count {
-                state.slotsInUse += 1
-                return true
-            }
-            return false
-        }
-        if acquired { return }
+        if state.withLock({ Self.takeFreeSlot(&$0, limit: limit) }) { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
                 // A slot may have been freed between the check above and now.
-                if state.slotsInUse < limit && state.slotWaitersHead == state.slotWaiters.count {
-                    state.slotsInUse += 1
-                    return true
-                }
+                if Self.takeFreeSlot(&state, limit: limit) { return true }
                 state.slotWaiters.append(continuation)
                 return false
             }
@@ -83,11 +73,14 @@ final class GroupCore<Success: Sendable>: Sendable {
     @usableFromInline
     func tryAcquireSlot() -> Bool {
         guard let limit else { return true }
-        return state.withLock { state in
-            guard state.slotsInUse < limit && state.slotWaitersHead == state.slotWaiters.count else { return false }
-            state.slotsInUse += 1
-            return true
-        }
+        return state.withLock { Self.takeFreeSlot(&$0, limit: limit) }
+    }
+
+    /// Takes a slot when one is free and nobody is queued for it (first come, first served).
+    private static func takeFreeSlot(_ state: inout State, limit: Int) -> Bool {
+        guard state.slotsInUse < limit && state.slotWaitersHead == state.slotWaiters.count else { return false }
+        state.slotsInUse += 1
+        return true
     }
 
     /// Gives a slot back, or hands it straight to the first waiter.
