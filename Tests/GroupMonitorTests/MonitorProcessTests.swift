@@ -55,7 +55,12 @@ struct MonitorProcessTests {
         chmod(monitor.socketPath, 0o666)
         monitor.emit(Lifecycle.opened(1))
 
-        let peer = try FixtureProcess(["peer", monitor.socketPath], asUser: "nobody")
+        // The build folder may sit under a directory `nobody` cannot enter (a clone in a
+        // `mktemp -d` folder, mode 0700): run a copy from the open directory instead.
+        let executable = dir.file("monitor-fixture")
+        try FileManager.default.copyItem(atPath: FixtureProcess.executablePath, toPath: executable)
+        chmod(executable, 0o755)
+        let peer = try FixtureProcess(["peer", monitor.socketPath], asUser: "nobody", executable: executable)
         let reply = peer.readLine()
         peer.process.waitUntilExit()
         #expect(reply == "read 0")

@@ -102,12 +102,12 @@ final class FixtureProcess {
         return "\(directory)/monitor-fixture"
     }
 
-    init(_ arguments: [String], asUser user: String? = nil) throws {
+    init(_ arguments: [String], asUser user: String? = nil, executable: String = FixtureProcess.executablePath) throws {
         if let user {
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", user, "--", Self.executablePath] + arguments
+            process.arguments = ["-u", user, "--", executable] + arguments
         } else {
-            process.executableURL = URL(fileURLWithPath: Self.executablePath)
+            process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
         }
         process.standardInput = input
