@@ -84,7 +84,7 @@ let testTargets: [Target] = [
     // A second process for GroupMonitorTests (kill -9, second instance, another uid, fd counts).
     .executableTarget(
         name: "monitor-fixture",
-        dependencies: ["GroupMonitor", "GroupEvents"],
+        dependencies: ["GroupMonitor", "GroupEvents", "SafeGroup"],
         path: "Tests/Fixtures/MonitorFixture"
     ),
     .testTarget(

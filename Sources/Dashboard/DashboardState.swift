@@ -99,8 +99,13 @@ public struct DashboardState: Sendable {
             size = newSize
             needsIndex = true
         case .connection(let state):
-            connection = state
-            clock.isRunning = state.isLive
+            // A stream that ended after the service's last gasp ended because the service died.
+            if let crash = model.crash, !state.isLive {
+                connection = .crashed(reason: crash.summary)
+            } else {
+                connection = state
+            }
+            clock.isRunning = connection.isLive
         case .replayPosition(let position):
             replay = position
             clock.replayTime = position.time

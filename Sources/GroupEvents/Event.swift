@@ -28,6 +28,8 @@ public struct Event: Hashable, Sendable {
         case slowToCancel(SlowToCancel)
         case dropped(Dropped)
         case heartbeat(Heartbeat)
+        /// The process is dying of a signal: the monitor's last gasp, the last event of a stream.
+        indirect case processCrashed(ProcessCrashed)
     }
 }
 
@@ -230,5 +232,37 @@ public struct Heartbeat: Hashable, Sendable {
     public var viewers: Int?
     public init(produced: UInt64 = 0, dropped: UInt64 = 0, viewers: Int? = nil) {
         self.produced = produced; self.dropped = dropped; self.viewers = viewers
+    }
+}
+
+/// The process is dying of a signal: the last event of a stream, written by the monitor's
+/// crash handler (its "last gasp") just before the signal takes its course.
+///
+/// Written from inside a signal handler, so it carries only what can be known there without
+/// allocating or locking: ids instead of names, and raw return addresses instead of symbols.
+public struct ProcessCrashed: Hashable, Sendable {
+    /// The signal number, for example 4 (`SIGILL`, what a Swift trap raises on x86_64).
+    public var signal: Int32
+    /// The signal's name, for example `SIGILL`.
+    public var signalName: String
+    /// What happened: Swift's `Fatal error: …` message when the runtime left one, else the
+    /// signal's description (with its `si_code` meaning and faulting address when known).
+    public var reason: String
+    /// The SafeGroup child that was running on the crashing thread, if it was one.
+    public var task: TaskID?
+    /// The group of `task`.
+    public var group: GroupID?
+    /// The kernel thread id of the crashing thread.
+    public var thread: Int32
+    /// The faulting address, for `SIGSEGV`, `SIGBUS`, `SIGILL` and `SIGFPE` raised by a fault.
+    public var address: UInt64?
+    /// The crashing thread's return addresses, innermost (the faulting instruction) first, as
+    /// frames whose `symbol` is the address in hex; at most 32.
+    public var stack: [StackFrame]
+
+    public init(signal: Int32, signalName: String, reason: String, task: TaskID? = nil, group: GroupID? = nil,
+                thread: Int32, address: UInt64? = nil, stack: [StackFrame] = []) {
+        self.signal = signal; self.signalName = signalName; self.reason = reason
+        self.task = task; self.group = group; self.thread = thread; self.address = address; self.stack = stack
     }
 }

@@ -70,6 +70,12 @@ public struct WireEncoder: Sendable {
                 w.key(.dropped); w.unsigned(e.dropped)
                 if let viewers = e.viewers { w.key(.viewers); w.signed(Int64(viewers)) }
             }
+        case .processCrashed(let e):
+            var bound = Self.fixedBound + Self.bound(e.signalName) + Self.bound(e.reason)
+            for frame in e.stack.prefix(WireFormat.maxStackFrames) {
+                bound += 64 + Self.bound(frame.symbol) + (frame.file.map(Self.bound) ?? 0)
+            }
+            Self.line(.processCrashed, seq: seq, time: time, bound: bound, into: &output) { w in Self.write(e, to: &w) }
         }
     }
 
@@ -154,6 +160,18 @@ public struct WireEncoder: Sendable {
         if e.isolated { w.key(.isolated); w.bool(true) }
     }
 
+    /// The same fields in the same order as the crash handler writes them (CSystem's CrashHandler.c).
+    private static func write(_ e: ProcessCrashed, to w: inout ByteWriter) {
+        w.key(.signal); w.signed(Int64(e.signal))
+        w.key(.signalName); w.string(e.signalName, limit: WireFormat.maxTextBytes)
+        w.key(.reason); w.string(e.reason, limit: WireFormat.maxTextBytes)
+        if let task = e.task { w.key(.task); w.unsigned(task.rawValue) }
+        if let group = e.group { w.key(.group); w.unsigned(group.rawValue) }
+        w.key(.thread); w.signed(Int64(e.thread))
+        if let address = e.address { w.key(.address); w.unsigned(address) }
+        w.key(.stack); w.stack(e.stack)
+    }
+
     private static func write(_ e: FaultInfo, to w: inout ByteWriter) {
         w.key(.task); w.unsigned(e.task.rawValue)
         w.key(.taskName); w.string(e.taskName, limit: WireFormat.maxTextBytes)
@@ -166,20 +184,25 @@ public struct WireEncoder: Sendable {
         w.key(.startedAt); w.unsigned(e.startedAt.rawValue)
         w.key(.endedAt); w.unsigned(e.endedAt.rawValue)
         w.key(.stackOrigin); w.string(e.stackOrigin, limit: WireFormat.maxTextBytes)
-        w.key(.stack); w.byte(UInt8(ascii: "["))
-        for (index, frame) in e.stack.prefix(WireFormat.maxStackFrames).enumerated() {
-            if index > 0 { w.byte(UInt8(ascii: ",")) }
-            w.raw(#"{"symbol":"#); w.string(frame.symbol, limit: WireFormat.maxTextBytes)
-            if let file = frame.file { w.raw(#","file":"#); w.string(file, limit: WireFormat.maxTextBytes) }
-            if frame.line != 0 { w.raw(#","line":"#); w.unsigned(UInt64(frame.line)) }
-            w.byte(UInt8(ascii: "}"))
-        }
-        w.byte(UInt8(ascii: "]"))
+        w.key(.stack); w.stack(e.stack)
         if let signal = e.signal { w.key(.signal); w.signed(Int64(signal)) }
     }
 }
 
 extension ByteWriter {
+    /// Writes a stack: `[{"symbol":…,"file":…,"line":…},…]`, the innermost frames first.
+    fileprivate mutating func stack(_ frames: [StackFrame]) {
+        byte(UInt8(ascii: "["))
+        for (index, frame) in frames.prefix(WireFormat.maxStackFrames).enumerated() {
+            if index > 0 { byte(UInt8(ascii: ",")) }
+            raw(#"{"symbol":"#); string(frame.symbol, limit: WireFormat.maxTextBytes)
+            if let file = frame.file { raw(#","file":"#); string(file, limit: WireFormat.maxTextBytes) }
+            if frame.line != 0 { raw(#","line":"#); unsigned(UInt64(frame.line)) }
+            byte(UInt8(ascii: "}"))
+        }
+        byte(UInt8(ascii: "]"))
+    }
+
     /// Writes `{"file":…,"line":…}`.
     fileprivate mutating func site(_ site: SourceSite) {
         raw(#"{"file":"#)

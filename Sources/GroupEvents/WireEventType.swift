@@ -1,7 +1,7 @@
 /// The `type` field of an event line: one name per ``Event/Kind`` case.
 enum WireEventType {
     case groupOpened, groupClosed, taskSpawned, taskStarted, taskEnded
-    case fault, slowToCancel, dropped, heartbeat
+    case fault, slowToCancel, dropped, heartbeat, processCrashed
 
     init(_ kind: Event.Kind) {
         switch kind {
@@ -14,6 +14,7 @@ enum WireEventType {
         case .slowToCancel: self = .slowToCancel
         case .dropped: self = .dropped
         case .heartbeat: self = .heartbeat
+        case .processCrashed: self = .processCrashed
         }
     }
 
@@ -33,6 +34,7 @@ enum WireEventType {
             case (_, UInt8(ascii: "p")): candidate = .taskSpawned
             default: candidate = .taskStarted
             }
+        case 15: candidate = .processCrashed
         case 19: candidate = .slowToCancel
         default: return nil
         }
@@ -52,6 +54,7 @@ enum WireEventType {
         case .slowToCancel: "task.slow-to-cancel"
         case .dropped: "dropped"
         case .heartbeat: "heartbeat"
+        case .processCrashed: "process.crashed"
         }
     }
 }

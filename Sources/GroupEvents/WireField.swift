@@ -16,6 +16,8 @@ enum WireField {
     case isolated, waitedNs, status, durationNs, slowToCancel, sinceCancelNs
     // fault
     case taskName, groupName, kind, errorType, message, startedAt, endedAt, stackOrigin, stack, signal
+    // process.crashed
+    case signalName, reason, thread, address
     // dropped, heartbeat
     case count, produced, dropped, viewers
     // The header.
@@ -55,6 +57,10 @@ enum WireField {
         case .stackOrigin: "stackOrigin"
         case .stack: "stack"
         case .signal: "signal"
+        case .signalName: "signalName"
+        case .reason: "reason"
+        case .thread: "thread"
+        case .address: "address"
         case .count: "count"
         case .produced: "produced"
         case .dropped: "dropped"
@@ -91,6 +97,9 @@ enum WireField {
         case (6, UInt8(ascii: "p")): candidate = .policy
         case (6, UInt8(ascii: "s")): candidate = second == UInt8(ascii: "t") ? .status : .signal
         case (6, UInt8(ascii: "f")): candidate = .format
+        case (6, UInt8(ascii: "r")): candidate = .reason
+        case (6, UInt8(ascii: "t")): candidate = .thread
+        case (7, UInt8(ascii: "a")): candidate = .address
         case (7, UInt8(ascii: "o")): candidate = .outcome
         case (7, UInt8(ascii: "m")): candidate = .message
         case (7, UInt8(ascii: "e")): candidate = .endedAt
@@ -108,6 +117,7 @@ enum WireField {
         case (10, UInt8(ascii: "f")): candidate = .faultCount
         case (10, UInt8(ascii: "c")): candidate = .childCount
         case (10, UInt8(ascii: "d")): candidate = .durationNs
+        case (10, UInt8(ascii: "s")): candidate = .signalName
         case (11, UInt8(ascii: "p")): candidate = .parentGroup
         case (11, UInt8(ascii: "s")): candidate = .stackOrigin
         case (11, UInt8(ascii: "e")): candidate = .epochUnixNs

@@ -88,6 +88,10 @@ private struct Fields {
     var stackOrigin: String?
     var stack: [StackFrame]?
     var signal: Int32?
+    var signalName: String?
+    var reason: String?
+    var thread: Int32?
+    var address: UInt64?
     var count: UInt64?
     var produced: UInt64?
     var dropped: UInt64?
@@ -107,8 +111,9 @@ private struct Fields {
             type = try s.readStringBytes { bytes in
                 WireEventType(bytes: bytes).map(TypeValue.known) ?? .unknown(String(decoding: bytes, as: UTF8.self))
             }
-        case .group: group = try s.readUnsigned()
-        case .task: task = try s.readUnsigned()
+        // Optional in process.crashed, so null reads as absent (and as missing where required).
+        case .group: group = try s.consumeNull() ? nil : s.readUnsigned()
+        case .task: task = try s.consumeNull() ? nil : s.readUnsigned()
         case .name: name = try s.readString()
         case .site: site = try Self.readSite(from: &s)
         case .parentTask: parentTask = try s.consumeNull() ? nil : s.readUnsigned()
@@ -135,6 +140,10 @@ private struct Fields {
         case .stackOrigin: stackOrigin = try s.readString()
         case .stack: stack = try Self.readStack(from: &s)
         case .signal: signal = try s.consumeNull() ? nil : s.readInteger(as: Int32.self)
+        case .signalName: signalName = try s.readString()
+        case .reason: reason = try s.readString()
+        case .thread: thread = try s.readInteger(as: Int32.self)
+        case .address: address = try s.consumeNull() ? nil : s.readUnsigned()
         case .count: count = try s.readUnsigned()
         case .produced: produced = try s.readUnsigned()
         case .dropped: dropped = try s.readUnsigned()
@@ -225,6 +234,13 @@ private struct Fields {
         case .heartbeat:
             return .heartbeat(Heartbeat(
                 produced: try need(produced, .produced), dropped: try need(dropped, .dropped), viewers: viewers))
+        case .processCrashed:
+            let signal = try need(signal, .signal), signalName = try need(signalName, .signalName)
+            let reason = try need(reason, .reason), thread = try need(thread, .thread)
+            return .processCrashed(ProcessCrashed(
+                signal: signal, signalName: signalName, reason: reason,
+                task: task.map { TaskID($0) }, group: group.map { GroupID($0) },
+                thread: thread, address: address, stack: try need(stack, .stack)))
         }
     }
 

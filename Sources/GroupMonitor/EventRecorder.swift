@@ -63,12 +63,14 @@ struct RecorderOutput {
     let recorder: EventRecorder
     let fd: Int32
     var output: LineBuffer
+    /// The file's slot among the crash handler's targets, when it is one.
+    var crashSlot: Int32?
 
     /// Opens (creates or truncates) the file, mode 0644 minus the umask. Non-blocking, so that
     /// a FIFO without a reader fails at once instead of hanging the service's startup.
     static func open(path: String, capacity: Int) throws(PosixError) -> RecorderOutput {
         let fd = try Posix.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, mode: 0o644)
-        return RecorderOutput(recorder: EventRecorder(path: path), fd: fd, output: LineBuffer(capacity: capacity))
+        return RecorderOutput(recorder: EventRecorder(path: path), fd: fd, output: LineBuffer(capacity: capacity), crashSlot: nil)
     }
 
     /// Writes everything waiting; on failure returns the message to report.
@@ -76,10 +78,14 @@ struct RecorderOutput {
         var total = 0
         defer { recorder.update(bytes: total, dropped: output.lost) }
         while output.pending > 0 {
-            let fd = self.fd, path = recorder.path
+            let fd = self.fd, path = recorder.path, gated = crashSlot != nil
             var failure: PosixError?
             let n = output.drain { bytes in
-                do throws(PosixError) { return try Posix.write(fd, bytes, subject: path) } catch { failure = error; return nil }
+                let write = { () -> Int? in
+                    do throws(PosixError) { return try Posix.write(fd, bytes, subject: path) } catch { failure = error; return nil }
+                }
+                // A crash target is written inside the crash handler's gate; held, it takes nothing.
+                return gated ? (CrashTargets.pass(write) ?? 0) : write()
             }
             if let failure {
                 if failure.errno == EPIPE { Posix.consumePendingSIGPIPE() }
@@ -92,5 +98,5 @@ struct RecorderOutput {
         return nil
     }
 
-    func close() { Posix.close(fd) }
+    func close() { CrashTargets.removeAndClose(slot: crashSlot, fd: fd) }
 }

@@ -19,6 +19,10 @@ public struct MonitorConfiguration: Sendable {
     public var heartbeatInterval: Duration = .seconds(1)
     /// The bytes of lines the recorder buffers before it loses lines. Default 4 MiB.
     public var recorderBufferBytes: Int = 4 << 20
+    /// Install the crash handler (``CrashHandler``): on a trap, the monitor writes a last
+    /// `process.crashed` event to its viewers and recording before the process dies. Default
+    /// off (it changes the process's signal handlers); `SAFEGROUP_CRASH_HANDLER=1` turns it on too.
+    public var crashHandler: Bool = false
 
     public init() {}
 }

@@ -32,6 +32,8 @@ final class MonitorLoop: @unchecked Sendable {
     private let uid: uid_t
     private let reporter: @Sendable (String) -> Void
     private let stopping = Atomic<Bool>(false)
+    /// This monitor's stream and targets in the crash handler, when it is on.
+    private let crash: CrashTargets?
 
     private var encoder = LineEncoder()
     private var seq: UInt64 = 0
@@ -64,9 +66,11 @@ final class MonitorLoop: @unchecked Sendable {
         self.stallNanoseconds = Self.nanoseconds(configuration.stallTimeout)
         self.heartbeatNanoseconds = max(1_000_000, Self.nanoseconds(configuration.heartbeatInterval))
         self.headerLine = encoder.headerLine(header)
+        self.crash = configuration.crashHandler ? CrashTargets() : nil
         batch.reserveCapacity(configuration.eventCapacity)
         if var recorder = self.recorder {
             recorder.output.append(headerLine: headerLine)
+            recorder.crashSlot = crash?.add(fd: recorder.fd, isSocket: false)
             self.recorder = recorder
         }
     }
@@ -92,6 +96,11 @@ final class MonitorLoop: @unchecked Sendable {
         Posix.blockSIGPIPEInThisThread()
         nextHeartbeat = Self.now() &+ heartbeatNanoseconds
         while true {
+            if crash != nil, CrashTargets.isHolding {
+                // Another thread is writing the last gasp: touch nothing until it is done.
+                Posix.sleep(milliseconds: 10)
+                continue
+            }
             let stop = stopping.load(ordering: .acquiring)
             if stop { buffer.close() }
             let taken = drainEvents()
@@ -131,6 +140,7 @@ final class MonitorLoop: @unchecked Sendable {
             recorder.close()
             self.recorder = nil
         }
+        crash?.close()
         listener.remove()
     }
 
@@ -154,6 +164,7 @@ final class MonitorLoop: @unchecked Sendable {
                     marks.append(.init(end: chunk.count, seq: seq))
                 }
             }
+            crash?.publish(seq)
             if encode { fanOut() }
             index = end
         }
@@ -169,6 +180,7 @@ final class MonitorLoop: @unchecked Sendable {
 
     private func broadcast(_ event: Event) {
         seq &+= 1
+        crash?.publish(seq)
         guard !viewers.isEmpty || recorder != nil else { return }
         chunk.removeAll(keepingCapacity: true)
         marks.removeAll(keepingCapacity: true)
@@ -312,6 +324,7 @@ final class MonitorLoop: @unchecked Sendable {
             viewer.close()
             return
         }
+        viewer.crashSlot = crash?.add(fd: fd, isSocket: true)
         viewers.append(viewer)
         counters.viewers.store(viewers.count, ordering: .relaxed)
     }

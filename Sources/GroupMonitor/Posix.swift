@@ -298,3 +298,23 @@ enum Posix {
         pthread_join(thread, nil)
     }
 }
+
+extension Posix {
+    // MARK: The crash handler
+
+    /// Installs CSystem's crash handler (`sigaction` for six signals), once per process.
+    static func installCrashHandler(epochOffsetNanoseconds: UInt64) throws(PosixError) {
+        try syscall("install the crash handler for", "SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE and SIGABRT") {
+            csystem_crash_install(epochOffsetNanoseconds)
+        }
+    }
+}
+
+extension Posix {
+    /// Sleeps the calling thread (`nanosleep`, resumed after a signal).
+    static func sleep(milliseconds: Int) {
+        var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) == -1 && Glibc.errno == EINTR { request = remaining }
+    }
+}

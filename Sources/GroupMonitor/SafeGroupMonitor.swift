@@ -73,6 +73,16 @@ public final class SafeGroupMonitor: EventSink {
                              configuration: MonitorConfiguration = MonitorConfiguration(),
                              installAsDefault: Bool = true,
                              reporter: @escaping @Sendable (String) -> Void = standardErrorReporter) throws(MonitorError) -> SafeGroupMonitor {
+        var configuration = configuration
+        if configuration.crashHandler || CrashHandler.isRequestedByEnvironment {
+            do {
+                try CrashHandler.install()
+                configuration.crashHandler = true
+            } catch {
+                reporter("safegroup: cannot install the crash handler: \(error); the service goes on without a last gasp")
+                configuration.crashHandler = false
+            }
+        }
         let path = try SocketPath.resolve(service: service, explicit: socketPath)
         let listener = try SocketListener.open(path: path)
 

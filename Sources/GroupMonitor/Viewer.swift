@@ -16,6 +16,8 @@ final class Viewer {
     var lastProgress: UInt64
     /// Set once the viewer shut down its sending side; it may still be reading.
     var doneSending = false
+    /// The viewer's slot among the crash handler's targets, when it is one.
+    var crashSlot: Int32?
 
     init(fd: Int32, pid: pid_t, capacity: Int, now: UInt64) {
         self.fd = fd
@@ -39,9 +41,11 @@ final class Viewer {
                 output.catchUp(encoder: &encoder)
                 if output.pending == 0 { return .open }
             }
-            let fd = self.fd
+            let fd = self.fd, gated = crashSlot != nil
             guard let written = output.drain({ bytes in
-                do { return try Posix.send(fd, bytes) ?? 0 } catch { return nil }
+                // A crash target is written inside the crash handler's gate; held, it takes nothing.
+                let send = { () -> Int? in do { return try Posix.send(fd, bytes) ?? 0 } catch { return nil } }
+                return gated ? (CrashTargets.pass(send) ?? 0) : send()
             }) else {
                 return .closed
             }
@@ -66,5 +70,5 @@ final class Viewer {
         }
     }
 
-    func close() { Posix.close(fd) }
+    func close() { CrashTargets.removeAndClose(slot: crashSlot, fd: fd) }
 }

@@ -32,7 +32,9 @@ struct ChildRunner<Success: Sendable>: Sendable {
         guard let context = core.context else { return await execute(operation, startedAt: startedAt) }
         core.started(task, at: startedAt, spawnedAt: spawnedAt, sink: context.sink)
         return await TaskContext(task: task, group: context).bind {
-            await execute(operation, startedAt: startedAt)
+            await ChildTracking.tracking(task: task, group: core.id) {
+                await execute(operation, startedAt: startedAt)
+            }
         }
     }
 

@@ -51,7 +51,12 @@ extension GroupCore {
                       startedAt: ContinuousClock.Instant) async throws -> TimedOutcome {
         let task = child.task
         return try await withThrowingTaskGroup(of: Race.self) { race in
-            race.addTask { .value(try await operation()) }
+            if sink != nil {
+                // The operation runs in a task of its own here: a crash handler must know it too.
+                race.addTask { .value(try await ChildTracking.tracking(task: task, group: self.id) { () async throws -> Success in try await operation() }) }
+            } else {
+                race.addTask { .value(try await operation()) }
+            }
             race.addTask {
                 do { try await Task.sleep(for: timeout) } catch { return .timerCancelled }
                 return .deadline

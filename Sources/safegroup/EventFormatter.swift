@@ -75,6 +75,21 @@ struct EventFormatter {
             return ["\(prefix) dropped \(e.count) \(e.count == 1 ? "event" : "events") lost"]
         case .heartbeat(let e):
             return ["\(prefix) heartbeat produced \(e.produced) dropped \(e.dropped)" + (e.viewers.map { " viewers \($0)" } ?? "")]
+        case .processCrashed(let e):
+            var line = "\(prefix) process.crashed \(TextSanitizer.sanitize(e.signalName)) (signal \(e.signal))"
+            if let task = e.task {
+                line += " in task \(task)\(taskName(task))"
+                if let group = e.group { line += " of group \(group)\(groupName(group))" }
+            } else {
+                line += " outside any SafeGroup child"
+            }
+            line += " on thread \(e.thread): \(Self.quoted(e.reason))"
+            var lines = [line]
+            if !e.stack.isEmpty { lines.append("    stack (last gasp, return addresses):") }
+            for (index, frame) in e.stack.enumerated() {
+                lines.append("      \(index) \(TextSanitizer.sanitize(frame.symbol))")
+            }
+            return lines
         }
     }
 

@@ -41,4 +41,59 @@ void csystem_consume_pending_sigpipe(void);
 /// The errno of the calling thread, read at once.
 int csystem_errno(void);
 
+// MARK: - Last gasp: the crash handler (CrashHandler.c)
+//
+// Everything the signal handler reads is in fixed tables updated with atomics: the streams
+// (one per monitor: the last `seq` it numbered), the targets (a viewer's socket or a
+// recording's file, each in a stream) and the running SafeGroup children (async task pointer
+// -> task id, group id). The handler allocates nothing, takes no lock and calls only
+// async-signal-safe functions (clock_gettime, send, write, sigaction, tgkill, backtrace after a
+// warm-up), plus swift_task_getCurrent (a thread-local read).
+
+#include <stdint.h>
+
+/// Installs the crash handler for SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE and SIGABRT (once
+/// per process; later calls return 0 and change nothing). `epoch_offset_ns` is what to subtract
+/// from CLOCK_BOOTTIME, in nanoseconds, to get a timestamp on the wire's clock. Also gives the
+/// calling thread an alternate signal stack. Returns 0, or -1 with errno set.
+int csystem_crash_install(uint64_t epoch_offset_ns);
+
+/// Whether the crash handler is installed.
+int csystem_crash_is_installed(void);
+
+/// CLOCK_BOOTTIME in nanoseconds (the clock of Swift's ContinuousClock on Linux).
+uint64_t csystem_boottime_ns(void);
+
+/// Reserves a stream (one per monitor) and returns its index, or -1 when all 16 are taken.
+int csystem_crash_stream_open(void);
+/// Frees a stream whose targets were all removed.
+void csystem_crash_stream_close(int stream);
+/// Publishes the newest `seq` the stream's monitor numbered; the crash event takes the next one.
+void csystem_crash_stream_publish(int stream, uint64_t seq);
+
+/// Adds `fd` to the targets of `stream`: a socket (written with send MSG_NOSIGNAL|MSG_DONTWAIT)
+/// or a file (written with write). Returns the target's slot, or -1 when all 64 are taken.
+/// Call it between csystem_crash_gate_enter and csystem_crash_gate_leave.
+int csystem_crash_target_add(int stream, int fd, int is_socket);
+/// Removes a target; call it before closing its fd, inside the gate.
+void csystem_crash_target_remove(int slot);
+
+/// The gate the monitor passes through to write to, add, remove or close a target. Returns 1
+/// when it may go on (then it must call csystem_crash_gate_leave), 0 while a crash event is
+/// being written (for at most two seconds): then it must not touch any target. The handler
+/// waits for writers inside the gate to leave before it writes, so the crash event is the last
+/// line of each target.
+int csystem_crash_gate_enter(void);
+void csystem_crash_gate_leave(void);
+
+/// Registers the current async task as running SafeGroup child `task` of `group` (and gives
+/// the calling thread an alternate signal stack, once). Returns the slot, or -1 when there is
+/// no current task or the table (8192 slots) is full.
+int32_t csystem_crash_task_enter(uint64_t task, uint64_t group);
+/// Unregisters what csystem_crash_task_enter registered (nothing for -1).
+void csystem_crash_task_leave(int32_t slot);
+
+/// Children that could not be registered because the table was full.
+uint64_t csystem_crash_task_overflows(void);
+
 #endif

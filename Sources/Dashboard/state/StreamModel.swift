@@ -31,6 +31,8 @@ public struct StreamModel: Sendable {
     public private(set) var untrackedGroups = 0
     /// The newest `seq` applied.
     public private(set) var lastSeq: UInt64?
+    /// The service's last gasp, once the stream has told of it (a `process.crashed` event).
+    public private(set) var crash: CrashRecord?
     /// The newest heartbeat: the producer's totals and how many viewers it has.
     public private(set) var heartbeat: Heartbeat?
     /// The most recently spawned tracked task, which `follow` selects.
@@ -73,6 +75,7 @@ public struct StreamModel: Sendable {
         case .slowToCancel(let slow): tasks[slow.task]?.wasSlowToCancel = true
         case .dropped(let lost): dropped &+= lost.count
         case .heartbeat(let beat): heartbeat = beat
+        case .processCrashed(let crashed): recordCrash(crashed, at: time)
         }
     }
 
@@ -227,6 +230,31 @@ public struct StreamModel: Sendable {
         faults.append(FaultRecord(number: number, info))
         tasks[info.task]?.faultNumber = number
         groups[info.group]?.faults += 1
+    }
+
+    /// The service is dying: its crashing child (if the handler knew it) ends as crashed and
+    /// gets a `crash` fault with the signal, the reason and the raw stack.
+    private mutating func recordCrash(_ crashed: ProcessCrashed, at time: MonotonicTime) {
+        let record = crashed.task.flatMap { tasks[$0] }
+        crash = CrashRecord(crashed, taskName: record?.name, at: time)
+        guard let id = crashed.task, let task = record else { return }
+        rates.record(at: time) { $0.faults += 1 }
+        let number = faults.appended
+        let startedAt = task.startedAt ?? task.spawnedAt
+        var fault = FaultRecord(number: number, FaultInfo(
+            task: id, taskName: "", group: task.group, groupName: "", site: SourceSite(file: "", line: 0),
+            kind: .crash, errorType: crashed.signalName, message: crashed.reason,
+            startedAt: startedAt, endedAt: time, stackOrigin: "last-gasp", stack: crashed.stack, signal: crashed.signal))
+        // Already sanitized: the names and site the model keeps.
+        fault.taskName = task.name
+        fault.groupName = groups[task.group]?.name ?? ""
+        fault.site = task.site
+        faults.append(fault)
+        tasks[id]?.faultNumber = number
+        groups[task.group]?.faults += 1
+        if !task.phase.hasEnded {
+            end(TaskEnded(task: id, group: task.group, status: .crashed, durationNanoseconds: time.nanoseconds(since: startedAt)), at: time)
+        }
     }
 
     // MARK: Bounds

@@ -5,8 +5,16 @@
 //                                            "quit" (shut down and exit 0).
 //   monitor-fixture peer SOCKET               connect, read until the monitor closes (5 s at most),
 //                                            print "read <bytes>" (or "error: …").
+//   monitor-fixture crash SOCKET RECORD HOW [--no-handler]
+//                                            start a monitor with the crash handler (unless
+//                                            --no-handler) recording to RECORD, run a group "jobs"
+//                                            with a child "doomed" (and a sleeping "bystander");
+//                                            print "running <pid>" once the child runs, then on a
+//                                            line on stdin make it trap: HOW is "nil" (force-unwrap
+//                                            of nil), "overflow" (stack overflow) or "abort".
 import GroupEvents
 import GroupMonitor
+import SafeGroup
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -127,6 +135,52 @@ func peer(socket: String) -> Int32 {
     return 0
 }
 
+/// Recurses until the stack runs out; the frame's buffer and the addition keep it from being
+/// a loop or a tail call.
+@inline(never)
+func exhaustStack(_ depth: Int) -> Int {
+    var frame = (depth, depth, depth, depth, depth, depth, depth, depth)
+    withUnsafeMutableBytes(of: &frame) { $0[0] = UInt8(truncatingIfNeeded: depth) }
+    return exhaustStack(depth + 1) &+ frame.0
+}
+
+/// A step of the doomed child's work: parses the command it was given and acts on it.
+@inline(never)
+func process(command: String, how: String) -> Int {
+    switch how {
+    case "overflow": return exhaustStack(0)
+    case "abort": abort()
+    default:
+        // The workload's bug: the command is not a number, and the code assumes it is.
+        return Int(command)!
+    }
+}
+
+func crash(socket: String, record: String, how: String, handler: Bool) -> Int32 {
+    var configuration = MonitorConfiguration()
+    configuration.crashHandler = handler
+    let monitor: SafeGroupMonitor
+    do {
+        monitor = try SafeGroupMonitor.start(service: "fixture", socketPath: socket, record: record, configuration: configuration)
+    } catch {
+        say("error: \(error)")
+        return 1
+    }
+    Task.detached {
+        _ = await withSafeGroup(name: "jobs") { group in
+            await group.spawn("bystander") { try await Task.sleep(for: .seconds(600)) }
+            await group.spawn("doomed") {
+                say("running \(getpid())")
+                let command = readLine() ?? ""
+                _ = process(command: command, how: how)
+            }
+        }
+        monitor.shutdown()
+        exit(0)
+    }
+    while true { pause() }
+}
+
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
     say("usage: monitor-fixture serve SOCKET [--fanout] | peer SOCKET")
@@ -135,6 +189,8 @@ guard arguments.count >= 3 else {
 switch arguments[1] {
 case "serve": exit(serve(socket: arguments[2], fanout: arguments.contains("--fanout")))
 case "peer": exit(peer(socket: arguments[2]))
+case "crash" where arguments.count >= 5:
+    exit(crash(socket: arguments[2], record: arguments[3], how: arguments[4], handler: !arguments.contains("--no-handler")))
 default:
     say("error: unknown mode \(arguments[1])")
     exit(2)

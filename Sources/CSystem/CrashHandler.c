@@ -1,0 +1,509 @@
+// The last gasp: a crash handler that writes one `process.crashed` event line to every
+// registered target (viewer sockets, recording files), then hands the signal on to the handler
+// that was installed before it, so that Swift's backtracer and the exit status stay as they were.
+//
+// Async-signal-safety: the handler allocates nothing, takes no lock and uses no stdio. It calls
+// clock_gettime, send, write, sigaction, syscall(gettid/tgkill), backtrace (warmed up at install
+// time so that libgcc_s is already loaded), and swift_task_getCurrent (a thread-local read). Its
+// text is built by hand into a static buffer; only one thread writes it (the first to crash).
+#define _GNU_SOURCE
+#include "CSystem.h"
+
+#include <errno.h>
+#include <execinfo.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+// Swift runtime exports, weak so that a plain C program still links.
+extern void *swift_task_getCurrent(void) __attribute__((weak));
+// Returns a std::atomic<const char *>: the "Fatal error: …" message of the trap about to happen.
+extern void *swift_getFatalErrorMessageBuffer(void) __attribute__((weak));
+
+#define SIGNAL_COUNT 6
+static const int handled_signals[SIGNAL_COUNT] = {SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGABRT};
+static struct sigaction previous_actions[SIGNAL_COUNT];
+static atomic_int installed;
+static uint64_t epoch_offset_ns;
+static _Atomic(const char *) *fatal_message;
+
+// MARK: Streams and targets
+
+#define STREAM_COUNT 16
+static atomic_int stream_used[STREAM_COUNT];
+static _Atomic uint64_t stream_seq[STREAM_COUNT];
+
+#define TARGET_COUNT 64
+struct target {
+    atomic_int fd_plus_one;  // 0: free, -1: being filled in, else fd + 1
+    atomic_int stream;
+    atomic_int is_socket;
+};
+static struct target targets[TARGET_COUNT];
+
+static atomic_int gate_writers;
+static _Atomic uint64_t hold_until_ns;
+
+uint64_t csystem_boottime_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int csystem_crash_stream_open(void) {
+    for (int i = 0; i < STREAM_COUNT; i++) {
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&stream_used[i], &expected, 1)) {
+            atomic_store(&stream_seq[i], 0);
+            return i;
+        }
+    }
+    return -1;
+}
+
+void csystem_crash_stream_close(int stream) {
+    if (stream >= 0 && stream < STREAM_COUNT) atomic_store(&stream_used[stream], 0);
+}
+
+void csystem_crash_stream_publish(int stream, uint64_t seq) {
+    if (stream >= 0 && stream < STREAM_COUNT) atomic_store_explicit(&stream_seq[stream], seq, memory_order_release);
+}
+
+int csystem_crash_target_add(int stream, int fd, int is_socket) {
+    if (stream < 0 || stream >= STREAM_COUNT || fd < 0) return -1;
+    for (int i = 0; i < TARGET_COUNT; i++) {
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&targets[i].fd_plus_one, &expected, -1)) {
+            atomic_store(&targets[i].stream, stream);
+            atomic_store(&targets[i].is_socket, is_socket);
+            atomic_store_explicit(&targets[i].fd_plus_one, fd + 1, memory_order_release);
+            return i;
+        }
+    }
+    return -1;
+}
+
+void csystem_crash_target_remove(int slot) {
+    if (slot >= 0 && slot < TARGET_COUNT) atomic_store(&targets[slot].fd_plus_one, 0);
+}
+
+int csystem_crash_gate_enter(void) {
+    atomic_fetch_add(&gate_writers, 1);
+    uint64_t hold = atomic_load(&hold_until_ns);
+    if (hold != 0 && csystem_boottime_ns() < hold) {
+        atomic_fetch_sub(&gate_writers, 1);
+        return 0;
+    }
+    return 1;
+}
+
+void csystem_crash_gate_leave(void) {
+    atomic_fetch_sub(&gate_writers, 1);
+}
+
+// MARK: Running children and alternate signal stacks
+
+#define TASK_SLOT_COUNT 8192
+#define TASK_PROBES 64
+struct task_slot {
+    _Atomic uintptr_t key;  // 0: free, 1: being filled in, else the async task's address
+    _Atomic uint64_t task;
+    _Atomic uint64_t group;
+};
+static struct task_slot task_slots[TASK_SLOT_COUNT];
+static _Atomic uint64_t task_overflows;
+
+#define ALT_STACK_BYTES (256 * 1024)
+static pthread_key_t alt_stack_key;
+static __thread int thread_checked;
+
+static void release_alt_stack(void *mapping) {
+    stack_t disable = {.ss_sp = NULL, .ss_flags = SS_DISABLE, .ss_size = 0};
+    sigaltstack(&disable, NULL);
+    munmap(mapping, ALT_STACK_BYTES + (size_t)sysconf(_SC_PAGESIZE));
+}
+
+/// Gives the calling thread an alternate signal stack (with a guard page), unless it has one,
+/// so that the handler can run after a stack overflow. Released when the thread exits.
+static void ensure_alt_stack(void) {
+    if (thread_checked) return;
+    thread_checked = 1;
+    stack_t current;
+    if (sigaltstack(NULL, &current) != 0 || !(current.ss_flags & SS_DISABLE)) return;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *mapping = mmap(NULL, ALT_STACK_BYTES + page, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mapping == MAP_FAILED) return;
+    mprotect(mapping, page, PROT_NONE);
+    stack_t stack = {.ss_sp = mapping + page, .ss_flags = 0, .ss_size = ALT_STACK_BYTES};
+    if (sigaltstack(&stack, NULL) != 0) {
+        munmap(mapping, ALT_STACK_BYTES + page);
+        return;
+    }
+    pthread_setspecific(alt_stack_key, mapping);
+}
+
+int32_t csystem_crash_task_enter(uint64_t task, uint64_t group) {
+    if (!atomic_load_explicit(&installed, memory_order_relaxed) || !swift_task_getCurrent) return -1;
+    ensure_alt_stack();
+    uintptr_t key = (uintptr_t)swift_task_getCurrent();
+    if (key <= 1) return -1;
+    uint64_t hash = (uint64_t)key * 0x9E3779B97F4A7C15ull;
+    uint32_t start = (uint32_t)(hash >> 51);  // 13 bits: 0..8191
+    for (uint32_t probe = 0; probe < TASK_PROBES; probe++) {
+        uint32_t index = (start + probe) & (TASK_SLOT_COUNT - 1);
+        uintptr_t expected = 0;
+        if (atomic_compare_exchange_strong(&task_slots[index].key, &expected, (uintptr_t)1)) {
+            atomic_store_explicit(&task_slots[index].task, task, memory_order_relaxed);
+            atomic_store_explicit(&task_slots[index].group, group, memory_order_relaxed);
+            atomic_store_explicit(&task_slots[index].key, key, memory_order_release);
+            return (int32_t)index;
+        }
+    }
+    atomic_fetch_add_explicit(&task_overflows, 1, memory_order_relaxed);
+    return -1;
+}
+
+void csystem_crash_task_leave(int32_t slot) {
+    if (slot >= 0 && slot < TASK_SLOT_COUNT) atomic_store_explicit(&task_slots[slot].key, 0, memory_order_release);
+}
+
+uint64_t csystem_crash_task_overflows(void) {
+    return atomic_load_explicit(&task_overflows, memory_order_relaxed);
+}
+
+// MARK: Text, by hand
+
+struct text {
+    char *at;
+    char *end;
+};
+
+static void put_bytes(struct text *t, const char *bytes, size_t count) {
+    size_t room = (size_t)(t->end - t->at);
+    if (count > room) count = room;
+    memcpy(t->at, bytes, count);
+    t->at += count;
+}
+
+static void put(struct text *t, const char *literal) {
+    put_bytes(t, literal, strlen(literal));
+}
+
+static void put_unsigned(struct text *t, uint64_t value) {
+    char digits[20];
+    int count = 0;
+    do {
+        digits[count++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value != 0);
+    while (count > 0 && t->at < t->end) *t->at++ = digits[--count];
+}
+
+static void put_signed(struct text *t, int64_t value) {
+    if (value < 0) {
+        put(t, "-");
+        put_unsigned(t, (uint64_t)0 - (uint64_t)value);
+    } else {
+        put_unsigned(t, (uint64_t)value);
+    }
+}
+
+static void put_hex(struct text *t, uint64_t value) {
+    static const char hex[] = "0123456789abcdef";
+    char digits[18] = {'0', 'x'};
+    for (int i = 0; i < 16; i++) digits[2 + i] = hex[(value >> (60 - 4 * i)) & 0xF];
+    put_bytes(t, digits, sizeof(digits));
+}
+
+/// Writes `bytes` as the inside of a JSON string: quotes, backslashes and control characters
+/// escaped, everything else as it is; at most `limit` bytes of input, cut at a UTF-8 boundary.
+static void put_escaped(struct text *t, const char *bytes, size_t count, size_t limit) {
+    if (count > limit) {
+        count = limit;
+        while (count > 0 && ((unsigned char)bytes[count] & 0xC0) == 0x80) count--;
+    }
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < count && t->end - t->at >= 6; i++) {
+        unsigned char c = (unsigned char)bytes[i];
+        switch (c) {
+        case '"': put(t, "\\\""); break;
+        case '\\': put(t, "\\\\"); break;
+        case '\n': put(t, "\\n"); break;
+        case '\r': put(t, "\\r"); break;
+        case '\t': put(t, "\\t"); break;
+        default:
+            if (c < 0x20) {
+                char escape[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+                put_bytes(t, escape, 6);
+            } else {
+                *t->at++ = (char)c;
+            }
+        }
+    }
+}
+
+// MARK: Describing the signal
+
+static const char *signal_name(int sig) {
+    switch (sig) {
+    case SIGILL: return "SIGILL";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGABRT: return "SIGABRT";
+    default: return "SIG?";
+    }
+}
+
+static const char *signal_description(int sig) {
+    switch (sig) {
+    case SIGILL: return "illegal instruction";
+    case SIGTRAP: return "trace/breakpoint trap";
+    case SIGSEGV: return "segmentation fault";
+    case SIGBUS: return "bus error";
+    case SIGFPE: return "arithmetic exception";
+    case SIGABRT: return "aborted";
+    default: return "signal";
+    }
+}
+
+/// What `si_code` says, or NULL when it says nothing worth a word.
+static const char *code_description(int sig, int code) {
+    switch (code) {
+    case SI_USER: return "sent by kill";
+    case SI_TKILL: return "sent by tgkill or raise";
+    case SI_QUEUE: return "sent by sigqueue";
+    default: break;
+    }
+    switch (sig) {
+    case SIGSEGV:
+        if (code == SEGV_MAPERR) return "address not mapped";
+        if (code == SEGV_ACCERR) return "invalid permissions for mapped object";
+        break;
+    case SIGBUS:
+        if (code == BUS_ADRALN) return "invalid address alignment";
+        if (code == BUS_ADRERR) return "nonexistent physical address";
+        if (code == BUS_OBJERR) return "object-specific hardware error";
+        break;
+    case SIGILL:
+        if (code == ILL_ILLOPC) return "illegal opcode";
+        if (code == ILL_ILLOPN) return "illegal operand";
+        if (code == ILL_PRVOPC) return "privileged opcode";
+        break;
+    case SIGFPE:
+        if (code == FPE_INTDIV) return "integer divide by zero";
+        if (code == FPE_INTOVF) return "integer overflow";
+        if (code == FPE_FLTDIV) return "floating-point divide by zero";
+        break;
+    case SIGTRAP:
+        if (code == TRAP_BRKPT) return "breakpoint";
+        break;
+    }
+    return NULL;
+}
+
+static int has_address(int sig, int code) {
+    return code > 0 && (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE);
+}
+
+static uintptr_t faulting_pc(void *context) {
+    const ucontext_t *uc = context;
+    if (!uc) return 0;
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.pc;
+#else
+    return 0;
+#endif
+}
+
+// MARK: The event
+
+#define STACK_FRAMES 32
+#define REASON_LIMIT 2048
+// The body of the line: everything after the seq. Keys, numbers and 32 frames take under 2 KiB;
+// the reason at most six bytes per byte.
+static char body[4096 + 6 * REASON_LIMIT];
+static char line[sizeof(body) + 64];
+
+/// Writes the event's fields after `seq` into `body`; returns its length.
+static size_t format_body(int sig, siginfo_t *info, void *context) {
+    struct text t = {body, body + sizeof(body)};
+    uint64_t now = csystem_boottime_ns();
+    put(&t, ",\"t\":");
+    put_unsigned(&t, now > epoch_offset_ns ? now - epoch_offset_ns : 0);
+    put(&t, ",\"type\":\"process.crashed\",\"signal\":");
+    put_signed(&t, sig);
+    put(&t, ",\"signalName\":\"");
+    put(&t, signal_name(sig));
+    put(&t, "\",\"reason\":\"");
+
+    const char *message = fatal_message ? atomic_load(fatal_message) : NULL;
+    size_t length = message ? strlen(message) : 0;
+    while (length > 0 && (message[length - 1] == '\n' || message[length - 1] == ' ')) length--;
+    if (length > 0) {
+        put_escaped(&t, message, length, REASON_LIMIT);
+    } else {
+        put(&t, signal_description(sig));
+        const char *code = code_description(sig, info->si_code);
+        if (code) {
+            put(&t, ": ");
+            put(&t, code);
+        }
+        if (info->si_code == SI_USER || info->si_code == SI_QUEUE) {
+            put(&t, " from pid ");
+            put_signed(&t, info->si_pid);
+        }
+        if (has_address(sig, info->si_code)) {
+            put(&t, " at ");
+            put_hex(&t, (uint64_t)(uintptr_t)info->si_addr);
+        }
+    }
+    put(&t, "\"");
+
+    uintptr_t current = swift_task_getCurrent ? (uintptr_t)swift_task_getCurrent() : 0;
+    if (current > 1) {
+        for (uint32_t i = 0; i < TASK_SLOT_COUNT; i++) {
+            if (atomic_load_explicit(&task_slots[i].key, memory_order_acquire) == current) {
+                put(&t, ",\"task\":");
+                put_unsigned(&t, atomic_load_explicit(&task_slots[i].task, memory_order_relaxed));
+                put(&t, ",\"group\":");
+                put_unsigned(&t, atomic_load_explicit(&task_slots[i].group, memory_order_relaxed));
+                break;
+            }
+        }
+    }
+    put(&t, ",\"thread\":");
+    put_signed(&t, (int64_t)syscall(SYS_gettid));
+    if (has_address(sig, info->si_code)) {
+        put(&t, ",\"address\":");
+        put_unsigned(&t, (uint64_t)(uintptr_t)info->si_addr);
+    }
+
+    // The stack from the faulting frame outwards: the frames above it are this handler's.
+    void *frames[STACK_FRAMES + 16];
+    int count = backtrace(frames, STACK_FRAMES + 16);
+    uintptr_t pc = faulting_pc(context);
+    int first = -1;
+    for (int i = 0; i < count && pc != 0; i++) {
+        if ((uintptr_t)frames[i] == pc || (uintptr_t)frames[i] == pc + 1) { first = i; break; }
+    }
+    put(&t, ",\"stack\":[");
+    int written = 0;
+    if (first < 0 && pc != 0) {
+        put(&t, "{\"symbol\":\"");
+        put_hex(&t, pc);
+        put(&t, "\"}");
+        written = 1;
+        first = 0;
+    }
+    for (int i = first < 0 ? 0 : first; i < count && written < STACK_FRAMES; i++, written++) {
+        if (written > 0) put(&t, ",");
+        put(&t, "{\"symbol\":\"");
+        put_hex(&t, (uint64_t)(uintptr_t)frames[i]);
+        put(&t, "\"}");
+    }
+    put(&t, "]}\n");
+    return (size_t)(t.at - body);
+}
+
+static void send_all(int fd, int is_socket, const char *bytes, size_t count) {
+    while (count > 0) {
+        ssize_t n = is_socket ? send(fd, bytes, count, MSG_NOSIGNAL | MSG_DONTWAIT) : write(fd, bytes, count);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;  // full, closed or failing: this target misses the event
+        bytes += n;
+        count -= (size_t)n;
+    }
+}
+
+static void write_last_gasp(int sig, siginfo_t *info, void *context) {
+    // Hold the monitors' writes, and wait (a little) for those under way: the crash event is
+    // then the last line of every target, and no fd is closed under our feet.
+    uint64_t start = csystem_boottime_ns();
+    atomic_store(&hold_until_ns, start + 2000000000ull);
+    while (atomic_load(&gate_writers) > 0 && csystem_boottime_ns() - start < 200000000ull) {}
+
+    size_t body_length = format_body(sig, info, context);
+    for (int i = 0; i < TARGET_COUNT; i++) {
+        int fd = atomic_load_explicit(&targets[i].fd_plus_one, memory_order_acquire) - 1;
+        if (fd < 0) continue;
+        int stream = atomic_load(&targets[i].stream);
+        // A leading newline ends a line the target may be in the middle of (an empty line is skipped).
+        struct text t = {line, line + sizeof(line)};
+        put(&t, "\n{\"seq\":");
+        put_unsigned(&t, atomic_load_explicit(&stream_seq[stream], memory_order_acquire) + 1);
+        size_t head = (size_t)(t.at - line);
+        if (head + body_length > sizeof(line)) continue;
+        memcpy(line + head, body, body_length);
+        send_all(fd, atomic_load(&targets[i].is_socket), line, head + body_length);
+    }
+}
+
+static atomic_int handling;
+
+static void crash_handler(int sig, siginfo_t *info, void *context) {
+    int saved_errno = errno;
+    int index = 0;
+    while (index < SIGNAL_COUNT && handled_signals[index] != sig) index++;
+    if (index == SIGNAL_COUNT) return;
+    const struct sigaction *previous = &previous_actions[index];
+    int sent = info->si_code <= 0;
+    int was_ignored = !(previous->sa_flags & SA_SIGINFO) && previous->sa_handler == SIG_IGN;
+    if (sent && was_ignored) {
+        // A signal the process ignored before us: it does not die of it, and neither do we.
+        errno = saved_errno;
+        return;
+    }
+    if (atomic_exchange(&handling, 1) == 0) write_last_gasp(sig, info, context);
+
+    // Chain: put the previous action back, and let the signal reach it. A fault re-executes the
+    // faulting instruction when this returns, and faults again into the previous action with
+    // the original context. A sent signal, and a SIGTRAP (int3 leaves the PC after itself), is
+    // raised again on this thread; it is blocked until this handler returns.
+    sigaction(sig, previous, NULL);
+    if (sent || sig == SIGTRAP) syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
+    errno = saved_errno;
+}
+
+int csystem_crash_is_installed(void) {
+    return atomic_load(&installed);
+}
+
+int csystem_crash_install(uint64_t epoch_offset) {
+    static atomic_int claimed;
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&claimed, &expected, 1)) return 0;
+    epoch_offset_ns = epoch_offset;
+    // Warm-ups: backtrace loads libgcc_s on its first call (it allocates then, not in the handler).
+    void *warm[4];
+    backtrace(warm, 4);
+    if (swift_getFatalErrorMessageBuffer) fatal_message = swift_getFatalErrorMessageBuffer();
+    pthread_key_create(&alt_stack_key, release_alt_stack);
+    atomic_store(&installed, 1);
+    ensure_alt_stack();
+
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_sigaction = crash_handler;
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&action.sa_mask);
+    for (int i = 0; i < SIGNAL_COUNT; i++) sigaddset(&action.sa_mask, handled_signals[i]);
+    for (int i = 0; i < SIGNAL_COUNT; i++) {
+        // Read the previous action first, so that it is known before the handler can run.
+        if (sigaction(handled_signals[i], NULL, &previous_actions[i]) != 0) return -1;
+        if (sigaction(handled_signals[i], &action, NULL) != 0) return -1;
+    }
+    return 0;
+}
