@@ -1,0 +1,130 @@
+import Foundation
+import GroupEvents
+@testable import GroupMonitor
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The crash handler, end to end: `monitor-fixture crash` runs a group whose child "doomed"
+/// traps in-process on command, with a viewer attached and a recording on.
+@Suite("Last gasp of a crashing service", .serialized)
+struct LastGaspTests {
+    /// What one crashing run left behind.
+    struct Run {
+        var signal: Int32?
+        var recording: [WireRecord]
+        var viewer: [WireRecord]
+        var viewerSawEOF: Bool
+        var stderr: String
+
+        var recordedEvents: [(seq: UInt64, event: Event)] {
+            recording.compactMap { if case .event(let seq, let event) = $0 { (seq, event) } else { nil } }
+        }
+        var viewerEvents: [Event] {
+            viewer.compactMap { if case .event(_, let event) = $0 { event } else { nil } }
+        }
+        /// The id of the child spawned under `name`, from the recording.
+        func task(named name: String) -> TaskSpawned? {
+            recordedEvents.lazy.compactMap { if case .taskSpawned(let e) = $0.event.kind, e.name == name { e } else { nil } }.first
+        }
+    }
+
+    /// Runs the fixture until its child traps the way `how` says, and reaps it.
+    func crash(_ how: String, handler: Bool = true, backtrace: String = "enable=no") throws -> Run {
+        let dir = TemporaryDirectory()
+        let socket = dir.file("svc.sock"), recording = dir.file("rec.ndjson"), stderr = dir.file("stderr.txt")
+        let fixture = try SpawnedProcess(
+            FixtureProcess.executablePath, ["crash", socket, recording, how] + (handler ? [] : ["--no-handler"]),
+            environment: ["SWIFT_BACKTRACE": backtrace], stderrPath: stderr)
+        let running = fixture.readLine()
+        #expect(running == "running \(fixture.pid)")
+
+        // A viewer attached before the crash: it must see the child start, then the crash.
+        let viewer = try TestClient(path: socket)
+        viewer.read(until: { records in
+            records.contains { if case .event(_, let e) = $0, case .taskStarted(let s) = e.kind, s.task == TaskID(2) { true } else { false } }
+        })
+        fixture.send("not a number")
+        viewer.read(until: { _ in false }, limit: .seconds(30))
+        let signal = fixture.terminatingSignal
+        try? viewer.decoder.finish()
+        while let record = viewer.decoder.next() { viewer.records.append(record) }
+
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: recording)))
+        let decoded = try WireDecoder.decode(bytes)
+        let errorText = (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? ""
+        return Run(signal: signal, recording: decoded.records, viewer: viewer.records, viewerSawEOF: viewer.closedByPeer, stderr: errorText)
+    }
+
+    @Test func forceUnwrapInAChildEndsTheRecordingWithACrashEventNamingTheTask() throws {
+        let run = try crash("nil")
+        let doomed = try #require(run.task(named: "doomed"))
+        let last = try #require(run.recordedEvents.last)
+        guard case .processCrashed(let crash) = last.event.kind else {
+            Issue.record("the recording ends with \(last.event.kind), not process.crashed")
+            return
+        }
+        #expect(crash.task == doomed.task)
+        #expect(crash.group == doomed.group)
+        #expect(crash.signal == SIGILL, "a Swift trap is ud2 on x86_64")
+        #expect(crash.signalName == "SIGILL")
+        #expect(crash.reason.contains("Fatal error: Unexpectedly found nil while unwrapping an Optional value"), "\(crash.reason)")
+        #expect(!crash.stack.isEmpty && crash.stack.allSatisfy { $0.symbol.hasPrefix("0x") && $0.symbol.count == 18 })
+        // It continues the stream: the next seq, and a time on the same clock, after the others.
+        let before = run.recordedEvents.dropLast()
+        #expect(last.seq == (before.last?.seq ?? 0) + 1)
+        #expect(before.allSatisfy { $0.event.time <= last.event.time })
+        #expect(last.event.time.nanoseconds(since: before.last!.event.time) < 60_000_000_000)
+        #expect(run.signal == SIGILL, "the process still dies of the original signal")
+    }
+
+    @Test func attachedViewerReceivesTheCrashEventBeforeTheEndOfTheStream() throws {
+        let run = try crash("nil")
+        #expect(run.viewerSawEOF)
+        guard case .processCrashed(let crash)? = run.viewerEvents.last?.kind else {
+            Issue.record("the viewer's last event is \(String(describing: run.viewerEvents.last)), not process.crashed")
+            return
+        }
+        #expect(crash.task == run.task(named: "doomed")?.task)
+        // The crash line starts with a newline: at most one blank line, never a malformed one.
+        #expect(!run.viewer.contains { if case .diagnostic = $0 { true } else { false } }, "\(run.viewer)")
+    }
+
+    @Test func exitStatusIsTheSameWithAndWithoutTheHandler() throws {
+        for how in ["nil", "abort"] {
+            let without = try crash(how, handler: false)
+            let with = try crash(how, handler: true)
+            #expect(without.signal != nil)
+            #expect(with.signal == without.signal, "\(how): died of \(String(describing: with.signal)), not \(String(describing: without.signal))")
+            #expect(!without.recordedEvents.contains { if case .processCrashed = $0.event.kind { true } else { false } })
+            if case .processCrashed(let crash)? = with.recordedEvents.last?.event.kind {
+                #expect(crash.signal == with.signal)
+            } else {
+                Issue.record("\(how): no crash event at the end of the recording")
+            }
+        }
+    }
+
+    @Test func stackOverflowInAChildIsReportedFromTheAlternateSignalStack() throws {
+        let run = try crash("overflow")
+        #expect(run.signal == SIGSEGV)
+        guard case .processCrashed(let crash)? = run.recordedEvents.last?.event.kind else {
+            Issue.record("no crash event at the end of the recording")
+            return
+        }
+        #expect(crash.signal == SIGSEGV)
+        #expect(crash.task == run.task(named: "doomed")?.task)
+        #expect(crash.address != nil)
+    }
+
+    @Test func swiftsOwnBacktraceStillAppearsWithTheHandlerInstalled() throws {
+        let run = try crash("nil", backtrace: "enable=yes,interactive=no,symbolicate=off")
+        #expect(run.signal == SIGILL)
+        #expect(run.stderr.contains("Program crashed: Illegal instruction"), "\(run.stderr.prefix(2000))")
+        #expect(run.stderr.contains("crashed:"), "Swift's backtracer names the crashed thread")
+        if case .processCrashed? = run.recordedEvents.last?.event.kind {} else {
+            Issue.record("no crash event at the end of the recording")
+        }
+    }
+}
