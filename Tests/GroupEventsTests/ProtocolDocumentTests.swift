@@ -34,6 +34,13 @@ import Testing
             group: GroupID(3), outcome: .faulted, faultCount: 1, childCount: 2, cancellation: .fault(TaskID(42))))),
         Event(time: MonotonicTime(nanoseconds: 3_400_000_000), .dropped(Dropped(count: 17))),
         Event(time: MonotonicTime(nanoseconds: 4_000_000_000), .heartbeat(Heartbeat(produced: 10_482, dropped: 17, viewers: 2))),
+        Event(time: MonotonicTime(nanoseconds: 4_210_000_000), .processCrashed(ProcessCrashed(
+            signal: 4, signalName: "SIGILL",
+            reason: "Checkout/PaymentClient.swift:91: Fatal error: Unexpectedly found nil while unwrapping an Optional value",
+            task: TaskID(44), group: GroupID(3), thread: 4251, address: 94_558_330_123_588, stack: [
+                StackFrame(symbol: "0x000056005d2e1f44"), StackFrame(symbol: "0x000056005d2e20a1"),
+                StackFrame(symbol: "0x00007f3a1c4f2e60"),
+            ]))),
     ]
 
     static let header = WireHeader(service: "checkout", pid: 4242, epochUnixNanoseconds: 1_767_225_600_000_000_000)
@@ -88,6 +95,6 @@ import Testing
             line.firstRange(of: #""type":""#).map { line[$0.upperBound...].prefix { $0 != "\"" } }
         }
         #expect(Set(types) == ["group.opened", "group.closed", "task.spawned", "task.started", "task.ended",
-                               "fault", "task.slow-to-cancel", "dropped", "heartbeat"])
+                               "fault", "task.slow-to-cancel", "dropped", "heartbeat", "process.crashed"])
     }
 }

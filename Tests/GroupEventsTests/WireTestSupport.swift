@@ -45,7 +45,7 @@ func randomEvent(using rng: inout any SeededRandomNumberGenerator) -> Event {
     func u64() -> UInt64 { edgy(UInt64.self, using: &rng) }
     func optional<T>(_ make: () -> T) -> T? { Bool.random(using: &rng) ? make() : nil }
     let kind: Event.Kind
-    switch Int.random(in: 0..<9, using: &rng) {
+    switch Int.random(in: 0..<10, using: &rng) {
     case 0:
         kind = .groupOpened(GroupOpened(
             group: GroupID(u64()), name: text(), parentTask: optional { TaskID(u64()) },
@@ -81,6 +81,12 @@ func randomEvent(using rng: inout any SeededRandomNumberGenerator) -> Event {
         kind = .slowToCancel(SlowToCancel(task: TaskID(u64()), group: GroupID(u64()), sinceCancelNanoseconds: u64()))
     case 7:
         kind = .dropped(Dropped(count: u64()))
+    case 8:
+        let frames = (0..<Int.random(in: 0...WireFormat.maxStackFrames, using: &rng)).map { _ in StackFrame(symbol: text()) }
+        kind = .processCrashed(ProcessCrashed(
+            signal: edgy(Int32.self, using: &rng), signalName: text(), reason: text(),
+            task: optional { TaskID(u64()) }, group: optional { GroupID(u64()) }, thread: edgy(Int32.self, using: &rng),
+            address: optional { u64() }, stack: frames))
     default:
         kind = .heartbeat(Heartbeat(produced: u64(), dropped: u64(), viewers: optional { edgy(Int.self, using: &rng) }))
     }
@@ -123,7 +129,7 @@ extension [WireRecord] {
     var headers: [WireHeader] { compactMap { if case .header(let h) = $0 { h } else { nil } } }
 }
 
-let headerLine = #"{"format":"safegroup-events","version":"1.0","service":"checkout","pid":4242,"epochUnixNs":1767225600000000000,"clock":"monotonic-ns"}"#
+let headerLine = #"{"format":"safegroup-events","version":"1.1","service":"checkout","pid":4242,"epochUnixNs":1767225600000000000,"clock":"monotonic-ns"}"#
 
 /// A `task.started` line, for streams written by hand.
 func startedLine(seq: Int, task: Int = 7) -> String {
