@@ -21,11 +21,11 @@ public struct CrashRecord: Hashable, Sendable {
         self.time = time
     }
 
-    /// One line for the header: `SIGILL in task 7 'charge-card': Fatal error: …`.
+    /// One line for the header: `SIGILL in t7 'charge-card': Fatal error: …`.
     public var summary: String {
         var text = signalName.isEmpty ? "signal \(signal)" : signalName
         if let task {
-            text += " in task \(task)" + (taskName.map { " '\($0)'" } ?? "")
+            text += " in \(task)" + (taskName.map { " '\($0)'" } ?? "")
         }
         return reason.isEmpty ? text : "\(text): \(reason)"
     }
