@@ -2,8 +2,8 @@ import GroupEvents
 
 /// Turns records of a stream into sanitized, human-readable lines, one per event.
 ///
-/// For example `+1.262500s #5 task.ended t42 'charge-card' failed 12.5ms`. A fault is followed
-/// by its stack frames, indented. Every string from the stream goes through
+/// For example `+1.262500s #5 task.ended t42 'charge-card' failed 12.5ms`. A fault, and a
+/// crash (`process.crashed`, the service's last gasp), is followed by its stack frames, indented. Every string from the stream goes through
 /// ``TextSanitizer``, so no control character or escape sequence reaches the output.
 ///
 /// `task.started` and `task.ended` carry no name, so the formatter remembers the names of
@@ -78,8 +78,8 @@ struct EventFormatter {
         case .processCrashed(let e):
             var line = "\(prefix) process.crashed \(TextSanitizer.sanitize(e.signalName)) (signal \(e.signal))"
             if let task = e.task {
-                line += " in task \(task)\(taskName(task))"
-                if let group = e.group { line += " of group \(group)\(groupName(group))" }
+                line += " in \(task)\(taskName(task))"
+                if let group = e.group { line += " in \(group)\(groupName(group))" }
             } else {
                 line += " outside any SafeGroup child"
             }

@@ -143,3 +143,59 @@ import Testing
         #expect(lines.last?.hasSuffix(" viewers 1") == true, "the dump itself is the one viewer: \(lines)")
     }
 }
+
+/// `dump` of the recording a real crashing service left (monitor-fixture's child traps).
+@Suite struct DumpCrashTests {
+    /// Runs `monitor-fixture crash` until its child has trapped; returns the recording's path.
+    static func crashedRecording(in directory: ScratchDirectory) async throws -> String {
+        let recording = directory.file("crash.ndjson")
+        let process = Process()
+        let input = Pipe(), output = Pipe()
+        process.executableURL = productsDirectory.appendingPathComponent("monitor-fixture")
+        process.arguments = ["crash", directory.file("svc.sock"), recording, "nil"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWIFT_BACKTRACE"] = "enable=no"
+        process.environment = environment
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        _ = output.fileHandleForReading.availableData  // "running <pid>"
+        // Trap only once the child's start is on disk, so the recording names it.
+        let recorded = await eventually {
+            let text = (try? String(contentsOfFile: recording, encoding: .utf8)) ?? ""
+            return text.contains(#""type":"task.started","task":2"#)
+        }
+        #expect(recorded)
+        input.fileHandleForWriting.write(Data("not a number\n".utf8))
+        let ended = await eventually { !process.isRunning }
+        #expect(ended, "the fixture died of its trap")
+        if !ended { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        return recording
+    }
+
+    @Test func dumpShowsWhichTaskCrashedOfWhichSignalWhyAndItsStack() async throws {
+        let directory = ScratchDirectory()
+        let recording = try await Self.crashedRecording(in: directory)
+        let result = try await safegroup(["dump", recording], in: directory)
+        #expect(result.status == 0)
+        let lines = result.stdoutText.split(separator: "\n").map(String.init)
+        let crash = try #require(lines.firstIndex { $0.contains("process.crashed") }, "\(lines)")
+        #expect(lines[crash].contains("process.crashed SIGILL (signal 4) in t2 'doomed' in g1 'jobs' on thread "))
+        #expect(lines[crash].contains("Fatal error: Unexpectedly found nil while unwrapping an Optional value"))
+        #expect(lines[crash + 1] == "    stack (last gasp, return addresses):")
+        #expect(lines[(crash + 2)...].allSatisfy { $0.hasPrefix("      ") && $0.contains(" 0x") })
+        #expect(result.stderr.contains("none skipped"), "\(result.stderr)")
+        DumpCommandTests.expectTerminalSafe(result.stdout)
+
+        let json = try await safegroup(["dump", "--json", recording], in: directory)
+        let records = try decodeStream(json.stdout).records
+        guard case .event(_, let last)? = records.last, case .processCrashed(let event) = last.kind else {
+            Issue.record("dump --json does not end with the crash: \(records.suffix(2))")
+            return
+        }
+        #expect(event.task == TaskID(2) && event.group == GroupID(1) && event.signal == SIGILL)
+    }
+}

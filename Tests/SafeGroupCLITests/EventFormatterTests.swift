@@ -54,3 +54,33 @@ import Testing
         #expect(UTCDate(unixNanoseconds: -1_000_000).description == "1969-12-31 23:59:59.999 UTC")
     }
 }
+
+/// The last gasp in `dump`'s text: signal, task and group by name, thread, reason, raw stack.
+@Suite struct CrashFormatterTests {
+    @Test func aCrashNamesTheSignalTheTaskItsGroupTheReasonAndTheStack() {
+        var formatter = EventFormatter()
+        let site = SourceSite(file: "Checkout/Handler.swift", line: 57)
+        _ = formatter.lines(seq: 1, Event(time: MonotonicTime(nanoseconds: 1), .groupOpened(GroupOpened(
+            group: GroupID(1), name: "jobs", site: site, policy: .collectAll))))
+        _ = formatter.lines(seq: 2, Event(time: MonotonicTime(nanoseconds: 2), .taskSpawned(TaskSpawned(
+            task: TaskID(2), group: GroupID(1), name: "doomed\u{1B}[2J", site: site))))
+        let crash = ProcessCrashed(
+            signal: 4, signalName: "SIGILL", reason: "main.swift:155: Fatal error: Unexpectedly found nil\u{202E}",
+            task: TaskID(2), group: GroupID(1), thread: 4251, address: 1,
+            stack: [StackFrame(symbol: "0x000056005d2e1f44"), StackFrame(symbol: "0x00007f3a1c4f2e60")])
+        #expect(formatter.lines(seq: 3, Event(time: MonotonicTime(nanoseconds: 1_004_440_629), .processCrashed(crash))) == [
+            #"+1.004440s #3 process.crashed SIGILL (signal 4) in t2 'doomed\u{1B}[2J' in g1 'jobs' on thread 4251: 'main.swift:155: Fatal error: Unexpectedly found nil\u{202E}'"#,
+            "    stack (last gasp, return addresses):",
+            "      0 0x000056005d2e1f44",
+            "      1 0x00007f3a1c4f2e60",
+        ])
+    }
+
+    @Test func aCrashOutsideAnyChildSaysSo() {
+        var formatter = EventFormatter()
+        let crash = ProcessCrashed(signal: 11, signalName: "SIGSEGV", reason: "segmentation fault: address not mapped at 0x0000000000000000", thread: 9)
+        #expect(formatter.lines(seq: 7, Event(time: MonotonicTime(nanoseconds: 0), .processCrashed(crash))) == [
+            "+0.000000s #7 process.crashed SIGSEGV (signal 11) outside any SafeGroup child on thread 9: 'segmentation fault: address not mapped at 0x0000000000000000'",
+        ])
+    }
+}
