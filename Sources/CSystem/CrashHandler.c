@@ -10,6 +10,7 @@
 #include "CSystem.h"
 
 #include <errno.h>
+#include <link.h>
 #include <execinfo.h>
 #include <pthread.h>
 #include <signal.h>
@@ -34,6 +35,57 @@ static struct sigaction previous_actions[SIGNAL_COUNT];
 static atomic_int installed;
 static uint64_t epoch_offset_ns;
 static _Atomic(const char *) *fatal_message;
+
+// MARK: Loaded images, for symbolication after the fact
+
+#define IMAGE_COUNT 256
+#define IMAGE_PATH_BYTES 512
+struct image {
+    uintptr_t base;  // the load bias: an address minus it is the address in the ELF file
+    uintptr_t low, high;
+    char path[IMAGE_PATH_BYTES];
+};
+static struct image images[IMAGE_COUNT];
+static int image_count;
+static unsigned char image_used[IMAGE_COUNT];
+
+static int collect_image(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    (void)data;
+    if (image_count >= IMAGE_COUNT) return 1;
+    struct image *image = &images[image_count];
+    uintptr_t low = UINTPTR_MAX, high = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *segment = &info->dlpi_phdr[i];
+        if (segment->p_type != PT_LOAD) continue;
+        uintptr_t start = info->dlpi_addr + segment->p_vaddr;
+        if (start < low) low = start;
+        if (start + segment->p_memsz > high) high = start + segment->p_memsz;
+    }
+    if (high == 0) return 0;
+    const char *name = info->dlpi_name;
+    if (!name || !name[0]) {
+        // The main executable has no name here.
+        ssize_t n = readlink("/proc/self/exe", image->path, IMAGE_PATH_BYTES - 1);
+        image->path[n > 0 ? n : 0] = 0;
+    } else {
+        strncpy(image->path, name, IMAGE_PATH_BYTES - 1);
+        image->path[IMAGE_PATH_BYTES - 1] = 0;
+    }
+    if (!image->path[0]) return 0;  // the vDSO
+    image->base = info->dlpi_addr;
+    image->low = low;
+    image->high = high;
+    image_count++;
+    return 0;
+}
+
+static int image_of(uintptr_t address) {
+    for (int i = 0; i < image_count; i++) {
+        if (address >= images[i].low && address < images[i].high) return i;
+    }
+    return -1;
+}
 
 // MARK: Streams and targets
 
@@ -332,9 +384,10 @@ static uintptr_t faulting_pc(void *context) {
 
 #define STACK_FRAMES 32
 #define REASON_LIMIT 2048
-// The body of the line: everything after the seq. Keys, numbers and 32 frames take under 2 KiB;
+// The body of the line: everything after the seq. Keys, numbers and 32 frames take under 2 KiB,
+// the images at most 33 paths (usually a few dozen bytes each);
 // the reason at most six bytes per byte.
-static char body[4096 + 6 * REASON_LIMIT];
+static char body[96 * 1024 + 6 * REASON_LIMIT];
 static char line[sizeof(body) + 64];
 
 /// Writes the event's fields after `seq` into `body`; returns its length.
@@ -400,11 +453,14 @@ static size_t format_body(int sig, siginfo_t *info, void *context) {
         if ((uintptr_t)frames[i] == pc || (uintptr_t)frames[i] == pc + 1) { first = i; break; }
     }
     put(&t, ",\"stack\":[");
+    memset(image_used, 0, sizeof(image_used));
     int written = 0;
     if (first < 0 && pc != 0) {
         put(&t, "{\"symbol\":\"");
         put_hex(&t, pc);
         put(&t, "\"}");
+        int image = image_of(pc);
+        if (image >= 0) image_used[image] = 1;
         written = 1;
         first = 0;
     }
@@ -413,6 +469,22 @@ static size_t format_body(int sig, siginfo_t *info, void *context) {
         put(&t, "{\"symbol\":\"");
         put_hex(&t, (uint64_t)(uintptr_t)frames[i]);
         put(&t, "\"}");
+        int image = image_of((uintptr_t)frames[i]);
+        if (image >= 0) image_used[image] = 1;
+    }
+    // The images the frames are in, so that a reader can turn an address into a file offset.
+    put(&t, "],\"images\":[");
+    int listed = 0;
+    for (int i = 0; i < image_count; i++) {
+        if (!image_used[i]) continue;
+        if (listed++ > 0) put(&t, ",");
+        put(&t, "{\"path\":\"");
+        put_escaped(&t, images[i].path, strlen(images[i].path), IMAGE_PATH_BYTES);
+        put(&t, "\",\"base\":");
+        put_unsigned(&t, images[i].base);
+        put(&t, ",\"size\":");
+        put_unsigned(&t, images[i].high - images[i].base);
+        put(&t, "}");
     }
     put(&t, "]}\n");
     return (size_t)(t.at - body);
@@ -490,6 +562,9 @@ int csystem_crash_install(uint64_t epoch_offset) {
     void *warm[4];
     backtrace(warm, 4);
     if (swift_getFatalErrorMessageBuffer) fatal_message = swift_getFatalErrorMessageBuffer();
+    // The images loaded now (dl_iterate_phdr takes a lock: never in the handler). Libraries
+    // loaded later are not listed; their frames still have their addresses.
+    dl_iterate_phdr(collect_image, NULL);
     pthread_key_create(&alt_stack_key, release_alt_stack);
     atomic_store(&installed, 1);
     ensure_alt_stack();

@@ -259,10 +259,44 @@ public struct ProcessCrashed: Hashable, Sendable {
     /// The crashing thread's return addresses, innermost (the faulting instruction) first, as
     /// frames whose `symbol` is the address in hex; at most 32.
     public var stack: [StackFrame]
+    /// The executable and libraries the stack's addresses are in, so that a reader can turn an
+    /// address into an offset in a file (for `addr2line`, say); at most 33.
+    public var images: [LoadedImage]
 
     public init(signal: Int32, signalName: String, reason: String, task: TaskID? = nil, group: GroupID? = nil,
-                thread: Int32, address: UInt64? = nil, stack: [StackFrame] = []) {
+                thread: Int32, address: UInt64? = nil, stack: [StackFrame] = [], images: [LoadedImage] = []) {
         self.signal = signal; self.signalName = signalName; self.reason = reason
         self.task = task; self.group = group; self.thread = thread; self.address = address; self.stack = stack
+        self.images = images
+    }
+
+    /// The image `address` is in, and the address's offset in its file, when one is listed.
+    public func image(of address: UInt64) -> (image: LoadedImage, offset: UInt64)? {
+        // The innermost image that holds it, when mappings nest (a non-PIE executable's base is 0).
+        let holding = images.filter { address >= $0.base && address - $0.base < $0.size }
+        guard let image = holding.max(by: { $0.base < $1.base }) else { return nil }
+        return (image, address - image.base)
+    }
+}
+
+/// An executable or shared library loaded in a process, as a crash event lists it.
+public struct LoadedImage: Hashable, Sendable {
+    /// Its file.
+    public var path: String
+    /// Its load bias: an address in it, less `base`, is the address in the file.
+    public var base: UInt64
+    /// The bytes from `base` to the end of its last loaded segment.
+    public var size: UInt64
+
+    public init(path: String, base: UInt64, size: UInt64) {
+        self.path = path; self.base = base; self.size = size
+    }
+}
+
+extension StackFrame {
+    /// The frame's address, when its symbol is one (`0x` and hex digits, as unsymbolicated frames are).
+    public var address: UInt64? {
+        guard symbol.hasPrefix("0x") else { return nil }
+        return UInt64(symbol.dropFirst(2), radix: 16)
     }
 }

@@ -75,6 +75,7 @@ public struct WireEncoder: Sendable {
             for frame in e.stack.prefix(WireFormat.maxStackFrames) {
                 bound += 64 + Self.bound(frame.symbol) + (frame.file.map(Self.bound) ?? 0)
             }
+            for image in e.images.prefix(WireFormat.maxStackFrames + 1) { bound += 96 + Self.bound(image.path) }
             Self.line(.processCrashed, seq: seq, time: time, bound: bound, into: &output) { w in Self.write(e, to: &w) }
         }
     }
@@ -170,6 +171,15 @@ public struct WireEncoder: Sendable {
         w.key(.thread); w.signed(Int64(e.thread))
         if let address = e.address { w.key(.address); w.unsigned(address) }
         w.key(.stack); w.stack(e.stack)
+        w.key(.images); w.byte(UInt8(ascii: "["))
+        for (index, image) in e.images.prefix(WireFormat.maxStackFrames + 1).enumerated() {
+            if index > 0 { w.byte(UInt8(ascii: ",")) }
+            w.raw(#"{"path":"#); w.string(image.path, limit: WireFormat.maxTextBytes)
+            w.raw(#","base":"#); w.unsigned(image.base)
+            w.raw(#","size":"#); w.unsigned(image.size)
+            w.byte(UInt8(ascii: "}"))
+        }
+        w.byte(UInt8(ascii: "]"))
     }
 
     private static func write(_ e: FaultInfo, to w: inout ByteWriter) {

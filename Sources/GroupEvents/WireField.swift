@@ -17,7 +17,7 @@ enum WireField {
     // fault
     case taskName, groupName, kind, errorType, message, startedAt, endedAt, stackOrigin, stack, signal
     // process.crashed
-    case signalName, reason, thread, address
+    case signalName, reason, thread, address, images
     // dropped, heartbeat
     case count, produced, dropped, viewers
     // The header.
@@ -61,6 +61,7 @@ enum WireField {
         case .reason: "reason"
         case .thread: "thread"
         case .address: "address"
+        case .images: "images"
         case .count: "count"
         case .produced: "produced"
         case .dropped: "dropped"
@@ -99,6 +100,7 @@ enum WireField {
         case (6, UInt8(ascii: "f")): candidate = .format
         case (6, UInt8(ascii: "r")): candidate = .reason
         case (6, UInt8(ascii: "t")): candidate = .thread
+        case (6, UInt8(ascii: "i")): candidate = .images
         case (7, UInt8(ascii: "a")): candidate = .address
         case (7, UInt8(ascii: "o")): candidate = .outcome
         case (7, UInt8(ascii: "m")): candidate = .message

@@ -92,6 +92,7 @@ private struct Fields {
     var reason: String?
     var thread: Int32?
     var address: UInt64?
+    var images: [LoadedImage]?
     var count: UInt64?
     var produced: UInt64?
     var dropped: UInt64?
@@ -144,6 +145,7 @@ private struct Fields {
         case .reason: reason = try s.readString()
         case .thread: thread = try s.readInteger(as: Int32.self)
         case .address: address = try s.consumeNull() ? nil : s.readUnsigned()
+        case .images: images = try s.consumeNull() ? nil : Self.readImages(from: &s)
         case .count: count = try s.readUnsigned()
         case .produced: produced = try s.readUnsigned()
         case .dropped: dropped = try s.readUnsigned()
@@ -240,7 +242,7 @@ private struct Fields {
             return .processCrashed(ProcessCrashed(
                 signal: signal, signalName: signalName, reason: reason,
                 task: task.map { TaskID($0) }, group: group.map { GroupID($0) },
-                thread: thread, address: address, stack: try need(stack, .stack)))
+                thread: thread, address: address, stack: try need(stack, .stack), images: images ?? []))
         }
     }
 
@@ -298,6 +300,34 @@ private struct Fields {
         default:
             throw LineFailure(reason: "unknown cancellation cause \"\(WireDiagnostic.printable(cause ?? ""))\"")
         }
+    }
+
+    /// Reads an array of `{"path":…,"base":…,"size":…}`, keeping the first 33.
+    private static func readImages(from s: inout JSONScanner) throws(LineFailure) -> [LoadedImage] {
+        var images: [LoadedImage] = []
+        try s.readArray(depth: 2) { (s) throws(LineFailure) in
+            guard images.count <= WireFormat.maxStackFrames else {
+                try s.skipValue(depth: 3)
+                return
+            }
+            var path: String?
+            var base: UInt64?
+            var size: UInt64?
+            try s.readObject(depth: 3) { (s, key) throws(LineFailure) in
+                if key.equals("path") {
+                    path = try s.readString()
+                } else if key.equals("base") {
+                    base = try s.readUnsigned()
+                } else if key.equals("size") {
+                    size = try s.readUnsigned()
+                } else {
+                    try s.skipValue(depth: 4)
+                }
+            }
+            guard let path, let base, let size else { throw LineFailure(reason: "an image needs 'path', 'base' and 'size'") }
+            images.append(LoadedImage(path: path, base: base, size: size))
+        }
+        return images
     }
 
     /// Reads an array of `{"symbol":…,"file":…,"line":…}`, keeping the first

@@ -87,7 +87,12 @@ struct EventFormatter {
             var lines = [line]
             if !e.stack.isEmpty { lines.append("    stack (last gasp, return addresses):") }
             for (index, frame) in e.stack.enumerated() {
-                lines.append("      \(index) \(TextSanitizer.sanitize(frame.symbol))")
+                var text = "      \(index) \(TextSanitizer.sanitize(frame.symbol))"
+                if let address = frame.address, let (image, offset) = e.image(of: address) {
+                    // What `addr2line -f -e IMAGE OFFSET` takes.
+                    text += " \(TextSanitizer.sanitize(image.path))+0x\(String(offset, radix: 16))"
+                }
+                lines.append(text)
             }
             return lines
         }

@@ -5,7 +5,7 @@ import Testing
 /// handler): it starts with a newline, so it may follow a torn line, and may omit the task.
 @Suite struct ProcessCrashedWireTests {
     /// Exactly the layout of CSystem's CrashHandler.c, leading newline included.
-    static let handlerLine = "\n" + #"{"seq":6,"t":1004440629,"type":"process.crashed","signal":4,"signalName":"SIGILL","reason":"main.swift:155: Fatal error: Unexpectedly found nil while unwrapping an Optional value","task":2,"group":1,"thread":11412,"address":140171676147583,"stack":[{"symbol":"0x00007f7c42f6df7f"},{"symbol":"0x000055a06bb00f4a"}]}"# + "\n"
+    static let handlerLine = "\n" + #"{"seq":6,"t":1004440629,"type":"process.crashed","signal":4,"signalName":"SIGILL","reason":"main.swift:155: Fatal error: Unexpectedly found nil while unwrapping an Optional value","task":2,"group":1,"thread":11412,"address":140171676147583,"stack":[{"symbol":"0x00007f7c42f6df7f"},{"symbol":"0x000055a06bb00f4a"}],"images":[{"path":"/usr/lib/swift/linux/libswiftCore.so","base":140171672403968,"size":5238784},{"path":"/srv/app","base":94147488776192,"size":9437184}]}"# + "\n"
 
     @Test func handlerLineAfterACompleteLineDecodesWithNoDiagnostic() throws {
         let decoded = try decode(headerLine + "\n" + startedLine(seq: 5) + "\n" + Self.handlerLine)
@@ -18,7 +18,14 @@ import Testing
             signal: 4, signalName: "SIGILL",
             reason: "main.swift:155: Fatal error: Unexpectedly found nil while unwrapping an Optional value",
             task: TaskID(2), group: GroupID(1), thread: 11412, address: 140_171_676_147_583,
-            stack: [StackFrame(symbol: "0x00007f7c42f6df7f"), StackFrame(symbol: "0x000055a06bb00f4a")]))
+            stack: [StackFrame(symbol: "0x00007f7c42f6df7f"), StackFrame(symbol: "0x000055a06bb00f4a")],
+            images: [LoadedImage(path: "/usr/lib/swift/linux/libswiftCore.so", base: 140_171_672_403_968, size: 5_238_784),
+                     LoadedImage(path: "/srv/app", base: 94147488776192, size: 9_437_184)]))
+        // Each frame's image and offset in it, for addr2line.
+        let top = try #require(crash.image(of: 0x00007f7c42f6df7f))
+        #expect(top.image.path == "/usr/lib/swift/linux/libswiftCore.so" && top.offset == 0x00007f7c42f6df7f - 140_171_672_403_968)
+        #expect(crash.image(of: 0x000055a06bb00f4a)?.image.path == "/srv/app")
+        #expect(crash.image(of: 0x10) == nil)
         // The encoder writes the same bytes, so `dump --json` reproduces the handler's line.
         #expect(encodeLine(decoded.records.events.last!, seq: 6) == String(Self.handlerLine.dropFirst()))
     }

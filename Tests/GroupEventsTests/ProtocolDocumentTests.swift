@@ -40,6 +40,9 @@ import Testing
             task: TaskID(44), group: GroupID(3), thread: 4251, address: 94_558_330_123_588, stack: [
                 StackFrame(symbol: "0x000056005d2e1f44"), StackFrame(symbol: "0x000056005d2e20a1"),
                 StackFrame(symbol: "0x00007f3a1c4f2e60"),
+            ], images: [
+                LoadedImage(path: "/srv/checkout/bin/checkout", base: 94_558_329_053_184, size: 14_155_776),
+                LoadedImage(path: "/usr/lib/swift/linux/libswift_Concurrency.so", base: 139887559311360, size: 1_085_440),
             ]))),
     ]
 

@@ -86,7 +86,8 @@ func randomEvent(using rng: inout any SeededRandomNumberGenerator) -> Event {
         kind = .processCrashed(ProcessCrashed(
             signal: edgy(Int32.self, using: &rng), signalName: text(), reason: text(),
             task: optional { TaskID(u64()) }, group: optional { GroupID(u64()) }, thread: edgy(Int32.self, using: &rng),
-            address: optional { u64() }, stack: frames))
+            address: optional { u64() }, stack: frames,
+            images: (0..<Int.random(in: 0...3, using: &rng)).map { _ in LoadedImage(path: text(), base: u64(), size: u64()) }))
     default:
         kind = .heartbeat(Heartbeat(produced: u64(), dropped: u64(), viewers: optional { edgy(Int.self, using: &rng) }))
     }

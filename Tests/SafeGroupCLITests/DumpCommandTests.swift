@@ -187,6 +187,8 @@ import Testing
         #expect(lines[crash].contains("Fatal error: Unexpectedly found nil while unwrapping an Optional value"))
         #expect(lines[crash + 1] == "    stack (last gasp, return addresses):")
         #expect(lines[(crash + 2)...].allSatisfy { $0.hasPrefix("      ") && $0.contains(" 0x") })
+        // Frames in the executable carry its path and the offset for addr2line.
+        #expect(lines[(crash + 2)...].contains { $0.contains("/monitor-fixture+0x") }, "\(lines[(crash + 2)...])")
         #expect(result.stderr.contains("none skipped"), "\(result.stderr)")
         DumpCommandTests.expectTerminalSafe(result.stdout)
 

@@ -67,11 +67,12 @@ import Testing
         let crash = ProcessCrashed(
             signal: 4, signalName: "SIGILL", reason: "main.swift:155: Fatal error: Unexpectedly found nil\u{202E}",
             task: TaskID(2), group: GroupID(1), thread: 4251, address: 1,
-            stack: [StackFrame(symbol: "0x000056005d2e1f44"), StackFrame(symbol: "0x00007f3a1c4f2e60")])
+            stack: [StackFrame(symbol: "0x000056005d2e1f44"), StackFrame(symbol: "0x00007f3a1c4f2e60")],
+            images: [LoadedImage(path: "/srv/app\u{1B}[2J", base: 0x5600_5d20_0000, size: 0x20_0000)])
         #expect(formatter.lines(seq: 3, Event(time: MonotonicTime(nanoseconds: 1_004_440_629), .processCrashed(crash))) == [
             #"+1.004440s #3 process.crashed SIGILL (signal 4) in t2 'doomed\u{1B}[2J' in g1 'jobs' on thread 4251: 'main.swift:155: Fatal error: Unexpectedly found nil\u{202E}'"#,
             "    stack (last gasp, return addresses):",
-            "      0 0x000056005d2e1f44",
+            #"      0 0x000056005d2e1f44 /srv/app\u{1B}[2J+0xe1f44"#,
             "      1 0x00007f3a1c4f2e60",
         ])
     }

@@ -37,17 +37,27 @@ struct DemoService: AsyncParsableCommand {
     @Option(help: "The seed of every random choice (default: a random seed, printed at startup).")
     var seed: UInt64?
 
+    @Option(help: ArgumentHelp(
+        "After this many seconds, make one running child trap in-process (a force-unwrap of nil), with the monitor's crash handler on.",
+        discussion: "The process dies of the trap, as a service would; attached viewers and the recording get its last gasp first."))
+    var trapInProcessAfter: Double?
+
     func validate() throws {
         guard rate > 0, rate.isFinite else { throw ValidationError("--rate must be a positive number of children per second, not \(rate)") }
         if let duration, !(duration > 0 && duration.isFinite) {
             throw ValidationError("--duration must be a positive number of seconds, not \(duration)")
+        }
+        if let trapInProcessAfter, !(trapInProcessAfter >= 0 && trapInProcessAfter.isFinite) {
+            throw ValidationError("--trap-in-process-after must be a number of seconds, 0 or more, not \(trapInProcessAfter)")
         }
     }
 
     func run() async throws {
         let monitor: SafeGroupMonitor
         do {
-            monitor = try SafeGroupMonitor.start(service: name, socketPath: socket)
+            var configuration = MonitorConfiguration()
+            configuration.crashHandler = trapInProcessAfter != nil
+            monitor = try SafeGroupMonitor.start(service: name, socketPath: socket, configuration: configuration)
         } catch {
             Self.printError("demo-service: \(error)")
             throw ExitCode.failure
@@ -60,6 +70,22 @@ struct DemoService: AsyncParsableCommand {
 
         // Unstructured so that the signal handler can cancel it; it is awaited just below.
         let work = Task { await driver.run(for: duration.map { .seconds($0) }) }
+        let trap = trapInProcessAfter.map { delay in
+            Task { [control = driver.control] in
+                print("demo-service: a child will trap in-process after \(delay) s (crash handler on)")
+                fflush(nil)
+                do { try await Task.sleep(for: .seconds(delay)) } catch { return }
+                // Retried until a child is running to take it.
+                while !Task.isCancelled {
+                    if let target = control.injectTrap() {
+                        Self.printError("demo-service: child \(target.task.map { "\($0) " } ?? "")'\(target.name)' will trap in-process")
+                        return
+                    }
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+            }
+        }
+        defer { trap?.cancel() }
         let signals = SignalWatch([SIGINT, SIGTERM]) { signal in
             Self.printError("demo-service: got signal \(signal), stopping")
             work.cancel()

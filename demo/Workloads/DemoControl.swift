@@ -47,6 +47,16 @@ public final class DemoControl: Sendable {
         context.board.inject(.timeout)
     }
 
+    /// Makes a running child, chosen at random, trap in-process at its next await point: the
+    /// whole process dies (Swift cannot recover from a trap). With the monitor's crash handler
+    /// on, viewers and the recording get a last `process.crashed` event naming the child.
+    ///
+    /// - Returns: The child, or nil when no child is running.
+    @discardableResult
+    public func injectTrap() -> InjectionTarget? {
+        context.board.inject(.trap)
+    }
+
     /// Starts a cache warm-up of `count` children (``CacheWarmBurst``) beside the other runs.
     ///
     /// - Returns: The run's name, which is also its group's name.

@@ -8,6 +8,10 @@ public enum InjectionKind: String, Hashable, Sendable, CaseIterable {
     case error
     /// The child stops answering at its next await point, so its group's timeout fires.
     case timeout
+    /// The child traps in-process at its next await point (it force-unwraps a field that a
+    /// response lacks): the whole process dies, as it would of that bug. Only `demo-service
+    /// --trap-in-process-after` asks for it, to show the monitor's last gasp.
+    case trap
 }
 
 /// The child an injection was put into.
@@ -124,6 +128,16 @@ enum InjectionPoint {
         case .timeout:
             // Stop answering, like a backend that hangs; the group's timeout cancels us.
             try await Task.sleep(for: SimulatedTransport.forever)
+        case .trap:
+            let response = try KeyValuePayload.decode(KeyValuePayload.encode(["status": "ok"]))
+            _ = amount(in: response)
         }
+    }
+
+    /// The bug a trap injection stands for: a step that assumes every response carries an
+    /// `amount` and force-unwraps it. This response has none, so the process traps here.
+    @inline(never)
+    static func amount(in response: KeyValuePayload) -> Int {
+        Int(response["amount"]!)!
     }
 }

@@ -31,6 +31,9 @@ struct KeyValuePayload {
         return payload
     }
 
+    /// The text of field `key`, or nil when the payload has none.
+    subscript(key: String) -> String? { fields[key] }
+
     /// The text of field `key`.
     func string(_ key: String) throws(PayloadDecodingError) -> String {
         guard let value = fields[key] else { throw PayloadDecodingError(offset: 0, reason: "missing field '\(key)'") }

@@ -249,6 +249,13 @@ public struct StreamModel: Sendable {
         fault.taskName = task.name
         fault.groupName = groups[task.group]?.name ?? ""
         fault.site = task.site
+        // Where each address is: the image's file name and the offset in it.
+        fault.stack = crashed.stack.prefix(32).map { frame in
+            let location = frame.address.flatMap { crashed.image(of: $0) }.map { image, offset in
+                "\(TextSanitizer.sanitize(String(image.path.split(separator: "/").last ?? "")))+0x\(String(offset, radix: 16))"
+            }
+            return FaultRecord.Frame(symbol: TextSanitizer.sanitize(frame.symbol), location: location ?? "")
+        }
         faults.append(fault)
         tasks[id]?.faultNumber = number
         groups[task.group]?.faults += 1
