@@ -165,6 +165,27 @@ struct DashboardEndToEndTests {
         #expect(!exited.screen.contains("DEMO"), "the dashboard is still on the screen:\n\(exited.screen)")
     }
 
+    /// `attach` to a demo-service whose child traps in-process: the header shows the service
+    /// crashed, with the signal, the task and Swift's message, not merely disconnected.
+    @Test func attachShowsTheServiceCrashedWhenAChildTrapsInProcess() async throws {
+        let directory = try ScratchDirectory()
+        let socket = directory.file("svc.sock")
+        let demoService = productsDirectory.appendingPathComponent("demo-service").path
+        let pane = try TmuxPane(columns: 200, rows: 40)
+        defer { pane.kill() }
+        try pane.type("SWIFT_BACKTRACE=enable=no \(demoService) --socket \(socket) --seed 5 --trap-in-process-after 2 "
+                      + ">/dev/null 2>\(directory.file("stderr")) & "
+                      + "until [ -S \(socket) ]; do sleep 0.05; done; \(safegroupPath) attach \(socket)")
+        let live = try await pane.waitForScreen { $0.contains("LIVE") || $0.contains("checkout #") }
+        #expect(live.matched, "attach did not show the live service:\n\(live.screen)")
+        let crashed = try await pane.waitForScreen(within: .seconds(20)) {
+            $0.contains("SERVICE CRASHED: SIGILL in t") && $0.contains("Fatal error: Unexpectedly found nil")
+        }
+        #expect(crashed.matched, "the header does not show the crash:\n\(crashed.screen)")
+        #expect(crashed.screen.contains("☠"), "no crashed glyph:\n\(crashed.screen)")
+        try pane.press("q")
+    }
+
     /// The screen's lines that start with `prefix`, trimmed.
     static func lines(of screen: String, startingWith prefix: String) -> [String] {
         screen.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix(prefix) }

@@ -75,13 +75,13 @@ struct DemoService: AsyncParsableCommand {
                 print("demo-service: a child will trap in-process after \(delay) s (crash handler on)")
                 fflush(nil)
                 do { try await Task.sleep(for: .seconds(delay)) } catch { return }
-                // Retried until a child is running to take it.
+                // Again until one traps: the child chosen may be cancelled (its group's policy, its
+                // timeout) before its next await point, where it would carry the trap out.
                 while !Task.isCancelled {
                     if let target = control.injectTrap() {
                         Self.printError("demo-service: child \(target.task.map { "\($0) " } ?? "")'\(target.name)' will trap in-process")
-                        return
                     }
-                    try? await Task.sleep(for: .milliseconds(20))
+                    try? await Task.sleep(for: .milliseconds(100))
                 }
             }
         }
