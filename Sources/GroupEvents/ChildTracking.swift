@@ -10,7 +10,8 @@ import Synchronization
 ///
 /// Only children of groups that emit events (a group with a sink) are tracked, so the path of
 /// a group without a sink is untouched. Until hooks are installed, tracking costs one atomic
-/// load per child. Hooks cannot be removed: a crash handler stays for the process's life.
+/// load per child. A crash handler stays for the process's life, and so do its hooks (only
+/// ``pause()``, for measurements, stops them).
 public enum ChildTracking {
     /// Called when a child starts running on the current task: its task id and group id.
     /// Returns a token for `Leave` (negative when nothing was registered).
@@ -27,18 +28,30 @@ public enum ChildTracking {
         enterHook.store(unsafeBitCast(enter, to: UInt.self), ordering: .releasing)
     }
 
+    /// Stops calling `enter` for children that start from now on (children already
+    /// registered still call `leave`). For benchmarks and tests that compare both ways; a crash
+    /// handler that is still installed then names no child.
+    public static func pause() {
+        enterHook.store(0, ordering: .releasing)
+    }
+
     /// Whether hooks are installed.
     public static var isInstalled: Bool { enterHook.load(ordering: .acquiring) != 0 }
 
-    /// Runs `body` with the current task registered as child `task` of `group`.
+    /// Registers the current task as child `task` of `group`; pass the token to ``leave(_:)``
+    /// when the child stops running on this task. Inline calls rather than a closure: the
+    /// child's path pays no extra async frame.
     @inlinable
-    public static func tracking<T, E: Error>(task: TaskID, group: GroupID, _ body: () async throws(E) -> T) async throws(E) -> T {
+    public static func enter(task: TaskID, group: GroupID) -> Int32 {
         let enter = enterHook.load(ordering: .acquiring)
-        guard enter != 0 else { return try await body() }
-        let token = unsafeBitCast(enter, to: Enter.self)(task.rawValue, group.rawValue)
-        defer {
-            if token >= 0 { unsafeBitCast(leaveHook.load(ordering: .acquiring), to: Leave.self)(token) }
-        }
-        return try await body()
+        guard enter != 0 else { return -1 }
+        return unsafeBitCast(enter, to: Enter.self)(task.rawValue, group.rawValue)
+    }
+
+    /// Unregisters what ``enter(task:group:)`` registered (nothing for a negative token).
+    @inlinable
+    public static func leave(_ token: Int32) {
+        guard token >= 0 else { return }
+        unsafeBitCast(leaveHook.load(ordering: .acquiring), to: Leave.self)(token)
     }
 }

@@ -31,6 +31,12 @@ public enum CrashHandler {
         ChildTracking.install(enter: csystem_crash_task_enter, leave: csystem_crash_task_leave)
     }
 
+    /// Installs the tracking hooks again after ``ChildTracking/pause()`` (for measurements).
+    public static func resumeTracking() {
+        guard isInstalled else { return }
+        ChildTracking.install(enter: csystem_crash_task_enter, leave: csystem_crash_task_leave)
+    }
+
     /// Whether the crash handler is installed in this process.
     public static var isInstalled: Bool { csystem_crash_is_installed() != 0 }
 

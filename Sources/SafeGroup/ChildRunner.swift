@@ -31,10 +31,11 @@ struct ChildRunner<Success: Sendable>: Sendable {
         let startedAt = ContinuousClock.now
         guard let context = core.context else { return await execute(operation, startedAt: startedAt) }
         core.started(task, at: startedAt, spawnedAt: spawnedAt, sink: context.sink)
+        // A crash handler, when one is installed, learns which child this task runs.
+        let tracking = ChildTracking.enter(task: task, group: core.id)
+        defer { ChildTracking.leave(tracking) }
         return await TaskContext(task: task, group: context).bind {
-            await ChildTracking.tracking(task: task, group: core.id) {
-                await execute(operation, startedAt: startedAt)
-            }
+            await execute(operation, startedAt: startedAt)
         }
     }
 

@@ -53,7 +53,11 @@ extension GroupCore {
         return try await withThrowingTaskGroup(of: Race.self) { race in
             if sink != nil {
                 // The operation runs in a task of its own here: a crash handler must know it too.
-                race.addTask { .value(try await ChildTracking.tracking(task: task, group: self.id) { () async throws -> Success in try await operation() }) }
+                race.addTask {
+                    let tracking = ChildTracking.enter(task: task, group: self.id)
+                    defer { ChildTracking.leave(tracking) }
+                    return .value(try await operation())
+                }
             } else {
                 race.addTask { .value(try await operation()) }
             }

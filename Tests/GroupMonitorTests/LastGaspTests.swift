@@ -31,7 +31,7 @@ struct LastGaspTests {
     }
 
     /// Runs the fixture until its child traps the way `how` says, and reaps it.
-    func crash(_ how: String, handler: Bool = true, backtrace: String = "enable=no") throws -> Run {
+    func crash(_ how: String, handler: Bool = true, backtrace: String = "enable=no") async throws -> Run {
         let dir = TemporaryDirectory()
         let socket = dir.file("svc.sock"), recording = dir.file("rec.ndjson"), stderr = dir.file("stderr.txt")
         let fixture = try SpawnedProcess(
@@ -45,6 +45,12 @@ struct LastGaspTests {
         viewer.read(until: { records in
             records.contains { if case .event(_, let e) = $0, case .taskStarted(let s) = e.kind, s.task == TaskID(2) { true } else { false } }
         })
+        // And on disk: lines still in the monitor's buffers when it crashes are lost (the seq
+        // gap counts them), so the child's start must be written before it traps.
+        let recorded = await eventually {
+            ((try? String(contentsOfFile: recording, encoding: .utf8)) ?? "").contains(#""type":"task.started","task":2"#)
+        }
+        #expect(recorded)
         fixture.send("not a number")
         viewer.read(until: { _ in false }, limit: .seconds(30))
         let signal = fixture.terminatingSignal
@@ -57,8 +63,8 @@ struct LastGaspTests {
         return Run(signal: signal, recording: decoded.records, viewer: viewer.records, viewerSawEOF: viewer.closedByPeer, stderr: errorText)
     }
 
-    @Test func forceUnwrapInAChildEndsTheRecordingWithACrashEventNamingTheTask() throws {
-        let run = try crash("nil")
+    @Test func forceUnwrapInAChildEndsTheRecordingWithACrashEventNamingTheTask() async throws {
+        let run = try await crash("nil")
         let doomed = try #require(run.task(named: "doomed"))
         let last = try #require(run.recordedEvents.last)
         guard case .processCrashed(let crash) = last.event.kind else {
@@ -79,8 +85,8 @@ struct LastGaspTests {
         #expect(run.signal == SIGILL, "the process still dies of the original signal")
     }
 
-    @Test func attachedViewerReceivesTheCrashEventBeforeTheEndOfTheStream() throws {
-        let run = try crash("nil")
+    @Test func attachedViewerReceivesTheCrashEventBeforeTheEndOfTheStream() async throws {
+        let run = try await crash("nil")
         #expect(run.viewerSawEOF)
         guard case .processCrashed(let crash)? = run.viewerEvents.last?.kind else {
             Issue.record("the viewer's last event is \(String(describing: run.viewerEvents.last)), not process.crashed")
@@ -91,10 +97,10 @@ struct LastGaspTests {
         #expect(!run.viewer.contains { if case .diagnostic = $0 { true } else { false } }, "\(run.viewer)")
     }
 
-    @Test func exitStatusIsTheSameWithAndWithoutTheHandler() throws {
+    @Test func exitStatusIsTheSameWithAndWithoutTheHandler() async throws {
         for how in ["nil", "abort"] {
-            let without = try crash(how, handler: false)
-            let with = try crash(how, handler: true)
+            let without = try await crash(how, handler: false)
+            let with = try await crash(how, handler: true)
             #expect(without.signal != nil)
             #expect(with.signal == without.signal, "\(how): died of \(String(describing: with.signal)), not \(String(describing: without.signal))")
             #expect(!without.recordedEvents.contains { if case .processCrashed = $0.event.kind { true } else { false } })
@@ -106,8 +112,8 @@ struct LastGaspTests {
         }
     }
 
-    @Test func stackOverflowInAChildIsReportedFromTheAlternateSignalStack() throws {
-        let run = try crash("overflow")
+    @Test func stackOverflowInAChildIsReportedFromTheAlternateSignalStack() async throws {
+        let run = try await crash("overflow")
         #expect(run.signal == SIGSEGV)
         guard case .processCrashed(let crash)? = run.recordedEvents.last?.event.kind else {
             Issue.record("no crash event at the end of the recording")
@@ -118,8 +124,8 @@ struct LastGaspTests {
         #expect(crash.address != nil)
     }
 
-    @Test func swiftsOwnBacktraceStillAppearsWithTheHandlerInstalled() throws {
-        let run = try crash("nil", backtrace: "enable=yes,interactive=no,symbolicate=off")
+    @Test func swiftsOwnBacktraceStillAppearsWithTheHandlerInstalled() async throws {
+        let run = try await crash("nil", backtrace: "enable=yes,interactive=no,symbolicate=off")
         #expect(run.signal == SIGILL)
         #expect(run.stderr.contains("Program crashed: Illegal instruction"), "\(run.stderr.prefix(2000))")
         #expect(run.stderr.contains("crashed:"), "Swift's backtracer names the crashed thread")

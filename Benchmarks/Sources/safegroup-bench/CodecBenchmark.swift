@@ -299,6 +299,10 @@ private struct CodableEvent: Codable {
             type = "dropped"; count = e.count
         case .heartbeat(let e):
             type = "heartbeat"; produced = e.produced; dropped = e.dropped
+        case .processCrashed(let e):
+            // Never in the benchmark's streams (a process writes at most one, from a signal
+            // handler); the comparison model keeps the fields it shares with the others.
+            type = "process.crashed"; task = e.task?.rawValue; group = e.group?.rawValue; signal = e.signal
         }
     }
 
