@@ -124,6 +124,17 @@ struct LastGaspTests {
         #expect(crash.address != nil)
     }
 
+    @Test func trapInATaskTheChildMadeItselfNamesNoChild() async throws {
+        let run = try await crash("detached")
+        #expect(run.signal == SIGILL)
+        guard case .processCrashed(let crash)? = run.recordedEvents.last?.event.kind else {
+            Issue.record("no crash event at the end of the recording")
+            return
+        }
+        #expect(crash.task == nil && crash.group == nil)
+        #expect(crash.reason.contains("Fatal error: Unexpectedly found nil"))
+    }
+
     @Test func swiftsOwnBacktraceStillAppearsWithTheHandlerInstalled() async throws {
         let run = try await crash("nil", backtrace: "enable=yes,interactive=no,symbolicate=off")
         #expect(run.signal == SIGILL)

@@ -11,7 +11,8 @@
 //                                            with a child "doomed" (and a sleeping "bystander");
 //                                            print "running <pid>" once the child runs, then on a
 //                                            line on stdin make it trap: HOW is "nil" (force-unwrap
-//                                            of nil), "overflow" (stack overflow) or "abort".
+//                                            of nil), "overflow" (stack overflow), "abort", or
+//                                            "detached" (nil, in an unstructured task of the child).
 import GroupEvents
 import GroupMonitor
 import SafeGroup
@@ -172,7 +173,12 @@ func crash(socket: String, record: String, how: String, handler: Bool) -> Int32 
             await group.spawn("doomed") {
                 say("running \(getpid())")
                 let command = readLine() ?? ""
-                _ = process(command: command, how: how)
+                if how == "detached" {
+                    // A task the child made itself: not a SafeGroup child, so the crash names none.
+                    _ = await Task.detached { process(command: command, how: "nil") }.value
+                } else {
+                    _ = process(command: command, how: how)
+                }
             }
         }
         monitor.shutdown()
