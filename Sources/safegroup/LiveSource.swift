@@ -10,7 +10,9 @@ import GroupMonitor
 /// left at the socket's path: nothing (the service shut down and removed it: ended), a
 /// socket nobody serves (the process died without cleaning up: crashed), or a live socket
 /// (a hiccup: reconnecting in N s). The client keeps retrying in every case, so a service
-/// restarted on the same path is attached again.
+/// restarted on the same path is attached again. When the stream ended with the service's last
+/// gasp (a `process.crashed` event), the reducer shows it crashed with the signal, the task and
+/// the reason instead, whatever this guess says (``DashboardState/update(_:)``).
 struct LiveSource: DashboardSource {
     let mode = DashboardMode.live
     let path: String
