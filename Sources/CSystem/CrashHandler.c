@@ -2,6 +2,8 @@
 // registered target (viewer sockets, recording files), then hands the signal on to the handler
 // that was installed before it, so that Swift's backtracer and the exit status stay as they were.
 //
+// Only the first thread to crash writes; another one waits for it, then chains.
+//
 // Async-signal-safety: the handler allocates nothing, takes no lock and uses no stdio. It calls
 // clock_gettime, send, write, sigaction, syscall(gettid/tgkill), backtrace (warmed up at install
 // time so that libgcc_s is already loaded), and swift_task_getCurrent (a thread-local read). Its
@@ -524,6 +526,7 @@ static void write_last_gasp(int sig, siginfo_t *info, void *context) {
 }
 
 static atomic_int handling;
+static atomic_int written;
 
 static void crash_handler(int sig, siginfo_t *info, void *context) {
     int saved_errno = errno;
@@ -538,7 +541,15 @@ static void crash_handler(int sig, siginfo_t *info, void *context) {
         errno = saved_errno;
         return;
     }
-    if (atomic_exchange(&handling, 1) == 0) write_last_gasp(sig, info, context);
+    if (atomic_exchange(&handling, 1) == 0) {
+        write_last_gasp(sig, info, context);
+        atomic_store(&written, 1);
+    } else {
+        // Another thread crashed first and is writing: let it finish (a second or so at most)
+        // before this signal, taking its course, ends the process.
+        uint64_t start = csystem_boottime_ns();
+        while (!atomic_load(&written) && csystem_boottime_ns() - start < 1000000000ull) {}
+    }
 
     // Chain: put the previous action back, and let the signal reach it. A fault re-executes the
     // faulting instruction when this returns, and faults again into the previous action with

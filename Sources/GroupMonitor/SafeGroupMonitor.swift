@@ -64,6 +64,9 @@ public final class SafeGroupMonitor: EventSink {
     ///     (`SAFEGROUP_SOCKET`, else a private per-user directory).
     ///   - record: a file to record the stream to; by default the `SAFEGROUP_RECORD` environment
     ///     variable, if set. A file that cannot be opened is reported and recording is skipped.
+    ///   - configuration: the limits, and ``MonitorConfiguration/crashHandler`` (also turned on by
+    ///     `SAFEGROUP_CRASH_HANDLER=1`): a crash handler that cannot be installed is reported and
+    ///     the service goes on without it.
     ///   - installAsDefault: install the monitor as ``EventSystem``'s default sink (and as ``shared``).
     ///   - reporter: receives the one message of a recorder that stopped on an error; called on a
     ///     thread of its own, never on the monitor's.
