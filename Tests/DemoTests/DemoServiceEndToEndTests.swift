@@ -101,6 +101,58 @@ extension DemoTests {
             #expect(!FileManager.default.fileExists(atPath: socketPath), "demo-service left its socket behind")
         }
 
+        /// `--trap-in-process-after`: one child traps in-process, the service dies of SIGILL, and
+        /// its recording ends with the last gasp naming a child it said would trap.
+        @Test func trapInProcessAfterKillsItByTheTrapAfterItsLastGasp() async throws {
+            try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "no demo-service at \(Self.executable.path)")
+            let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("demo-trap-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let recording = directory.appendingPathComponent("trap.ndjson").path
+            let errors = directory.appendingPathComponent("stderr.txt").path
+            _ = FileManager.default.createFile(atPath: errors, contents: nil)
+
+            let process = Process()
+            process.executableURL = Self.executable
+            process.arguments = ["--socket", directory.appendingPathComponent("demo.sock").path, "--seed", "13",
+                                 "--trap-in-process-after", "0.5"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["SAFEGROUP_RECORD"] = recording
+            environment["SWIFT_BACKTRACE"] = "enable=no"
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle(forWritingAtPath: errors)
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+            try #require(await eventually(within: .seconds(30)) { !process.isRunning }, "demo-service did not trap")
+            #expect(process.terminationReason == .uncaughtSignal)
+            #expect(process.terminationStatus == SIGILL)
+            let decoded = try WireDecoder.decode(try Data(contentsOf: URL(fileURLWithPath: recording)))
+            guard case .event(_, let last)? = decoded.records.last, case .processCrashed(let crash) = last.kind else {
+                Issue.record("the recording does not end with the last gasp: \(decoded.records.suffix(2))")
+                return
+            }
+            #expect(crash.reason.contains("Fatal error: Unexpectedly found nil"))
+            let told = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+            let task = try #require(crash.task, "the crash names no child")
+            #expect(told.contains("demo-service: child \(task) '"), "the child that trapped was not one told of:\n\(told.prefix(2000))")
+        }
+
+        @Test func negativeTrapDelayIsRefused() throws {
+            let process = Process()
+            process.executableURL = Self.executable
+            process.arguments = ["--trap-in-process-after=-1"]
+            let errors = Pipe()
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = errors
+            try process.run()
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 64)
+            #expect(text.contains("--trap-in-process-after must be a number of seconds, 0 or more, not -1.0"), "\(text)")
+        }
+
         /// Connects a blocking socket with a 1 s receive timeout to `path`, retrying until the
         /// service listens (at most 15 s).
         private func connect(to path: String) async -> Int32? {
