@@ -33,14 +33,19 @@ public struct DashboardState: Sendable {
     public var skippedLines: Int { max(skippedFromRecords, skippedFromCounters) }
     /// The runner's notice, shown in the footer until the next key.
     public private(set) var notice: String?
-    /// The tree pane's rows, flattened (see ``TreeIndex``).
+    /// The tree pane's rows, flattened (see ``TreeIndex``), as of the last message that moved
+    /// time or changed the view (see ``update(_:)``).
     public private(set) var treeRows: [TreeRow] = []
-    /// The faults pane's rows: fault numbers, newest first, filtered.
+    /// The faults pane's rows: fault numbers, newest first, filtered; refreshed with ``treeRows``.
     public private(set) var faultRows: [Int] = []
+    /// Whether records arrived since the rows were built: the next tick, replay position, key
+    /// or resize rebuilds them (``refreshRows()`` does it at once).
+    public var rowsAreStale: Bool { needsIndex }
 
     private var skippedFromRecords = 0
     private var skippedFromCounters = 0
-    /// Set when something the rows depend on changed; the rows are rebuilt before `update` returns.
+    /// Set when something the rows depend on changed; they are rebuilt by the next message that
+    /// moves time or changes the view, not by records (see ``update(_:)``).
     private var needsIndex = true
     /// The model revision the rows were built from: a tick rebuilds them only when the model
     /// changed since (or the duration sort makes time itself reorder them).
@@ -78,16 +83,26 @@ public struct DashboardState: Sendable {
     // MARK: The reducer
 
     /// Applies one message and returns what the run loop should do.
+    ///
+    /// Records update the model at once but only mark the tree's rows stale: rebuilding them
+    /// costs O(tracked tasks), so a loader feeding a million events in batches must not pay it
+    /// per batch. The rows are rebuilt (at most once) by the messages after which a frame is
+    /// drawn or the rows are used: a tick (the run loop sends one before each draw), a replay
+    /// position, a key (before it moves the selection, and after) and a resize.
     @discardableResult
     public mutating func update(_ message: DashboardMessage) -> [DashboardEffect] {
         var effects: [DashboardEffect] = []
+        var refreshes = true
         switch message {
         case .record(let record):
             ingest(record)
+            refreshes = false
         case .records(let records):
             for record in records { ingest(record) }
+            refreshes = false
         case .key(let key):
             notice = nil
+            refreshRows()  // the key acts on the rows the user sees
             effects = handle(key)
             needsIndex = true
         case .tick(let viewerNanoseconds):
@@ -101,6 +116,7 @@ public struct DashboardState: Sendable {
         case .connection(let state):
             connection = state
             clock.isRunning = state.isLive
+            refreshes = false
         case .replayPosition(let position):
             replay = position
             clock.replayTime = position.time
@@ -108,11 +124,19 @@ public struct DashboardState: Sendable {
             if frozen == nil && (model.revision != indexedRevision || view.sort == .duration) { needsIndex = true }
         case .decoderCounters(let counters):
             skippedFromCounters = counters.malformed + counters.overLong + counters.unknownTypes + counters.torn
+            refreshes = false
         case .notice(let text):
             notice = TextSanitizer.sanitize(text)
+            refreshes = false
         }
-        if needsIndex { reindex() }
+        if refreshes { refreshRows() }
         return effects
+    }
+
+    /// Rebuilds the tree's and the faults' rows now if records made them stale; `update` does
+    /// it on the messages that precede a frame. For a caller that renders right after records.
+    public mutating func refreshRows() {
+        if needsIndex { reindex() }
     }
 
     private mutating func ingest(_ record: WireRecord) {

@@ -27,8 +27,8 @@ protocol DashboardSource {
     mutating func finish()
 }
 
-/// Messages of one poll, in order, with each run of records joined into one `.records`: the
-/// tree's index is rebuilt once per message, so one per record would cost a rebuild each.
+/// Messages of one poll, in order, with each run of records joined into one `.records`: one
+/// message (and one array) per wake rather than one per record.
 struct MessageBatch {
     private var done: [DashboardMessage] = []
     private var records: [WireRecord] = []

@@ -20,6 +20,41 @@ import Testing
         #expect(state.model.groups[GroupID(2)]?.attachedTo == TaskID(13))
     }
 
+    /// Records update the model at once but leave the rows to the next frame: a loader feeding
+    /// a recording in batches must not rebuild the tree per batch.
+    @Test func recordsLeaveTheRowsStaleUntilTheNextTick() {
+        var state = DashboardState(mode: .live, size: size)
+        state.update(.records(checkoutScenario().records))
+        #expect(state.model.tasks.count == 9)
+        #expect(state.rowsAreStale)
+        #expect(state.treeRows.isEmpty)  // not rebuilt by the records
+        #expect(state.faultRows.isEmpty)
+        state.update(.tick(viewerNanoseconds: 500_000_000))
+        #expect(!state.rowsAreStale)
+        // The same rows as a state that rebuilt them after every record.
+        #expect(state.rowLabels == checkoutState(size: size).rowLabels)
+        #expect(state.faultRows == [1, 0])
+        // Other messages that precede no frame leave them alone too.
+        var more = StreamBuilder()
+        more.seq = 100
+        more.spawn(15, in: 1, "late", at: 3_600)
+        state.update(.records(more.records))
+        state.update(.connection(.connected))
+        state.update(.notice("hello"))
+        #expect(state.rowsAreStale && !state.rowLabels.contains(" t15"))
+        state.update(.resize(size))
+        #expect(!state.rowsAreStale && state.rowLabels.contains(" t15"))
+    }
+
+    /// A key acts on the rows as they are now, not as the last frame left them.
+    @Test func aKeyAfterRecordsMovesOverTheCurrentRows() {
+        var state = DashboardState(mode: .live, size: size)
+        state.update(.tick(viewerNanoseconds: 0))
+        state.update(.records(checkoutScenario().records))
+        state.press(.end)
+        #expect(state.selectedTreeRow?.ref == .task(TaskID(33)))
+    }
+
     @Test func endedTasksLingerThenMoveToHistory() {
         var state = checkoutState(size: size)
         // t11 ended at 1.040 s: visible until 6.040 s of stream time. Now is 4.0 s.
