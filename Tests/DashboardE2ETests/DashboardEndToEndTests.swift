@@ -20,6 +20,77 @@ struct DashboardEndToEndTests {
         #expect(fault.matched, "no fault stack in:\n\(fault.screen)")
     }
 
+    /// `attach` to the real demo-service: its live groups and tasks show; a service stopped
+    /// cleanly (socket removed) shows as ended, a killed one (socket left behind) as crashed,
+    /// and after each a service started again on the same socket is attached again.
+    @Test func attachFollowsARealServiceThroughStopsCrashesAndRestarts() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: DemoServiceProcess.executable),
+                     "no demo-service at \(DemoServiceProcess.executable)")
+        let directory = try ScratchDirectory()
+        let socket = directory.file("svc.sock")
+        var service = try DemoServiceProcess(socket: socket, name: "attach-e2e", seed: 31)
+        defer { service.kill() }
+        try #require(await service.waitForSocket(), "demo-service never served \(socket)")
+
+        let pane = try TmuxPane(columns: 160, rows: 48)
+        defer { pane.kill() }
+        try pane.type("\(safegroupPath) attach \(socket); echo EXIT=$?")
+        let workloads = ["checkout #", "nightly-sync #", "recommendations #"]
+        let first = service.pid
+        let live = try await pane.waitForScreen(within: .seconds(15)) { screen in
+            let header = Self.header(of: screen)
+            return header.contains("attach-e2e") && header.contains("pid \(first)") && header.contains("LIVE")
+                && header.contains("● connected") && workloads.contains { screen.contains($0) }
+                && Self.trackedTasks(in: screen) > 0
+        }
+        #expect(live.matched, "no live groups and tasks of demo-service (pid \(first)):\n\(live.screen)")
+
+        // SIGTERM: the service stops cleanly and removes its socket.
+        #expect(await service.stop(SIGTERM), "demo-service did not stop on SIGTERM")
+        let ended = try await pane.waitForScreen { Self.header(of: $0).contains("service ended") }
+        #expect(ended.matched, "a stopped service is not shown as ended:\n\(ended.screen)")
+
+        // Started again on the same socket: attached again, with the new process's stream.
+        service = try DemoServiceProcess(socket: socket, name: "attach-e2e", seed: 32)
+        let second = service.pid
+        let back = try await pane.waitForScreen(within: .seconds(20)) { screen in
+            let header = Self.header(of: screen)
+            return header.contains("pid \(second)") && header.contains("● connected") && Self.trackedTasks(in: screen) > 0
+        }
+        #expect(back.matched, "the restarted service (pid \(second)) was not attached again:\n\(back.screen)")
+
+        // SIGKILL: the process dies without removing its socket, which no one serves now.
+        #expect(await service.stop(SIGKILL), "demo-service did not die on SIGKILL")
+        let crashed = try await pane.waitForScreen { Self.header(of: $0).lowercased().contains("crashed") }
+        #expect(crashed.matched, "a killed service is not shown as crashed:\n\(crashed.screen)")
+
+        // A new service replaces the stale socket, and the dashboard attaches to it.
+        service = try DemoServiceProcess(socket: socket, name: "attach-e2e", seed: 33)
+        let third = service.pid
+        let again = try await pane.waitForScreen(within: .seconds(20)) { screen in
+            let header = Self.header(of: screen)
+            return header.contains("pid \(third)") && header.contains("● connected") && !header.lowercased().contains("crashed")
+        }
+        #expect(again.matched, "the service started after the crash (pid \(third)) was not attached:\n\(again.screen)")
+
+        try pane.press("q")
+        let exited = try await pane.waitForScreen { !Self.lines(of: $0, startingWith: "EXIT=").isEmpty }
+        #expect(Self.lines(of: exited.screen, startingWith: "EXIT=") == ["EXIT=0"], "no EXIT=0 after q:\n\(exited.screen)")
+        #expect(await service.stop(SIGTERM))
+    }
+
+    /// The dashboard's first row (the header's identity line), or "" before it is drawn.
+    static func header(of screen: String) -> String {
+        String(screen.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+    }
+
+    /// The task count in the tree pane's title (`Tasks ─ 3 groups, 12 tasks`), or 0.
+    static func trackedTasks(in screen: String) -> Int {
+        guard let range = screen.range(of: #"groups, ([0-9,]+) tasks"#, options: .regularExpression) else { return 0 }
+        let digits = screen[range].filter(\.isNumber)
+        return Int(String(digits)) ?? 0
+    }
+
     /// `?` opens the help, any key closes it; Tab moves the focus; `/` filters the tree.
     @Test func keysChangeTheView() async throws {
         let directory = try ScratchDirectory()
