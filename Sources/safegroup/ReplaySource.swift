@@ -116,13 +116,18 @@ struct ReplaySource: DashboardSource {
         let target = min(max(target, 0), timeline.count)
         // Back: from the header of the session, which resets the dashboard's model.
         let from = target >= cursor ? cursor : timeline.header(before: target) ?? 0
+        let jump = target - from > RecordReader.batchSize
+        cursor = target
+        position = time
+        // Over a long stretch, the new "now" goes first: the dashboard then lets ended tasks
+        // leave the tree as the records come in, as they would have while playing, instead of
+        // holding every task of the stretch (up to its bound) until the position arrives.
+        if jump, let replay = replayPosition { deliver(.replayPosition(replay)) }
         do {
             try reader.read(from..<target, in: timeline, limit: bytesLoaded, isComplete: isLoaded) { deliver(.records($0)) }
         } catch {
             deliver(.notice("stopped reading: \(error)"))
         }
-        cursor = target
-        position = time
     }
 
     mutating func perform(_ effect: DashboardEffect, _ deliver: (DashboardMessage) -> Void) {

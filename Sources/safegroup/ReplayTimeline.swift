@@ -46,8 +46,8 @@ struct ReplayTimeline {
     private(set) var end: UInt64 = 0
 
     mutating func append(contentsOf entries: [Entry]) {
-        times.reserveCapacity(times.count + entries.count)
-        streamTimes.reserveCapacity(streamTimes.count + entries.count)
+        // No reserveCapacity(count + entries.count) here: called once per chunk, it would
+        // reallocate (and copy) the arrays at every chunk instead of growing them geometrically.
         for entry in entries { append(entry) }
     }
 

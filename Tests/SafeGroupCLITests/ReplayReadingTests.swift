@@ -163,6 +163,19 @@ import Glibc
         #expect(reachedEnd, "the replay never reached the end of the file")
         #expect(Self.mismatch(fed, expected[...]) == nil)
 
+        // A long jump gives the new position before its records, so that the dashboard lets
+        // ended tasks go as they come in (instead of holding every task of the stretch).
+        var kinds: [String] = []
+        source.perform(.replay(.toStart), { _ in })
+        source.perform(.replay(.seek(seconds: 10))) { message in
+            switch message {
+            case .records: if kinds.last != "records" { kinds.append("records") }
+            case .replayPosition: kinds.append("position")
+            default: break
+            }
+        }
+        #expect(kinds == ["position", "records", "position"], "\(kinds)")
+
         // g: back to the start, which feeds from the first header again.
         fed = []
         source.perform(.replay(.toStart), take)
