@@ -79,6 +79,46 @@ struct DashboardEndToEndTests {
         #expect(await service.stop(SIGTERM))
     }
 
+    /// `attach` with no argument and several live services lists them and attaches to the one
+    /// the user picks by number.
+    @Test func attachWithSeveralServicesAsksWhichOne() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: DemoServiceProcess.executable),
+                     "no demo-service at \(DemoServiceProcess.executable)")
+        // A runtime directory of our own (0700), so that the services are found by the scan; other
+        // services of this user (in /tmp/safegroup-<uid>/) may be listed too.
+        let runtime = try ScratchDirectory()
+        let sockets = runtime.file("safegroup")
+        try FileManager.default.createDirectory(atPath: sockets, withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o700])
+        let alpha = try DemoServiceProcess(socket: "\(sockets)/alpha-11.sock", name: "pick-alpha", seed: 41)
+        defer { alpha.kill() }
+        let beta = try DemoServiceProcess(socket: "\(sockets)/beta-22.sock", name: "pick-beta", seed: 42)
+        defer { beta.kill() }
+        try #require(await alpha.waitForSocket())
+        try #require(await beta.waitForSocket())
+
+        let pane = try TmuxPane(columns: 160, rows: 48)
+        defer { pane.kill() }
+        try pane.type("XDG_RUNTIME_DIR=\(runtime.path) \(safegroupPath) attach; echo EXIT=$?")
+        let listed = try await pane.waitForScreen { $0.contains("attach to which one?") && $0.contains("beta-22.sock") }
+        #expect(listed.matched, "no list of the live services:\n\(listed.screen)")
+        let line = try #require(listed.screen.components(separatedBy: "\n").first { $0.contains("beta-22.sock") })
+        #expect(line.contains("beta"), "the entry does not name the service: \(line)")
+        let number = try #require(line.trimmingCharacters(in: .whitespaces).split(separator: ")").first.flatMap { Int($0) },
+                                  "no number in \(line)")
+        try pane.type("\(number)")
+        let attached = try await pane.waitForScreen(within: .seconds(15)) { screen in
+            let header = Self.header(of: screen)
+            return header.contains("pick-beta") && header.contains("pid \(beta.pid)") && header.contains("● connected")
+        }
+        #expect(attached.matched, "the chosen service (pick-beta, pid \(beta.pid)) is not the one shown:\n\(attached.screen)")
+        try pane.press("q")
+        let exited = try await pane.waitForScreen { !Self.lines(of: $0, startingWith: "EXIT=").isEmpty }
+        #expect(Self.lines(of: exited.screen, startingWith: "EXIT=") == ["EXIT=0"], "no EXIT=0 after q:\n\(exited.screen)")
+        #expect(await alpha.stop(SIGTERM))
+        #expect(await beta.stop(SIGTERM))
+    }
+
     /// The dashboard's first row (the header's identity line), or "" before it is drawn.
     static func header(of screen: String) -> String {
         String(screen.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
