@@ -86,7 +86,8 @@ enum DashboardBenchmark {
         let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let megabytes = Double(bytes) / 1e6
         say("\n[1] replay ingest: \(events) events, \(fmt(megabytes)) MB (\(bytes / max(1, events)) bytes/line), "
-              + "loader reads \(chunk / 1024) KiB chunks, one .records message per chunk; \(load())")
+              + "read in \(chunk / 1024) KiB chunks, one .records message per chunk (the replay's own loader, "
+              + "which indexes without the reducer, is measured in [5]); \(load())")
         func rate(_ ns: Double) -> Double { megabytes / (ns / 1e9) }
 
         let decodeOnly = times(rounds: 3) { replay(path: path, intoState: false).records }
@@ -145,11 +146,11 @@ enum DashboardBenchmark {
         }
         row("decode only (WireDecoder, no state)", decodeOnly, target: false)
         row("decode + StreamModel.apply/expire (no rows)", modelOnly, target: false)
-        row("(a) reducer: decode + state.update(.records)", loader, target: true)
+        row("(a) decode + state.update(.records) (G)", loader, target: true)
         if let dump { row("(b) safegroup dump --json FILE > /dev/null", dump, target: true) } else { say("  (b) dump --json: " + dumpSkip!) }
         if let jqTimes { row("jq -c . FILE > /dev/null", jqTimes, target: false) } else { say("  jq: SKIP, not installed") }
         let update = max(0, loader.min()! - decodeOnly.min()!)
-        say("  of the loader's best: decode \(fmt(decodeOnly.min()! / 1e6, 0)) ms, state.update ~\(fmt(update / 1e6, 0)) ms "
+        say("  of the reducer row's best: decode \(fmt(decodeOnly.min()! / 1e6, 0)) ms, state.update ~\(fmt(update / 1e6, 0)) ms "
               + "(\(fmt(update / Double(events))) ns/event); "
               + "of which the model ~\(fmt(max(0, modelOnly.min()! - decodeOnly.min()!) / 1e6, 0)) ms; "
               + "records only mark the tree's rows stale, the tick before the first frame builds them once")
