@@ -103,8 +103,14 @@ public struct DashboardState: Sendable {
         case .key(let key):
             notice = nil
             refreshRows()  // the key acts on the rows the user sees
+            let before = RowChoices(view)
             effects = handle(key)
-            needsIndex = true
+            // Moving the selection changes no row: with 100,000 tasks a rebuild is ~150 ms a key.
+            if RowChoices(view) == before && selectionIsOnItsRow {
+                rescroll()
+            } else {
+                needsIndex = true
+            }
         case .tick(let viewerNanoseconds):
             clock.tick(viewerNanoseconds: viewerNanoseconds)
             model.expire(at: clock.now)
@@ -158,10 +164,42 @@ public struct DashboardState: Sendable {
 
     // MARK: Rows and selection
 
+    /// What the view chose that the rows depend on (a key that changes none of it only moves).
+    private struct RowChoices: Equatable {
+        var filter: String
+        var sort: SortOrder
+        var collapsed: Set<GroupID>
+        var showsHistory: Bool
+        var isPaused: Bool
+        var follows: Bool
+
+        init(_ view: ViewState) {
+            (filter, sort, collapsed) = (view.filter, view.sort, view.collapsed)
+            (showsHistory, isPaused, follows) = (view.showsHistory, view.isPaused, view.follows)
+        }
+    }
+
+    /// Whether the selected tree row and fault are the ones under their cursors.
+    private var selectionIsOnItsRow: Bool {
+        let tree = view.selectedRow.map { treeRows.indices.contains(view.treeCursor) && treeRows[view.treeCursor].ref == $0 } ?? true
+        let fault = view.selectedFault.map { faultRows.indices.contains(view.faultCursor) && faultRows[view.faultCursor] == $0 } ?? true
+        return tree && fault
+    }
+
+    /// Keeps both cursors in view after a move.
+    private mutating func rescroll() {
+        view.treeScroll = scrolled(view.treeScroll, cursor: view.treeCursor, count: treeRows.count, visible: layout.treeRows)
+        view.faultScroll = scrolled(view.faultScroll, cursor: view.faultCursor, count: faultRows.count, visible: layout.faultRows)
+    }
+
+    /// How many times the rows were built (for the tests of when they are).
+    private(set) var rowBuilds = 0
+
     /// Rebuilds the rows, then puts the selection back on the row it was on (or the newest,
     /// when following) and scrolls so that it is visible.
     mutating func reindex() {
         needsIndex = false
+        rowBuilds += 1
         let shown = displayed
         indexedRevision = shown.revision
         view.collapsed = view.collapsed.filter { shown.groups[$0] != nil }

@@ -46,6 +46,25 @@ import Testing
         #expect(!state.rowsAreStale && state.rowLabels.contains(" t15"))
     }
 
+    /// Moving the selection (arrows, pages, home/end, Tab) builds no rows; it still scrolls.
+    @Test func movingTheSelectionDoesNotRebuildTheRows() {
+        var state = checkoutState(size: size)
+        let builds = state.rowBuilds
+        state.press(.down, .down, .up, .pageDown, .end)
+        #expect(state.selectedTreeRow?.ref == .task(TaskID(33)))
+        #expect(state.view.treeScroll > 0, "the end of the tree is out of view")
+        state.press(.home, .tab, .down, .tab, .character("?"), .escape)
+        #expect(state.selectedTreeRow?.ref == .group(GroupID(1)))
+        #expect(state.view.treeScroll == 0)
+        #expect(state.selectedFault?.number == 0)
+        #expect(state.rowBuilds == builds)
+        // What changes the rows rebuilds them: the filter, as it is typed.
+        state.press(.character("/"))
+        state.type("sync")
+        #expect(state.rowBuilds > builds)
+        #expect(state.rowLabels == ["g3", " t31", " t32", " t33"])
+    }
+
     /// A key acts on the rows as they are now, not as the last frame left them.
     @Test func aKeyAfterRecordsMovesOverTheCurrentRows() {
         var state = DashboardState(mode: .live, size: size)
