@@ -8,8 +8,11 @@ import GroupEvents
 ///
 /// ```swift
 /// var state = DashboardState(mode: .live, size: terminal.size)
-/// for message in messages {                  // records, keys, ticks, resizes, …
-///     for effect in state.update(message) { … }   // .quit, .replay(…), .demo(…)
+/// while running {
+///     for message in arrived {                     // records, keys, resizes, …
+///         for effect in state.update(message) { … }   // .quit, .replay(…), .demo(…)
+///     }
+///     state.update(.tick(viewerNanoseconds: now))  // before each draw: time moves, rows are built
 ///     terminal.draw(render(state, size: terminal.size))
 /// }
 /// ```
