@@ -276,6 +276,24 @@ struct DashboardEndToEndTests {
         #expect(!exited.screen.contains("DEMO"), "the dashboard is still on the screen:\n\(exited.screen)")
     }
 
+    /// SIGTERM ends the dashboard with 128 + 15, the screen and the terminal restored (a
+    /// process killed by the signal would leave the terminal raw, with the same status).
+    @Test func sigtermExitsWith143AndRestoresTheTerminal() async throws {
+        let pane = try TmuxPane()
+        defer { pane.kill() }
+        // --foreground: the dashboard stays in the terminal's foreground process group.
+        try pane.type("timeout --foreground --preserve-status -s TERM 2 \(safegroupPath) demo --seed 3; echo EXIT=$?")
+        let running = try await pane.waitForScreen { $0.contains("DEMO") }
+        #expect(running.matched, "the demo did not start:\n\(running.screen)")
+        let exited = try await pane.waitForScreen(within: .seconds(15)) { !Self.lines(of: $0, startingWith: "EXIT=").isEmpty }
+        #expect(Self.lines(of: exited.screen, startingWith: "EXIT=") == ["EXIT=143"], "no EXIT=143 after SIGTERM:\n\(exited.screen)")
+        #expect(!exited.screen.contains("DEMO"), "the dashboard is still on the screen:\n\(exited.screen)")
+        try pane.type("stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | sed 's/^/MODE=/'")
+        let stty = try await pane.waitForScreen { Self.lines(of: $0, startingWith: "MODE=").count >= 2 }
+        #expect(Set(Self.lines(of: stty.screen, startingWith: "MODE=")) == ["MODE=icanon", "MODE=echo"],
+                "terminal not restored:\n\(stty.screen)")
+    }
+
     /// The screen's lines that start with `prefix`, trimmed.
     static func lines(of screen: String, startingWith prefix: String) -> [String] {
         screen.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix(prefix) }
