@@ -97,7 +97,7 @@ let testTargets: [Target] = [
     // Runs the built `safegroup` and monitor-fixture, so it depends on them.
     .testTarget(
         name: "SafeGroupCLITests",
-        dependencies: ["GroupMonitor", "GroupEvents", "SafeGroupCLI", "monitor-fixture"]
+        dependencies: ["GroupMonitor", "GroupEvents", "Dashboard", "SafeGroupCLI", "monitor-fixture"]
     ),
     // Runs the built `safegroup` (and demo-service) inside tmux, so it depends on them.
     .testTarget(name: "DashboardE2ETests", dependencies: ["GroupEvents", "SafeGroupCLI", "demo-service"]),

@@ -36,6 +36,6 @@ public enum DemoCommand: Hashable, Sendable {
     case injectCrash
     /// A burst of 1,000 children.
     case burst
-    /// Cancel the selected group, or one the runner picks when nil.
+    /// Cancel the selected group (the group of the selected task); nil when nothing is selected.
     case cancelGroup(GroupID?)
 }

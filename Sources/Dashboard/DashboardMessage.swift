@@ -6,8 +6,8 @@ public enum DashboardMessage: Sendable {
     /// One decoded record of the stream: a header starts a new session (the tree is reset,
     /// view choices are kept), an event updates the model, a diagnostic counts a skipped line.
     case record(WireRecord)
-    /// Several records at once: cheaper than one message each, since the tree pane's index is
-    /// rebuilt once per message at most.
+    /// Several records at once. Records update the model but never rebuild the tree pane's
+    /// rows: the next tick (sent before each draw) does, once.
     case records([WireRecord])
     case key(Key)
     /// Time passed: the viewer's monotonic clock, in nanoseconds. Send one before each draw;

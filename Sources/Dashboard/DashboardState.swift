@@ -8,8 +8,11 @@ import GroupEvents
 ///
 /// ```swift
 /// var state = DashboardState(mode: .live, size: terminal.size)
-/// for message in messages {                  // records, keys, ticks, resizes, …
-///     for effect in state.update(message) { … }   // .quit, .replay(…), .demo(…)
+/// while running {
+///     for message in arrived {                     // records, keys, resizes, …
+///         for effect in state.update(message) { … }   // .quit, .replay(…), .demo(…)
+///     }
+///     state.update(.tick(viewerNanoseconds: now))  // before each draw: time moves, rows are built
 ///     terminal.draw(render(state, size: terminal.size))
 /// }
 /// ```
@@ -33,14 +36,19 @@ public struct DashboardState: Sendable {
     public var skippedLines: Int { max(skippedFromRecords, skippedFromCounters) }
     /// The runner's notice, shown in the footer until the next key.
     public private(set) var notice: String?
-    /// The tree pane's rows, flattened (see ``TreeIndex``).
+    /// The tree pane's rows, flattened (see ``TreeIndex``), as of the last message that moved
+    /// time or changed the view (see ``update(_:)``).
     public private(set) var treeRows: [TreeRow] = []
-    /// The faults pane's rows: fault numbers, newest first, filtered.
+    /// The faults pane's rows: fault numbers, newest first, filtered; refreshed with ``treeRows``.
     public private(set) var faultRows: [Int] = []
+    /// Whether records arrived since the rows were built: the next tick, replay position, key
+    /// or resize rebuilds them (``refreshRows()`` does it at once).
+    public var rowsAreStale: Bool { needsIndex }
 
     private var skippedFromRecords = 0
     private var skippedFromCounters = 0
-    /// Set when something the rows depend on changed; the rows are rebuilt before `update` returns.
+    /// Set when something the rows depend on changed; they are rebuilt by the next message that
+    /// moves time or changes the view, not by records (see ``update(_:)``).
     private var needsIndex = true
     /// The model revision the rows were built from: a tick rebuilds them only when the model
     /// changed since (or the duration sort makes time itself reorder them).
@@ -78,18 +86,34 @@ public struct DashboardState: Sendable {
     // MARK: The reducer
 
     /// Applies one message and returns what the run loop should do.
+    ///
+    /// Records update the model at once but only mark the tree's rows stale: rebuilding them
+    /// costs O(tracked tasks), so a loader feeding a million events in batches must not pay it
+    /// per batch. The rows are rebuilt (at most once) by the messages after which a frame is
+    /// drawn or the rows are used: a tick (the run loop sends one before each draw), a replay
+    /// position, a key (before it moves the selection, and after) and a resize.
     @discardableResult
     public mutating func update(_ message: DashboardMessage) -> [DashboardEffect] {
         var effects: [DashboardEffect] = []
+        var refreshes = true
         switch message {
         case .record(let record):
             ingest(record)
+            refreshes = false
         case .records(let records):
             for record in records { ingest(record) }
+            refreshes = false
         case .key(let key):
             notice = nil
+            refreshRows()  // the key acts on the rows the user sees
+            let before = RowChoices(view)
             effects = handle(key)
-            needsIndex = true
+            // Moving the selection changes no row: with 100,000 tasks a rebuild is ~150 ms a key.
+            if RowChoices(view) == before && selectionIsOnItsRow {
+                rescroll()
+            } else {
+                needsIndex = true
+            }
         case .tick(let viewerNanoseconds):
             clock.tick(viewerNanoseconds: viewerNanoseconds)
             model.expire(at: clock.now)
@@ -106,6 +130,7 @@ public struct DashboardState: Sendable {
                 connection = state
             }
             clock.isRunning = connection.isLive
+            refreshes = false
         case .replayPosition(let position):
             replay = position
             clock.replayTime = position.time
@@ -113,11 +138,19 @@ public struct DashboardState: Sendable {
             if frozen == nil && (model.revision != indexedRevision || view.sort == .duration) { needsIndex = true }
         case .decoderCounters(let counters):
             skippedFromCounters = counters.malformed + counters.overLong + counters.unknownTypes + counters.torn
+            refreshes = false
         case .notice(let text):
             notice = TextSanitizer.sanitize(text)
+            refreshes = false
         }
-        if needsIndex { reindex() }
+        if refreshes { refreshRows() }
         return effects
+    }
+
+    /// Rebuilds the tree's and the faults' rows now if records made them stale; `update` does
+    /// it on the messages that precede a frame. For a caller that renders right after records.
+    public mutating func refreshRows() {
+        if needsIndex { reindex() }
     }
 
     private mutating func ingest(_ record: WireRecord) {
@@ -139,10 +172,42 @@ public struct DashboardState: Sendable {
 
     // MARK: Rows and selection
 
+    /// What the view chose that the rows depend on (a key that changes none of it only moves).
+    private struct RowChoices: Equatable {
+        var filter: String
+        var sort: SortOrder
+        var collapsed: Set<GroupID>
+        var showsHistory: Bool
+        var isPaused: Bool
+        var follows: Bool
+
+        init(_ view: ViewState) {
+            (filter, sort, collapsed) = (view.filter, view.sort, view.collapsed)
+            (showsHistory, isPaused, follows) = (view.showsHistory, view.isPaused, view.follows)
+        }
+    }
+
+    /// Whether the selected tree row and fault are the ones under their cursors.
+    private var selectionIsOnItsRow: Bool {
+        let tree = view.selectedRow.map { treeRows.indices.contains(view.treeCursor) && treeRows[view.treeCursor].ref == $0 } ?? true
+        let fault = view.selectedFault.map { faultRows.indices.contains(view.faultCursor) && faultRows[view.faultCursor] == $0 } ?? true
+        return tree && fault
+    }
+
+    /// Keeps both cursors in view after a move.
+    private mutating func rescroll() {
+        view.treeScroll = scrolled(view.treeScroll, cursor: view.treeCursor, count: treeRows.count, visible: layout.treeRows)
+        view.faultScroll = scrolled(view.faultScroll, cursor: view.faultCursor, count: faultRows.count, visible: layout.faultRows)
+    }
+
+    /// How many times the rows were built (for the tests of when they are).
+    private(set) var rowBuilds = 0
+
     /// Rebuilds the rows, then puts the selection back on the row it was on (or the newest,
     /// when following) and scrolls so that it is visible.
     mutating func reindex() {
         needsIndex = false
+        rowBuilds += 1
         let shown = displayed
         indexedRevision = shown.revision
         view.collapsed = view.collapsed.filter { shown.groups[$0] != nil }

@@ -15,6 +15,9 @@
 public enum TextSanitizer {
     /// `text` with every control, escape and bidi code point replaced by `\u{XX}`.
     public static func sanitize(_ text: String) -> String {
+        // Most names and paths are printable ASCII: their bytes are checked faster than scalars.
+        var copy = text
+        if copy.withUTF8({ bytes in bytes.allSatisfy { $0 &- 0x20 < 0x5F } }) { return text }
         guard text.unicodeScalars.contains(where: needsEscape) else { return text }
         var result = String()
         result.reserveCapacity(text.utf8.count + 16)

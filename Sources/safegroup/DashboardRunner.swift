@@ -38,9 +38,9 @@ enum DashboardRunner {
                 // about once a second (the uptime), so a frame equal to the last is not drawn.
                 var drawn: Screen?
                 while true {
-                    for message in source.poll() {
-                        if let outcome = execute(state.update(message), on: &source, state: &state) { return outcome }
-                    }
+                    var effects: [DashboardEffect] = []
+                    source.poll { message in effects += state.update(message) }
+                    if let outcome = execute(effects, on: &source, state: &state) { return outcome }
                     if let failure = source.failure { throw failure }
                     state.update(.tick(viewerNanoseconds: MonotonicTime.now().rawValue))
                     let screen = render(state, size: terminal.size)
@@ -73,7 +73,7 @@ enum DashboardRunner {
         while !pending.isEmpty {
             let effect = pending.removeFirst()
             if effect == .quit { return .quit }
-            for message in source.perform(effect) { pending += state.update(message) }
+            source.perform(effect) { message in pending += state.update(message) }
         }
         return nil
     }

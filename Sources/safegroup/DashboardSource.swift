@@ -4,19 +4,21 @@ import GroupEvents
 /// Where a dashboard's messages come from, and who carries out its effects: a live socket, a
 /// recorded file, or the in-process demo.
 ///
-/// The run loop (``DashboardRunner``) calls ``poll()`` once per wake and never blocks on a
+/// The run loop (``DashboardRunner``) calls ``poll(_:)`` once per wake and never blocks on a
 /// source: a source is fed by its own reader (a task, a thread, the demo's tasks) through a
-/// bounded hand-off, and `poll` only takes what is already there.
+/// bounded hand-off, and `poll` only takes what is already there. Messages are handed to a
+/// closure as they are made, not returned in an array: a replay that jumps over a million
+/// records feeds them in batches, and only one batch is ever in memory.
 protocol DashboardSource {
     /// The dashboard's mode for this source.
     var mode: DashboardMode { get }
 
-    /// What arrived since the last call, in order, with the records batched as `.records`.
-    mutating func poll() -> [DashboardMessage]
+    /// Hands what arrived since the last call to `deliver`, in order, records batched as `.records`.
+    mutating func poll(_ deliver: (DashboardMessage) -> Void)
 
-    /// Carries out a replay or demo effect (never `.quit`, which the runner handles) and says
-    /// what came of it, as messages for the reducer.
-    mutating func perform(_ effect: DashboardEffect) -> [DashboardMessage]
+    /// Carries out a replay or demo effect (never `.quit`, which the runner handles) and hands
+    /// what came of it to `deliver`, as messages for the reducer.
+    mutating func perform(_ effect: DashboardEffect, _ deliver: (DashboardMessage) -> Void)
 
     /// A failure that ends the dashboard (the service could not be reached at all, say),
     /// reported once the terminal is restored.
@@ -27,8 +29,8 @@ protocol DashboardSource {
     mutating func finish()
 }
 
-/// Messages of one poll, in order, with each run of records joined into one `.records`: the
-/// tree's index is rebuilt once per message, so one per record would cost a rebuild each.
+/// Messages of one poll, in order, with each run of records joined into one `.records`: one
+/// message (and one array) per wake rather than one per record.
 struct MessageBatch {
     private var done: [DashboardMessage] = []
     private var records: [WireRecord] = []

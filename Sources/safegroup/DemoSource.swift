@@ -34,7 +34,7 @@ struct DemoSource: DashboardSource {
         work = Task.detached { await driver.run() }
     }
 
-    mutating func poll() -> [DashboardMessage] {
+    mutating func poll(_ deliver: (DashboardMessage) -> Void) {
         var records: [WireRecord] = []
         if !sentHeader {
             sentHeader = true
@@ -50,33 +50,45 @@ struct DemoSource: DashboardSource {
             record { encoder.encode(event, seq: number, into: &$0) }
         }
         flushRecording()
-        var messages: [DashboardMessage] = records.isEmpty ? [] : [.records(records)]
+        if !records.isEmpty { deliver(.records(records)) }
         // In-process, the stream is there from the start: never "connecting".
         if sentHeader, !sentConnected {
             sentConnected = true
-            messages.append(.connection(.connected))
+            deliver(.connection(.connected))
         }
-        return messages
     }
 
-    mutating func perform(_ effect: DashboardEffect) -> [DashboardMessage] {
-        guard case .demo(let command) = effect else { return [] }
+    mutating func perform(_ effect: DashboardEffect, _ deliver: (DashboardMessage) -> Void) {
+        guard case .demo(let command) = effect else { return }
+        deliver(.notice(notice(for: command)))
+    }
+
+    /// What a demo key did, in a line for the footer.
+    private func notice(for command: DemoCommand) -> String {
         let control = driver.control
         switch command {
         case .injectError:
-            return [.notice(control.injectError().map { "error injected into \($0.name)" } ?? "no running child to inject an error into")]
+            return control.injectError().map { "error injected into \($0.name)" } ?? "no running child to inject an error into"
         case .injectTimeout:
-            return [.notice(control.injectTimeout().map { "timeout injected into \($0.name)" } ?? "no running child to make time out")]
+            return control.injectTimeout().map { "timeout injected into \($0.name)" } ?? "no running child to make time out"
         case .injectCrash:
             // Isolated children (separate worker processes) do not exist yet; a crash here would
             // take the dashboard down with it, so the key says so instead of faking one.
-            return [.notice("crash injection is not available yet: isolated children are still to come")]
+            return "crash injection is not available yet: isolated children are still to come"
         case .burst:
-            return [.notice("started \(control.burst(1_000))")]
-        case .cancelGroup:
-            // DemoControl cancels a whole workload run, chosen at random, not the selected group.
-            return [.notice(control.cancelGroup().map { "cancelled the run \($0.name)" } ?? "no workload running to cancel")]
+            return "started \(control.burst(1_000))"
+        case .cancelGroup(let group):
+            return Self.cancel(group, with: control)
         }
+    }
+
+    /// Cancels the selected group when it is a running workload's top-level group; otherwise
+    /// says why not and what to select instead.
+    static func cancel(_ group: GroupID?, with control: DemoControl) -> String {
+        guard let group else { return "select a group (or a task in it) to cancel it with x" }
+        if let run = control.cancelGroup(group) { return "cancelling \(run.name) (\(group)) and every child in it" }
+        return "\(group) is not a running workload's top-level group: only those can be cancelled from outside "
+            + "(select a root group of the tree)"
     }
 
     mutating func finish() {

@@ -54,7 +54,7 @@ struct LiveSource: DashboardSource {
         }
     }
 
-    mutating func poll() -> [DashboardMessage] {
+    mutating func poll(_ deliver: (DashboardMessage) -> Void) {
         var batch = MessageBatch()
         for arrival in mailbox.takeAll() {
             switch arrival {
@@ -71,7 +71,7 @@ struct LiveSource: DashboardSource {
                 failure = CommandFailure(error.message)
             }
         }
-        return batch.take()
+        batch.take().forEach(deliver)
     }
 
     /// What a lost connection means, judged by what is left at the socket's path.
@@ -88,7 +88,7 @@ struct LiveSource: DashboardSource {
         }
     }
 
-    func perform(_ effect: DashboardEffect) -> [DashboardMessage] { [] }
+    func perform(_ effect: DashboardEffect, _ deliver: (DashboardMessage) -> Void) {}
 
     mutating func finish() { reader.cancel() }
 }

@@ -46,6 +46,31 @@ enum Posix {
         try call("read", subject) { Glibc.read(fd, buffer.baseAddress, buffer.count) }
     }
 
+    /// `pread(2)` into `buffer` from `offset`; 0 at the end of the file.
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, subject: String) throws(SystemError) -> Int {
+        try call("read", subject) { Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset)) }
+    }
+
+    /// A new descriptor of the same open file (close-on-exec).
+    static func duplicate(_ fd: Int32, subject: String) throws(SystemError) -> Int32 {
+        try call("reopen", subject) { fcntl(fd, F_DUPFD_CLOEXEC, 0) }
+    }
+
+    /// An unnamed temporary file, open for reading and writing: made in `$TMPDIR` (else /tmp)
+    /// with mode 0600 and unlinked at once, so it goes away with the last descriptor.
+    static func unnamedTemporaryFile() throws(SystemError) -> Int32 {
+        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array((directory + "/safegroup-spool-XXXXXX").utf8CString)
+        let fd = try template.withUnsafeMutableBufferPointer { buffer in
+            Result { () throws(SystemError) -> Int32 in
+                try call("create a temporary file in", directory) { mkstemp(buffer.baseAddress!) }
+            }
+        }.get()
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return fd
+    }
+
     /// Writes all of `bytes`, going on after short writes.
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, subject: String) throws(SystemError) {
         var done = 0

@@ -40,13 +40,14 @@ struct ReplayFileCommand: AsyncParsableCommand {
             guard type == S_IFREG || type == S_IFIFO else {
                 throw CommandFailure("cannot replay \(file): not a regular file (for a live service, use 'safegroup attach')")
             }
-            let loader = try RecordingLoader(path: file)
+            // A pipe (`<(…)`) cannot be read twice: the loader copies it for the replay's reader.
+            let loader = try RecordingLoader(path: file, seekable: type == S_IFREG)
             // The first chunk now: an unreadable file is reported before the screen is taken over.
             let first = loader.next()
-            if let failure = first.failure, first.records.isEmpty { throw CommandFailure(failure) }
+            if let failure = first.failure, first.entries.isEmpty { throw CommandFailure(failure) }
             let speed = self.speed
             return try await MainActor.run {
-                var source = ReplaySource(loader: loader, first: first, speed: speed)
+                var source = try ReplaySource(loader: loader, first: first, speed: speed)
                 return try DashboardRunner.runToExit(&source)
             }
         }

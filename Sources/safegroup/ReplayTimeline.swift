@@ -1,6 +1,6 @@
-import GroupEvents
-
-/// A recording's records, as loaded so far, placed on one playback timeline.
+/// A recording's index, as loaded so far: each record placed on one playback timeline, the
+/// headers and faults, and checkpoints to decode records from. The records themselves stay in
+/// the file (``RecordReader`` decodes them again): 16 bytes a record here, not the record.
 ///
 /// Each session's timestamps count from its own process's epoch, so a recording that spans a
 /// restart would jump back in time at the second header. The timeline puts each later session
@@ -8,15 +8,28 @@ import GroupEvents
 /// It never goes back, even when two events of a session were stamped slightly out of order
 /// by different threads, so a time can be found by binary search.
 struct ReplayTimeline {
-    /// Headers and events, in file order (diagnostics are counted by the decoder, not kept).
-    private(set) var records: [WireRecord] = []
+    /// What the timeline needs of one record (diagnostics are counted by the decoder, not indexed).
+    enum Entry: Hashable, Sendable {
+        case header
+        /// An event: its own timestamp, and whether it records a fault.
+        case event(time: UInt64, isFault: Bool)
+    }
+
+    /// A place to decode records from: record number `record` is the first whole line at `offset`.
+    struct Checkpoint: Hashable, Sendable {
+        var record: Int
+        var offset: Int64
+    }
+
     /// The timeline time of each record, in nanoseconds; a header takes the time of the event after it.
     private(set) var times: [UInt64] = []
     /// Each record's own timestamp (its session's stream time); a header takes its session's first.
     private(set) var streamTimes: [UInt64] = []
-    /// Indices of the headers and of the fault events, ascending.
+    /// Record numbers of the headers and of the fault events, ascending.
     private(set) var headers: [Int] = []
     private(set) var faults: [Int] = []
+    /// Ascending by record and offset; the first is the file's start.
+    private(set) var checkpoints = [Checkpoint(record: 0, offset: 0)]
 
     /// The timeline offset of the current session: added to its timestamps.
     private var offset: Int64 = 0
@@ -26,28 +39,34 @@ struct ReplayTimeline {
     private var untimed: [Int] = []
     private var hasEvents = false
 
-    var count: Int { records.count }
+    var count: Int { times.count }
     var isEmpty: Bool { !hasEvents }
     /// The first and last event times on the timeline.
     private(set) var start: UInt64 = 0
     private(set) var end: UInt64 = 0
 
-    mutating func append(contentsOf loaded: [WireRecord]) {
-        records.reserveCapacity(records.count + loaded.count)
-        for record in loaded { append(record) }
+    mutating func append(contentsOf entries: [Entry]) {
+        // No reserveCapacity(count + entries.count) here: called once per chunk, it would
+        // reallocate (and copy) the arrays at every chunk instead of growing them geometrically.
+        for entry in entries { append(entry) }
     }
 
-    private mutating func append(_ record: WireRecord) {
-        switch record {
+    /// Adds a checkpoint after the last one (ignored otherwise).
+    mutating func add(_ checkpoint: Checkpoint) {
+        guard let last = checkpoints.last, checkpoint.record > last.record, checkpoint.offset > last.offset,
+              checkpoint.record <= count else { return }
+        checkpoints.append(checkpoint)
+    }
+
+    private mutating func append(_ entry: Entry) {
+        switch entry {
         case .header:
             sessionStarts = true
-            headers.append(records.count)
-            untimed.append(records.count)
-            records.append(record)
+            headers.append(count)
+            untimed.append(count)
             times.append(end)
             streamTimes.append(0)
-        case .event(_, let event):
-            let raw = event.time.rawValue
+        case .event(let raw, let isFault):
             if sessionStarts {
                 // The first session plays from its own first timestamp; a later one starts where
                 // the one before it ended.
@@ -63,12 +82,9 @@ struct ReplayTimeline {
                 streamTimes[index] = raw
             }
             untimed.removeAll()
-            if case .faultRecorded = event.kind { faults.append(records.count) }
-            records.append(record)
+            if isFault { faults.append(count) }
             times.append(time)
             streamTimes.append(raw)
-        case .diagnostic:
-            break
         }
     }
 
@@ -85,5 +101,15 @@ struct ReplayTimeline {
     /// The last header before `cursor` (where a replay moving back re-feeds from), if any.
     func header(before cursor: Int) -> Int? {
         headers.last(where: { $0 < cursor })
+    }
+
+    /// The last checkpoint at or before record `record`.
+    func checkpoint(atOrBefore record: Int) -> Checkpoint {
+        var low = 0, high = checkpoints.count
+        while low < high {
+            let middle = (low + high) / 2
+            if checkpoints[middle].record <= record { low = middle + 1 } else { high = middle }
+        }
+        return checkpoints[max(0, low - 1)]
     }
 }

@@ -20,6 +20,117 @@ struct DashboardEndToEndTests {
         #expect(fault.matched, "no fault stack in:\n\(fault.screen)")
     }
 
+    /// `attach` to the real demo-service: its live groups and tasks show; a service stopped
+    /// cleanly (socket removed) shows as ended, a killed one (socket left behind) as crashed,
+    /// and after each a service started again on the same socket is attached again.
+    @Test func attachFollowsARealServiceThroughStopsCrashesAndRestarts() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: DemoServiceProcess.executable),
+                     "no demo-service at \(DemoServiceProcess.executable)")
+        let directory = try ScratchDirectory()
+        let socket = directory.file("svc.sock")
+        var service = try DemoServiceProcess(socket: socket, name: "attach-e2e", seed: 31)
+        defer { service.kill() }
+        try #require(await service.waitForSocket(), "demo-service never served \(socket)")
+
+        let pane = try TmuxPane(columns: 160, rows: 48)
+        defer { pane.kill() }
+        try pane.type("\(safegroupPath) attach \(socket); echo EX\"\"IT=$?")
+        let workloads = ["checkout #", "nightly-sync #", "recommendations #"]
+        let first = service.pid
+        let live = try await pane.waitForScreen(within: .seconds(15)) { screen in
+            let header = Self.header(of: screen)
+            return header.contains("attach-e2e") && header.contains("pid \(first)") && header.contains("LIVE")
+                && header.contains("● connected") && workloads.contains { screen.contains($0) }
+                && Self.trackedTasks(in: screen) > 0
+        }
+        #expect(live.matched, "no live groups and tasks of demo-service (pid \(first)):\n\(live.screen)")
+
+        // SIGTERM: the service stops cleanly and removes its socket.
+        #expect(await service.stop(SIGTERM), "demo-service did not stop on SIGTERM")
+        let ended = try await pane.waitForScreen { Self.header(of: $0).contains("service ended") }
+        #expect(ended.matched, "a stopped service is not shown as ended:\n\(ended.screen)")
+
+        // Started again on the same socket: attached again, with the new process's stream.
+        service = try DemoServiceProcess(socket: socket, name: "attach-e2e", seed: 32)
+        let second = service.pid
+        let back = try await pane.waitForScreen(within: .seconds(20)) { screen in
+            let header = Self.header(of: screen)
+            return header.contains("pid \(second)") && header.contains("● connected") && Self.trackedTasks(in: screen) > 0
+        }
+        #expect(back.matched, "the restarted service (pid \(second)) was not attached again:\n\(back.screen)")
+
+        // SIGKILL: the process dies without removing its socket, which no one serves now.
+        #expect(await service.stop(SIGKILL), "demo-service did not die on SIGKILL")
+        let crashed = try await pane.waitForScreen { Self.header(of: $0).lowercased().contains("crashed") }
+        #expect(crashed.matched, "a killed service is not shown as crashed:\n\(crashed.screen)")
+
+        // A new service replaces the stale socket, and the dashboard attaches to it.
+        service = try DemoServiceProcess(socket: socket, name: "attach-e2e", seed: 33)
+        let third = service.pid
+        let again = try await pane.waitForScreen(within: .seconds(20)) { screen in
+            let header = Self.header(of: screen)
+            return header.contains("pid \(third)") && header.contains("● connected") && !header.lowercased().contains("crashed")
+        }
+        #expect(again.matched, "the service started after the crash (pid \(third)) was not attached:\n\(again.screen)")
+
+        try pane.press("q")
+        let exited = try await pane.waitForScreen { !Self.lines(of: $0, startingWith: "EXIT=").isEmpty }
+        #expect(Self.lines(of: exited.screen, startingWith: "EXIT=") == ["EXIT=0"], "no EXIT=0 after q:\n\(exited.screen)")
+        #expect(await service.stop(SIGTERM))
+    }
+
+    /// `attach` with no argument and several live services lists them and attaches to the one
+    /// the user picks by number.
+    @Test func attachWithSeveralServicesAsksWhichOne() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: DemoServiceProcess.executable),
+                     "no demo-service at \(DemoServiceProcess.executable)")
+        // A runtime directory of our own (0700), so that the services are found by the scan; other
+        // services of this user (in /tmp/safegroup-<uid>/) may be listed too.
+        let runtime = try ScratchDirectory()
+        let sockets = runtime.file("safegroup")
+        try FileManager.default.createDirectory(atPath: sockets, withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o700])
+        let alpha = try DemoServiceProcess(socket: "\(sockets)/alpha-11.sock", name: "pick-alpha", seed: 41)
+        defer { alpha.kill() }
+        let beta = try DemoServiceProcess(socket: "\(sockets)/beta-22.sock", name: "pick-beta", seed: 42)
+        defer { beta.kill() }
+        try #require(await alpha.waitForSocket())
+        try #require(await beta.waitForSocket())
+
+        let pane = try TmuxPane(columns: 160, rows: 48)
+        defer { pane.kill() }
+        try pane.type("XDG_RUNTIME_DIR=\(runtime.path) \(safegroupPath) attach; echo EX\"\"IT=$?")
+        let listed = try await pane.waitForScreen { $0.contains("attach to which one?") && $0.contains("beta-22.sock") }
+        #expect(listed.matched, "no list of the live services:\n\(listed.screen)")
+        let line = try #require(listed.screen.components(separatedBy: "\n").first { $0.contains("beta-22.sock") })
+        #expect(line.contains("beta"), "the entry does not name the service: \(line)")
+        let number = try #require(line.trimmingCharacters(in: .whitespaces).split(separator: ")").first.flatMap { Int($0) },
+                                  "no number in \(line)")
+        try pane.type("\(number)")
+        let attached = try await pane.waitForScreen(within: .seconds(15)) { screen in
+            let header = Self.header(of: screen)
+            return header.contains("pick-beta") && header.contains("pid \(beta.pid)") && header.contains("● connected")
+        }
+        #expect(attached.matched, "the chosen service (pick-beta, pid \(beta.pid)) is not the one shown:\n\(attached.screen)")
+        try pane.press("q")
+        let exited = try await pane.waitForScreen { !Self.lines(of: $0, startingWith: "EXIT=").isEmpty }
+        #expect(Self.lines(of: exited.screen, startingWith: "EXIT=") == ["EXIT=0"], "no EXIT=0 after q:\n\(exited.screen)")
+        #expect(await alpha.stop(SIGTERM))
+        #expect(await beta.stop(SIGTERM))
+    }
+
+    /// The dashboard's first row (the header's identity line), or "" before it is drawn.
+    static func header(of screen: String) -> String {
+        String(screen.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+    }
+
+    /// The task count in the tree pane's title (`Tasks ─ 3 groups, 12 tasks`), or 0.
+    static func trackedTasks(in screen: String) -> Int {
+        guard let range = screen.range(of: #"groups, ([0-9,]+) tasks"#, options: .regularExpression) else { return 0 }
+        let digits = screen[range].filter(\.isNumber)
+        return Int(String(digits)) ?? 0
+    }
+
     /// `?` opens the help, any key closes it; Tab moves the focus; `/` filters the tree.
     @Test func keysChangeTheView() async throws {
         let directory = try ScratchDirectory()
@@ -140,14 +251,14 @@ struct DashboardEndToEndTests {
     @Test func quitExitsZeroAndRestoresTheTerminal() async throws {
         let pane = try TmuxPane()
         defer { pane.kill() }
-        try pane.type("\(safegroupPath) demo --seed 1; echo EXIT=$?")
+        try pane.type("\(safegroupPath) demo --seed 1; echo EX\"\"IT=$?")
         let running = try await pane.waitForScreen { $0.contains("DEMO") }
         #expect(running.matched)
         try pane.press("q")
-        // Lines the shell printed, not the typed command (which holds "EXIT=$?" itself).
+        // Lines the shell printed: the typed command spells the marker EX\"\"IT=, so a wrapped command line never matches.
         let exited = try await pane.waitForScreen { !Self.lines(of: $0, startingWith: "EXIT=").isEmpty }
         #expect(Self.lines(of: exited.screen, startingWith: "EXIT=") == ["EXIT=0"], "no EXIT=0 after q:\n\(exited.screen)")
-        try pane.type("stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | sed 's/^/MODE=/'")
+        try pane.type("stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | sed 's/^/MO''DE=/'")
         let stty = try await pane.waitForScreen { Self.lines(of: $0, startingWith: "MODE=").count >= 2 }
         #expect(Set(Self.lines(of: stty.screen, startingWith: "MODE=")) == ["MODE=icanon", "MODE=echo"],
                 "terminal not restored:\n\(stty.screen)")
@@ -157,7 +268,7 @@ struct DashboardEndToEndTests {
     @Test func interruptExitsWith130() async throws {
         let pane = try TmuxPane()
         defer { pane.kill() }
-        try pane.type("\(safegroupPath) demo --seed 2; echo EXIT=$?")
+        try pane.type("\(safegroupPath) demo --seed 2; echo EX\"\"IT=$?")
         _ = try await pane.waitForScreen { $0.contains("DEMO") }
         try pane.press("C-c")
         let exited = try await pane.waitForScreen { !Self.lines(of: $0, startingWith: "EXIT=").isEmpty }
@@ -184,6 +295,24 @@ struct DashboardEndToEndTests {
         #expect(crashed.matched, "the header does not show the crash:\n\(crashed.screen)")
         #expect(crashed.screen.contains("☠"), "no crashed glyph:\n\(crashed.screen)")
         try pane.press("q")
+    }
+
+    /// SIGTERM ends the dashboard with 128 + 15, the screen and the terminal restored (a
+    /// process killed by the signal would leave the terminal raw, with the same status).
+    @Test func sigtermExitsWith143AndRestoresTheTerminal() async throws {
+        let pane = try TmuxPane()
+        defer { pane.kill() }
+        // --foreground: the dashboard stays in the terminal's foreground process group.
+        try pane.type("timeout --foreground --preserve-status -s TERM 2 \(safegroupPath) demo --seed 3; echo EX\"\"IT=$?")
+        let running = try await pane.waitForScreen { $0.contains("DEMO") }
+        #expect(running.matched, "the demo did not start:\n\(running.screen)")
+        let exited = try await pane.waitForScreen(within: .seconds(15)) { !Self.lines(of: $0, startingWith: "EXIT=").isEmpty }
+        #expect(Self.lines(of: exited.screen, startingWith: "EXIT=") == ["EXIT=143"], "no EXIT=143 after SIGTERM:\n\(exited.screen)")
+        #expect(!exited.screen.contains("DEMO"), "the dashboard is still on the screen:\n\(exited.screen)")
+        try pane.type("stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | sed 's/^/MO''DE=/'")
+        let stty = try await pane.waitForScreen { Self.lines(of: $0, startingWith: "MODE=").count >= 2 }
+        #expect(Set(Self.lines(of: stty.screen, startingWith: "MODE=")) == ["MODE=icanon", "MODE=echo"],
+                "terminal not restored:\n\(stty.screen)")
     }
 
     /// The screen's lines that start with `prefix`, trimmed.

@@ -132,6 +132,7 @@ import Testing
         }
         var state = DashboardState(mode: .live, size: TerminalSize(columns: 80, rows: 24))
         state.update(.records(s.records))
+        state.refreshRows()
         #expect(state.treeRows.count == 1_001)
         #expect(state.treeRows.map(\.depth).max()! <= TreeIndex.maxDepth)
     }
@@ -144,6 +145,7 @@ import Testing
         s.open(1, "g again", at: 2, parentTask: 1, parentGroup: 1)
         var state = DashboardState(mode: .live, size: TerminalSize(columns: 80, rows: 24))
         state.update(.records(s.records))
+        state.refreshRows()
         #expect(state.rowLabels == ["g1", " t1"])
         #expect(state.model.groups[GroupID(1)]?.name == "g again")
     }

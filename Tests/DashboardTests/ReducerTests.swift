@@ -20,6 +20,60 @@ import Testing
         #expect(state.model.groups[GroupID(2)]?.attachedTo == TaskID(13))
     }
 
+    /// Records update the model at once but leave the rows to the next frame: a loader feeding
+    /// a recording in batches must not rebuild the tree per batch.
+    @Test func recordsLeaveTheRowsStaleUntilTheNextTick() {
+        var state = DashboardState(mode: .live, size: size)
+        state.update(.records(checkoutScenario().records))
+        #expect(state.model.tasks.count == 9)
+        #expect(state.rowsAreStale)
+        #expect(state.treeRows.isEmpty)  // not rebuilt by the records
+        #expect(state.faultRows.isEmpty)
+        state.update(.tick(viewerNanoseconds: 500_000_000))
+        #expect(!state.rowsAreStale)
+        // The same rows as a state that rebuilt them after every record.
+        #expect(state.rowLabels == checkoutState(size: size).rowLabels)
+        #expect(state.faultRows == [1, 0])
+        // Other messages that precede no frame leave them alone too.
+        var more = StreamBuilder()
+        more.seq = 100
+        more.spawn(15, in: 1, "late", at: 3_600)
+        state.update(.records(more.records))
+        state.update(.connection(.connected))
+        state.update(.notice("hello"))
+        #expect(state.rowsAreStale && !state.rowLabels.contains(" t15"))
+        state.update(.resize(size))
+        #expect(!state.rowsAreStale && state.rowLabels.contains(" t15"))
+    }
+
+    /// Moving the selection (arrows, pages, home/end, Tab) builds no rows; it still scrolls.
+    @Test func movingTheSelectionDoesNotRebuildTheRows() {
+        var state = checkoutState(size: size)
+        let builds = state.rowBuilds
+        state.press(.down, .down, .up, .pageDown, .end)
+        #expect(state.selectedTreeRow?.ref == .task(TaskID(33)))
+        #expect(state.view.treeScroll > 0, "the end of the tree is out of view")
+        state.press(.home, .tab, .down, .tab, .character("?"), .escape)
+        #expect(state.selectedTreeRow?.ref == .group(GroupID(1)))
+        #expect(state.view.treeScroll == 0)
+        #expect(state.selectedFault?.number == 0)
+        #expect(state.rowBuilds == builds)
+        // What changes the rows rebuilds them: the filter, as it is typed.
+        state.press(.character("/"))
+        state.type("sync")
+        #expect(state.rowBuilds > builds)
+        #expect(state.rowLabels == ["g3", " t31", " t32", " t33"])
+    }
+
+    /// A key acts on the rows as they are now, not as the last frame left them.
+    @Test func aKeyAfterRecordsMovesOverTheCurrentRows() {
+        var state = DashboardState(mode: .live, size: size)
+        state.update(.tick(viewerNanoseconds: 0))
+        state.update(.records(checkoutScenario().records))
+        state.press(.end)
+        #expect(state.selectedTreeRow?.ref == .task(TaskID(33)))
+    }
+
     @Test func endedTasksLingerThenMoveToHistory() {
         var state = checkoutState(size: size)
         // t11 ended at 1.040 s: visible until 6.040 s of stream time. Now is 4.0 s.

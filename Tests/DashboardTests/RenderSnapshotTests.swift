@@ -51,6 +51,44 @@ import Testing
         assertSnapshot(render(state, size: Self.small), named: "paused-filter-80x24")
     }
 
+    /// A service name longer than the screen is cut short; the mode and the connection stay.
+    @Test func aVeryLongServiceNameIsCutAndTheModeAndConnectionStay() {
+        let long = "checkout-" + String(repeating: "very-long-tenant-name-", count: 12) + "東京"
+        var scenario = checkoutScenario()
+        scenario.records[0] = .header(WireHeader(service: long, pid: 4242, epochUnixNanoseconds: 1_767_225_600_000_000_000))
+        var state = DashboardState(mode: .live, size: Self.small)
+        state.update(.tick(viewerNanoseconds: 0))
+        state.feed(scenario)
+        state.update(.tick(viewerNanoseconds: 500_000_000))
+        state.update(.connection(.reconnecting(inSeconds: 4)))
+        let screen = render(state, size: Self.small)
+        assertSnapshot(screen, named: "long-service-name-80x24")
+        let header = screen.line(0)
+        #expect(header.hasPrefix("checkout-ve…  pid 4242  LIVE  "))
+        #expect(header.contains("… "), "the name is not cut with an ellipsis: \(header)")
+        #expect(header.contains("LIVE"))
+        #expect(header.contains("reconnecting in 4 s"))
+        #expect(header.contains("dropped 17"))
+        // On the narrowest usable screen, in every mode and connection, the mode and the
+        // connection still show; the pid and the uptime give way first.
+        for mode in [DashboardMode.live, .demo, .replay] {
+            var state = DashboardState(mode: mode, size: TerminalSize.minimum)
+            state.feed(scenario, tickAt: 1)
+            for connection: ConnectionState in [.connecting, .connected, .reconnecting(inSeconds: 12), .ended] {
+                state.update(.connection(connection))
+                let line = render(state, size: TerminalSize.minimum).line(0)
+                #expect(line.contains(mode.rawValue), "\(mode) \(connection): \(line)")
+                let word = switch connection {
+                case .connecting: "connecting"
+                case .connected: mode == .replay ? "file" : "connected"
+                case .reconnecting: "reconnecting in 12 s"
+                default: mode == .replay ? "end of file" : "service ended"
+                }
+                #expect(line.contains(word), "\(mode) \(connection): \(line)")
+            }
+        }
+    }
+
     @Test func belowTheMinimumSizeAMessageAsksForMore() {
         let size = TerminalSize(columns: 50, rows: 12)
         let state = checkoutState(size: size)

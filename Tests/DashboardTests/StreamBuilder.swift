@@ -72,10 +72,11 @@ struct StreamBuilder {
 }
 
 extension DashboardState {
-    /// Feeds records one message each, then a tick at `viewerSeconds`.
+    /// Feeds records one message each, then a tick at `viewerSeconds` (without one, the rows
+    /// are refreshed as a frame would be drawn: records alone leave them stale).
     mutating func feed(_ builder: StreamBuilder, tickAt viewerSeconds: UInt64? = nil) {
         for record in builder.records { update(.record(record)) }
-        if let viewerSeconds { update(.tick(viewerNanoseconds: viewerSeconds * 1_000_000_000)) }
+        if let viewerSeconds { update(.tick(viewerNanoseconds: viewerSeconds * 1_000_000_000)) } else { refreshRows() }
     }
 
     /// Presses keys in order, returning every effect they asked for.

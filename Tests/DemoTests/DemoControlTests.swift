@@ -49,7 +49,7 @@ extension DemoTests {
             let control = DemoControl(seed: 7, sink: InMemoryEventSink())
             #expect(control.injectError() == nil)
             #expect(control.injectTimeout() == nil)
-            #expect(control.cancelGroup() == nil)
+            #expect(control.cancelGroup(GroupID(1)) == nil)
         }
 
         @Test func aBurstIsOneGroupOfThatManyChildren() async throws {
@@ -64,18 +64,37 @@ extension DemoTests {
             #expect(closed.childCount == 1_000)
         }
 
-        @Test func cancellingAGroupCancelsItsRunningChildren() async throws {
+        /// `x` in the demo: the run whose top-level group is the chosen one is cancelled, and
+        /// only that one.
+        @Test func cancellingAGroupCancelsThatRunsChildrenAndNoOther() async throws {
             let sink = InMemoryEventSink()
             let control = DemoControl(seed: 9, sink: sink)
-            let name = try await runningBurst(control)
-            let cancelled = try #require(control.cancelGroup())
+            let kept = control.burst(300)
+            let name = try await runningBurst(control, count: 1_000)
+            let group = try #require(await openedGroup(named: name, in: sink), "the burst's group never opened")
+            let other = try #require(await openedGroup(named: kept, in: sink))
+            // Not a run's top-level group: nothing is cancelled.
+            #expect(control.cancelGroup(GroupID(group.rawValue + 10_000)) == nil)
+            let cancelled = try #require(control.cancelGroup(group), "the running burst's group was not found")
             #expect(cancelled.name == name)
-            let group = try #require(cancelled.group, "the burst's group was open, so the run knows it")
+            #expect(cancelled.group == group)
 
-            #expect(await eventually { control.runningWorkloads == 0 }, "the cancelled burst did not end")
+            #expect(await eventually { control.runningWorkloads == 0 }, "the bursts did not end")
             let closed = try #require(sink.groupsClosed.first { $0.group == group })
             #expect(closed.cancellation == .parentCancelled)
             #expect(sink.faults.contains { $0.group == group && $0.kind == .cancelled })
+            // The other burst ran to its end, uncancelled.
+            let otherClosed = try #require(sink.groupsClosed.first { $0.group == other })
+            #expect(otherClosed.cancellation == nil)
+            #expect(otherClosed.childCount == 300)
+            // Once ended, a run cannot be cancelled.
+            #expect(control.cancelGroup(group) == nil)
+        }
+
+        /// The group a run opened under `name`, once its group.opened event is in `sink`.
+        private func openedGroup(named name: String, in sink: InMemoryEventSink) async -> GroupID? {
+            _ = await eventually { sink.groupsOpened.contains { $0.name == name } }
+            return sink.groupsOpened.first { $0.name == name }?.group
         }
     }
 }

@@ -19,13 +19,13 @@ public final class DemoControl: Sendable {
     let runs: RunRegistry
     private let seeds: Mutex<SeededGenerator>
 
-    /// Controls whose random choices (which child, which run, the bursts' answers) come from `seed`.
+    /// Controls whose random choices (which child, the bursts' answers) come from `seed`.
     ///
     /// - Parameter sink: The sink of the runs' top-level groups; nil for `EventSystem`'s default.
     public init(seed: UInt64, sink: (any EventSink)? = nil) {
         var seeds = SeededGenerator(seed: seed)
         context = WorkloadContext(sink: sink, board: InjectionBoard(seed: seeds.next()), run: nil)
-        runs = RunRegistry(seed: seeds.next())
+        runs = RunRegistry()
         self.seeds = Mutex(seeds)
     }
 
@@ -71,13 +71,18 @@ public final class DemoControl: Sendable {
         return name
     }
 
-    /// Cancels a running workload, chosen at random: its top-level group records that its
+    /// Cancels the workload run whose top-level group is `group`: the group records that its
     /// parent was cancelled, and every child in it (nested groups included) is cancelled.
     ///
-    /// - Returns: The run, or nil when none is running.
+    /// Only a run's top-level group can be cancelled from outside: a group nested inside a
+    /// child belongs to that child's task, which nothing outside the group can reach (see
+    /// docs/DESIGN-NOTES.md, "cancelling a group from outside its scope").
+    ///
+    /// - Returns: The run, or nil when no running workload has `group` as its top-level group
+    ///   (a nested group, a run that has ended, a group of something else).
     @discardableResult
-    public func cancelGroup() -> CancelledRun? {
-        runs.cancelRandom()
+    public func cancelGroup(_ group: GroupID) -> CancelledRun? {
+        runs.cancel(group: group)
     }
 
     /// How many workload runs are in flight.

@@ -1,7 +1,7 @@
 import GroupEvents
 import Synchronization
 
-/// A run of a workload that ``DemoControl/cancelGroup()`` cancelled.
+/// A run of a workload that ``DemoControl/cancelGroup(_:)`` cancelled.
 public struct CancelledRun: Hashable, Sendable {
     /// The run's name, which is also the name of its top-level group.
     public let name: String
@@ -37,13 +37,12 @@ final class RunRegistry: Sendable {
         var running: [UInt64: Entry] = [:]
         var nextKey: UInt64 = 0
         var waiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
-        var random: SeededGenerator
     }
 
     private let state: Mutex<State>
 
-    init(seed: UInt64) {
-        state = Mutex(State(random: SeededGenerator(seed: seed)))
+    init() {
+        state = Mutex(State())
     }
 
     /// How many runs are in flight.
@@ -64,16 +63,12 @@ final class RunRegistry: Sendable {
         })
     }
 
-    /// Cancels a run chosen at random; nil when none is in flight.
-    func cancelRandom() -> CancelledRun? {
-        let entry = state.withLock { state -> Entry? in
-            let keys = state.running.keys.sorted()
-            guard !keys.isEmpty else { return nil }
-            return state.running[keys[Int.random(in: keys.indices, using: &state.random)]]
-        }
+    /// Cancels the run in flight whose top-level group is `group`; nil when there is none.
+    func cancel(group: GroupID) -> CancelledRun? {
+        let entry = state.withLock { state in state.running.values.first { $0.group == group } }
         guard let entry else { return nil }
         entry.cancel()
-        return CancelledRun(name: entry.name, group: entry.group)
+        return CancelledRun(name: entry.name, group: group)
     }
 
     /// Cancels every run in flight.

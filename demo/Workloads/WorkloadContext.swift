@@ -30,7 +30,7 @@ public struct WorkloadContext: Sendable {
         try await board.track(name, work)
     }
 
-    /// Tells the run which group is its top-level one, so ``DemoControl/cancelGroup()`` can name it.
+    /// Tells the run which group is its top-level one, so ``DemoControl/cancelGroup(_:)`` can find it.
     func opened(_ group: GroupID) {
         run?.opened(group)
     }

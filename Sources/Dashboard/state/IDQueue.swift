@@ -1,13 +1,24 @@
-/// A first-in first-out queue of ids (tasks waiting to leave the tree, groups waiting to be
-/// dropped), O(1) amortized at both ends.
+import GroupEvents
+
+/// A first-in first-out queue of ids with the time each was queued at (tasks waiting to leave
+/// the tree since they ended, groups waiting to be dropped since they closed), O(1) amortized
+/// at both ends.
+///
+/// The time is kept beside the id so that expiring, which runs after every event, can tell
+/// that nothing is due yet from the queue alone, without looking the id up.
 struct IDQueue<ID: Hashable & Sendable>: Sendable {
-    private var items: [ID] = []
+    struct Entry: Sendable {
+        let id: ID
+        let time: MonotonicTime
+    }
+
+    private var items: [Entry] = []
     private var head = 0
 
     var count: Int { items.count - head }
-    var first: ID? { head < items.count ? items[head] : nil }
+    var first: Entry? { head < items.count ? items[head] : nil }
 
-    mutating func append(_ id: ID) { items.append(id) }
+    mutating func append(_ id: ID, at time: MonotonicTime) { items.append(Entry(id: id, time: time)) }
 
     mutating func removeFirst() {
         head += 1
@@ -18,9 +29,9 @@ struct IDQueue<ID: Hashable & Sendable>: Sendable {
         }
     }
 
-    /// Keeps only the ids for which `isLive` is true, in order.
+    /// Drops the ids for which `isStale` is true, keeping the others in order.
     mutating func removeAll(where isStale: (ID) -> Bool) {
-        items = items[head...].filter { !isStale($0) }
+        items = items[head...].filter { !isStale($0.id) }
         head = 0
     }
 }

@@ -83,23 +83,17 @@ public struct StreamModel: Sendable {
     public mutating func expire(at now: MonotonicTime) {
         rates.advance(to: now)
         let linger = limits.lingerNanoseconds
-        while let id = lingering.first {
-            guard let task = tasks[id], let endedAt = task.endedAt else {
-                lingering.removeFirst()  // already gone with its group
-                continue
-            }
-            guard endedAt.rawValue &+ linger <= now.rawValue else { break }
+        // The queues are in the order of their times: the first entry not due ends the loop,
+        // so an event that expires nothing costs no lookup. An entry whose task or group is
+        // gone (with its group, or evicted; an id used again has an entry of its own) is
+        // dropped when it comes due.
+        while let entry = lingering.first, entry.time.rawValue &+ linger <= now.rawValue {
             lingering.removeFirst()
-            moveToHistory(id)
+            if let index = tasks.index(forKey: entry.id), tasks.values[index].endedAt == entry.time { moveToHistory(entry.id) }
         }
-        while let id = closing.first {
-            guard let closedAt = groups[id]?.closedAt else {
-                closing.removeFirst()
-                continue
-            }
-            guard closedAt.rawValue &+ linger <= now.rawValue else { break }
+        while let entry = closing.first, entry.time.rawValue &+ linger <= now.rawValue {
             closing.removeFirst()
-            removeGroup(id)
+            if let index = groups.index(forKey: entry.id), groups.values[index].closedAt == entry.time { removeGroup(entry.id) }
         }
     }
 
@@ -142,7 +136,7 @@ public struct StreamModel: Sendable {
         // A late viewer saw only part of the group; the producer's counts are the whole.
         groups[closed.group]!.childCount = max(groups[closed.group]!.childCount, closed.childCount)
         groups[closed.group]!.faults = max(groups[closed.group]!.faults, closed.faultCount)
-        closing.append(closed.group)
+        closing.append(closed.group, at: time)
         if closing.count > 2 * limits.maxGroups {
             closing.removeAll { groups[$0]?.closedAt == nil }
         }
@@ -150,8 +144,8 @@ public struct StreamModel: Sendable {
 
     private mutating func spawn(_ spawned: TaskSpawned, at time: MonotonicTime) {
         rates.record(at: time) { $0.spawns += 1 }
-        guard tasks[spawned.task] == nil else { return }
-        if groups[spawned.group] == nil {
+        guard tasks.index(forKey: spawned.task) == nil else { return }
+        if groups.index(forKey: spawned.group) == nil {
             // The group opened before we could see it (a late attach, lost events).
             guard makeRoomForGroup() else {
                 untrackedGroups += 1
@@ -170,22 +164,27 @@ public struct StreamModel: Sendable {
             site: SiteText.of(spawned.site), isolated: spawned.isolated, spawnedAt: time,
             startedAt: nil, waitedNanoseconds: 0, phase: .waiting, endedAt: nil,
             durationNanoseconds: nil, wasSlowToCancel: false, faultNumber: nil)
-        groups[spawned.group]!.children.append(spawned.task)
-        groups[spawned.group]!.childCount += 1
-        groups[spawned.group]!.waiting += 1
+        // In place, by index: `groups[id]!.x += 1` looks the group up once per line.
+        if let group = groups.index(forKey: spawned.group) {
+            groups.values[group].children.append(spawned.task)
+            groups.values[group].childCount += 1
+            groups.values[group].waiting += 1
+        }
         counters.waiting += 1
         newestTask = spawned.task
     }
 
     private mutating func start(_ started: TaskStarted, at time: MonotonicTime) {
-        guard let task = tasks[started.task], task.phase == .waiting else { return }
-        tasks[started.task]!.phase = .running
-        tasks[started.task]!.startedAt = time
-        tasks[started.task]!.waitedNanoseconds = started.waitedNanoseconds
+        guard let index = tasks.index(forKey: started.task), tasks.values[index].phase == .waiting else { return }
+        tasks.values[index].phase = .running
+        tasks.values[index].startedAt = time
+        tasks.values[index].waitedNanoseconds = started.waitedNanoseconds
         counters.waiting -= 1
         counters.running += 1
-        groups[task.group]?.waiting -= 1
-        groups[task.group]?.running += 1
+        if let group = groups.index(forKey: tasks.values[index].group) {
+            groups.values[group].waiting -= 1
+            groups.values[group].running += 1
+        }
     }
 
     private mutating func end(_ ended: TaskEnded, at time: MonotonicTime) {
@@ -198,27 +197,27 @@ public struct StreamModel: Sendable {
         case .cancelled: counters.cancelled += 1
         case .crashed: counters.crashed += 1
         }
-        guard let task = tasks[ended.task], !task.phase.hasEnded else { return }
-        leavePhase(task)
-        tasks[ended.task]!.phase = .ended(ended.status)
-        tasks[ended.task]!.endedAt = time
-        tasks[ended.task]!.durationNanoseconds = ended.durationNanoseconds
-        tasks[ended.task]!.wasSlowToCancel = task.wasSlowToCancel || ended.wasSlowToCancel
-        lingering.append(ended.task)
+        guard let index = tasks.index(forKey: ended.task), !tasks.values[index].phase.hasEnded else { return }
+        leavePhase(tasks.values[index].phase, group: tasks.values[index].group)
+        tasks.values[index].phase = .ended(ended.status)
+        tasks.values[index].endedAt = time
+        tasks.values[index].durationNanoseconds = ended.durationNanoseconds
+        if ended.wasSlowToCancel { tasks.values[index].wasSlowToCancel = true }
+        lingering.append(ended.task, at: time)
         if lingering.count > 2 * limits.maxTasks {
             lingering.removeAll { tasks[$0]?.endedAt == nil }
         }
     }
 
-    /// Takes a live task out of the running or waiting counts.
-    private mutating func leavePhase(_ task: TaskRecord) {
-        switch task.phase {
+    /// Takes a live task of `group` in `phase` out of the running or waiting counts.
+    private mutating func leavePhase(_ phase: TaskPhase, group: GroupID) {
+        switch phase {
         case .waiting:
             counters.waiting -= 1
-            groups[task.group]?.waiting -= 1
+            if let index = groups.index(forKey: group) { groups.values[index].waiting -= 1 }
         case .running:
             counters.running -= 1
-            groups[task.group]?.running -= 1
+            if let index = groups.index(forKey: group) { groups.values[index].running -= 1 }
         case .ended:
             break
         }
@@ -270,10 +269,10 @@ public struct StreamModel: Sendable {
     /// if the tree is full; false when every tracked task is live.
     private mutating func makeRoomForTask() -> Bool {
         if tasks.count < limits.maxTasks { return true }
-        while let id = lingering.first {
+        while let entry = lingering.first {
             lingering.removeFirst()
-            if tasks[id]?.endedAt != nil {
-                moveToHistory(id)
+            if tasks[entry.id]?.endedAt != nil {
+                moveToHistory(entry.id)
                 return true
             }
         }
@@ -283,10 +282,10 @@ public struct StreamModel: Sendable {
     /// Makes room for one more group: evicts the oldest closed group if the tree is full.
     private mutating func makeRoomForGroup() -> Bool {
         if groups.count < limits.maxGroups { return true }
-        while let id = closing.first {
+        while let entry = closing.first {
             closing.removeFirst()
-            if groups[id]?.closedAt != nil {
-                removeGroup(id)
+            if groups[entry.id]?.closedAt != nil {
+                removeGroup(entry.id)
                 return true
             }
         }
@@ -297,22 +296,24 @@ public struct StreamModel: Sendable {
         revision &+= 1
         guard let task = tasks.removeValue(forKey: id) else { return }
         if case .ended(let status) = task.phase {
+            let group = groups.index(forKey: task.group)
             history.append(CompletedTask(
-                id: id, name: task.name, groupName: groups[task.group]?.name ?? task.group.description,
+                id: id, name: task.name, groupName: group.map { groups.values[$0].name } ?? task.group.description,
                 site: task.site, status: status, endedAt: task.endedAt ?? MonotonicTime(nanoseconds: 0),
                 durationNanoseconds: task.durationNanoseconds ?? 0, faultNumber: task.faultNumber))
         } else {
-            leavePhase(task)
+            leavePhase(task.phase, group: task.group)
         }
         // Groups opened inside it become roots.
         for child in task.childGroups { groups[child]?.attachedTo = nil }
-        if groups[task.group] != nil {
-            groups[task.group]!.departedChildren += 1
+        if let group = groups.index(forKey: task.group) {
+            groups.values[group].departedChildren += 1
             // Compact now and then, so a group's child list stays proportional to what it shows.
-            let group = groups[task.group]!
-            if group.departedChildren >= 64, group.departedChildren * 2 >= group.children.count {
-                groups[task.group]!.children.removeAll { tasks[$0] == nil }
-                groups[task.group]!.departedChildren = 0
+            let departed = groups.values[group].departedChildren
+            if departed >= 64, departed * 2 >= groups.values[group].children.count {
+                let tasks = self.tasks
+                groups.values[group].children.removeAll { tasks[$0] == nil }
+                groups.values[group].departedChildren = 0
             }
         }
     }

@@ -3,8 +3,8 @@ import GroupEvents
 /// Flattens the model into the rows the tree pane can show, so that rendering a frame only
 /// looks at the visible slice, however many tasks there are.
 ///
-/// Built by the reducer when the model or the view choices change (at most once per
-/// message, never while rendering). Order: root groups, each followed by its children
+/// Built by the reducer before a frame when the model or the view choices changed: on a tick,
+/// a replay position, a key or a resize, never per batch of records and never while rendering. Order: root groups, each followed by its children
 /// (sorted per ``SortOrder``), each child followed by the groups opened inside it.
 enum TreeIndex {
     /// Nesting beyond this is drawn flat: a hostile stream must not blow the stack.

@@ -30,24 +30,45 @@ struct HeaderView {
         }
 
         let leftLimit = max(0, area.width - rightWidth)
-        var left = 0
-        func add(_ text: String, _ style: CellStyle, gap: Int = 2) {
-            guard left < leftLimit else { return }
-            left += screen.put(text, x: left, y: y, limit: leftLimit - left, style: style)
-            left += gap
-        }
-        add(model.service.isEmpty ? "safegroup" : model.service, .title)
-        if let pid = model.pid { add("pid \(pid)", .muted) }
-        add(state.mode.rawValue, CellStyle(.accent, bold: true, reverse: true))
-        let (connection, style) = connectionText
-        add(connection, style)
+        // The service name is untrusted and unbounded: it gets what the mode and the connection
+        // leave, never the other way round. When even a short name does not fit, the uptime
+        // goes first, then the pid.
+        let name = model.service.isEmpty ? "safegroup" : model.service
+        let (connection, connectionStyle) = connectionText
+        var tail: [(String, CellStyle)] = []
         switch state.mode {
         case .live, .demo:
-            add("up \(Format.uptime(state.now.rawValue))", .muted)
+            tail.append(("up \(Format.uptime(state.now.rawValue))", .muted))
         case .replay:
-            if let replay = state.replay { add("at \(Format.clock(replay.elapsed))", .muted) }
+            if let replay = state.replay { tail.append(("at \(Format.clock(replay.elapsed))", .muted)) }
         }
+        var pid = model.pid.map { ("pid \($0)", CellStyle.muted) }
+        func othersWidth() -> Int {
+            ([pid].compactMap { $0 } + [(state.mode.rawValue, .normal), (connection, .normal)] + tail)
+                .reduce(0) { $0 + DisplayWidth.of($1.0) + 2 }
+        }
+        let shortestName = min(DisplayWidth.of(name), Self.shortestName)
+        if leftLimit - othersWidth() - 2 < shortestName { tail = [] }
+        if leftLimit - othersWidth() - 2 < shortestName { pid = nil }
+        // Below that, the name shrinks further (to `c…` at worst) rather than the connection.
+        let nameWidth = max(min(DisplayWidth.of(name), 2), leftLimit - othersWidth() - 2)
+
+        var left = 0
+        func add(_ text: String, _ style: CellStyle, limit: Int? = nil) {
+            guard left < leftLimit else { return }
+            left += screen.put(text, x: left, y: y, limit: min(limit ?? .max, leftLimit - left), style: style)
+            left += 2
+        }
+        add(name, .title, limit: nameWidth)
+        if let pid { add(pid.0, pid.1) }
+        add(state.mode.rawValue, CellStyle(.accent, bold: true, reverse: true))
+        add(connection, connectionStyle)
+        for (text, style) in tail { add(text, style) }
     }
+
+    /// The columns a long service name keeps (`checkout-se…`) before the uptime and then the
+    /// pid give way to it.
+    static let shortestName = 12
 
     private var connectionText: (String, CellStyle) {
         switch state.connection {

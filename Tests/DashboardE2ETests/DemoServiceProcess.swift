@@ -1,0 +1,55 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `demo-service`, built beside the test bundle, serving a given socket: the service a
+/// user would attach to.
+///
+/// Always ``stop(_:)`` it (in a `defer`): a service left running keeps a core busy.
+final class DemoServiceProcess {
+    static let executable = productsDirectory.appendingPathComponent("demo-service").path
+
+    let socket: String
+    private let process = Process()
+
+    /// Starts `demo-service --socket SOCKET --name NAME --seed SEED`.
+    init(socket: String, name: String, seed: UInt64) throws {
+        self.socket = socket
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = ["--socket", socket, "--name", name, "--seed", "\(seed)", "--rate", "60"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
+
+    /// Waits until the service serves its socket (the file exists), at most 15 s.
+    func waitForSocket() async -> Bool {
+        await Self.eventually { FileManager.default.fileExists(atPath: self.socket) }
+    }
+
+    /// Sends `signal` and waits until the process has exited (at most 15 s); whether it did.
+    @discardableResult
+    func stop(_ signal: Int32) async -> Bool {
+        guard process.isRunning else { return true }
+        Glibc.kill(process.processIdentifier, signal)
+        return await Self.eventually { !self.process.isRunning }
+    }
+
+    /// For `defer`: kills the process if it still runs, without waiting.
+    func kill() {
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+    }
+
+    private static func eventually(_ condition: () -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return condition()
+    }
+}

@@ -1,0 +1,189 @@
+import Dashboard
+import Foundation
+import GroupEvents
+@testable import SafeGroupCLI
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The replay keeps an index, not the records: what it decodes again from the file must be
+/// exactly what a straight read of the file gives, whatever the order of the reads.
+@Suite struct ReplayReadingTests {
+    /// Two sessions (a restart) of ~4 MiB, with faults, a malformed line, an over-long line
+    /// and a last line without its newline: several loader chunks and many checkpoints.
+    static func recording() -> [UInt8] {
+        let encoder = WireEncoder()
+        var bytes: [UInt8] = []
+        var seq: UInt64 = 0
+        func event(_ kind: Event.Kind, at time: UInt64) {
+            seq += 1
+            encoder.encode(Event(time: MonotonicTime(nanoseconds: time), kind), seq: seq, into: &bytes)
+        }
+        let site = SourceSite(file: "Replay/Test.swift", line: 9)
+        for session in 0..<2 {
+            seq = 0
+            encoder.encodeHeader(WireHeader(service: "replay-\(session)", pid: Int32(100 + session), epochUnixNanoseconds: 0), into: &bytes)
+            event(.groupOpened(GroupOpened(group: GroupID(1), name: "pool", site: site, policy: .collectAll)), at: 1_000)
+            for task in UInt64(1)...9_000 {
+                let time = 1_000 + task * 50_000
+                event(.taskSpawned(TaskSpawned(task: TaskID(task), group: GroupID(1), name: "job-\(task)-\(session)", site: site)), at: time)
+                if task % 97 == 0 {
+                    event(.faultRecorded(FaultInfo(task: TaskID(task), taskName: "job-\(task)", group: GroupID(1), groupName: "pool",
+                                                   site: site, kind: .error, errorType: "E", message: "failed \(task)",
+                                                   startedAt: MonotonicTime(nanoseconds: time), endedAt: MonotonicTime(nanoseconds: time + 10),
+                                                   stack: [StackFrame(symbol: "f()", file: "F.swift", line: 1)])), at: time + 10)
+                }
+                event(.taskEnded(TaskEnded(task: TaskID(task), group: GroupID(1), status: task % 97 == 0 ? .failed : .ok,
+                                           durationNanoseconds: 20)), at: time + 20)
+                if task == 3_000 { bytes += Array("{\"seq\":1,\"t\":oops}\n".utf8) }
+                if task == 6_000 { bytes += Array(repeating: UInt8(ascii: "x"), count: 2 << 20) + [UInt8(ascii: "\n")] }
+            }
+        }
+        // The last line has no newline: the loader reads it at the end of the file, so must the reader.
+        event(.heartbeat(Heartbeat(produced: 1, dropped: 0, viewers: 1)), at: 999_000_000)
+        bytes.removeLast()
+        return bytes
+    }
+
+    /// Indexes `path` to its end, as the replay's loader task does.
+    static func index(_ loader: RecordingLoader) -> (timeline: ReplayTimeline, bytes: Int64, counters: WireDecoder.Counters) {
+        var timeline = ReplayTimeline()
+        while true {
+            let chunk = loader.next()
+            timeline.append(contentsOf: chunk.entries)
+            if let checkpoint = chunk.checkpoint { timeline.add(checkpoint) }
+            if chunk.isLast { return (timeline, chunk.bytesRead, chunk.counters) }
+        }
+    }
+
+    /// Where two record lists differ, in a line (nil when they are the same), so a failure
+    /// does not print thousands of records.
+    static func mismatch(_ got: [WireRecord], _ wanted: ArraySlice<WireRecord>) -> String? {
+        let wanted = Array(wanted)
+        if let index = zip(got, wanted).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+            return "record \(index) differs: \(got[index]) instead of \(wanted[index])"
+        }
+        return got.count == wanted.count ? nil : "\(got.count) records instead of \(wanted.count)"
+    }
+
+    static func records(_ range: Range<Int>, _ reader: inout RecordReader, _ timeline: ReplayTimeline, limit: Int64) throws -> [WireRecord] {
+        var out: [WireRecord] = []
+        try reader.read(range, in: timeline, limit: limit, isComplete: true) { batch in
+            #expect(batch.count <= RecordReader.batchSize)
+            out += batch
+        }
+        return out
+    }
+
+    @Test func recordsReadAgainInAnyOrderAreTheFilesRecords() throws {
+        let bytes = Self.recording()
+        let expected = try WireDecoder.decode(bytes).records.filter { if case .diagnostic = $0 { false } else { true } }
+        let directory = ScratchDirectory()
+        let path = directory.file("two-sessions.ndjson")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let loader = try RecordingLoader(path: path, seekable: true)
+        let (timeline, limit, counters) = Self.index(loader)
+        #expect(timeline.count == expected.count)
+        #expect(timeline.headers.count == 2)
+        #expect(timeline.faults.count == 2 * (9_000 / 97))
+        #expect(counters.malformed == 2 && counters.overLong == 2)
+        #expect(timeline.checkpoints.count >= 4, "checkpoints: \(timeline.checkpoints.count)")
+        var reader = try loader.makeReader()
+        defer { reader.close() }
+
+        #expect(Self.mismatch(try Self.records(0..<expected.count, &reader, timeline, limit: limit), expected[...]) == nil)
+        // Back, far forward, across the over-long line and the second header, to the torn end.
+        let ranges = [10..<20, 30_000..<30_050, 5..<9, 17_990..<18_400, 18_400..<18_401, expected.count - 3..<expected.count,
+                      0..<1, 9_000..<27_000]
+        for range in ranges {
+            #expect(Self.mismatch(try Self.records(range, &reader, timeline, limit: limit), expected[range]) == nil, "\(range)")
+        }
+    }
+
+    /// A pipe cannot be read twice: the loader keeps a copy, which the reader reads.
+    @Test func aPipeIsCopiedAndReadAgainFromTheCopy() throws {
+        let bytes = Self.recording()
+        let expected = try WireDecoder.decode(bytes).records.filter { if case .diagnostic = $0 { false } else { true } }
+        let directory = ScratchDirectory()
+        let path = directory.file("pipe")
+        #expect(mkfifo(path, 0o600) == 0)
+        let writer = Thread {
+            let fd = open(path, O_WRONLY)
+            bytes.withUnsafeBytes { raw in
+                var done = 0
+                while done < raw.count {
+                    let n = write(fd, raw.baseAddress! + done, raw.count - done)
+                    if n <= 0 { break }
+                    done += n
+                }
+            }
+            close(fd)
+        }
+        writer.start()
+        let loader = try RecordingLoader(path: path, seekable: false)
+        let (timeline, limit, _) = Self.index(loader)
+        #expect(limit == Int64(bytes.count))
+        var reader = try loader.makeReader()
+        defer { reader.close() }
+        #expect(Self.mismatch(try Self.records(20_000..<20_100, &reader, timeline, limit: limit), expected[20_000..<20_100]) == nil)
+        #expect(Self.mismatch(try Self.records(0..<expected.count, &reader, timeline, limit: limit), expected[...]) == nil)
+    }
+
+    /// Played through ``ReplaySource`` (to the end, back to the start, to a fault), the
+    /// dashboard sees exactly the records it would have seen from a straight read.
+    @Test func theReplaysMovesFeedTheDashboardWhatAStraightReadGives() async throws {
+        let bytes = Self.recording()
+        let expected = try WireDecoder.decode(bytes).records.filter { if case .diagnostic = $0 { false } else { true } }
+        let directory = ScratchDirectory()
+        let path = directory.file("replay.ndjson")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let loader = try RecordingLoader(path: path, seekable: true)
+        var source = try ReplaySource(loader: loader, first: loader.next(), speed: 1)
+        defer { source.finish() }
+
+        var fed: [WireRecord] = []
+        var ended = false
+        func take(_ message: DashboardMessage) {
+            switch message {
+            case .records(let batch):
+                #expect(batch.count <= RecordReader.batchSize)
+                fed += batch
+            case .connection(.ended): ended = true
+            default: break
+            }
+        }
+        // Playing from the start as the run loop polls, and G until the whole file is read and fed.
+        let reachedEnd = await eventually {
+            source.poll(take)
+            source.perform(.replay(.toEnd), take)
+            return ended
+        }
+        #expect(reachedEnd, "the replay never reached the end of the file")
+        #expect(Self.mismatch(fed, expected[...]) == nil)
+
+        // A long jump gives the new position before its records, so that the dashboard lets
+        // ended tasks go as they come in (instead of holding every task of the stretch).
+        var kinds: [String] = []
+        source.perform(.replay(.toStart), { _ in })
+        source.perform(.replay(.seek(seconds: 10))) { message in
+            switch message {
+            case .records: if kinds.last != "records" { kinds.append("records") }
+            case .replayPosition: kinds.append("position")
+            default: break
+            }
+        }
+        #expect(kinds == ["position", "records", "position"], "\(kinds)")
+
+        // g: back to the start, which feeds from the first header again.
+        fed = []
+        source.perform(.replay(.toStart), take)
+        #expect(Self.mismatch(fed, expected[..<1]) == nil || Self.mismatch(fed, expected[..<2]) == nil, "\(fed.count) records at the start")
+        // n: to the first fault, fed from where the start left off.
+        let before = fed.count
+        source.perform(.replay(.nextFault), take)
+        let firstFault = try #require(expected.firstIndex { if case .event(_, let e) = $0, case .faultRecorded = e.kind { true } else { false } })
+        #expect(Self.mismatch(fed, expected[..<(firstFault + 1)]) == nil, "\(before) records before n")
+    }
+}
