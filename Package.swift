@@ -14,6 +14,8 @@ let coreTargets: [Target] = [
 let systemTargets: [Target] = [
     .target(name: "CSystem"),
     .target(name: "GroupMonitor", dependencies: ["GroupEvents", "CSystem"]),
+    // Supervised worker processes for isolated children (Foundation only for Codable jobs).
+    .target(name: "GroupIsolation", dependencies: ["SafeGroup", "GroupEvents", "CSystem"]),
 ]
 
 // MARK: - The dashboard: pure state and rendering, and the one module that touches curses
@@ -87,6 +89,18 @@ let testTargets: [Target] = [
         dependencies: ["GroupMonitor", "GroupEvents"],
         path: "Tests/Fixtures/MonitorFixture"
     ),
+    // Jobs that really trap, for GroupIsolationTests and the worker binary that runs them.
+    .target(name: "IsolationTestJobs", dependencies: ["GroupIsolation", "SafeGroup"], path: "Tests/Fixtures/IsolationJobs"),
+    .executableTarget(
+        name: "isolation-fixture",
+        dependencies: ["GroupIsolation", "IsolationTestJobs"],
+        path: "Tests/Fixtures/IsolationFixture"
+    ),
+    // Runs isolation-fixture as the pool's workers, so it depends on it.
+    .testTarget(
+        name: "GroupIsolationTests",
+        dependencies: ["GroupIsolation", "IsolationTestJobs", "SafeGroup", "GroupEvents", "GroupEventsTesting", "isolation-fixture"]
+    ),
     .testTarget(
         name: "SafeGroupTests",
         dependencies: [
@@ -116,6 +130,7 @@ let package = Package(
         .library(name: "GroupEventsTesting", targets: ["GroupEventsTesting"]),
         .library(name: "SafeGroup", targets: ["SafeGroup"]),
         .library(name: "GroupMonitor", targets: ["GroupMonitor"]),
+        .library(name: "GroupIsolation", targets: ["GroupIsolation"]),
         .library(name: "Dashboard", targets: ["Dashboard"]),
         .executable(name: "safegroup", targets: ["SafeGroupCLI"]),
     ],
