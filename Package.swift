@@ -46,7 +46,7 @@ let commandTargets: [Target] = [
     .executableTarget(
         name: "SafeGroupCLI",
         dependencies: [
-            "GroupEvents", "GroupMonitor", "Dashboard", "TerminalUI", "DemoWorkloads",
+            "GroupEvents", "GroupMonitor", "GroupIsolation", "Dashboard", "TerminalUI", "DemoWorkloads",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/safegroup"
@@ -56,11 +56,11 @@ let commandTargets: [Target] = [
 // MARK: - Demo: realistic workloads, and an instrumented service to attach to
 
 let demoTargets: [Target] = [
-    .target(name: "DemoWorkloads", dependencies: ["SafeGroup", "GroupEvents"], path: "demo/Workloads"),
+    .target(name: "DemoWorkloads", dependencies: ["SafeGroup", "GroupEvents", "GroupIsolation"], path: "demo/Workloads"),
     .executableTarget(
         name: "demo-service",
         dependencies: [
-            "DemoWorkloads", "GroupMonitor",
+            "DemoWorkloads", "GroupMonitor", "GroupIsolation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "demo/Service"
