@@ -26,6 +26,12 @@ public struct InvoiceTotals: Codable, Hashable, Sendable {
     public let id: Int
     public let lines: Int
     public let totalCents: Int
+
+    public init(id: Int, lines: Int, totalCents: Int) {
+        self.id = id
+        self.lines = lines
+        self.totalCents = totalCents
+    }
 }
 
 /// Parses legacy invoices the way the old code did: force unwraps, unchecked field indexes,
