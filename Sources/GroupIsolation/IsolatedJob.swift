@@ -11,7 +11,7 @@
 ///     }
 /// }
 /// ```
-public protocol IsolatedJob {
+public protocol IsolatedJob: SendableMetatype {
     /// What the job gets; encoded to JSON to reach the worker.
     associatedtype Input: Codable & Sendable
     /// What the job returns; encoded to JSON to come back.
