@@ -11,8 +11,10 @@ import SafeGroup
 /// ```
 public struct IsolatedJobRegistry: Sendable {
     /// Runs one job on encoded input; returns the encoded output.
+    @usableFromInline
     typealias Runner = @Sendable ([UInt8]) async throws -> [UInt8]
 
+    @usableFromInline
     private(set) var runners: [String: Runner] = [:]
 
     /// A registry of `jobs`; two jobs with one name are a programming error (a precondition).
@@ -26,6 +28,9 @@ public struct IsolatedJobRegistry: Sendable {
     }
 
     /// Adds `job`.
+    ///
+    /// Inlinable, so that the job's coding is specialized where its types are known.
+    @inlinable
     public mutating func register<Job: IsolatedJob>(_ job: Job.Type) {
         precondition(!Job.name.isEmpty, "IsolatedJobRegistry: \(Job.self) has an empty name")
         precondition(runners[Job.name] == nil,

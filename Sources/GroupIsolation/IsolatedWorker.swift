@@ -40,14 +40,24 @@ public enum IsolatedWorker {
     /// In a worker: replies are written on fd 4 and jobs read on fd 3, so what jobs print on
     /// stdout and stderr (which the pool collects) never reaches the channel. Jobs run one at a
     /// time on a thread of their own (see the isolation guide). The worker exits when its pool
-    /// closes the channel or its service dies.
+    /// closes the channel, and is killed when its pool's thread ends (the pool shut down or the
+    /// service died).
     public static func serveIfWorker(_ jobs: IsolatedJobRegistry) {
         guard let marker = Posix.getenv(environmentKey) else { return }
         Posix.unsetenv(environmentKey)
-        guard marker == "1", Posix.isOpen(requestFD), Posix.isOpen(replyFD) else {
+        guard let parent = Int32(marker), Posix.isOpen(requestFD), Posix.isOpen(replyFD) else {
             report("\(environmentKey) is set but fds 3 and 4 are not open: this process was not started by a WorkerPool")
             exit(70)
         }
+        // A worker never outlives its pool: the pool's thread spawned it, and when that thread
+        // ends (the pool shut down, or the service died), the worker is killed, even mid-job.
+        do {
+            try Posix.dieWithParent()
+        } catch {
+            report("\(error)")
+            exit(71)
+        }
+        if Posix.parentPID != parent { exit(0) }  // the service died before the line above
         // The job's own subprocesses must not hold the channel open.
         do {
             try Posix.setCloseOnExec(requestFD)
@@ -58,7 +68,6 @@ public enum IsolatedWorker {
         }
         // Lines as they are printed: the pool keeps the last ones, and a crash loses no buffer.
         Posix.lineBufferStandardOutput()
-        watchForSupervisorExit()
         let executor: JobThreadExecutor
         do {
             executor = try JobThreadExecutor()
@@ -119,19 +128,6 @@ public enum IsolatedWorker {
         guard length >= 1, length <= JobFrame.maximumLength else { throw JobFrameError("a frame of \(length) bytes") }
         guard let body = try Posix.readExactly(requestFD, count: length) else { return nil }
         return try JobFrame.decode(body: body[...])
-    }
-
-    /// Exits as soon as the supervisor's end of the channel closes, even in the middle of a
-    /// job: a worker never outlives its service.
-    private static func watchForSupervisorExit() {
-        _ = try? Posix.startThread(name: "worker-watch", stackSize: 64 * 1024, alternateSignalStack: false) {
-            while true {
-                var fds = [pollfd(fd: requestFD, events: 0, revents: 0)]
-                if (try? Posix.poll(&fds, timeoutMilliseconds: -1)) != nil, fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
-                    _exit(0)
-                }
-            }
-        }
     }
 
     private static func report(_ message: String) {

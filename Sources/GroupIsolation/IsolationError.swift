@@ -6,7 +6,7 @@ public struct IsolationError: Error, Hashable, Sendable, CustomStringConvertible
     /// What kind of failure it is; new codes may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private let name: String
-        private init(_ name: String) { self.name = name }
+        @usableFromInline init(_ name: String) { self.name = name }
         public var description: String { name }
 
         /// The workers do not know the job (it is not in their registry).
@@ -26,6 +26,7 @@ public struct IsolationError: Error, Hashable, Sendable, CustomStringConvertible
     public let code: Code
     public let description: String
 
+    @inlinable
     public init(_ code: Code, _ description: String) {
         self.code = code
         self.description = description

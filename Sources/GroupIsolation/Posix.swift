@@ -50,7 +50,7 @@ enum Posix {
     /// A pipe whose two ends are close-on-exec: (read end, write end).
     static func pipe() throws(PosixError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
-        try fds.withUnsafeMutableBufferPointer { (buffer) throws(PosixError) in
+        _ = try fds.withUnsafeMutableBufferPointer { (buffer) throws(PosixError) in
             try syscall("create pipe") { csystem_pipe_cloexec(buffer.baseAddress!) }
         }
         return (fds[0], fds[1])
@@ -287,6 +287,13 @@ enum Posix {
     static func join(_ thread: pthread_t) {
         pthread_join(thread, nil)
     }
+
+    /// Asks for SIGKILL when the thread that spawned this process ends.
+    static func dieWithParent() throws(PosixError) {
+        try syscall("set the parent-death signal") { csystem_set_parent_death_signal(SIGKILL) }
+    }
+
+    static var parentPID: pid_t { getppid() }
 
     static func lineBufferStandardOutput() { csystem_line_buffer_stdout() }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +17,13 @@ final class Supervisor: @unchecked Sendable {
     let configuration: WorkerPool.Configuration
     private let wakeFD: Int32
     private let state = Mutex(State())
+    /// Bumped whenever the workers' set, flags or deadlines change, so that the thread builds
+    /// its poll set again; a job's ordinary round trip does not bump it.
+    let generation = Atomic<UInt64>(0)
+
+    private func bump() {
+        generation.add(1, ordering: .releasing)
+    }
     // Set once in init, before any other thread sees the supervisor.
     private var thread: pthread_t?
     private let environment: [String]
@@ -84,14 +92,40 @@ final class Supervisor: @unchecked Sendable {
         var environment = Posix.environment().filter {
             !$0.hasPrefix("\(IsolatedWorker.environmentKey)=") && !$0.hasPrefix("SWIFT_BACKTRACE=")
         }
-        environment.append("\(IsolatedWorker.environmentKey)=1")
+        // The worker checks that its parent is still this process (see serveIfWorker).
+        environment.append("\(IsolatedWorker.environmentKey)=\(Posix.pid)")
         environment.append("SWIFT_BACKTRACE=enable=yes,interactive=no,format=json,output-to=stderr,threads=crashed,"
                            + "images=none,color=no,limit=48,top=12,symbolicate=\(configuration.symbolication.rawValue)")
         self.environment = environment
         let argv0 = configuration.executable == "/proc/self/exe" ? (CommandLine.arguments.first ?? "worker") : configuration.executable
         arguments = [argv0, IsolatedWorker.workerArgument]
-        // The first workers are spawned here, so that a binary that cannot be run fails the
-        // pool's creation with a clear error.
+        // Every worker is spawned by the pool's thread: a worker is killed when the thread that
+        // spawned it ends (PR_SET_PDEATHSIG), and this thread lives exactly as long as the pool.
+        // The first ones are spawned before init returns, so that a binary that cannot be run
+        // fails the pool's creation with a clear error.
+        let firstSpawns = Mutex<PosixError??>(nil)
+        let spawned = DispatchSemaphore(value: 0)
+        do {
+            thread = try Posix.startThread(name: "worker-pool", stackSize: 1 << 20, alternateSignalStack: false) { [self] in
+                var loop = Loop(supervisor: self)
+                let failure = spawnFirstWorkers(&loop)
+                firstSpawns.withLock { $0 = .some(failure) }
+                spawned.signal()
+                if failure == nil { loop.run() }
+            }
+        } catch {
+            Posix.close(wakeFD)
+            throw error
+        }
+        spawned.wait()
+        if let failure = firstSpawns.withLock({ $0 }) ?? nil {
+            joinThread()
+            throw failure
+        }
+    }
+
+    /// Spawns the pool's first workers; on a failure, ends those already spawned.
+    private func spawnFirstWorkers(_ loop: inout Loop) -> PosixError? {
         var first: [Worker] = []
         do {
             for _ in 0..<configuration.size { first.append(try spawnWorker()) }
@@ -101,35 +135,16 @@ final class Supervisor: @unchecked Sendable {
                 _ = try? Posix.reapBlocking(worker.pid)
                 closeDescriptors(of: worker)
             }
-            Posix.close(wakeFD)
-            throw error
+            return error
         }
         state.withLock { state in
             for worker in first { state.workers[worker.pid] = worker }
         }
-        let started = first.map(\.pid)
-        do {
-            thread = try Posix.startThread(name: "worker-pool", stackSize: 1 << 20, alternateSignalStack: false) { [self] in
-                var loop = Loop(supervisor: self)
-                for pid in started {
-                    loop.adopt(pid, configuration: configuration)
-                    configuration.onEvent?(.started(pid: pid))
-                }
-                loop.run()
-            }
-        } catch {
-            shutdownWithoutThread(first)
-            throw error
+        for worker in first {
+            loop.adopt(worker.pid, configuration: configuration)
+            configuration.onEvent?(.started(pid: worker.pid))
         }
-    }
-
-    private func shutdownWithoutThread(_ workers: [Worker]) {
-        for worker in workers {
-            Posix.kill(worker.pid)
-            _ = try? Posix.reapBlocking(worker.pid)
-            closeDescriptors(of: worker)
-        }
-        Posix.close(wakeFD)
+        return nil
     }
 
     // MARK: Callers
@@ -202,6 +217,7 @@ final class Supervisor: @unchecked Sendable {
             }
             resumptions.append(.failure(continuation, CancellationError()))
         }
+        bump()
         for resumption in resumptions { resumption.run() }
         Posix.signal(eventfd: wakeFD)
     }
@@ -234,11 +250,13 @@ final class Supervisor: @unchecked Sendable {
                 state.workers[pid] = worker
                 state.queueHead -= 1
                 wake = true
+                bump()
                 continue
             }
             if written < job.request.count {
                 worker.pendingWrite = Array(job.request[written...])
                 wake = true
+                bump()
             }
             worker.job = ticket
             job.worker = pid
@@ -290,6 +308,7 @@ final class Supervisor: @unchecked Sendable {
                 state.workers[pid] = worker
             }
         }
+        bump()
         for resumption in resumptions { resumption.run() }
         Posix.signal(eventfd: wakeFD)
         joinThread()
@@ -362,17 +381,41 @@ final class Supervisor: @unchecked Sendable {
                                                               forward: configuration.output == .forwardToStandardError))
         }
 
+        /// Set when this thread's own view of the workers changed (a pipe ended, a worker came
+        /// or went), so that the poll set is built again.
+        var changed = true
+
         mutating func run() {
             guard let supervisor else { return }
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            var plan = PollPlan()
+            var planGeneration = UInt64.max
             while true {
-                supervisor.startReplacements(&self)
-                guard let plan = supervisor.pollPlan(self) else { break }
+                // The poll set and the deadlines are built again only when something changed:
+                // a job's round trip costs this thread one poll and one lock (in `received`).
+                let generation = supervisor.generation.load(ordering: .acquiring)
+                let now = Posix.monotonicNanoseconds()
+                let due = plan.deadline.map { now >= $0 } ?? false
+                if changed || due || generation != planGeneration {
+                    if changed || due {
+                        supervisor.checkDeadlines(&self)
+                        supervisor.reapEnded(&self)
+                    }
+                    supervisor.startReplacements(&self)
+                    changed = false
+                    planGeneration = supervisor.generation.load(ordering: .acquiring)
+                    guard let next = supervisor.pollPlan(self) else { break }
+                    plan = next
+                    continue
+                }
+                var timeout: Int32 = -1
+                if let deadline = plan.deadline {
+                    timeout = deadline <= now ? 0 : Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+                }
                 var fds = plan.fds
-                _ = try? Posix.poll(&fds, timeoutMilliseconds: plan.timeoutMilliseconds)
+                _ = try? Posix.poll(&fds, timeoutMilliseconds: timeout)
                 for (index, entry) in fds.enumerated() where entry.revents != 0 {
-                    let role = plan.roles[index]
-                    switch role {
+                    switch plan.roles[index] {
                     case .wake:
                         Posix.drain(eventfd: entry.fd)
                     case .output(let pid):
@@ -383,8 +426,6 @@ final class Supervisor: @unchecked Sendable {
                         supervisor.flushPendingWrite(pid)
                     }
                 }
-                supervisor.checkDeadlines(&self)
-                supervisor.reapEnded(&self)
             }
         }
 
@@ -417,6 +458,7 @@ final class Supervisor: @unchecked Sendable {
                 case .ended:
                     worker.outputEnded = true
                     worker.output.finish()
+                    changed = true
                     break reading
                 case .data(let count):
                     crashing = buffer.withUnsafeBytes { worker.output.append(UnsafeRawBufferPointer(rebasing: $0[..<count])) } || crashing
@@ -436,6 +478,7 @@ final class Supervisor: @unchecked Sendable {
                 case .ended:
                     worker.replyEnded = true
                     worker.endedAt = Posix.monotonicNanoseconds()
+                    changed = true
                     break reading
                 case .data(let count):
                     worker.replies.append(contentsOf: buffer[..<count])
@@ -467,7 +510,8 @@ final class Supervisor: @unchecked Sendable {
     private struct PollPlan {
         var fds: [pollfd] = []
         var roles: [PollRole] = []
-        var timeoutMilliseconds: Int32 = -1
+        /// When the thread must look again even if no descriptor is ready (monotonic ns).
+        var deadline: UInt64?
     }
 
     /// What to poll; nil when the pool is closed and every worker is gone.
@@ -501,9 +545,7 @@ final class Supervisor: @unchecked Sendable {
             }
             if let closedAt = state.closedAt { consider(closedAt + 2_000_000_000) }
             if state.liveWorkers < configuration.size && !state.closed { consider(state.nextStartAllowed) }
-            if let deadline {
-                plan.timeoutMilliseconds = deadline <= now ? 0 : Int32(clamping: (deadline - now + 999_999) / 1_000_000)
-            }
+            plan.deadline = deadline
             return plan
         }
     }
@@ -535,6 +577,7 @@ final class Supervisor: @unchecked Sendable {
             state.lastStartFailure = message
             let backoff = min(UInt64(50_000_000) << UInt64(min(state.startFailures - 1, 7)), 5_000_000_000)
             state.nextStartAllowed = Posix.monotonicNanoseconds() + backoff
+            bump()
             // With no worker that could take them, the queued jobs would wait for nothing.
             guard !state.workers.values.contains(where: { $0.ready && !$0.retiring }) else { return }
             for ticket in state.queue[state.queueHead...] {
@@ -561,10 +604,12 @@ final class Supervisor: @unchecked Sendable {
                     worker.retiring = true
                     state.workers[pid] = worker
                     Posix.kill(pid)
+                    bump()
                     return
                 }
                 worker.ready = true
                 worker.jobNames = Set(jobs)
+                bump()
                 state.startFailures = 0
                 state.lastStartFailure = nil
                 state.workers[pid] = worker
@@ -581,12 +626,14 @@ final class Supervisor: @unchecked Sendable {
                 } else if !worker.crashing, !worker.requestClosed {
                     Posix.close(worker.requestFD)
                     worker.requestClosed = true
+                    bump()
                 }
                 state.workers[pid] = worker
             case .request:
                 worker.retiring = true
                 state.workers[pid] = worker
                 Posix.kill(pid)
+                bump()
                 return
             }
             _ = dispatch(&state, &resumptions)
@@ -603,6 +650,7 @@ final class Supervisor: @unchecked Sendable {
             state.idle.removeAll { $0 == pid }
             Posix.kill(pid)
         }
+        bump()
     }
 
     /// Worker `pid`'s output shows a crash: it gets no more jobs and a replacement starts now,
@@ -617,7 +665,10 @@ final class Supervisor: @unchecked Sendable {
             state.idle.removeAll { $0 == pid }
             return true
         }
-        if isNew { configuration.onEvent?(.crashing(pid: pid)) }
+        if isNew {
+            bump()
+            configuration.onEvent?(.crashing(pid: pid))
+        }
     }
 
     private func flushPendingWrite(_ pid: Int32) {
@@ -628,6 +679,7 @@ final class Supervisor: @unchecked Sendable {
             }) ?? 0
             worker.pendingWrite.removeFirst(written)
             state.workers[pid] = worker
+            if worker.pendingWrite.isEmpty { bump() }
         }
     }
 

@@ -93,6 +93,9 @@ public final class WorkerPool: Sendable {
     /// - Throws: ``IsolatedJobCrash`` when the worker died while it ran the job,
     ///   ``IsolatedJobError`` when the job threw, ``IsolationError`` when the job could not be
     ///   run (unknown to the workers, pool shut down, data that cannot be coded).
+    ///
+    /// Inlinable, so that the coding of the job's input and output is specialized for its types.
+    @inlinable
     public func run<Job: IsolatedJob>(_ job: Job.Type, _ input: Job.Input) async throws -> Job.Output {
         let encoded: [UInt8]
         do {
@@ -100,23 +103,30 @@ public final class WorkerPool: Sendable {
         } catch {
             throw IsolationError(.codingFailed, "cannot encode the input of job '\(Job.name)': \(error)")
         }
-        let request = JobFrame.request(name: Job.name, input: encoded).encoded()
-        guard request.count - 4 <= JobFrame.maximumLength else {
-            throw IsolationError(.tooLarge, "the input of job '\(Job.name)' is \(encoded.count) bytes; the channel takes \(JobFrame.maximumLength)")
+        let output = try await perform(job: Job.name, input: encoded)
+        do {
+            return try JobCodec.decode(Job.Output.self, from: output)
+        } catch {
+            throw IsolationError(.codingFailed, "cannot decode the output of job '\(Job.name)': \(error)")
         }
-        switch try await supervisor.perform(job: Job.name, request: request) {
+    }
+
+    /// Runs job `name` on encoded `input` in a worker; returns its encoded output.
+    @usableFromInline
+    func perform(job name: String, input: [UInt8]) async throws -> [UInt8] {
+        let request = JobFrame.request(name: name, input: input).encoded()
+        guard request.count - 4 <= JobFrame.maximumLength else {
+            throw IsolationError(.tooLarge, "the input of job '\(name)' is \(input.count) bytes; the channel takes \(JobFrame.maximumLength)")
+        }
+        switch try await supervisor.perform(job: name, request: request) {
         case .returned(let output):
-            do {
-                return try JobCodec.decode(Job.Output.self, from: output)
-            } catch {
-                throw IsolationError(.codingFailed, "cannot decode the output of job '\(Job.name)': \(error)")
-            }
+            return output
         case .threw(let type, let message, let stack):
-            throw IsolatedJobError(job: Job.name, errorType: type, message: message, stack: stack)
+            throw IsolatedJobError(job: name, errorType: type, message: message, stack: stack)
         case .unknownJob(let name):
-            throw IsolationError(.unknownJob, "the worker does not know job '\(name)': register \(Job.self) in the IsolatedJobRegistry the worker's main passes to IsolatedWorker.serveIfWorker")
+            throw IsolationError(.unknownJob, "the worker does not know job '\(name)': register it in the IsolatedJobRegistry the worker's main passes to IsolatedWorker.serveIfWorker")
         case .ready, .request:
-            throw IsolationError(.channelBroken, "a worker answered job '\(Job.name)' with a frame that is not a reply")
+            throw IsolationError(.channelBroken, "a worker answered job '\(name)' with a frame that is not a reply")
         }
     }
 

@@ -26,6 +26,10 @@ int csystem_install_alternate_signal_stack(size_t size);
 /// Returns the new descriptor, or -1 with errno set.
 int csystem_dup_cloexec_above(int fd, int minimum);
 
+/// prctl(PR_SET_PDEATHSIG, signal): the calling process gets `signal` when the thread that
+/// spawned it ends. Returns 0, or -1 with errno set.
+int csystem_set_parent_death_signal(int signal);
+
 /// Makes stdout line-buffered (Swift 6 cannot name the C `stdout` variable).
 void csystem_line_buffer_stdout(void);
 
