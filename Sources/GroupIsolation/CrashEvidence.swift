@@ -69,6 +69,11 @@ struct CrashEvidence: Sendable {
             if signal == 11, report.faultIsNextToStackPointer {
                 return "stack overflow (\(description.lowercased()) next to the stack pointer)"
             }
+            if signal == 4 {
+                // An optimized build traps without a message; only the inline frames of full
+                // symbolication name the check that failed.
+                return "a Swift runtime trap (\(description.lowercased())) with no message: symbolicate=full names the failed check"
+            }
             return description
         }
         if let signal {
