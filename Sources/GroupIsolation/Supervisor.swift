@@ -623,7 +623,9 @@ final class Supervisor: @unchecked Sendable {
                 }
                 if !worker.retiring {
                     state.idle.append(pid)
-                } else if !worker.crashing, !worker.requestClosed {
+                } else if !worker.requestClosed {
+                    // Retired (a false alarm of a crash, or a cancelled job's race): it answered,
+                    // so it is alive and well; closing its channel makes it exit.
                     Posix.close(worker.requestFD)
                     worker.requestClosed = true
                     bump()

@@ -161,6 +161,12 @@ final class EventLog: Sendable {
 
     func append(_ event: WorkerPoolEvent) { events.withLock { $0.append(event) } }
 
+    var exitStatuses: [(pid: Int32, status: Int32?)] {
+        events.withLock { events in
+            events.compactMap { if case .exited(let pid, _, let status) = $0 { (pid, status) } else { nil } }
+        }
+    }
+
     var exits: [(pid: Int32, signal: Int32?)] {
         events.withLock { events in
             events.compactMap { if case .exited(let pid, let signal, _) = $0 { (pid, signal) } else { nil } }

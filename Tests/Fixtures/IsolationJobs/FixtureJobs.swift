@@ -10,7 +10,8 @@ import Musl
 
 /// Every job of the fixture worker.
 public let fixtureJobs = IsolatedJobRegistry(
-    EchoJob.self, SumJob.self, TrapJob.self, ThrowJob.self, SleepJob.self, ChattyJob.self, ExitJob.self, PIDJob.self
+    EchoJob.self, SumJob.self, TrapJob.self, ThrowJob.self, SleepJob.self, ChattyJob.self, ExitJob.self, PIDJob.self,
+    FalseAlarmJob.self
 )
 
 /// Returns its input.
@@ -122,4 +123,15 @@ public enum ExitJob: IsolatedJob {
 public enum PIDJob: IsolatedJob {
     public static let name = "pid"
     public static func run(_ input: Int) async throws -> Int32 { getpid() }
+}
+
+/// Prints what looks like the start of a crash, then returns normally.
+public enum FalseAlarmJob: IsolatedJob {
+    public static let name = "false-alarm"
+    public static func run(_ input: String) async throws -> String {
+        let line = Array("Main.swift:1: Fatal error: only a message, no trap\n".utf8)
+        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        usleep(20_000)
+        return input
+    }
 }
