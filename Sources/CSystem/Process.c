@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,4 +66,12 @@ void csystem_line_buffer_stdout(void) {
 
 int csystem_set_parent_death_signal(int signal) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0);
+}
+
+int csystem_socketpair_cloexec(int fds[2]) {
+    return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
+}
+
+long csystem_send_nosignal(int fd, const void *bytes, unsigned long count) {
+    return (long)send(fd, bytes, count, MSG_NOSIGNAL | MSG_DONTWAIT);
 }

@@ -3,8 +3,8 @@ import GroupEvents
 /// One message on the job channel between a supervisor and its worker.
 ///
 /// A frame is a 4-byte little-endian length (of what follows), a 1-byte kind and the body.
-/// Strings are a 4-byte length and UTF-8 bytes. The channel is two pipes on the worker's fds 3
-/// (jobs in) and 4 (replies out), so nothing the worker prints can get into it.
+/// Strings are a 4-byte length and UTF-8 bytes. The channel is the worker's fds 3 (jobs in, a
+/// socket) and 4 (replies out, a pipe), so nothing the worker prints can get into it.
 enum JobFrame: Equatable, Sendable {
     /// The worker is up: the channel's version, its pid and the jobs it knows.
     case ready(version: UInt32, pid: Int32, jobs: [String])

@@ -56,6 +56,28 @@ enum Posix {
         return (fds[0], fds[1])
     }
 
+    /// A connected pair of close-on-exec Unix stream sockets.
+    static func socketPair() throws(PosixError) -> (Int32, Int32) {
+        var fds: [Int32] = [-1, -1]
+        _ = try fds.withUnsafeMutableBufferPointer { (buffer) throws(PosixError) in
+            try syscall("create socket pair") { csystem_socketpair_cloexec(buffer.baseAddress!) }
+        }
+        return (fds[0], fds[1])
+    }
+
+    /// `send(2)` with `MSG_NOSIGNAL | MSG_DONTWAIT` of as much of `bytes` as fits now; returns
+    /// the count sent (0 when the socket is full). A closed peer is `EPIPE`, never SIGPIPE:
+    /// callers write from threads that are not ours to change the signal mask of.
+    static func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(PosixError) -> Int {
+        var done = 0
+        while done < bytes.count {
+            let n = try nonBlocking("send to", "fd \(fd)") { csystem_send_nosignal(fd, bytes.baseAddress! + done, UInt(bytes.count - done)) }
+            guard let n else { break }
+            done += n
+        }
+        return done
+    }
+
     /// A close-on-exec duplicate of `fd` numbered at least `minimum`; closes `fd`.
     static func moveAbove(_ fd: Int32, minimum: Int32) throws(PosixError) -> Int32 {
         defer { close(fd) }
@@ -83,17 +105,6 @@ enum Posix {
     /// `read(2)`; nil when nothing is waiting (non-blocking), 0 at end of file.
     static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(PosixError) -> Int? {
         try nonBlocking("read from", "fd \(fd)") { Glibc.read(fd, buffer.baseAddress, buffer.count) }
-    }
-
-    /// `write(2)` of as much of `bytes` as fits now; returns the count written (0 when the pipe is full).
-    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(PosixError) -> Int {
-        var done = 0
-        while done < bytes.count {
-            let n = try nonBlocking("write to", "fd \(fd)") { Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done) }
-            guard let n else { break }
-            done += n
-        }
-        return done
     }
 
     /// Reads exactly `count` bytes from a blocking descriptor; nil at end of file.

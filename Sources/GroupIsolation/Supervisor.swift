@@ -230,7 +230,11 @@ final class Supervisor: @unchecked Sendable {
             let ticket = state.queue[state.queueHead]
             state.queueHead += 1
             guard var job = state.jobs[ticket], let continuation = job.continuation else { continue }
-            guard var worker = state.workers[pid] else { state.idle.removeLast(); continue }
+            guard var worker = state.workers[pid], !worker.retiring else {
+                state.idle.removeLast()
+                state.queueHead -= 1
+                continue
+            }
             guard worker.jobNames.contains(job.name) else {
                 state.jobs[ticket] = nil
                 let known = worker.jobNames.sorted().joined(separator: ", ")
@@ -242,7 +246,7 @@ final class Supervisor: @unchecked Sendable {
             let written: Int
             do {
                 written = try job.request.withUnsafeBufferPointer { (buffer) throws(PosixError) in
-                    try Posix.write(worker.requestFD, UnsafeRawBufferPointer(buffer))
+                    try Posix.send(worker.requestFD, UnsafeRawBufferPointer(buffer))
                 }
             } catch {
                 // The worker is gone (EPIPE): the job never reached it; it waits for another.
@@ -266,6 +270,10 @@ final class Supervisor: @unchecked Sendable {
         }
         if state.queueHead == state.queue.count {
             state.queue.removeAll(keepingCapacity: true)
+            state.queueHead = 0
+        } else if state.queueHead > 1_024 && state.queueHead * 2 > state.queue.count {
+            // A backlog that never drains must not keep every ticket it ever had.
+            state.queue.removeFirst(state.queueHead)
             state.queueHead = 0
         }
         return wake
@@ -333,11 +341,13 @@ final class Supervisor: @unchecked Sendable {
     // MARK: Workers
 
     private func spawnWorker() throws(PosixError) -> Worker {
-        let request = try Posix.pipe()
+        // Jobs go in over a socket (send with MSG_NOSIGNAL: a dead worker is EPIPE, not a
+        // SIGPIPE in the caller's thread); replies and output come back over pipes.
+        let request = try Posix.socketPair()
         let reply = try Posix.pipe()
         let output = try Posix.pipe()
-        var parentEnds = [request.write, reply.read, output.read]
-        var childEnds = [request.read, reply.write, output.write]
+        var parentEnds = [request.0, reply.read, output.read]
+        var childEnds = [request.1, reply.write, output.write]
         do {
             // Above the numbers the child gets (0-4), so that no dup2 in the spawn overwrites another.
             childEnds = try childEnds.map { (fd) throws(PosixError) in try Posix.moveAbove(fd, minimum: 10) }
@@ -677,7 +687,7 @@ final class Supervisor: @unchecked Sendable {
         state.withLock { state in
             guard var worker = state.workers[pid], !worker.pendingWrite.isEmpty, !worker.requestClosed else { return }
             let written = (try? worker.pendingWrite.withUnsafeBufferPointer { (buffer) throws(PosixError) in
-                try Posix.write(worker.requestFD, UnsafeRawBufferPointer(buffer))
+                try Posix.send(worker.requestFD, UnsafeRawBufferPointer(buffer))
             }) ?? 0
             worker.pendingWrite.removeFirst(written)
             state.workers[pid] = worker

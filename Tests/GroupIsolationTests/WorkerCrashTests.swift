@@ -56,6 +56,26 @@ struct WorkerCrashTests {
         #expect(try await pool.run(SumJob.self, [2, 3]) == 5)
     }
 
+    /// A worker killed while idle: the next job either runs on its replacement, or, when it was
+    /// handed to the dying worker before its death was noticed, fails as a crash of that worker
+    /// (it is never run twice). Writing to the dead worker's channel never kills this process
+    /// with SIGPIPE, and the job after that runs.
+    @Test func idleWorkerKilledFromOutsideIsReplacedAndTheNextJobsRun() async throws {
+        let pool = try fixturePool()
+        defer { pool.shutdown() }
+        for _ in 0..<5 {
+            let pid = try await pool.run(PIDJob.self, 0)
+            kill(pid, SIGKILL)
+            do {
+                #expect(try await pool.run(PIDJob.self, 0) != pid)
+            } catch let crash as IsolatedJobCrash {
+                #expect(crash.pid == pid)
+                #expect(crash.signal == SIGKILL)
+            }
+            #expect(try await pool.run(PIDJob.self, 0) != pid)
+        }
+    }
+
     @Test func workerThatExitsDuringAJobIsACrashWithItsStatus() async throws {
         let pool = try fixturePool()
         defer { pool.shutdown() }

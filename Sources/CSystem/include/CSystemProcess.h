@@ -7,6 +7,13 @@
 /// pipe2(2) with O_CLOEXEC (glibc declares pipe2 only under _GNU_SOURCE). Returns 0, or -1 with errno set.
 int csystem_pipe_cloexec(int fds[2]);
 
+/// socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC): a channel a writer can `send` to with
+/// MSG_NOSIGNAL, so a dead reader is EPIPE and never SIGPIPE. Returns 0, or -1 with errno set.
+int csystem_socketpair_cloexec(int fds[2]);
+
+/// send(2) with MSG_NOSIGNAL | MSG_DONTWAIT. Returns the count sent, or -1 with errno set.
+long csystem_send_nosignal(int fd, const void *bytes, unsigned long count);
+
 /// Makes `fd` non-blocking (O_NONBLOCK). Returns 0, or -1 with errno set.
 int csystem_set_nonblocking(int fd);
 
