@@ -92,10 +92,13 @@ final class Supervisor: @unchecked Sendable {
         var environment = Posix.environment().filter {
             !$0.hasPrefix("\(IsolatedWorker.environmentKey)=") && !$0.hasPrefix("SWIFT_BACKTRACE=")
         }
+        // A service that says where its swift-backtrace is (a slim image) keeps saying it.
+        let backtracer = (Posix.getenv("SWIFT_BACKTRACE") ?? "").split(separator: ",")
+            .first { $0.hasPrefix("swift-backtrace=") }.map { ",\($0)" } ?? ""
         // The worker checks that its parent is still this process (see serveIfWorker).
         environment.append("\(IsolatedWorker.environmentKey)=\(Posix.pid)")
         environment.append("SWIFT_BACKTRACE=enable=yes,interactive=no,format=json,output-to=stderr,threads=crashed,"
-                           + "images=none,color=no,limit=48,top=12,symbolicate=\(configuration.symbolication.rawValue)")
+                           + "images=none,color=no,limit=48,top=12,symbolicate=\(configuration.symbolication.rawValue)\(backtracer)")
         self.environment = environment
         let argv0 = configuration.executable == "/proc/self/exe" ? (CommandLine.arguments.first ?? "worker") : configuration.executable
         arguments = [argv0, IsolatedWorker.workerArgument]
