@@ -74,8 +74,11 @@ extension DemoTests {
             #expect(fault.stack.contains { !$0.symbol.isEmpty })
             // Invoice imports run their parser in worker processes (demo-service's --workers).
             #expect(isolatedSpawned > 0, "no isolated child was spawned")
+            // Every third import traps its parser in a worker: a recovered crash with its stack.
+            #expect(!crashes.isEmpty, "no crash of an isolated child arrived (\(isolatedSpawned / 3) imports ran)")
             for crash in crashes {
                 #expect(crash.stackOrigin == "worker" && crash.signal != nil && !crash.stack.isEmpty, "\(crash)")
+                #expect(crash.stack.contains { $0.symbol.contains("LegacyInvoiceParser") }, "\(crash.stack.map(\.symbol))")
             }
 
             try #require(await eventually(within: .seconds(15)) { !process.isRunning }, "demo-service did not exit after --duration 3")

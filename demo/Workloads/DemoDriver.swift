@@ -24,7 +24,8 @@ public final class DemoDriver: Sendable {
         /// The sink of the runs' top-level groups; nil for `EventSystem`'s default.
         public var sink: (any EventSink)?
         /// Worker processes for isolated children: with them, an invoice import (whose parser
-        /// runs isolated and sometimes traps) runs beside every ``importEvery`` scheduled runs.
+        /// runs isolated; every third import has a malformed invoice that traps it) runs beside
+        /// every ``importEvery`` scheduled runs.
         /// The scheduled runs are the same with or without.
         public var workers: WorkerPool?
         /// How many scheduled runs go between two invoice imports (when there are ``workers``).
@@ -66,8 +67,6 @@ public final class DemoDriver: Sendable {
     /// are cancelled; at the end of `duration` they finish normally.
     public func run(for duration: Duration? = nil) async {
         var schedule = DemoSchedule(seed: seed)
-        // Imports draw from a generator of their own, so the schedule is the same without them.
-        var imports = SeededGenerator(seed: seed ^ 0x1A4F_0C2E_77B3_9D51)
         var scheduled = 0
         let clock = ContinuousClock()
         let deadline = duration.map { clock.now + $0 }
@@ -81,10 +80,12 @@ public final class DemoDriver: Sendable {
                 control.start(run)
                 scheduled += 1
                 if let workers = configuration.workers, scheduled % configuration.importEvery == 0 {
-                    // About one import in three has a malformed invoice that traps its parser.
-                    let malformed = Double.random(in: 0..<1, using: &imports) < 0.35
-                        ? MalformedInvoice.allCases.randomElement(using: &imports) : nil
-                    control.startImport(.make(importID: scheduled / configuration.importEvery, malformed: malformed), on: workers)
+                    // Every third import has a malformed invoice that traps its parser, the kinds
+                    // taking turns; the imports draw nothing, so the schedule is the same without them.
+                    let number = scheduled / configuration.importEvery
+                    let kinds = MalformedInvoice.allCases
+                    let malformed = number % 3 == 0 ? kinds[(number / 3 - 1) % kinds.count] : nil
+                    control.startImport(.make(importID: number, malformed: malformed), on: workers)
                 }
                 var pause = Duration.seconds(Double(run.childCount) / configuration.childrenPerSecond)
                 if let deadline { pause = min(pause, deadline - clock.now) }
