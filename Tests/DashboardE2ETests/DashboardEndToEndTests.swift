@@ -31,9 +31,10 @@ struct DashboardEndToEndTests {
         try pane.press("c")
         let notice = try await pane.waitForScreen { $0.contains("invoice import #9000") && $0.contains("nil unwrap") }
         #expect(notice.matched, "no notice of the crash injection:\n\(notice.screen)")
-        // Only crash faults, then the faults pane: the newest one's detail is the worker's stack.
+        // Only the injected import (scheduled imports crash too), then the faults pane: the
+        // selected fault's detail is the worker's stack.
         try pane.press("/")
-        try pane.run(["send-keys", "-l", "crash"])
+        try pane.run(["send-keys", "-l", "import #9000"])
         try pane.press("Enter")
         try pane.press("Tab")
         let crash = try await pane.waitForScreen {
