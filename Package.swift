@@ -14,7 +14,8 @@ let coreTargets: [Target] = [
 let systemTargets: [Target] = [
     .target(name: "CSystem"),
     .target(name: "GroupMonitor", dependencies: ["GroupEvents", "CSystem"]),
-    // Supervised worker processes for isolated children (Foundation only for Codable jobs).
+    // Supervised worker processes for isolated children (FoundationEssentials only to read the
+    // backtracer's JSON crash report).
     .target(name: "GroupIsolation", dependencies: ["SafeGroup", "GroupEvents", "CSystem"]),
 ]
 

@@ -12,9 +12,9 @@
 /// }
 /// ```
 public protocol IsolatedJob: SendableMetatype {
-    /// What the job gets; encoded to JSON to reach the worker.
+    /// What the job gets; encoded (in a binary `Codable` format) to reach the worker.
     associatedtype Input: Codable & Sendable
-    /// What the job returns; encoded to JSON to come back.
+    /// What the job returns; encoded the same way to come back.
     associatedtype Output: Codable & Sendable
 
     /// The job's name, unique in its registry: the worker finds the job by it.
