@@ -14,6 +14,9 @@ let coreTargets: [Target] = [
 let systemTargets: [Target] = [
     .target(name: "CSystem"),
     .target(name: "GroupMonitor", dependencies: ["GroupEvents", "CSystem"]),
+    // Supervised worker processes for isolated children (FoundationEssentials only to read the
+    // backtracer's JSON crash report).
+    .target(name: "GroupIsolation", dependencies: ["SafeGroup", "GroupEvents", "CSystem"]),
 ]
 
 // MARK: - The dashboard: pure state and rendering, and the one module that touches curses
@@ -44,7 +47,7 @@ let commandTargets: [Target] = [
     .executableTarget(
         name: "SafeGroupCLI",
         dependencies: [
-            "GroupEvents", "GroupMonitor", "Dashboard", "TerminalUI", "DemoWorkloads",
+            "GroupEvents", "GroupMonitor", "GroupIsolation", "Dashboard", "TerminalUI", "DemoWorkloads",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/safegroup"
@@ -54,11 +57,11 @@ let commandTargets: [Target] = [
 // MARK: - Demo: realistic workloads, and an instrumented service to attach to
 
 let demoTargets: [Target] = [
-    .target(name: "DemoWorkloads", dependencies: ["SafeGroup", "GroupEvents"], path: "demo/Workloads"),
+    .target(name: "DemoWorkloads", dependencies: ["SafeGroup", "GroupEvents", "GroupIsolation"], path: "demo/Workloads"),
     .executableTarget(
         name: "demo-service",
         dependencies: [
-            "DemoWorkloads", "GroupMonitor",
+            "DemoWorkloads", "GroupMonitor", "GroupIsolation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "demo/Service"
@@ -86,6 +89,18 @@ let testTargets: [Target] = [
         name: "monitor-fixture",
         dependencies: ["GroupMonitor", "GroupEvents", "SafeGroup"],
         path: "Tests/Fixtures/MonitorFixture"
+    ),
+    // Jobs that really trap, for GroupIsolationTests and the worker binary that runs them.
+    .target(name: "IsolationTestJobs", dependencies: ["GroupIsolation", "SafeGroup"], path: "Tests/Fixtures/IsolationJobs"),
+    .executableTarget(
+        name: "isolation-fixture",
+        dependencies: ["GroupIsolation", "IsolationTestJobs"],
+        path: "Tests/Fixtures/IsolationFixture"
+    ),
+    // Runs isolation-fixture as the pool's workers, so it depends on it.
+    .testTarget(
+        name: "GroupIsolationTests",
+        dependencies: ["GroupIsolation", "IsolationTestJobs", "SafeGroup", "GroupEvents", "GroupEventsTesting", "isolation-fixture"]
     ),
     .testTarget(
         name: "SafeGroupTests",
@@ -116,6 +131,7 @@ let package = Package(
         .library(name: "GroupEventsTesting", targets: ["GroupEventsTesting"]),
         .library(name: "SafeGroup", targets: ["SafeGroup"]),
         .library(name: "GroupMonitor", targets: ["GroupMonitor"]),
+        .library(name: "GroupIsolation", targets: ["GroupIsolation"]),
         .library(name: "Dashboard", targets: ["Dashboard"]),
         .executable(name: "safegroup", targets: ["SafeGroupCLI"]),
     ],

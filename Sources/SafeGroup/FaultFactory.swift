@@ -4,6 +4,15 @@ import GroupEvents
 enum FaultFactory {
     static func fault(_ kind: FaultKind, error: any Error, task: TaskID, name: String, site: SourceSite,
                       group: GroupID, groupName: String, startedAt: MonotonicTime, endedAt: MonotonicTime) -> Fault {
+        if let described = (error as? any FaultDescribingError)?.faultDescription {
+            let info = FaultInfo(task: task, taskName: name, group: group, groupName: groupName, site: site,
+                                 kind: kind,
+                                 errorType: described.errorType, message: described.message,
+                                 startedAt: startedAt, endedAt: endedAt,
+                                 stackOrigin: described.stack == nil ? "recorded" : described.stackOrigin,
+                                 stack: described.stack ?? CapturedStack.forFault().frames, signal: described.signal)
+            return Fault(info: info, error: error)
+        }
         let stack: [StackFrame]
         let origin: String
         if let carrying = error as? any StackCarryingError {

@@ -155,18 +155,30 @@ final class GroupCore<Success: Sendable>: Sendable {
     @usableFromInline
     func childFailed(_ child: ChildRunner<Success>, error: any Error, startedAt: ContinuousClock.Instant) -> Bool {
         let endedAt = MonotonicTime.now()
-        let kind: FaultKind = (error is CancellationError && Task.isCancelled) ? .cancelled : .error
+        let kind: FaultKind
+        if error is CancellationError && Task.isCancelled {
+            kind = .cancelled
+        } else if let described = error as? any FaultDescribingError {
+            kind = described.faultDescription.kind
+        } else {
+            kind = .error
+        }
         let cancelSiblings = recordFault(FaultFactory.fault(kind, error: error, task: child.task, name: child.name, site: child.site,
                                                             group: id, groupName: name, startedAt: MonotonicTime(startedAt), endedAt: endedAt))
-        childEnded(child, status: kind == .cancelled ? .cancelled : .failed, startedAt: startedAt, endedAt: endedAt)
+        let status: TaskStatus = switch kind {
+        case .cancelled: .cancelled
+        case .crash: .crashed
+        default: .failed
+        }
+        childEnded(child, status: status, startedAt: startedAt, endedAt: endedAt)
         return cancelSiblings
     }
 
     /// Emits a child's spawn; returns the time for its start event's wait.
     @usableFromInline
-    func spawned(_ task: TaskID, name: String, site: SourceSite, sink: any EventSink) -> MonotonicTime {
+    func spawned(_ task: TaskID, name: String, site: SourceSite, isolated: Bool, sink: any EventSink) -> MonotonicTime {
         let now = MonotonicTime.now()
-        sink.emit(Event(time: now, .taskSpawned(TaskSpawned(task: task, group: id, name: name, site: site))))
+        sink.emit(Event(time: now, .taskSpawned(TaskSpawned(task: task, group: id, name: name, site: site, isolated: isolated))))
         return now
     }
 

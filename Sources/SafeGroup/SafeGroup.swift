@@ -66,6 +66,24 @@ public struct SafeGroup<Success: Sendable> {
         return start(name, timeout: timeout, site: SourceSite(fileID: fileID, line: line), operation: operation)
     }
 
+    /// Spawns a child whose work runs in another process: like ``spawn(_:timeout:fileID:line:isolation:operation:)``,
+    /// but its `task.spawned` event says `isolated: true`.
+    ///
+    /// For GroupIsolation's `spawnIsolated`; the operation is what waits for the worker.
+    @_spi(Isolation)
+    @discardableResult
+    public mutating func spawnIsolatedChild(
+        _ name: String,
+        timeout: Duration?,
+        fileID: StaticString,
+        line: UInt,
+        isolation: isolated (any Actor)? = #isolation,
+        operation: @escaping @Sendable () async throws -> Success
+    ) async -> TaskID {
+        if core.limit != nil { await core.acquireSlot() }
+        return start(name, timeout: timeout, site: SourceSite(fileID: fileID, line: line), isolated: true, operation: operation)
+    }
+
     /// Cancels every child, running or yet to be spawned, and records ``CancellationCause/requested``.
     public mutating func cancelAll() {
         core.noteCancellation(.requested)
@@ -73,14 +91,14 @@ public struct SafeGroup<Success: Sendable> {
     }
 
     @inlinable
-    mutating func start(_ name: String, timeout: Duration?, site: SourceSite,
+    mutating func start(_ name: String, timeout: Duration?, site: SourceSite, isolated: Bool = false,
                         operation: @escaping @Sendable () async throws -> Success) -> TaskID {
         let timeout = timeout ?? core.defaultTimeout
         if let timeout { GroupCore<Success>.checkTimeout(timeout, child: name) }
         let task = IDs.task()
         spawned += 1
         let runner = ChildRunner(core: core, task: task, name: name, site: site, timeout: timeout,
-                                 spawnedAt: core.sink.map { core.spawned(task, name: name, site: site, sink: $0) })
+                                 spawnedAt: core.sink.map { core.spawned(task, name: name, site: site, isolated: isolated, sink: $0) })
         tasks.addTask {
             if await runner.run(operation) {
                 // The discarding group cancels every sibling when a child throws.

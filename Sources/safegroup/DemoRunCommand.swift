@@ -9,8 +9,9 @@ struct DemoRunCommand: AsyncParsableCommand {
         discussion: """
             Checkouts, recommendation fan-outs and nightly syncs run continuously, with faults \
             drawn from the seed. Keys: e injects an error into a running child, t a timeout, b \
-            starts a burst of 1,000 children, x cancels the selected workload run's group; c (a crash in an isolated \
-            child) is not available yet. ? lists every key, q quits. With --record, the session \
+            starts a burst of 1,000 children, x cancels the selected workload run's group, c makes an \
+            isolated child really trap in a worker process (a recovered crash with the worker's stack). \
+            ? lists every key, q quits. With --record, the session \
             is also written to FILE for 'safegroup replay'.
             """
     )

@@ -1,6 +1,7 @@
 import Dashboard
 import DemoWorkloads
 import GroupEvents
+import GroupIsolation
 
 /// The source of `demo`: the demo workloads (``DemoDriver``) running in this process, their
 /// events going to the dashboard through a ``DashboardEventSink``, and the demo keys carried
@@ -20,12 +21,24 @@ struct DemoSource: DashboardSource {
     private var seq: UInt64 = 0
     private var recording: OutputStream?
     private let encoder = WireEncoder()
+    /// Where the `c` key's jobs run: this binary, started again as a worker.
+    private let workers: WorkerPool?
+    /// Why there are no workers, when there are none.
+    private let workersFailure: String?
 
     /// Starts the workloads with `seed` (random when nil), also writing to `recording` when given.
     init(seed: UInt64?, recording: OutputStream?) {
         let sink = DashboardEventSink()
         self.sink = sink
-        let driver = DemoDriver(.init(seed: seed, sink: sink))
+        do {
+            // One worker is enough for a key press; its output must stay off the screen.
+            workers = try WorkerPool(.init(size: 1, output: .keepTail))
+            workersFailure = nil
+        } catch {
+            workers = nil
+            workersFailure = "\(error)"
+        }
+        let driver = DemoDriver(.init(seed: seed, sink: sink, workers: workers))
         self.driver = driver
         self.recording = recording
         // The epoch is the wall-clock time of monotonic zero, as a monitor's header gives it.
@@ -72,9 +85,11 @@ struct DemoSource: DashboardSource {
         case .injectTimeout:
             return control.injectTimeout().map { "timeout injected into \($0.name)" } ?? "no running child to make time out"
         case .injectCrash:
-            // Isolated children (separate worker processes) do not exist yet; a crash here would
-            // take the dashboard down with it, so the key says so instead of faking one.
-            return "crash injection is not available yet: isolated children are still to come"
+            // A real trap, in a worker process: the dashboard records the crash and goes on.
+            guard let crash = control.injectCrash() else {
+                return "no worker process for a crash: \(workersFailure ?? "isolation is off")"
+            }
+            return "\(crash.name): a malformed invoice will trap its parser (\(crash.kind.rawValue)) in a worker"
         case .burst:
             return "started \(control.burst(1_000))"
         case .cancelGroup(let group):
@@ -93,6 +108,7 @@ struct DemoSource: DashboardSource {
 
     mutating func finish() {
         work.cancel()
+        workers?.shutdown()
         flushRecording()
     }
 

@@ -1,4 +1,6 @@
 import ArgumentParser
+import DemoWorkloads
+import GroupIsolation
 
 /// `safegroup`: the command-line side of SafeGroup.
 ///
@@ -14,4 +16,11 @@ struct SafeGroupCommand: AsyncParsableCommand {
         subcommands: [AttachCommand.self, ReplayFileCommand.self, DemoRunCommand.self,
                       ListCommand.self, RecordCommand.self, DumpCommand.self]
     )
+
+    /// The demo's `c` key runs a job in a worker process, which is this binary started again:
+    /// that worker serves its jobs and exits here, before any argument parsing.
+    static func main() async {
+        IsolatedWorker.serveIfWorker(demoJobs)
+        await main(nil)
+    }
 }

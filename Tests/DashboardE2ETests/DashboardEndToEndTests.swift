@@ -131,6 +131,35 @@ struct DashboardEndToEndTests {
         return Int(String(digits)) ?? 0
     }
 
+    /// `c` makes an isolated child really trap in a worker process: the dashboard shows a
+    /// recovered crash with the worker's stack and the signal, and the demo goes on.
+    @Test func crashKeyShowsARecoveredCrashWithTheWorkersStack() async throws {
+        let pane = try TmuxPane(columns: 160, rows: 48)
+        defer { pane.kill() }
+        try pane.type("\(safegroupPath) demo --seed 1")
+        let running = try await pane.waitForScreen { $0.contains("DEMO") && $0.contains("checkout #1") }
+        #expect(running.matched, "the demo did not start:\n\(running.screen)")
+        try pane.press("c")
+        let notice = try await pane.waitForScreen { $0.contains("invoice import #9000") && $0.contains("nil unwrap") }
+        #expect(notice.matched, "no notice of the crash injection:\n\(notice.screen)")
+        // Only the injected import (scheduled imports crash too), then the faults pane: the
+        // selected fault's detail is the worker's stack.
+        try pane.press("/")
+        try pane.run(["send-keys", "-l", "import #9000"])
+        try pane.press("Enter")
+        try pane.press("Tab")
+        let crash = try await pane.waitForScreen {
+            $0.contains("stack (worker):") && $0.contains("LegacyInvoiceParser") && $0.contains("signal 4")
+        }
+        #expect(crash.matched, "no crash with a worker stack:\n\(crash.screen)")
+        #expect(crash.screen.contains("Unexpectedly found nil while unwrapping an Optional value"), "\(crash.screen)")
+        // The demo is still alive and keeps running: new checkouts appear after the crash.
+        try pane.press("Escape")
+        let alive = try await pane.waitForScreen { $0.contains("DEMO") && $0.contains("checkout #2") }
+        #expect(alive.matched, "the demo stopped after the crash:\n\(alive.screen)")
+        try pane.press("q")
+    }
+
     /// `?` opens the help, any key closes it; Tab moves the focus; `/` filters the tree.
     @Test func keysChangeTheView() async throws {
         let directory = try ScratchDirectory()

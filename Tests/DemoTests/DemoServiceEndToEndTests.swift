@@ -35,6 +35,8 @@ extension DemoTests {
             var headerCameFirst = false
             var spawned = 0, ended = 0
             var faultWithStack: FaultInfo?
+            var isolatedSpawned = 0
+            var crashes: [FaultInfo] = []
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
             // The service runs 3 s and then closes the socket: read to the end of the stream.
             let readUntil = ContinuousClock.now + .seconds(20)
@@ -50,8 +52,11 @@ extension DemoTests {
                         header = h
                     case .event(_, let event):
                         switch event.kind {
-                        case .taskSpawned: spawned += 1
+                        case .taskSpawned(let spawn):
+                            spawned += 1
+                            if spawn.isolated { isolatedSpawned += 1 }
                         case .taskEnded: ended += 1
+                        case .faultRecorded(let fault) where fault.kind == .crash: crashes.append(fault)
                         case .faultRecorded(let fault) where !fault.stack.isEmpty && faultWithStack == nil: faultWithStack = fault
                         default: break
                         }
@@ -67,6 +72,14 @@ extension DemoTests {
             #expect(ended > 0, "no task.ended event arrived")
             let fault = try #require(faultWithStack, "no fault with a stack arrived in 3 s of demo at 300 children/s")
             #expect(fault.stack.contains { !$0.symbol.isEmpty })
+            // Invoice imports run their parser in worker processes (demo-service's --workers).
+            #expect(isolatedSpawned > 0, "no isolated child was spawned")
+            // Every third import traps its parser in a worker: a recovered crash with its stack.
+            #expect(!crashes.isEmpty, "no crash of an isolated child arrived (\(isolatedSpawned / 3) imports ran)")
+            for crash in crashes {
+                #expect(crash.stackOrigin == "worker" && crash.signal != nil && !crash.stack.isEmpty, "\(crash)")
+                #expect(crash.stack.contains { $0.symbol.contains("LegacyInvoiceParser") }, "\(crash.stack.map(\.symbol))")
+            }
 
             try #require(await eventually(within: .seconds(15)) { !process.isRunning }, "demo-service did not exit after --duration 3")
             #expect(process.terminationReason == .exit)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DemoWorkloads
+import GroupIsolation
 import GroupMonitor
 #if canImport(Glibc)
 import Glibc
@@ -15,12 +16,20 @@ struct DemoService: AsyncParsableCommand {
         abstract: "An instrumented service that runs SafeGroup's demo workloads continuously.",
         discussion: """
             Runs checkouts, recommendations fan-outs and nightly syncs with faults drawn from the \
-            seed, and serves their events on a Unix socket. The first line of output is \
+            seed, and invoice imports whose parser runs in worker processes and sometimes traps \
+            (recovered crashes with the workers' stacks), and serves their events on a Unix socket. The first line of output is \
             'demo-service: serving events on PATH'. Attach with 'safegroup attach PATH', record \
             with 'safegroup record PATH --output FILE'. SIGINT or SIGTERM stops it cleanly: the \
             runs in flight are cancelled, and the socket is removed.
             """
     )
+
+    /// A worker process of this service (for the isolated invoice parser) serves its jobs and
+    /// exits here, before any argument parsing.
+    static func main() async {
+        IsolatedWorker.serveIfWorker(demoJobs)
+        await main(nil)
+    }
 
     @Option(help: "The socket to serve (default: $SAFEGROUP_SOCKET, else <service>-<pid>.sock in a private per-user directory).")
     var socket: String?
@@ -42,7 +51,11 @@ struct DemoService: AsyncParsableCommand {
         discussion: "The process dies of the trap, as a service would; attached viewers and the recording get its last gasp first."))
     var trapInProcessAfter: Double?
 
+    @Option(help: "How many worker processes run the isolated invoice parser (0: no invoice imports).")
+    var workers = 2
+
     func validate() throws {
+        guard (0...64).contains(workers) else { throw ValidationError("--workers must be between 0 and 64, not \(workers)") }
         guard rate > 0, rate.isFinite else { throw ValidationError("--rate must be a positive number of children per second, not \(rate)") }
         if let duration, !(duration > 0 && duration.isFinite) {
             throw ValidationError("--duration must be a positive number of seconds, not \(duration)")
@@ -62,7 +75,18 @@ struct DemoService: AsyncParsableCommand {
             Self.printError("demo-service: \(error)")
             throw ExitCode.failure
         }
-        let driver = DemoDriver(.init(seed: seed, childrenPerSecond: rate))
+        var pool: WorkerPool?
+        if workers > 0 {
+            do {
+                // The workers' own output goes to our stderr, prefixed; their crashes become faults.
+                pool = try WorkerPool(.init(size: workers, output: .forwardToStandardError))
+            } catch {
+                Self.printError("demo-service: \(error)")
+                monitor.shutdown()
+                throw ExitCode.failure
+            }
+        }
+        let driver = DemoDriver(.init(seed: seed, childrenPerSecond: rate, workers: pool))
         print("demo-service: serving events on \(monitor.socketPath)")
         print("demo-service: seed \(driver.seed), \(rate) children/s\(duration.map { ", for \($0) s" } ?? "")")
         // Scripts wait for the first line through a pipe, where stdout is block-buffered: flush it.
@@ -92,6 +116,7 @@ struct DemoService: AsyncParsableCommand {
         }
         await work.value
         signals.stop()
+        pool?.shutdown()
         monitor.shutdown()
         print("demo-service: stopped")
     }

@@ -1,4 +1,5 @@
 import GroupEvents
+import GroupIsolation
 import Synchronization
 
 /// The demo's controls: inject a fault into a running child, start a burst, cancel a run.
@@ -18,15 +19,47 @@ public final class DemoControl: Sendable {
     public let context: WorkloadContext
     let runs: RunRegistry
     private let seeds: Mutex<SeededGenerator>
+    /// The worker processes isolated children run in; nil when the demo has none.
+    public let workers: WorkerPool?
+    private let crashes = Mutex<(next: Int, importID: Int)>((0, 0))
 
     /// Controls whose random choices (which child, the bursts' answers) come from `seed`.
     ///
-    /// - Parameter sink: The sink of the runs' top-level groups; nil for `EventSystem`'s default.
-    public init(seed: UInt64, sink: (any EventSink)? = nil) {
+    /// - Parameters:
+    ///   - sink: The sink of the runs' top-level groups; nil for `EventSystem`'s default.
+    ///   - workers: Where isolated children run (``injectCrash()``, invoice imports); its
+    ///     executable must serve ``demoJobs``.
+    public init(seed: UInt64, sink: (any EventSink)? = nil, workers: WorkerPool? = nil) {
         var seeds = SeededGenerator(seed: seed)
         context = WorkloadContext(sink: sink, board: InjectionBoard(seed: seeds.next()), run: nil)
         runs = RunRegistry()
         self.seeds = Mutex(seeds)
+        self.workers = workers
+    }
+
+    /// Starts an invoice import whose last document is malformed so that its parser really
+    /// traps, in a worker process: the import records a `crash` fault with the worker's
+    /// stack and goes on, and so does the demo. The kinds take turns: nil unwrap, index out
+    /// of range, `fatalError`, stack overflow.
+    ///
+    /// - Returns: The import's name and the trap it will hit, or nil without ``workers``.
+    @discardableResult
+    public func injectCrash() -> (name: String, kind: MalformedInvoice)? {
+        guard let workers else { return nil }
+        let (kind, importID) = crashes.withLock { state -> (MalformedInvoice, Int) in
+            defer { state.next += 1; state.importID += 1 }
+            return (MalformedInvoice.allCases[state.next % MalformedInvoice.allCases.count], 9_000 + state.importID)
+        }
+        let scenario = InvoiceImportScenario.make(importID: importID, malformed: kind)
+        startImport(scenario, on: workers)
+        return (scenario.name, kind)
+    }
+
+    /// Starts `scenario` as a run, on `workers`.
+    func startImport(_ scenario: InvoiceImportScenario, on workers: WorkerPool) {
+        runs.start(scenario.name) { [context] entry in
+            _ = await InvoiceImport().run(scenario, pool: workers, context: context.forRun(entry))
+        }
     }
 
     /// Makes a running child, chosen at random, throw ``InjectedError`` at its next await point.

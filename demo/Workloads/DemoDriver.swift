@@ -1,4 +1,5 @@
 import GroupEvents
+import GroupIsolation
 
 /// Runs the demo's workloads continuously, at a given rate of children per second.
 ///
@@ -22,13 +23,22 @@ public final class DemoDriver: Sendable {
         public var maximumConcurrentRuns: Int
         /// The sink of the runs' top-level groups; nil for `EventSystem`'s default.
         public var sink: (any EventSink)?
+        /// Worker processes for isolated children: with them, an invoice import (whose parser
+        /// runs isolated; every third import has a malformed invoice that traps it) runs beside
+        /// every ``importEvery`` scheduled runs.
+        /// The scheduled runs are the same with or without.
+        public var workers: WorkerPool?
+        /// How many scheduled runs go between two invoice imports (when there are ``workers``).
+        public var importEvery: Int
 
         public init(seed: UInt64? = nil, childrenPerSecond: Double = 100, maximumConcurrentRuns: Int = 32,
-                    sink: (any EventSink)? = nil) {
+                    sink: (any EventSink)? = nil, workers: WorkerPool? = nil, importEvery: Int = 8) {
             self.seed = seed
             self.childrenPerSecond = childrenPerSecond
             self.maximumConcurrentRuns = maximumConcurrentRuns
             self.sink = sink
+            self.workers = workers
+            self.importEvery = importEvery
         }
     }
 
@@ -48,7 +58,8 @@ public final class DemoDriver: Sendable {
         seed = configuration.seed ?? system.next()
         // The control's choices get a seed of their own, derived from the schedule's.
         var derived = SeededGenerator(seed: seed ^ 0xD1B5_4A32_D192_ED03)
-        control = DemoControl(seed: derived.next(), sink: configuration.sink)
+        control = DemoControl(seed: derived.next(), sink: configuration.sink, workers: configuration.workers)
+        precondition(configuration.importEvery >= 1, "DemoDriver: importEvery must be at least 1, not \(configuration.importEvery)")
     }
 
     /// Starts runs until `duration` has passed (forever when nil) or the calling task is
@@ -56,6 +67,7 @@ public final class DemoDriver: Sendable {
     /// are cancelled; at the end of `duration` they finish normally.
     public func run(for duration: Duration? = nil) async {
         var schedule = DemoSchedule(seed: seed)
+        var scheduled = 0
         let clock = ContinuousClock()
         let deadline = duration.map { clock.now + $0 }
         let runs = control.runs
@@ -66,6 +78,15 @@ public final class DemoDriver: Sendable {
                 if Task.isCancelled { break }
                 let run = schedule.next()
                 control.start(run)
+                scheduled += 1
+                if let workers = configuration.workers, scheduled % configuration.importEvery == 0 {
+                    // Every third import has a malformed invoice that traps its parser, the kinds
+                    // taking turns; the imports draw nothing, so the schedule is the same without them.
+                    let number = scheduled / configuration.importEvery
+                    let kinds = MalformedInvoice.allCases
+                    let malformed = number % 3 == 0 ? kinds[(number / 3 - 1) % kinds.count] : nil
+                    control.startImport(.make(importID: number, malformed: malformed), on: workers)
+                }
                 var pause = Duration.seconds(Double(run.childCount) / configuration.childrenPerSecond)
                 if let deadline { pause = min(pause, deadline - clock.now) }
                 if pause > .zero {

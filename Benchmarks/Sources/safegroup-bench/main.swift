@@ -1,5 +1,6 @@
 // Benchmarks for SafeGroup. Each prints ratios measured side by side in one run.
-// Run: swift run -c release --package-path Benchmarks safegroup-bench [group|codec|dashboard|crash|all]
+// Run: swift run -c release --package-path Benchmarks safegroup-bench [group|codec|dashboard|isolation|crash|all]
+import GroupIsolation
 
 #if canImport(Glibc)
 import Glibc
@@ -7,8 +8,11 @@ import Glibc
 import Darwin
 #endif
 
+// The isolation benchmark's workers are this binary: they serve its jobs and exit here.
+IsolatedWorker.serveIfWorker(benchmarkJobs)
+
 let which = CommandLine.arguments.dropFirst().first ?? "all"
-let known = ["group", "codec", "dashboard", "crash", "all"]
+let known = ["group", "codec", "dashboard", "isolation", "crash", "all"]
 guard known.contains(which) else {
     print("usage: safegroup-bench [\(known.joined(separator: "|"))]")
     exit(2)
@@ -16,5 +20,6 @@ guard known.contains(which) else {
 if which == "group" || which == "all" { await GroupBenchmark.run() }
 if which == "codec" || which == "all" { CodecBenchmark.run() }
 if which == "dashboard" || which == "all" { DashboardBenchmark.run() }
+if which == "isolation" || which == "all" { await IsolationBenchmark.run() }
 // Last: it installs the crash handler, which stays for the process's life.
 if which == "crash" || which == "all" { await CrashTrackingBenchmark.run() }

@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include "CSystemProcess.h"
+
 /// The credentials of the process at the other end of a connected Unix socket (SO_PEERCRED).
 typedef struct csystem_peer_credentials {
     pid_t pid;
