@@ -68,6 +68,13 @@ enum GroupBenchmark {
         print("  SafeGroup, events built, dropped \(perChild(discarding))   ratio \(format(ratio(discarding, bare)))x  (no target: the events' cost alone)")
         print("  against the discarding group: no sink \(format(ratio(noSink, bareDiscarding)))x, in-memory sink \(format(ratio(withSink, bareDiscarding)))x")
         print("  SafeGroup, in-memory sink       \(perChild(withSink))   ratio \(format(ratio(withSink, bare)))x  (target <= 1.25x) \(verdict(ratio(withSink, bare) <= 1.25))")
+        // Best-of compares each variant's luckiest round; the rounds' own ratios show the spread.
+        func spread(_ times: [Duration]) -> String {
+            let ratios = zip(times, bareTimes).map { ratio($0, $1) }.sorted()
+            return "median \(format(ratios[ratios.count / 2]))x, quartiles \(format(ratios[ratios.count / 4]))-\(format(ratios[3 * ratios.count / 4]))x"
+        }
+        print("  per round, against that round's bare group: discarding \(spread(discardingBareTimes)); no sink \(spread(noSinkTimes)); in-memory sink \(spread(sinkTimes))")
+        print("  bare group's own rounds: best \(perChild(bare)), median \(perChild(bareTimes.sorted()[bareTimes.count / 2]))")
     }
 }
 
