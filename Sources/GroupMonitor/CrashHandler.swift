@@ -21,7 +21,8 @@ public enum CrashHandler {
     /// Installs the crash handler (once per process; later calls do nothing) and the
     /// ``ChildTracking`` hooks that let it name the running child.
     ///
-    /// - Throws: ``PosixError`` when `sigaction` fails.
+    /// - Throws: ``PosixError`` (call `sigaction`, naming the signal) when `sigaction` fails;
+    ///   then no signal is left handled, ``isInstalled`` stays false and a later call tries again.
     public static func install() throws(PosixError) {
         // The handler's clock: CLOCK_BOOTTIME, which is ContinuousClock's on Linux, less the
         // boot time of the stream's epoch.
