@@ -576,7 +576,9 @@ static void send_all(int fd, int is_socket, const char *bytes, size_t count) {
 
 static void write_last_gasp(int sig, siginfo_t *info, void *context) {
     // Hold the monitors' writes, and wait (a little) for those under way: the crash event is
-    // then the last line of every target, and no fd is closed under our feet.
+    // then the last line of every target, and no fd is closed under our feet. A writer still
+    // in the gate after 200 ms (a hung filesystem, descheduled) is not waited for: the rest of
+    // its bytes then follow the event (readers keep the crash; see docs/MONITOR.md).
     uint64_t start = csystem_boottime_ns();
     atomic_store(&hold_until_ns, start + 2000000000ull);
     while (atomic_load(&gate_writers) > 0 && csystem_boottime_ns() - start < 200000000ull) {}

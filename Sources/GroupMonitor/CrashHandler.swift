@@ -56,7 +56,9 @@ public enum CrashHandler {
 ///
 /// Every write to a target, and every change to the targets, goes through the handler's gate
 /// (``pass(_:)``): while a crash event is being written, the monitor touches nothing, so the
-/// event is the last line of each target and no descriptor is closed or reused under it.
+/// event is the last line of each target and no descriptor is closed or reused under it (unless
+/// a writer stays in the gate longer than the handler's 200 ms wait: then the rest of its
+/// bytes follow the event).
 struct CrashTargets {
     private let stream: Int32
 

@@ -90,8 +90,8 @@ void csystem_crash_target_remove(int slot);
 /// The gate the monitor passes through to write to, add, remove or close a target. Returns 1
 /// when it may go on (then it must call csystem_crash_gate_leave), 0 while a crash event is
 /// being written (for at most two seconds): then it must not touch any target. The handler
-/// waits for writers inside the gate to leave before it writes, so the crash event is the last
-/// line of each target.
+/// waits (200 ms at most) for writers inside the gate to leave before it writes, so the crash
+/// event is the last line of each target unless a writer outstays that wait.
 int csystem_crash_gate_enter(void);
 void csystem_crash_gate_leave(void);
 
