@@ -87,7 +87,7 @@ let testTargets: [Target] = [
     // A second process for GroupMonitorTests (kill -9, second instance, another uid, fd counts).
     .executableTarget(
         name: "monitor-fixture",
-        dependencies: ["GroupMonitor", "GroupEvents", "SafeGroup"],
+        dependencies: ["GroupMonitor", "GroupEvents", "SafeGroup", "CSystem"],
         path: "Tests/Fixtures/MonitorFixture"
     ),
     // Jobs that really trap, for GroupIsolationTests and the worker binary that runs them.

@@ -5,16 +5,24 @@
 // Only the first thread to crash writes; another one waits for it, then chains.
 //
 // Async-signal-safety: the handler allocates nothing, takes no lock and uses no stdio. It calls
-// clock_gettime, send, write, sigaction, syscall(gettid/tgkill), backtrace (warmed up at install
-// time so that libgcc_s is already loaded), and swift_task_getCurrent (a thread-local read). Its
-// text is built by hand into a static buffer; only one thread writes it (the first to crash).
+// clock_gettime, send, write, sigaction, syscall(gettid/tgkill), mincore and
+// swift_task_getCurrent (a thread-local read). Its text is built by hand into a static buffer;
+// only one thread writes it (the first to crash).
+//
+// It must not fault: the six signals are blocked while it runs (so that a second crash waits
+// for the first), and a fault with its signal blocked kills the process at once, with no event,
+// no chaining and the wrong signal. So the stack is not unwound with backtrace() (libgcc's
+// unwinder reads whatever the frames say, and faults on a corrupt or overflowed stack): the
+// handler follows the frame pointers from the interrupted context's registers (Swift and C keep
+// them on Linux), and reads a frame record only when it lies within the thread's stack or its
+// alternate signal stack, whose bounds were recorded when the thread got its alternate stack.
 #define _GNU_SOURCE
 #include "CSystem.h"
 
 #include <errno.h>
 #include <link.h>
-#include <execinfo.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -36,6 +44,7 @@ static const int handled_signals[SIGNAL_COUNT] = {SIGILL, SIGTRAP, SIGSEGV, SIGB
 static struct sigaction previous_actions[SIGNAL_COUNT];
 static atomic_int installed;
 static uint64_t epoch_offset_ns;
+static uintptr_t page_size;
 static _Atomic(const char *) *fatal_message;
 
 // MARK: Loaded images, for symbolication after the fact
@@ -177,21 +186,50 @@ static _Atomic uint64_t task_overflows;
 
 #define ALT_STACK_BYTES (256 * 1024)
 static pthread_key_t alt_stack_key;
-static __thread int thread_checked;
+// Initial-exec: the handler reads these, and a thread-local of that model never allocates.
+#define THREAD_LOCAL __thread __attribute__((tls_model("initial-exec")))
+static THREAD_LOCAL int thread_checked;
+// The calling thread's stack and alternate signal stack, [low, high); 0, 0 when unknown. The
+// frame walk reads only within them.
+static THREAD_LOCAL uintptr_t stack_low, stack_high, alt_low, alt_high;
+// The main thread's stack range runs down to its size limit, further than what is mapped yet.
+static THREAD_LOCAL int stack_is_main;
 
 static void release_alt_stack(void *mapping) {
+    alt_low = alt_high = 0;
     stack_t disable = {.ss_sp = NULL, .ss_flags = SS_DISABLE, .ss_size = 0};
     sigaltstack(&disable, NULL);
     munmap(mapping, ALT_STACK_BYTES + (size_t)sysconf(_SC_PAGESIZE));
 }
 
+/// Records the calling thread's stack bounds (guard page excluded) for the frame walk.
+static void record_stack_bounds(void) {
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
+    void *address;
+    size_t size;
+    if (pthread_attr_getstack(&attr, &address, &size) == 0) {
+        stack_is_main = syscall(SYS_gettid) == getpid();
+        stack_low = (uintptr_t)address;
+        stack_high = (uintptr_t)address + size;
+    }
+    pthread_attr_destroy(&attr);
+}
+
 /// Gives the calling thread an alternate signal stack (with a guard page), unless it has one,
-/// so that the handler can run after a stack overflow. Released when the thread exits.
+/// so that the handler can run after a stack overflow. Released when the thread exits. Records
+/// the bounds of the thread's stacks for the frame walk.
 static void ensure_alt_stack(void) {
     if (thread_checked) return;
     thread_checked = 1;
+    record_stack_bounds();
     stack_t current;
-    if (sigaltstack(NULL, &current) != 0 || !(current.ss_flags & SS_DISABLE)) return;
+    if (sigaltstack(NULL, &current) != 0) return;
+    if (!(current.ss_flags & SS_DISABLE)) {
+        alt_low = (uintptr_t)current.ss_sp;
+        alt_high = alt_low + current.ss_size;
+        return;
+    }
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     char *mapping = mmap(NULL, ALT_STACK_BYTES + page, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -202,6 +240,8 @@ static void ensure_alt_stack(void) {
         munmap(mapping, ALT_STACK_BYTES + page);
         return;
     }
+    alt_low = (uintptr_t)(mapping + page);
+    alt_high = alt_low + ALT_STACK_BYTES;
     pthread_setspecific(alt_stack_key, mapping);
 }
 
@@ -370,16 +410,63 @@ static int has_address(int sig, int code) {
     return code > 0 && (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE);
 }
 
-static uintptr_t faulting_pc(void *context) {
-    const ucontext_t *uc = context;
-    if (!uc) return 0;
-#if defined(__x86_64__)
-    return (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-#elif defined(__aarch64__)
-    return (uintptr_t)uc->uc_mcontext.pc;
-#else
+// MARK: The stack, by frame pointers
+
+/// Whether the page holding `address` is mapped (mincore fails with ENOMEM when it is not).
+static int page_mapped(uintptr_t address) {
+    unsigned char resident;
+    return mincore((void *)(address & ~(page_size - 1)), 1, &resident) == 0;
+}
+
+static int in_alt_stack(uintptr_t address, uintptr_t end) {
+    return address >= alt_low && end <= alt_high && alt_low < alt_high;
+}
+
+/// Whether the frame record at `address` (two words) can be read without a fault: it lies in
+/// the thread's stack or its alternate signal stack. The main thread's recorded range reaches
+/// below its mapped part, so there the pages are asked about too.
+static int frame_record_readable(uintptr_t address) {
+    if (address == 0 || address % sizeof(uintptr_t) != 0 || address > UINTPTR_MAX - 2 * sizeof(uintptr_t)) return 0;
+    uintptr_t end = address + 2 * sizeof(uintptr_t);
+    if (in_alt_stack(address, end)) return 1;
+    if (address >= stack_low && end <= stack_high && stack_low < stack_high) {
+        return !stack_is_main || (page_mapped(address) && page_mapped(end - 1));
+    }
     return 0;
+}
+
+/// The interrupted thread's return addresses, innermost (the faulting instruction) first:
+/// follows the chain of frame records (saved frame pointer, return address) from the context's
+/// frame pointer, reading only records that lie in the thread's known stacks, so it cannot fault.
+/// A thread whose stacks are unknown (it never ran a tracked child) gets the faulting address
+/// alone. Stops at a null return address, a record out of bounds, or a chain that does not go
+/// up the stack.
+static int walk_stack(void *context, uintptr_t *frames, int capacity) {
+    const ucontext_t *uc = context;
+    if (!uc || capacity <= 0) return 0;
+#if defined(__x86_64__)
+    uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    uintptr_t fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+#elif defined(__aarch64__)
+    uintptr_t pc = (uintptr_t)uc->uc_mcontext.pc;
+    uintptr_t fp = (uintptr_t)uc->uc_mcontext.regs[29];
+#else
+    uintptr_t pc = 0, fp = 0;
 #endif
+    int count = 0;
+    if (pc == 0) return 0;
+    frames[count++] = pc;
+    while (count < capacity && frame_record_readable(fp)) {
+        const uintptr_t *record = (const uintptr_t *)fp;
+        uintptr_t next = record[0], return_address = record[1];
+        if (return_address == 0) break;
+        frames[count++] = return_address;
+        // Frames lie ever higher on a stack; from the alternate stack (a fault in a signal
+        // handler) the chain may go on in the thread's own stack, wherever that is.
+        if (next <= fp && !in_alt_stack(fp, fp + 1)) break;
+        fp = next;
+    }
+    return count;
 }
 
 // MARK: The event
@@ -446,32 +533,17 @@ static size_t format_body(int sig, siginfo_t *info, void *context) {
         put_unsigned(&t, (uint64_t)(uintptr_t)info->si_addr);
     }
 
-    // The stack from the faulting frame outwards: the frames above it are this handler's.
-    void *frames[STACK_FRAMES + 16];
-    int count = backtrace(frames, STACK_FRAMES + 16);
-    uintptr_t pc = faulting_pc(context);
-    int first = -1;
-    for (int i = 0; i < count && pc != 0; i++) {
-        if ((uintptr_t)frames[i] == pc || (uintptr_t)frames[i] == pc + 1) { first = i; break; }
-    }
+    // The stack from the faulting instruction outwards.
+    uintptr_t frames[STACK_FRAMES];
+    int count = walk_stack(context, frames, STACK_FRAMES);
     put(&t, ",\"stack\":[");
     memset(image_used, 0, sizeof(image_used));
-    int written = 0;
-    if (first < 0 && pc != 0) {
+    for (int i = 0; i < count; i++) {
+        if (i > 0) put(&t, ",");
         put(&t, "{\"symbol\":\"");
-        put_hex(&t, pc);
+        put_hex(&t, (uint64_t)frames[i]);
         put(&t, "\"}");
-        int image = image_of(pc);
-        if (image >= 0) image_used[image] = 1;
-        written = 1;
-        first = 0;
-    }
-    for (int i = first < 0 ? 0 : first; i < count && written < STACK_FRAMES; i++, written++) {
-        if (written > 0) put(&t, ",");
-        put(&t, "{\"symbol\":\"");
-        put_hex(&t, (uint64_t)(uintptr_t)frames[i]);
-        put(&t, "\"}");
-        int image = image_of((uintptr_t)frames[i]);
+        int image = image_of(frames[i]);
         if (image >= 0) image_used[image] = 1;
     }
     // The images the frames are in, so that a reader can turn an address into a file offset.
@@ -504,7 +576,9 @@ static void send_all(int fd, int is_socket, const char *bytes, size_t count) {
 
 static void write_last_gasp(int sig, siginfo_t *info, void *context) {
     // Hold the monitors' writes, and wait (a little) for those under way: the crash event is
-    // then the last line of every target, and no fd is closed under our feet.
+    // then the last line of every target, and no fd is closed under our feet. A writer still
+    // in the gate after 200 ms (a hung filesystem, descheduled) is not waited for: the rest of
+    // its bytes then follow the event (readers keep the crash; see docs/MONITOR.md).
     uint64_t start = csystem_boottime_ns();
     atomic_store(&hold_until_ns, start + 2000000000ull);
     while (atomic_load(&gate_writers) > 0 && csystem_boottime_ns() - start < 200000000ull) {}
@@ -564,20 +638,27 @@ int csystem_crash_is_installed(void) {
     return atomic_load(&installed);
 }
 
-int csystem_crash_install(uint64_t epoch_offset) {
-    static atomic_int claimed;
-    int expected = 0;
-    if (!atomic_compare_exchange_strong(&claimed, &expected, 1)) return 0;
-    epoch_offset_ns = epoch_offset;
-    // Warm-ups: backtrace loads libgcc_s on its first call (it allocates then, not in the handler).
-    void *warm[4];
-    backtrace(warm, 4);
-    if (swift_getFatalErrorMessageBuffer) fatal_message = swift_getFatalErrorMessageBuffer();
-    // The images loaded now (dl_iterate_phdr takes a lock: never in the handler). Libraries
-    // loaded later are not listed; their frames still have their addresses.
-    dl_iterate_phdr(collect_image, NULL);
-    pthread_key_create(&alt_stack_key, release_alt_stack);
-    atomic_store(&installed, 1);
+int csystem_crash_install(uint64_t epoch_offset, int *failed_signal) {
+    // 0: not installed, 1: being installed, 2: installed. A failed install leaves 0 behind, so
+    // that a retry tries again (and reports its own outcome).
+    static atomic_int state;
+    static int prepared;
+    for (;;) {
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&state, &expected, 1)) break;
+        if (expected == 2) return 0;
+        sched_yield();  // another thread is installing it: wait for its outcome
+    }
+    if (!prepared) {
+        prepared = 1;
+        epoch_offset_ns = epoch_offset;
+        page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
+        if (swift_getFatalErrorMessageBuffer) fatal_message = swift_getFatalErrorMessageBuffer();
+        // The images loaded now (dl_iterate_phdr takes a lock: never in the handler). Libraries
+        // loaded later are not listed; their frames still have their addresses.
+        dl_iterate_phdr(collect_image, NULL);
+        pthread_key_create(&alt_stack_key, release_alt_stack);
+    }
     ensure_alt_stack();
 
     struct sigaction action;
@@ -588,8 +669,29 @@ int csystem_crash_install(uint64_t epoch_offset) {
     for (int i = 0; i < SIGNAL_COUNT; i++) sigaddset(&action.sa_mask, handled_signals[i]);
     for (int i = 0; i < SIGNAL_COUNT; i++) {
         // Read the previous action first, so that it is known before the handler can run.
-        if (sigaction(handled_signals[i], NULL, &previous_actions[i]) != 0) return -1;
-        if (sigaction(handled_signals[i], &action, NULL) != 0) return -1;
+        if (sigaction(handled_signals[i], NULL, &previous_actions[i]) != 0 ||
+            sigaction(handled_signals[i], &action, NULL) != 0) {
+            // All or nothing: put back the actions already replaced.
+            int saved_errno = errno;
+            for (int j = 0; j < i; j++) sigaction(handled_signals[j], &previous_actions[j], NULL);
+            if (failed_signal) *failed_signal = handled_signals[i];
+            atomic_store(&state, 0);
+            errno = saved_errno;
+            return -1;
+        }
     }
+    atomic_store(&installed, 1);
+    atomic_store(&state, 2);
     return 0;
 }
+
+#if defined(__x86_64__) || defined(__aarch64__)
+__attribute__((noinline)) void csystem_crash_trap_with_corrupt_frame_pointer(void) {
+#if defined(__x86_64__)
+    __asm__ volatile("movq $0x10, %%rbp\n\tud2" ::: "memory");
+#else
+    __asm__ volatile("mov x29, #0x10\n\tudf #0" ::: "memory");
+#endif
+    __builtin_unreachable();
+}
+#endif

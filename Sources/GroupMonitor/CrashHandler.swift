@@ -21,7 +21,8 @@ public enum CrashHandler {
     /// Installs the crash handler (once per process; later calls do nothing) and the
     /// ``ChildTracking`` hooks that let it name the running child.
     ///
-    /// - Throws: ``PosixError`` when `sigaction` fails.
+    /// - Throws: ``PosixError`` (call `sigaction`, naming the signal) when `sigaction` fails;
+    ///   then no signal is left handled, ``isInstalled`` stays false and a later call tries again.
     public static func install() throws(PosixError) {
         // The handler's clock: CLOCK_BOOTTIME, which is ContinuousClock's on Linux, less the
         // boot time of the stream's epoch.
@@ -55,7 +56,9 @@ public enum CrashHandler {
 ///
 /// Every write to a target, and every change to the targets, goes through the handler's gate
 /// (``pass(_:)``): while a crash event is being written, the monitor touches nothing, so the
-/// event is the last line of each target and no descriptor is closed or reused under it.
+/// event is the last line of each target and no descriptor is closed or reused under it (unless
+/// a writer stays in the gate longer than the handler's 200 ms wait: then the rest of its
+/// bytes follow the event).
 struct CrashTargets {
     private let stream: Int32
 

@@ -320,11 +320,13 @@ final class MonitorLoop: @unchecked Sendable {
         }
         counters.viewerLinesDropped.add(viewer.output.lost)
         counters.accepted.add()
+        // A crash target before the first flush: a viewer that has read the snapshot may see
+        // the service crash at once, and must get the crash event.
+        viewer.crashSlot = crash?.add(fd: fd, isSocket: true)
         if viewer.flush(now: now, encoder: &encoder) == .closed {
             viewer.close()
             return
         }
-        viewer.crashSlot = crash?.add(fd: fd, isSocket: true)
         viewers.append(viewer)
         counters.viewers.store(viewers.count, ordering: .relaxed)
     }

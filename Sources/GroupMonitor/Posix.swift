@@ -303,9 +303,28 @@ extension Posix {
     // MARK: The crash handler
 
     /// Installs CSystem's crash handler (`sigaction` for six signals), once per process.
+    /// Installs the crash handler for all six signals, or for none.
+    ///
+    /// - Throws: ``PosixError`` naming `sigaction` and the signal it failed for (the handlers
+    ///   already replaced are put back; a later call tries again).
     static func installCrashHandler(epochOffsetNanoseconds: UInt64) throws(PosixError) {
-        try syscall("install the crash handler for", "SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE and SIGABRT") {
-            csystem_crash_install(epochOffsetNanoseconds)
+        var failed: Int32 = 0
+        guard csystem_crash_install(epochOffsetNanoseconds, &failed) == 0 else {
+            let code = Glibc.errno
+            throw PosixError(call: "sigaction", subject: "\(signalName(failed)) for the crash handler (no signal was left handled)", errno: code)
+        }
+    }
+
+    /// `SIGSEGV` for 11, and so on for the signals the crash handler takes; else `signal N`.
+    static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGILL: "SIGILL"
+        case SIGTRAP: "SIGTRAP"
+        case SIGSEGV: "SIGSEGV"
+        case SIGBUS: "SIGBUS"
+        case SIGFPE: "SIGFPE"
+        case SIGABRT: "SIGABRT"
+        default: "signal \(signal)"
         }
     }
 }

@@ -39,6 +39,22 @@ import Testing
         if case .processCrashed? = decoded.records.events.last?.kind {} else { Issue.record("the crash was lost") }
     }
 
+    /// A monitor write that outlasted the handler's 200 ms wait goes on after the crash line:
+    /// the rest of its torn line, perhaps whole lines after it. The crash is still read, the two
+    /// pieces of the torn line are one malformed line each, and whole lines still decode.
+    @Test func tornLineWhoseRestFollowsTheCrashLineKeepsTheCrash() throws {
+        let started = startedLine(seq: 5)
+        let cut = started.index(started.startIndex, offsetBy: started.count / 2)
+        let input = headerLine + "\n" + started[..<cut] + Self.handlerLine + started[cut...] + "\n" + startedLine(seq: 6) + "\n"
+        let decoded = try decode(input)
+        #expect(decoded.counters.malformed == 2, "\(decoded.records.diagnostics)")
+        #expect(decoded.records.diagnostics.count == 2)
+        let kinds = decoded.records.events.map(\.kind)
+        #expect(kinds.count == 2)
+        if case .processCrashed? = kinds.first {} else { Issue.record("the crash was lost: \(kinds)") }
+        if case .taskStarted? = kinds.last {} else { Issue.record("the whole line after the crash was lost: \(kinds)") }
+    }
+
     @Test func crashOutsideAnyChildHasNoTaskAndNullReadsAsAbsent() throws {
         let event = Event(time: MonotonicTime(nanoseconds: 9), .processCrashed(ProcessCrashed(
             signal: 11, signalName: "SIGSEGV", reason: "segmentation fault: address not mapped at 0x0000000000000000",

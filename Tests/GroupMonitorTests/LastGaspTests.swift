@@ -24,6 +24,14 @@ struct LastGaspTests {
         var viewerEvents: [Event] {
             viewer.compactMap { if case .event(_, let event) = $0 { event } else { nil } }
         }
+        /// How many of the crash's frames are in the fixture's own executable (where the
+        /// trapping function is), by the images the event lists.
+        static func fixtureFrames(_ crash: ProcessCrashed) -> Int {
+            crash.stack.count { frame in
+                guard let address = frame.address, let found = crash.image(of: address) else { return false }
+                return found.image.path.hasSuffix("/monitor-fixture")
+            }
+        }
         /// The id of the child spawned under `name`, from the recording.
         func task(named name: String) -> TaskSpawned? {
             recordedEvents.lazy.compactMap { if case .taskSpawned(let e) = $0.event.kind, e.name == name { e } else { nil } }.first
@@ -77,6 +85,9 @@ struct LastGaspTests {
         #expect(crash.signalName == "SIGILL")
         #expect(crash.reason.contains("Fatal error: Unexpectedly found nil while unwrapping an Optional value"), "\(crash.reason)")
         #expect(!crash.stack.isEmpty && crash.stack.allSatisfy { $0.symbol.hasPrefix("0x") && $0.symbol.count == 18 })
+        // Swift's trap is in libswiftCore (`_assertionFailure`); the frame walk goes on to the
+        // function that unwrapped (`process`) and its caller, the child's closure, in the fixture.
+        #expect(Run.fixtureFrames(crash) >= 2, "\(crash.stack) in \(crash.images)")
         // It continues the stream: the next seq, and a time on the same clock, after the others.
         let before = run.recordedEvents.dropLast()
         #expect(last.seq == (before.last?.seq ?? 0) + 1)
@@ -122,6 +133,29 @@ struct LastGaspTests {
         #expect(crash.signal == SIGSEGV)
         #expect(crash.task == run.task(named: "doomed")?.task)
         #expect(crash.address != nil)
+        // The overflowed stack is walked in full from the alternate stack: `exhaustStack`, over and over.
+        #expect(crash.stack.count == 32, "\(crash.stack)")
+        #expect(Run.fixtureFrames(crash) == 32, "\(crash.stack) in \(crash.images)")
+        let without = try await self.crash("overflow", handler: false)
+        #expect(without.signal == run.signal)
+    }
+
+    /// A crash whose stack cannot be walked (the frame pointer is garbage): the handler must not
+    /// fault in its own walk (its signals are blocked while it runs, so a fault would kill the
+    /// process at once, with SIGSEGV, and no event).
+    @Test func trapWithACorruptFramePointerStillWritesTheEventAndDiesOfTheSameSignal() async throws {
+        let without = try await crash("badfp", handler: false)
+        let run = try await crash("badfp")
+        #expect(without.signal == SIGILL)
+        #expect(run.signal == without.signal, "died of \(String(describing: run.signal))")
+        guard case .processCrashed(let crash)? = run.recordedEvents.last?.event.kind else {
+            Issue.record("no crash event at the end of the recording")
+            return
+        }
+        #expect(crash.signal == SIGILL)
+        #expect(crash.task == run.task(named: "doomed")?.task)
+        // The faulting instruction, then nothing: the chain starts at 0x10, outside the stack.
+        #expect(crash.stack.count == 1 && Run.fixtureFrames(crash) == 1, "\(crash.stack)")
     }
 
     @Test func trapInATaskTheChildMadeItselfNamesNoChild() async throws {

@@ -49,16 +49,23 @@ int csystem_errno(void);
 // (one per monitor: the last `seq` it numbered), the targets (a viewer's socket or a
 // recording's file, each in a stream) and the running SafeGroup children (async task pointer
 // -> task id, group id). The handler allocates nothing, takes no lock and calls only
-// async-signal-safe functions (clock_gettime, send, write, sigaction, tgkill, backtrace after a
-// warm-up), plus swift_task_getCurrent (a thread-local read).
+// async-signal-safe functions (clock_gettime, send, write, sigaction, tgkill, mincore), plus
+// swift_task_getCurrent (a thread-local read). It walks the stack by frame pointers, reading
+// only within the thread's recorded stack bounds, so it cannot fault.
 
 #include <stdint.h>
 
 /// Installs the crash handler for SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE and SIGABRT (once
 /// per process; later calls return 0 and change nothing). `epoch_offset_ns` is what to subtract
 /// from CLOCK_BOOTTIME, in nanoseconds, to get a timestamp on the wire's clock. Also gives the
-/// calling thread an alternate signal stack. Returns 0, or -1 with errno set.
-int csystem_crash_install(uint64_t epoch_offset_ns);
+/// calling thread an alternate signal stack. Returns 0, or -1 with errno set by the sigaction
+/// that failed and `*failed_signal` set to its signal: then no signal is left handled (the
+/// actions already replaced are put back) and a later call tries again.
+int csystem_crash_install(uint64_t epoch_offset_ns, int *failed_signal);
+
+/// For tests: sets the frame pointer to a bad address (0x10) and traps (SIGILL), as a crash on
+/// a corrupt stack would; the handler must still write its event and chain.
+void csystem_crash_trap_with_corrupt_frame_pointer(void);
 
 /// Whether the crash handler is installed.
 int csystem_crash_is_installed(void);
@@ -83,8 +90,8 @@ void csystem_crash_target_remove(int slot);
 /// The gate the monitor passes through to write to, add, remove or close a target. Returns 1
 /// when it may go on (then it must call csystem_crash_gate_leave), 0 while a crash event is
 /// being written (for at most two seconds): then it must not touch any target. The handler
-/// waits for writers inside the gate to leave before it writes, so the crash event is the last
-/// line of each target.
+/// waits (200 ms at most) for writers inside the gate to leave before it writes, so the crash
+/// event is the last line of each target unless a writer outstays that wait.
 int csystem_crash_gate_enter(void);
 void csystem_crash_gate_leave(void);
 

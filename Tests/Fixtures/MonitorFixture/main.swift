@@ -11,8 +11,10 @@
 //                                            with a child "doomed" (and a sleeping "bystander");
 //                                            print "running <pid>" once the child runs, then on a
 //                                            line on stdin make it trap: HOW is "nil" (force-unwrap
-//                                            of nil), "overflow" (stack overflow), "abort", or
-//                                            "detached" (nil, in an unstructured task of the child).
+//                                            of nil), "overflow" (stack overflow), "abort",
+//                                            "detached" (nil, in an unstructured task of the child),
+//                                            or "badfp" (a trap with a corrupt frame pointer).
+import CSystem
 import GroupEvents
 import GroupMonitor
 import SafeGroup
@@ -151,6 +153,9 @@ func process(command: String, how: String) -> Int {
     switch how {
     case "overflow": return exhaustStack(0)
     case "abort": abort()
+    case "badfp":
+        csystem_crash_trap_with_corrupt_frame_pointer()
+        return 0
     default:
         // The workload's bug: the command is not a number, and the code assumes it is.
         return Int(command)!
