@@ -191,18 +191,25 @@ extension Supervisor {
                 if let noticed = worker.crashNoticedAt { consider(noticed + nanoseconds(configuration.crashReportTimeout)) }
             }
             if let closedAt = state.closedAt { consider(closedAt + 2_000_000_000) }
-            if state.liveWorkers < configuration.size && !state.closed { consider(state.nextStartAllowed) }
+            if state.liveWorkers < configuration.size && state.workers.count < 2 * configuration.size && !state.closed {
+                consider(state.nextStartAllowed)
+            }
             plan.deadline = deadline
             return plan
         }
     }
 
     /// Spawns workers until the pool has its size of workers that are not retiring.
+    ///
+    /// Retiring workers (crashing ones, whose backtracer may symbolicate for up to
+    /// `crashReportTimeout`) count against a cap of `2 × size` processes: a burst of trapping
+    /// jobs waits for crashed workers to die instead of piling up backtracers.
     func startReplacements(_ loop: inout Loop) {
         while true {
             let now = Posix.monotonicNanoseconds()
             let needed = state.withLock { state in
-                !state.closed && state.liveWorkers < configuration.size && now >= state.nextStartAllowed
+                !state.closed && state.liveWorkers < configuration.size && state.workers.count < 2 * configuration.size
+                    && now >= state.nextStartAllowed
             }
             guard needed else { return }
             do {

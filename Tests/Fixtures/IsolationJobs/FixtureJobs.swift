@@ -11,7 +11,7 @@ import Musl
 /// Every job of the fixture worker.
 public let fixtureJobs = IsolatedJobRegistry(
     EchoJob.self, SumJob.self, TrapJob.self, ThrowJob.self, SleepJob.self, ChattyJob.self, ExitJob.self, PIDJob.self,
-    FalseAlarmJob.self
+    FalseAlarmJob.self, PrintThenSleepJob.self, MainActorJob.self
 )
 
 /// Returns its input.
@@ -133,5 +133,44 @@ public enum FalseAlarmJob: IsolatedJob {
         _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
         usleep(20_000)
         return input
+    }
+}
+
+/// What ``PrintThenSleepJob`` prints and how long it then sleeps.
+public struct PrintThenSleep: Codable, Sendable {
+    public var line: String
+    public var milliseconds: Int
+    public init(line: String, milliseconds: Int) {
+        self.line = line
+        self.milliseconds = milliseconds
+    }
+}
+
+/// Writes a line of its input on stderr (user data that may look like a crash), sleeps, and
+/// returns the line.
+public enum PrintThenSleepJob: IsolatedJob {
+    public static let name = "print-then-sleep"
+    public static func run(_ input: PrintThenSleep) async throws -> String {
+        let line = Array("\(input.line)\n".utf8)
+        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        usleep(UInt32(input.milliseconds) * 1_000)
+        return input.line
+    }
+}
+
+/// Work that must run on the main actor of the worker.
+@MainActor
+public enum MainActorWork {
+    public static func double(_ value: Int) -> Int {
+        MainActor.assertIsolated()
+        return value * 2
+    }
+}
+
+/// Awaits a `@MainActor` function: the worker's main actor must be serviced.
+public enum MainActorJob: IsolatedJob {
+    public static let name = "main-actor"
+    public static func run(_ input: Int) async throws -> Int {
+        await MainActorWork.double(input)
     }
 }

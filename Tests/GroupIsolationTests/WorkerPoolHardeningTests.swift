@@ -1,0 +1,64 @@
+import Foundation
+import GroupIsolation
+import IsolationTestJobs
+import Synchronization
+import Testing
+
+/// The pool under abuse: bursts of crashes, cancellations after shutdown, jobs that print
+/// what looks like a crash, jobs that need the worker's main actor.
+@Suite(.serialized)
+struct WorkerPoolHardeningTests {
+    /// Counts the pool's worker processes (started, not yet reaped) and remembers the most.
+    final class ProcessCounter: Sendable {
+        private let counts = Mutex((now: 0, most: 0))
+        func note(_ event: WorkerPoolEvent) {
+            counts.withLock { counts in
+                switch event {
+                case .started: counts.now += 1
+                case .exited: counts.now -= 1
+                default: return
+                }
+                counts.most = max(counts.most, counts.now)
+            }
+        }
+        var most: Int { counts.withLock { $0.most } }
+    }
+
+    @Test func aBurstOfCrashesNeverHasMoreThanTwiceThePoolsSizeOfWorkersAlive() async throws {
+        let counter = ProcessCounter()
+        let size = 2
+        let pool = try WorkerPool(.init(size: size, executable: fixtureExecutable, symbolication: .fast,
+                                        onEvent: { counter.note($0) }))
+        defer { pool.shutdown() }
+        let crashes = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<20 {
+                group.addTask {
+                    do {
+                        _ = try await pool.run(TrapJob.self, index % 2 == 0 ? .nilUnwrap : .fatalError)
+                        return false
+                    } catch is IsolatedJobCrash {
+                        return true
+                    }
+                }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(crashes == 20)
+        #expect(counter.most <= 2 * size, "at most \(counter.most) workers were alive at once")
+        #expect(try await pool.run(EchoJob.self, "after the burst") == "after the burst")
+    }
+
+    @Test func aJobThatPrintsFatalErrorAndOutlivesTheCrashReportTimeoutReturnsItsValue() async throws {
+        let pool = try WorkerPool(.init(size: 1, executable: fixtureExecutable, crashReportTimeout: .milliseconds(200)))
+        defer { pool.shutdown() }
+        let input = PrintThenSleep(line: "Fatal error: not really", milliseconds: 1_000)
+        #expect(try await pool.run(PrintThenSleepJob.self, input) == "Fatal error: not really")
+        #expect(try await pool.run(EchoJob.self, "next") == "next")
+    }
+
+    @Test func aJobThatAwaitsTheMainActorInTheWorkerReturns() async throws {
+        let pool = try fixturePool()
+        defer { pool.shutdown() }
+        #expect(try await pool.run(MainActorJob.self, 21) == 42)
+    }
+}
