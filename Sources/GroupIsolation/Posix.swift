@@ -299,6 +299,11 @@ enum Posix {
         pthread_join(thread, nil)
     }
 
+    /// Lets `thread` end without a join (its resources go when it ends).
+    static func detach(_ thread: pthread_t) {
+        pthread_detach(thread)
+    }
+
     /// Asks for SIGKILL when the thread that spawned this process ends.
     static func dieWithParent() throws(PosixError) {
         try syscall("set the parent-death signal") { csystem_set_parent_death_signal(SIGKILL) }
