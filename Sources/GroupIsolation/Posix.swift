@@ -299,6 +299,9 @@ enum Posix {
         pthread_join(thread, nil)
     }
 
+    /// Whether the calling thread is the process's main thread.
+    static var isMainThread: Bool { csystem_gettid() == getpid() }
+
     /// Lets `thread` end without a join (its resources go when it ends).
     static func detach(_ thread: pthread_t) {
         pthread_detach(thread)
