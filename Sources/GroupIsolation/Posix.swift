@@ -243,6 +243,21 @@ enum Posix {
         _ = Glibc.kill(pid, SIGKILL)
     }
 
+    /// Sends SIGKILL to process group `group` (a worker's own group: what its jobs left behind).
+    static func killGroup(_ group: pid_t) {
+        _ = Glibc.kill(-group, SIGKILL)
+    }
+
+    /// Writes `bytes` (at most `PIPE_BUF`) to `fd` only if that cannot block: false when `fd`
+    /// is not writable now (a stalled reader) or the write failed. Never blocks; `fd` keeps its
+    /// flags (a shared standard error must not be made non-blocking for everyone).
+    static func writeIfReady(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var entry = [pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)]
+        guard (try? poll(&entry, timeoutMilliseconds: 0)) == 1, entry[0].revents & Int16(POLLOUT) != 0 else { return false }
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        return written == bytes.count
+    }
+
     /// This process's environment, as `KEY=value` strings.
     static func environment() -> [String] {
         var result: [String] = []

@@ -385,11 +385,18 @@ extension Supervisor {
                 }
                 continue
             }
+            // What its jobs left behind in its process group (a grandchild holding its output
+            // pipe, writing for ever) goes with it.
+            Posix.killGroup(pid)
             var output = io.output
-            // Whatever it wrote before it died is in the pipe: read it all for the crash.
+            // Whatever it wrote before it died is in the pipe: read it for the crash, but at most
+            // 8 MiB (a report is one line of at most 4 MiB), so that a writer that outlived it
+            // cannot keep this thread here.
             if !io.outputEnded, let fd = state.withLock({ $0.workers[pid]?.outputFD }) {
                 var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-                while case .data(let count) = Loop.read(fd, into: &buffer) {
+                var reads = 0
+                while reads < 128, case .data(let count) = Loop.read(fd, into: &buffer) {
+                    reads += 1
                     _ = buffer.withUnsafeBytes { output.append(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
                 }
             }

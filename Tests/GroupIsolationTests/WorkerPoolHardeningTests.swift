@@ -56,6 +56,34 @@ struct WorkerPoolHardeningTests {
         #expect(try await pool.run(EchoJob.self, "next") == "next")
     }
 
+    @Test func aWorkersGrandchildThatWritesForeverDoesNotHoldThePoolAfterTheWorkerDied() async throws {
+        let pool = try fixturePool()
+        defer { pool.shutdown() }
+        do {
+            _ = try await pool.run(OrphanWriterJob.self, 0)
+            Issue.record("the orphan writer's worker survived")
+        } catch let crash as IsolatedJobCrash {
+            #expect(crash.signal == SIGKILL)
+        }
+        // The pool's thread is not stuck draining the grandchild's output: the next job runs.
+        #expect(try await pool.run(EchoJob.self, "free") == "free")
+        // And the grandchild went with its worker's process group.
+        let end = ContinuousClock.now + .seconds(10)
+        while !Self.orphanWriters().isEmpty, ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(Self.orphanWriters().isEmpty, "the worker's grandchild outlived it")
+    }
+
+    /// Live processes running the orphan writer's shell loop (zombies do not count).
+    static func orphanWriters() -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+                  command.contains("echo orphan") else { return false }
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            return !stat.contains(") Z ")
+        }
+    }
+
     @Test func aJobThatAwaitsTheMainActorInTheWorkerReturns() async throws {
         let pool = try fixturePool()
         defer { pool.shutdown() }

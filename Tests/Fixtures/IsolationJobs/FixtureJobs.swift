@@ -11,7 +11,7 @@ import Musl
 /// Every job of the fixture worker.
 public let fixtureJobs = IsolatedJobRegistry(
     EchoJob.self, SumJob.self, TrapJob.self, ThrowJob.self, SleepJob.self, ChattyJob.self, ExitJob.self, PIDJob.self,
-    FalseAlarmJob.self, PrintThenSleepJob.self, MainActorJob.self
+    FalseAlarmJob.self, PrintThenSleepJob.self, MainActorJob.self, OrphanWriterJob.self
 )
 
 /// Returns its input.
@@ -172,5 +172,19 @@ public enum MainActorJob: IsolatedJob {
     public static let name = "main-actor"
     public static func run(_ input: Int) async throws -> Int {
         await MainActorWork.double(input)
+    }
+}
+
+/// Leaves a grandchild that writes on the worker's stderr for ever, then kills its worker: the
+/// grandchild holds the output pipe open and never stops filling it.
+public enum OrphanWriterJob: IsolatedJob {
+    public static let name = "orphan-writer"
+    public static func run(_ input: Int) async throws -> Int {
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup("while :; do echo orphan; done >&2"), nil]
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else { return -1 }
+        usleep(50_000)
+        kill(getpid(), SIGKILL)
+        return Int(pid)
     }
 }
