@@ -78,10 +78,12 @@ enum Posix {
         return done
     }
 
-    /// A close-on-exec duplicate of `fd` numbered at least `minimum`; closes `fd`.
+    /// A close-on-exec duplicate of `fd` numbered at least `minimum`; closes `fd` then. On a
+    /// failure `fd` stays open (the caller, who owns it, closes it once).
     static func moveAbove(_ fd: Int32, minimum: Int32) throws(PosixError) -> Int32 {
-        defer { close(fd) }
-        return try syscall("duplicate", "fd \(fd)") { csystem_dup_cloexec_above(fd, minimum) }
+        let moved = try syscall("duplicate", "fd \(fd)") { csystem_dup_cloexec_above(fd, minimum) }
+        close(fd)
+        return moved
     }
 
     static func setNonBlocking(_ fd: Int32) throws(PosixError) {

@@ -362,7 +362,9 @@ final class Supervisor: @unchecked Sendable {
         var childEnds = [request.1, reply.write, output.write]
         do {
             // Above the numbers the child gets (0-4), so that no dup2 in the spawn overwrites another.
-            childEnds = try childEnds.map { (fd) throws(PosixError) in try Posix.moveAbove(fd, minimum: 10) }
+            // One at a time, in place: on a failure every entry is still an open descriptor
+            // (moved or not yet), and the catch below closes each exactly once.
+            for index in childEnds.indices { childEnds[index] = try Posix.moveAbove(childEnds[index], minimum: 10) }
             for fd in parentEnds { try Posix.setNonBlocking(fd) }
             let pid = try Posix.spawn(configuration.executable, arguments: arguments, environment: environment,
                                       descriptors: .init(output: childEnds[2], requests: childEnds[0], replies: childEnds[1]))

@@ -254,9 +254,12 @@ extension Supervisor {
             guard var worker = state.workers[pid] else { return }
             switch frame {
             case .ready(let version, _, let jobs):
-                guard version == JobFrame.version else {
+                // A worker says it is ready once: a second ready frame (a busy worker's among
+                // them) would put it on the idle list twice. Its channel cannot be trusted.
+                guard version == JobFrame.version, !worker.ready else {
                     worker.retiring = true
                     state.workers[pid] = worker
+                    state.idle.removeAll { $0 == pid }
                     Posix.kill(pid)
                     bump()
                     return

@@ -84,6 +84,17 @@ struct WorkerPoolHardeningTests {
         }
     }
 
+    @Test func aSecondReadyFrameFromABusyWorkerBreaksItsChannelAndTheNextJobIsNotConfused() async throws {
+        let pool = try fixturePool()
+        defer { pool.shutdown() }
+        let confused = Task { try await pool.run(SecondReadyJob.self, 300) }
+        while pool.idleWorkers > 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await Task.sleep(for: .milliseconds(50))
+        // Before the fix this request went to the busy worker, and got the other job's reply.
+        #expect(try await pool.run(EchoJob.self, "mine") == "mine")
+        await #expect(throws: IsolatedJobCrash.self) { _ = try await confused.value }
+    }
+
     @Test func aJobThatAwaitsTheMainActorInTheWorkerReturns() async throws {
         let pool = try fixturePool()
         defer { pool.shutdown() }

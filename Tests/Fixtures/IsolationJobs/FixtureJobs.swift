@@ -11,7 +11,8 @@ import Musl
 /// Every job of the fixture worker.
 public let fixtureJobs = IsolatedJobRegistry(
     EchoJob.self, SumJob.self, TrapJob.self, ThrowJob.self, SleepJob.self, ChattyJob.self, ExitJob.self, PIDJob.self,
-    FalseAlarmJob.self, PrintThenSleepJob.self, MainActorJob.self, OrphanWriterJob.self
+    FalseAlarmJob.self, PrintThenSleepJob.self, MainActorJob.self, OrphanWriterJob.self,
+    SecondReadyJob.self
 )
 
 /// Returns its input.
@@ -186,5 +187,20 @@ public enum OrphanWriterJob: IsolatedJob {
         usleep(50_000)
         kill(getpid(), SIGKILL)
         return Int(pid)
+    }
+}
+
+/// Writes a second "ready" frame on the reply channel in the middle of its job (a confused
+/// or hostile worker), then sleeps `input` milliseconds and returns `input`.
+public enum SecondReadyJob: IsolatedJob {
+    public static let name = "second-ready"
+    public static func run(_ input: Int) async throws -> Int {
+        func u32(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+        let job = Array("echo".utf8)
+        let body: [UInt8] = [1] + u32(1) + u32(UInt32(bitPattern: getpid())) + u32(1) + u32(UInt32(job.count)) + job
+        let frame = u32(UInt32(body.count)) + body
+        _ = frame.withUnsafeBytes { write(4, $0.baseAddress, $0.count) }
+        usleep(UInt32(input) * 1_000)
+        return input
     }
 }
