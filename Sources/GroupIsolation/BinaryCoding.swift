@@ -143,6 +143,10 @@ final class BinaryEncoderImpl: Encoder {
 
     /// The value of `value`: scalars directly, anything else through its `encode(to:)`.
     static func box<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws -> BinaryValue {
+        guard codingPath.count <= BinaryCodingLimits.maximumDepth else {
+            throw EncodingError.invalidValue(value, .init(codingPath: Array(codingPath.prefix(8)),
+                debugDescription: "values nested more than \(BinaryCodingLimits.maximumDepth) levels deep; flatten the job's data"))
+        }
         switch value {
         case let text as String: return .string(text)
         case let number as Int: return .int(Int64(number))
@@ -371,6 +375,22 @@ final class BinaryInput {
         return (String(decoding: bytes[start..<(start + count)], as: UTF8.self), start + count)
     }
 
+    /// The container at `offset`: its entry count, where its first entry starts and where it
+    /// ends. The count comes from the data: it is checked against the bytes the container's
+    /// length says it holds (each entry takes at least `minimumEntrySize`), so that a corrupt
+    /// count is an error, not a reservation of billions of slots.
+    func container(at offset: Int, minimumEntrySize: Int, _ path: [any CodingKey]) throws -> (count: Int, start: Int, end: Int) {
+        let end = try self.end(ofValueAt: offset, codingPath: path)
+        let start = offset + 9
+        guard start <= end else { throw corrupted(path, "a container shorter than its entry count") }
+        let count = try u32(at: offset + 5, path)
+        let room = (end - start) / minimumEntrySize
+        guard count <= room else {
+            throw corrupted(path, "a container claims \(count) entries but its \(end - start) bytes hold at most \(room)")
+        }
+        return (count, start, end)
+    }
+
     /// Where the value at `offset` ends.
     func end(ofValueAt offset: Int, codingPath path: [any CodingKey]) throws -> Int {
         let end: Int
@@ -448,6 +468,7 @@ final class BinaryDecoderImpl: Decoder {
     }
 
     static func unbox<T: Decodable>(_ type: T.Type, at offset: Int, input: BinaryInput, codingPath: [any CodingKey]) throws -> T {
+        try checkDepth(codingPath)
         if T.self == String.self { return try input.string(value: offset, codingPath) as! T }
         if T.self == Int.self { return try input.integer(Int.self, at: offset, codingPath) as! T }
         if T.self == Double.self { return try input.double(at: offset, codingPath) as! T }
@@ -456,12 +477,14 @@ final class BinaryDecoderImpl: Decoder {
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        try Self.checkDepth(codingPath)
         let found = try input.tag(at: offset, codingPath)
         guard found == .keyed else { throw input.mismatch([String: Any].self, found, codingPath) }
         return KeyedDecodingContainer(try BinaryKeyedDecoding<Key>(input: input, offset: offset, codingPath: codingPath))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        try Self.checkDepth(codingPath)
         let found = try input.tag(at: offset, codingPath)
         guard found == .unkeyed else { throw input.mismatch([Any].self, found, codingPath) }
         return try BinaryUnkeyedDecoding(input: input, offset: offset, codingPath: codingPath)
@@ -470,6 +493,21 @@ final class BinaryDecoderImpl: Decoder {
     func singleValueContainer() throws -> any SingleValueDecodingContainer {
         BinarySingleValueDecoding(decoder: self)
     }
+
+    /// Values nested deeper than ``BinaryCodingLimits/maximumDepth`` are refused: decoding
+    /// recurses once per level, and hostile data must not overflow the stack.
+    static func checkDepth(_ codingPath: [any CodingKey]) throws {
+        guard codingPath.count <= BinaryCodingLimits.maximumDepth else {
+            throw DecodingError.dataCorrupted(.init(codingPath: Array(codingPath.prefix(8)),
+                debugDescription: "values nested more than \(BinaryCodingLimits.maximumDepth) levels deep; flatten the job's data"))
+        }
+    }
+}
+
+/// Bounds of the binary format.
+enum BinaryCodingLimits {
+    /// The deepest nesting of containers encoded or decoded: each level is a recursion.
+    static let maximumDepth = 512
 }
 
 struct BinaryKeyedDecoding<Key: CodingKey>: KeyedDecodingContainerProtocol {
@@ -481,18 +519,22 @@ struct BinaryKeyedDecoding<Key: CodingKey>: KeyedDecodingContainerProtocol {
     init(input: BinaryInput, offset: Int, codingPath: [any CodingKey]) throws {
         self.input = input
         self.codingPath = codingPath
-        let count = try input.u32(at: offset + 5, codingPath)
+        // An entry is at least a key's length and a tag.
+        let (count, start, end) = try input.container(at: offset, minimumEntrySize: 5, codingPath)
         var keys: [String] = []
         var offsets: [Int] = []
         keys.reserveCapacity(count)
         offsets.reserveCapacity(count)
-        var cursor = offset + 9
+        var cursor = start
         for _ in 0..<count {
             let (key, valueOffset) = try input.string(at: cursor, codingPath)
+            guard valueOffset < end else { throw input.corrupted(codingPath, "an entry runs past the end of its container") }
             keys.append(key)
             offsets.append(valueOffset)
             cursor = try input.end(ofValueAt: valueOffset, codingPath: codingPath)
+            guard cursor <= end else { throw input.corrupted(codingPath, "an entry runs past the end of its container") }
         }
+        guard cursor == end else { throw input.corrupted(codingPath, "\(end - cursor) bytes after the container's last entry") }
         self.keys = keys
         self.offsets = offsets
     }
@@ -568,14 +610,18 @@ struct BinaryUnkeyedDecoding: UnkeyedDecodingContainer {
     init(input: BinaryInput, offset: Int, codingPath: [any CodingKey]) throws {
         self.input = input
         self.codingPath = codingPath
-        let count = try input.u32(at: offset + 5, codingPath)
+        // A value is at least its tag.
+        let (count, start, end) = try input.container(at: offset, minimumEntrySize: 1, codingPath)
         var offsets: [Int] = []
         offsets.reserveCapacity(count)
-        var cursor = offset + 9
+        var cursor = start
         for _ in 0..<count {
             offsets.append(cursor)
+            guard cursor < end else { throw input.corrupted(codingPath, "a value runs past the end of its container") }
             cursor = try input.end(ofValueAt: cursor, codingPath: codingPath)
+            guard cursor <= end else { throw input.corrupted(codingPath, "a value runs past the end of its container") }
         }
+        guard cursor == end else { throw input.corrupted(codingPath, "\(end - cursor) bytes after the container's last value") }
         self.offsets = offsets
     }
 

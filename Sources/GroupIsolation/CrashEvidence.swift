@@ -21,8 +21,13 @@ struct CrashEvidence: Sendable {
     /// The backtracer's report, once it arrived.
     private(set) var report: BacktraceReport?
 
-    /// Whether the output shows the worker is crashing (a trap or a backtrace has begun).
-    var isCrashing: Bool { fatalReason != nil || announcedSignal != nil || report != nil }
+    /// Whether the output shows the worker is crashing: the backtracer has announced itself or
+    /// reported. A `Fatal error:` line alone does not count: a job may print one (user data in
+    /// a log line); it only supplies the reason if the worker then dies.
+    var isCrashing: Bool { announcedSignal != nil || report != nil }
+
+    /// The longest reason kept from a `Fatal error:` line (it is the job's output, untrusted).
+    static let maximumReasonBytes = 2_048
 
     /// Looks at one line (or the start of an unfinished line) of the worker's output; returns
     /// true when the line belongs to the crash (the report, or the backtracer's banner).
@@ -43,7 +48,9 @@ struct CrashEvidence: Sendable {
             return report != nil
         }
         if let range = firstRange(of: Self.fatalMarker, in: line) {
-            fatalReason = String(decoding: line[range.upperBound...], as: UTF8.self)
+            let text = line[range.upperBound...].prefix(Self.maximumReasonBytes)
+            // A cut in the middle of a character decodes as U+FFFD: harmless.
+            fatalReason = TextSanitizer.sanitize(String(decoding: text, as: UTF8.self))
         }
         return false
     }

@@ -16,7 +16,7 @@ import Musl
 /// ```swift
 /// @main struct App {
 ///     static func main() async throws {
-///         IsolatedWorker.serveIfWorker(IsolatedJobRegistry(ParseInvoice.self))
+///         await IsolatedWorker.serveIfWorker(IsolatedJobRegistry(ParseInvoice.self))
 ///         // … the service, which runs jobs with a WorkerPool …
 ///     }
 /// }
@@ -42,8 +42,30 @@ public enum IsolatedWorker {
     /// time on a thread of their own (see the isolation guide). The worker exits when its pool
     /// closes the channel, and is killed when its pool's thread ends (the pool shut down or the
     /// service died).
+    ///
+    /// This is the variant for a synchronous `main` (or top-level code without `await`): it
+    /// parks the main thread in `dispatchMain()`, so that jobs can use the main actor. From an
+    /// `async` main, call `await serveIfWorker(_:)`.
     public static func serveIfWorker(_ jobs: IsolatedJobRegistry) {
-        guard let marker = Posix.getenv(environmentKey) else { return }
+        guard startServing(jobs) else { return }
+        // The main queue (the main actor's executor) must be drained for jobs that use it.
+        if Posix.isMainThread { dispatchMain() }
+        while true { pause() }
+    }
+
+    /// Serves jobs from `jobs` and exits, if this process is a worker; otherwise returns at once.
+    ///
+    /// The variant for an `async` main: it awaits for ever, so the main actor stays free to
+    /// run the work jobs hand it (`await MainActor.run { … }`, a `@MainActor` function).
+    public static func serveIfWorker(_ jobs: IsolatedJobRegistry) async {
+        guard startServing(jobs) else { return }
+        while true { try? await Task.sleep(for: .seconds(86_400)) }
+    }
+
+    /// Starts serving `jobs` on a thread of their own, if this process is a worker; false
+    /// when it is not.
+    private static func startServing(_ jobs: IsolatedJobRegistry) -> Bool {
+        guard let marker = Posix.getenv(environmentKey) else { return false }
         Posix.unsetenv(environmentKey)
         guard let parent = Int32(marker), Posix.isOpen(requestFD), Posix.isOpen(replyFD) else {
             report("\(environmentKey) is set but fds 3 and 4 are not open: this process was not started by a WorkerPool")
@@ -79,7 +101,7 @@ public enum IsolatedWorker {
             await serve(jobs)
             exit(0)
         }
-        while true { pause() }
+        return true
     }
 
     /// Reads jobs and writes replies until the channel closes.

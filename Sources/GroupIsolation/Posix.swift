@@ -78,10 +78,12 @@ enum Posix {
         return done
     }
 
-    /// A close-on-exec duplicate of `fd` numbered at least `minimum`; closes `fd`.
+    /// A close-on-exec duplicate of `fd` numbered at least `minimum`; closes `fd` then. On a
+    /// failure `fd` stays open (the caller, who owns it, closes it once).
     static func moveAbove(_ fd: Int32, minimum: Int32) throws(PosixError) -> Int32 {
-        defer { close(fd) }
-        return try syscall("duplicate", "fd \(fd)") { csystem_dup_cloexec_above(fd, minimum) }
+        let moved = try syscall("duplicate", "fd \(fd)") { csystem_dup_cloexec_above(fd, minimum) }
+        close(fd)
+        return moved
     }
 
     static func setNonBlocking(_ fd: Int32) throws(PosixError) {
@@ -243,6 +245,21 @@ enum Posix {
         _ = Glibc.kill(pid, SIGKILL)
     }
 
+    /// Sends SIGKILL to process group `group` (a worker's own group: what its jobs left behind).
+    static func killGroup(_ group: pid_t) {
+        _ = Glibc.kill(-group, SIGKILL)
+    }
+
+    /// Writes `bytes` (at most `PIPE_BUF`) to `fd` only if that cannot block: false when `fd`
+    /// is not writable now (a stalled reader) or the write failed. Never blocks; `fd` keeps its
+    /// flags (a shared standard error must not be made non-blocking for everyone).
+    static func writeIfReady(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var entry = [pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)]
+        guard (try? poll(&entry, timeoutMilliseconds: 0)) == 1, entry[0].revents & Int16(POLLOUT) != 0 else { return false }
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        return written == bytes.count
+    }
+
     /// This process's environment, as `KEY=value` strings.
     static func environment() -> [String] {
         var result: [String] = []
@@ -297,6 +314,14 @@ enum Posix {
 
     static func join(_ thread: pthread_t) {
         pthread_join(thread, nil)
+    }
+
+    /// Whether the calling thread is the process's main thread.
+    static var isMainThread: Bool { csystem_gettid() == getpid() }
+
+    /// Lets `thread` end without a join (its resources go when it ends).
+    static func detach(_ thread: pthread_t) {
+        pthread_detach(thread)
     }
 
     /// Asks for SIGKILL when the thread that spawned this process ends.

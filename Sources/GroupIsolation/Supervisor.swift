@@ -108,17 +108,13 @@ final class Supervisor: @unchecked Sendable {
         // fails the pool's creation with a clear error.
         let firstSpawns = Mutex<PosixError??>(nil)
         let spawned = DispatchSemaphore(value: 0)
-        do {
-            thread = try Posix.startThread(name: "worker-pool", stackSize: 1 << 20, alternateSignalStack: false) { [self] in
-                var loop = Loop(supervisor: self)
-                let failure = spawnFirstWorkers(&loop)
-                firstSpawns.withLock { $0 = .some(failure) }
-                spawned.signal()
-                if failure == nil { loop.run() }
-            }
-        } catch {
-            Posix.close(wakeFD)
-            throw error
+        // On a failure from here on, deinit closes wakeFD.
+        thread = try Posix.startThread(name: "worker-pool", stackSize: 1 << 20, alternateSignalStack: false) { [self] in
+            var loop = Loop(supervisor: self)
+            let failure = spawnFirstWorkers(&loop)
+            firstSpawns.withLock { $0 = .some(failure) }
+            spawned.signal()
+            if failure == nil { loop.run() }
         }
         spawned.wait()
         if let failure = firstSpawns.withLock({ $0 }) ?? nil {
@@ -327,6 +323,12 @@ final class Supervisor: @unchecked Sendable {
 
     let joined = Mutex(false)
 
+    /// Waits for the pool's thread to end. Called on the pool's own thread (a `shutdown()` in
+    /// `onEvent`), it detaches the thread instead: the loop runs on until its workers are gone.
+    ///
+    /// `wakeFD` is not closed here but in `deinit`: a caller's cancellation handler may signal
+    /// it at any time up to then (it holds the supervisor), and must never write to a closed
+    /// or reused descriptor.
     func joinThread() {
         guard let thread else { return }
         let first = joined.withLock { joined -> Bool in
@@ -334,7 +336,14 @@ final class Supervisor: @unchecked Sendable {
             return !joined
         }
         guard first else { return }
-        if pthread_self() != thread { Posix.join(thread) }
+        if pthread_self() != thread {
+            Posix.join(thread)
+        } else {
+            Posix.detach(thread)
+        }
+    }
+
+    deinit {
         Posix.close(wakeFD)
     }
 
@@ -353,7 +362,9 @@ final class Supervisor: @unchecked Sendable {
         var childEnds = [request.1, reply.write, output.write]
         do {
             // Above the numbers the child gets (0-4), so that no dup2 in the spawn overwrites another.
-            childEnds = try childEnds.map { (fd) throws(PosixError) in try Posix.moveAbove(fd, minimum: 10) }
+            // One at a time, in place: on a failure every entry is still an open descriptor
+            // (moved or not yet), and the catch below closes each exactly once.
+            for index in childEnds.indices { childEnds[index] = try Posix.moveAbove(childEnds[index], minimum: 10) }
             for fd in parentEnds { try Posix.setNonBlocking(fd) }
             let pid = try Posix.spawn(configuration.executable, arguments: arguments, environment: environment,
                                       descriptors: .init(output: childEnds[2], requests: childEnds[0], replies: childEnds[1]))

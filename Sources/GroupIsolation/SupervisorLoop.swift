@@ -191,18 +191,25 @@ extension Supervisor {
                 if let noticed = worker.crashNoticedAt { consider(noticed + nanoseconds(configuration.crashReportTimeout)) }
             }
             if let closedAt = state.closedAt { consider(closedAt + 2_000_000_000) }
-            if state.liveWorkers < configuration.size && !state.closed { consider(state.nextStartAllowed) }
+            if state.liveWorkers < configuration.size && state.workers.count < 2 * configuration.size && !state.closed {
+                consider(state.nextStartAllowed)
+            }
             plan.deadline = deadline
             return plan
         }
     }
 
     /// Spawns workers until the pool has its size of workers that are not retiring.
+    ///
+    /// Retiring workers (crashing ones, whose backtracer may symbolicate for up to
+    /// `crashReportTimeout`) count against a cap of `2 × size` processes: a burst of trapping
+    /// jobs waits for crashed workers to die instead of piling up backtracers.
     func startReplacements(_ loop: inout Loop) {
         while true {
             let now = Posix.monotonicNanoseconds()
             let needed = state.withLock { state in
-                !state.closed && state.liveWorkers < configuration.size && now >= state.nextStartAllowed
+                !state.closed && state.liveWorkers < configuration.size && state.workers.count < 2 * configuration.size
+                    && now >= state.nextStartAllowed
             }
             guard needed else { return }
             do {
@@ -247,9 +254,12 @@ extension Supervisor {
             guard var worker = state.workers[pid] else { return }
             switch frame {
             case .ready(let version, _, let jobs):
-                guard version == JobFrame.version else {
+                // A worker says it is ready once: a second ready frame (a busy worker's among
+                // them) would put it on the idle list twice. Its channel cannot be trusted.
+                guard version == JobFrame.version, !worker.ready else {
                     worker.retiring = true
                     state.workers[pid] = worker
+                    state.idle.removeAll { $0 == pid }
                     Posix.kill(pid)
                     bump()
                     return
@@ -378,11 +388,18 @@ extension Supervisor {
                 }
                 continue
             }
+            // What its jobs left behind in its process group (a grandchild holding its output
+            // pipe, writing for ever) goes with it.
+            Posix.killGroup(pid)
             var output = io.output
-            // Whatever it wrote before it died is in the pipe: read it all for the crash.
+            // Whatever it wrote before it died is in the pipe: read it for the crash, but at most
+            // 8 MiB (a report is one line of at most 4 MiB), so that a writer that outlived it
+            // cannot keep this thread here.
             if !io.outputEnded, let fd = state.withLock({ $0.workers[pid]?.outputFD }) {
                 var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-                while case .data(let count) = Loop.read(fd, into: &buffer) {
+                var reads = 0
+                while reads < 128, case .data(let count) = Loop.read(fd, into: &buffer) {
+                    reads += 1
                     _ = buffer.withUnsafeBytes { output.append(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
                 }
             }

@@ -29,16 +29,19 @@ struct WorkerOutputCollector {
     let pid: Int32
     let tailLines: Int
     let forward: Bool
+    /// Where forwarded lines go: standard error (a test passes a pipe of its own).
+    let forwardFD: Int32
 
     /// The longest line kept whole: a backtracer report is one line of JSON that can be long.
     static let maximumLine = 4 << 20
     /// The longest line kept in the tail.
     static let maximumTailLine = 512
 
-    init(pid: Int32, tailLines: Int, forward: Bool) {
+    init(pid: Int32, tailLines: Int, forward: Bool, forwardFD: Int32 = 2) {
         self.pid = pid
         self.tailLines = tailLines
         self.forward = forward
+        self.forwardFD = forwardFD
     }
 
     /// Takes bytes the worker wrote; returns true when they show that it is crashing.
@@ -85,9 +88,30 @@ struct WorkerOutputCollector {
         let text = Self.sanitized(partial.prefix(Self.maximumTailLine))
         tail.append(text)
         if tail.count > tailLines { tail.removeFirst(tail.count - tailLines) }
-        if forward {
-            let line = Array("worker \(pid): \(Self.sanitized(partial[...]))\n".utf8)
-            _ = line.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+        if forward { forwardLine() }
+    }
+
+    /// Lines not forwarded because standard error was not writable.
+    private(set) var droppedLines = 0
+
+    /// The longest line forwarded (longer ones are cut): one pipe write that cannot block.
+    static let maximumForwardedLine = 4_000
+
+    /// Copies the current line to standard error, best effort: on the pool's thread, a stalled
+    /// standard error must not stall every job, so a line that cannot be written at once is
+    /// dropped and counted (the count is written with the next line that goes through).
+    private mutating func forwardLine() {
+        var text = "worker \(pid): "
+        if droppedLines > 0 { text += "(\(droppedLines) lines dropped: standard error was not writable) " }
+        let body = partial.prefix(Self.maximumForwardedLine)
+        text += Self.sanitized(body)
+        if body.count < partial.count { text += " …(\(partial.count - body.count) bytes cut)" }
+        var line = Array(text.utf8.prefix(4_095))
+        line.append(UInt8(ascii: "\n"))
+        if Posix.writeIfReady(forwardFD, line) {
+            droppedLines = 0
+        } else {
+            droppedLines += 1
         }
     }
 

@@ -92,7 +92,9 @@ public final class WorkerPool: Sendable {
     ///
     /// - Throws: ``IsolatedJobCrash`` when the worker died while it ran the job,
     ///   ``IsolatedJobError`` when the job threw, ``IsolationError`` when the job could not be
-    ///   run (unknown to the workers, pool shut down, data that cannot be coded).
+    ///   run (unknown to the workers, pool shut down, data this process cannot code, an input
+    ///   too large). A failure to code the data in the worker, or an output too large, is an
+    ///   ``IsolatedJobError`` whose `errorType` is `GroupIsolation.IsolationError`.
     ///
     /// Inlinable, so that the coding of the job's input and output is specialized for its types.
     @inlinable

@@ -20,7 +20,7 @@ struct SafeGroupCommand: AsyncParsableCommand {
     /// The demo's `c` key runs a job in a worker process, which is this binary started again:
     /// that worker serves its jobs and exits here, before any argument parsing.
     static func main() async {
-        IsolatedWorker.serveIfWorker(demoJobs)
+        await IsolatedWorker.serveIfWorker(demoJobs)
         await main(nil)
     }
 }

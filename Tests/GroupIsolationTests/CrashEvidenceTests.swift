@@ -85,6 +85,17 @@ struct CrashEvidenceTests {
         #expect(!evidence.isCrashing)
     }
 
+    @Test func aFatalErrorLineAloneIsNotACrashButSuppliesASanitizedCappedReason() {
+        let hostile = "Fatal error: \u{1B}]0;owned\u{07}" + String(repeating: "x", count: 10_000)
+        let evidence = observe(["log: user wrote " + hostile])
+        #expect(!evidence.isCrashing)
+        // Should the worker then die, the line is the reason: sanitized and capped.
+        let crash = evidence.crash(job: "log", pid: 3, exit: .signalled(4), tail: [])
+        #expect(!crash.reason.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
+        #expect(crash.reason.hasPrefix("\\u{1B}]0;owned"))
+        #expect(crash.reason.utf8.count <= CrashEvidence.maximumReasonBytes + 16)
+    }
+
     @Test func outputCollectorSeesTheBannerBeforeItsLineEndsAndSanitizesTheTail() {
         var collector = WorkerOutputCollector(pid: 5, tailLines: 2, forward: false)
         let chunks = ["one\n", "\u{1B}[31mred\u{1B}[0m\n", "three\n", "*** Signal 11: Backtracing from 0x1"]

@@ -90,19 +90,15 @@ struct WorkerCrashTests {
         #expect(try await pool.run(EchoJob.self, "next") == "next")
     }
 
-    @Test func jobThatPrintsACrashMessageButReturnsKeepsItsResultAndItsWorkerExitsCleanly() async throws {
+    @Test func jobThatPrintsACrashMessageButReturnsKeepsItsResultAndItsWorker() async throws {
         let events = EventLog()
         let pool = try fixturePool(onEvent: { events.append($0) })
         defer { pool.shutdown() }
         let pid = try await pool.run(PIDJob.self, 0)
         #expect(try await pool.run(FalseAlarmJob.self, "answer") == "answer")
-        // The supposed crash started a replacement; the worker that answered was retired.
-        #expect(try await pool.run(PIDJob.self, 0) != pid)
-        let end = ContinuousClock.now + .seconds(15)
-        while !events.exits.contains(where: { $0.pid == pid }), ContinuousClock.now < end {
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        #expect(events.exitStatuses.contains { $0.pid == pid && $0.status == 0 })
+        // A `Fatal error:` line is only output: the worker that printed it serves on.
+        #expect(try await pool.run(PIDJob.self, 0) == pid)
+        #expect(events.exits.isEmpty)
     }
 
     @Test func thrownErrorComesBackWithItsTypeAndDescription() async throws {

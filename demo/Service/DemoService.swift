@@ -27,7 +27,7 @@ struct DemoService: AsyncParsableCommand {
     /// A worker process of this service (for the isolated invoice parser) serves its jobs and
     /// exits here, before any argument parsing.
     static func main() async {
-        IsolatedWorker.serveIfWorker(demoJobs)
+        await IsolatedWorker.serveIfWorker(demoJobs)
         await main(nil)
     }
 

@@ -10,7 +10,9 @@ import IsolationTestJobs
 import Glibc
 #endif
 
-IsolatedWorker.serveIfWorker(fixtureJobs)
+// Top-level code picks the synchronous overload; the async one keeps the main actor serviced.
+let serveIfWorker: (IsolatedJobRegistry) async -> Void = IsolatedWorker.serveIfWorker
+await serveIfWorker(fixtureJobs)
 
 if CommandLine.arguments.dropFirst().first == "host" {
     let pool = try WorkerPool(size: 2)

@@ -11,7 +11,8 @@ import Musl
 /// Every job of the fixture worker.
 public let fixtureJobs = IsolatedJobRegistry(
     EchoJob.self, SumJob.self, TrapJob.self, ThrowJob.self, SleepJob.self, ChattyJob.self, ExitJob.self, PIDJob.self,
-    FalseAlarmJob.self
+    FalseAlarmJob.self, PrintThenSleepJob.self, MainActorJob.self, OrphanWriterJob.self,
+    SecondReadyJob.self
 )
 
 /// Returns its input.
@@ -132,6 +133,74 @@ public enum FalseAlarmJob: IsolatedJob {
         let line = Array("Main.swift:1: Fatal error: only a message, no trap\n".utf8)
         _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
         usleep(20_000)
+        return input
+    }
+}
+
+/// What ``PrintThenSleepJob`` prints and how long it then sleeps.
+public struct PrintThenSleep: Codable, Sendable {
+    public var line: String
+    public var milliseconds: Int
+    public init(line: String, milliseconds: Int) {
+        self.line = line
+        self.milliseconds = milliseconds
+    }
+}
+
+/// Writes a line of its input on stderr (user data that may look like a crash), sleeps, and
+/// returns the line.
+public enum PrintThenSleepJob: IsolatedJob {
+    public static let name = "print-then-sleep"
+    public static func run(_ input: PrintThenSleep) async throws -> String {
+        let line = Array("\(input.line)\n".utf8)
+        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        usleep(UInt32(input.milliseconds) * 1_000)
+        return input.line
+    }
+}
+
+/// Work that must run on the main actor of the worker.
+@MainActor
+public enum MainActorWork {
+    public static func double(_ value: Int) -> Int {
+        MainActor.assertIsolated()
+        return value * 2
+    }
+}
+
+/// Awaits a `@MainActor` function: the worker's main actor must be serviced.
+public enum MainActorJob: IsolatedJob {
+    public static let name = "main-actor"
+    public static func run(_ input: Int) async throws -> Int {
+        await MainActorWork.double(input)
+    }
+}
+
+/// Leaves a grandchild that writes on the worker's stderr for ever, then kills its worker: the
+/// grandchild holds the output pipe open and never stops filling it.
+public enum OrphanWriterJob: IsolatedJob {
+    public static let name = "orphan-writer"
+    public static func run(_ input: Int) async throws -> Int {
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup("while :; do echo orphan; done >&2"), nil]
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else { return -1 }
+        usleep(50_000)
+        kill(getpid(), SIGKILL)
+        return Int(pid)
+    }
+}
+
+/// Writes a second "ready" frame on the reply channel in the middle of its job (a confused
+/// or hostile worker), then sleeps `input` milliseconds and returns `input`.
+public enum SecondReadyJob: IsolatedJob {
+    public static let name = "second-ready"
+    public static func run(_ input: Int) async throws -> Int {
+        func u32(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+        let job = Array("echo".utf8)
+        let body: [UInt8] = [1] + u32(1) + u32(UInt32(bitPattern: getpid())) + u32(1) + u32(UInt32(job.count)) + job
+        let frame = u32(UInt32(body.count)) + body
+        _ = frame.withUnsafeBytes { write(4, $0.baseAddress, $0.count) }
+        usleep(UInt32(input) * 1_000)
         return input
     }
 }
