@@ -7,7 +7,7 @@ import SafeGroup
 ///
 /// ```swift
 /// let jobs = IsolatedJobRegistry(ParseInvoice.self, RenderThumbnail.self)
-/// IsolatedWorker.serveIfWorker(jobs)   // first thing in main
+/// await IsolatedWorker.serveIfWorker(jobs)   // first thing in main
 /// ```
 public struct IsolatedJobRegistry: Sendable {
     /// Runs one job on encoded input; returns the encoded output.

@@ -43,10 +43,12 @@ public enum IsolatedWorker {
     /// closes the channel, and is killed when its pool's thread ends (the pool shut down or the
     /// service died).
     ///
-    /// This is the variant for a synchronous `main` (or top-level code without `await`): it
-    /// parks the main thread in `dispatchMain()`, so that jobs can use the main actor. From an
-    /// `async` main, call `await serveIfWorker(_:)`.
-    public static func serveIfWorker(_ jobs: IsolatedJobRegistry) {
+    /// This is the variant for a synchronous `main` (or top-level code with no `await` at all):
+    /// it parks the main thread in `dispatchMain()`, so that jobs can use the main actor. Do not
+    /// call it from async code (it would block the main queue that runs it); there, call
+    /// `await serveIfWorker(_:)`. It has a name of its own so that top-level code that awaits
+    /// cannot pick it by accident.
+    public static func serveIfWorkerSynchronously(_ jobs: IsolatedJobRegistry) {
         guard startServing(jobs) else { return }
         // The main queue (the main actor's executor) must be drained for jobs that use it.
         if Posix.isMainThread { dispatchMain() }

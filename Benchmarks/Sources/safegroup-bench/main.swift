@@ -9,7 +9,7 @@ import Darwin
 #endif
 
 // The isolation benchmark's workers are this binary: they serve its jobs and exit here.
-IsolatedWorker.serveIfWorker(benchmarkJobs)
+await IsolatedWorker.serveIfWorker(benchmarkJobs)
 
 let which = CommandLine.arguments.dropFirst().first ?? "all"
 let known = ["group", "codec", "dashboard", "isolation", "crash", "all"]

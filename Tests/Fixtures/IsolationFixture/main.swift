@@ -10,9 +10,8 @@ import IsolationTestJobs
 import Glibc
 #endif
 
-// Top-level code picks the synchronous overload; the async one keeps the main actor serviced.
-let serveIfWorker: (IsolatedJobRegistry) async -> Void = IsolatedWorker.serveIfWorker
-await serveIfWorker(fixtureJobs)
+// Awaited: the worker's main actor stays serviced for jobs that use it.
+await IsolatedWorker.serveIfWorker(fixtureJobs)
 
 if CommandLine.arguments.dropFirst().first == "host" {
     let pool = try WorkerPool(size: 2)
