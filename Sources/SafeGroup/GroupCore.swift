@@ -38,6 +38,8 @@ final class GroupCore<Success: Sendable>: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Children of a plain (collecting) group that have finished; see ``SafeGroup``.
+    @usableFromInline let finished = Atomic<Int>(0)
 
     init(id: GroupID, name: String, policy: FailurePolicy, limit: Int?, defaultTimeout: Duration?,
          slowCancelThreshold: Duration, sink: (any EventSink)?) {

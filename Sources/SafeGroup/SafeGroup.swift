@@ -1,4 +1,5 @@
 import GroupEvents
+import Synchronization
 
 /// A group of child tasks that never loses a child's failure.
 ///
@@ -9,12 +10,26 @@ import GroupEvents
 public struct SafeGroup<Success: Sendable> {
     // The spawn path is inlinable so that it is specialized for the caller's `Success`:
     // unspecialized generic code costs more than the rest of a child's bookkeeping.
-    @usableFromInline var tasks: ThrowingDiscardingTaskGroup<any Error>
+    //
+    // Exactly one of the two underlying groups is set. A `.collectAll` group with no limit runs
+    // on a plain task group, whose finished children `spawn` collects (`collected` of them so
+    // far, of `core.finished`): the parent frees them on its own thread, which costs less than
+    // the discarding group freeing each on the thread that ran it, and memory stays bounded by
+    // the children still running. Groups that must cancel siblings on a fault, or hold a limit,
+    // run on the discarding group. docs/DESIGN-NOTES.md, "Why not a plain task group".
+    @usableFromInline var tasks: ThrowingDiscardingTaskGroup<any Error>?
+    @usableFromInline var collecting: TaskGroup<Void>?
+    @usableFromInline var collected = 0
     @usableFromInline let core: GroupCore<Success>
     @usableFromInline var spawned = 0
 
     init(tasks: ThrowingDiscardingTaskGroup<any Error>, core: GroupCore<Success>) {
         self.tasks = tasks
+        self.core = core
+    }
+
+    init(collecting: TaskGroup<Void>, core: GroupCore<Success>) {
+        self.collecting = collecting
         self.core = core
     }
 
@@ -25,7 +40,7 @@ public struct SafeGroup<Success: Sendable> {
     /// How many children were spawned so far.
     public var childCount: Int { spawned }
     /// Whether the group was cancelled (by its policy, by ``cancelAll()`` or by its parent).
-    public var isCancelled: Bool { tasks.isCancelled }
+    public var isCancelled: Bool { tasks?.isCancelled ?? collecting?.isCancelled ?? false }
 
     /// Spawns a child, waiting for a slot first if the group has a limit and all are in use.
     ///
@@ -49,6 +64,7 @@ public struct SafeGroup<Success: Sendable> {
         operation: @escaping @Sendable () async throws -> Success
     ) async -> TaskID {
         if core.limit != nil { await core.acquireSlot() }
+        if collecting != nil { await collectFinished() }
         return start(name, timeout: timeout, site: SourceSite(fileID: fileID, line: line), operation: operation)
     }
 
@@ -81,13 +97,26 @@ public struct SafeGroup<Success: Sendable> {
         operation: @escaping @Sendable () async throws -> Success
     ) async -> TaskID {
         if core.limit != nil { await core.acquireSlot() }
+        if collecting != nil { await collectFinished() }
         return start(name, timeout: timeout, site: SourceSite(fileID: fileID, line: line), isolated: true, operation: operation)
     }
 
     /// Cancels every child, running or yet to be spawned, and records ``CancellationCause/requested``.
     public mutating func cancelAll() {
         core.noteCancellation(.requested)
-        tasks.cancelAll()
+        tasks?.cancelAll()
+        collecting?.cancelAll()
+    }
+
+    /// Collects the children of a plain group that have finished, so that it keeps none of them
+    /// (each has bumped `core.finished` just before its result reaches the group).
+    @inlinable
+    mutating func collectFinished(isolation: isolated (any Actor)? = #isolation) async {
+        let finished = core.finished.load(ordering: .acquiring)
+        while collected < finished {
+            _ = await collecting!.next(isolation: isolation)
+            collected += 1
+        }
     }
 
     @inlinable
@@ -99,10 +128,17 @@ public struct SafeGroup<Success: Sendable> {
         spawned += 1
         let runner = ChildRunner(core: core, task: task, name: name, site: site, timeout: timeout,
                                  spawnedAt: core.sink.map { core.spawned(task, name: name, site: site, isolated: isolated, sink: $0) })
-        tasks.addTask {
-            if await runner.run(operation) {
-                // The discarding group cancels every sibling when a child throws.
-                throw PolicyCancellation()
+        if collecting != nil {
+            collecting!.addTask {
+                _ = await runner.run(operation)  // .collectAll: never cancels the siblings
+                runner.core.finished.add(1, ordering: .releasing)
+            }
+        } else {
+            tasks!.addTask {
+                if await runner.run(operation) {
+                    // The discarding group cancels every sibling when a child throws.
+                    throw PolicyCancellation()
+                }
             }
         }
         return task

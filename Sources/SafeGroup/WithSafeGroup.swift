@@ -64,6 +64,14 @@ public func withSafeGroup<Success: Sendable>(
                                                       site: SourceSite(fileID: fileID, line: line), policy: policy, limit: limit))))
     var childCount = 0
     await withTaskCancellationHandler {
+        if policy == .collectAll && limit == nil {
+            await withTaskGroup(of: Void.self) { tasks in
+                var group = SafeGroup<Success>(collecting: tasks, core: core)
+                await body(&group)
+                childCount = group.childCount
+            }
+            return
+        }
         do {
             try await withThrowingDiscardingTaskGroup { tasks in
                 var group = SafeGroup<Success>(tasks: tasks, core: core)
