@@ -16,7 +16,7 @@ public struct SafeGroup<Success: Sendable> {
     // far, of `core.finished`): the parent frees them on its own thread, which costs less than
     // the discarding group freeing each on the thread that ran it, and memory stays bounded by
     // the children still running. Groups that must cancel siblings on a fault, or hold a limit,
-    // run on the discarding group. docs/DESIGN-NOTES.md, "Why not a plain task group".
+    // run on the discarding group. docs/DESIGN-NOTES.md, "Which task group underneath".
     @usableFromInline var tasks: ThrowingDiscardingTaskGroup<any Error>?
     @usableFromInline var collecting: TaskGroup<Void>?
     @usableFromInline var collected = 0
@@ -69,6 +69,10 @@ public struct SafeGroup<Success: Sendable> {
     }
 
     /// Spawns a child only if a slot is free now; returns nil when the group is at its limit.
+    ///
+    /// It cannot wait, so in a `.collectAll` group with no limit it does not collect finished
+    /// children the way ``spawn(_:timeout:fileID:line:isolation:operation:)`` does: a long-lived
+    /// loop in such a group should use `spawn`.
     @inlinable
     @discardableResult
     public mutating func trySpawn(

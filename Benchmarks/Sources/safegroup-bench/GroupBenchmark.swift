@@ -18,7 +18,7 @@ enum GroupBenchmark {
         }
     }
 
-    /// The kind of group SafeGroup is built on: it keeps no finished children, so a
+    /// The kind of group fail-fast and limited SafeGroups are built on: it keeps no finished children, so a
     /// long-lived group's memory stays bounded.
     static func bareDiscarding() async -> Duration {
         let clock = ContinuousClock()
@@ -63,7 +63,7 @@ enum GroupBenchmark {
         let bareDiscarding = best(discardingBareTimes)
         func perChild(_ d: Duration) -> String { format(nanoseconds(d) / Double(children), digits: 0) + " ns/child" }
         print("  bare withThrowingTaskGroup      \(perChild(bare))")
-        print("  bare withThrowingDiscardingTaskGroup \(perChild(bareDiscarding))   ratio \(format(ratio(bareDiscarding, bare)))x  (what SafeGroup is built on)")
+        print("  bare withThrowingDiscardingTaskGroup \(perChild(bareDiscarding))   ratio \(format(ratio(bareDiscarding, bare)))x  (what fail-fast and limited SafeGroups are built on)")
         print("  SafeGroup, no sink              \(perChild(noSink))   ratio \(format(ratio(noSink, bare)))x  (target <= 1.10x) \(verdict(ratio(noSink, bare) <= 1.10))")
         print("  SafeGroup, events built, dropped \(perChild(discarding))   ratio \(format(ratio(discarding, bare)))x  (no target: the events' cost alone)")
         print("  against the discarding group: no sink \(format(ratio(noSink, bareDiscarding)))x, in-memory sink \(format(ratio(withSink, bareDiscarding)))x")
