@@ -63,9 +63,7 @@ public struct SafeGroup<Success: Sendable> {
         isolation: isolated (any Actor)? = #isolation,
         operation: @escaping @Sendable () async throws -> Success
     ) async -> TaskID {
-        if core.limit != nil { await core.acquireSlot() }
-        if collecting != nil { await collectFinished() }
-        return start(name, timeout: timeout, site: SourceSite(fileID: fileID, line: line), operation: operation)
+        await spawnWhenReady(name, timeout: timeout, site: SourceSite(fileID: fileID, line: line), isolated: false, operation: operation)
     }
 
     /// Spawns a child only if a slot is free now; returns nil when the group is at its limit.
@@ -100,9 +98,7 @@ public struct SafeGroup<Success: Sendable> {
         isolation: isolated (any Actor)? = #isolation,
         operation: @escaping @Sendable () async throws -> Success
     ) async -> TaskID {
-        if core.limit != nil { await core.acquireSlot() }
-        if collecting != nil { await collectFinished() }
-        return start(name, timeout: timeout, site: SourceSite(fileID: fileID, line: line), isolated: true, operation: operation)
+        await spawnWhenReady(name, timeout: timeout, site: SourceSite(fileID: fileID, line: line), isolated: true, operation: operation)
     }
 
     /// Cancels every child, running or yet to be spawned, and records ``CancellationCause/requested``.
@@ -110,6 +106,16 @@ public struct SafeGroup<Success: Sendable> {
         core.noteCancellation(.requested)
         tasks?.cancelAll()
         collecting?.cancelAll()
+    }
+
+    /// Waits for a slot (under a limit), collects the finished children (a plain group), then starts the child.
+    @inlinable
+    mutating func spawnWhenReady(_ name: String, timeout: Duration?, site: SourceSite, isolated: Bool,
+                                 isolation: isolated (any Actor)? = #isolation,
+                                 operation: @escaping @Sendable () async throws -> Success) async -> TaskID {
+        if core.limit != nil { await core.acquireSlot() }
+        if collecting != nil { await collectFinished() }
+        return start(name, timeout: timeout, site: site, isolated: isolated, operation: operation)
     }
 
     /// Collects the children of a plain group that have finished, so that it keeps none of them

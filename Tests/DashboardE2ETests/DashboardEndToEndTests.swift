@@ -34,7 +34,7 @@ struct DashboardEndToEndTests {
 
         let pane = try TmuxPane(columns: 160, rows: 48)
         defer { pane.kill() }
-        try pane.type("\(safegroupPath) attach \(socket); echo EX\"\"IT=$?")
+        try pane.type("\(safegroupPath) attach \(socket)" + Self.echoExitStatus)
         let workloads = ["checkout #", "nightly-sync #", "recommendations #"]
         let first = service.pid
         let live = try await pane.waitForScreen(within: .seconds(15)) { screen in
@@ -99,7 +99,7 @@ struct DashboardEndToEndTests {
 
         let pane = try TmuxPane(columns: 160, rows: 48)
         defer { pane.kill() }
-        try pane.type("XDG_RUNTIME_DIR=\(runtime.path) \(safegroupPath) attach; echo EX\"\"IT=$?")
+        try pane.type("XDG_RUNTIME_DIR=\(runtime.path) \(safegroupPath) attach" + Self.echoExitStatus)
         let listed = try await pane.waitForScreen { $0.contains("attach to which one?") && $0.contains("beta-22.sock") }
         #expect(listed.matched, "no list of the live services:\n\(listed.screen)")
         let line = try #require(listed.screen.components(separatedBy: "\n").first { $0.contains("beta-22.sock") })
@@ -280,24 +280,20 @@ struct DashboardEndToEndTests {
     @Test func quitExitsZeroAndRestoresTheTerminal() async throws {
         let pane = try TmuxPane()
         defer { pane.kill() }
-        try pane.type("\(safegroupPath) demo --seed 1; echo EX\"\"IT=$?")
+        try pane.type("\(safegroupPath) demo --seed 1" + Self.echoExitStatus)
         let running = try await pane.waitForScreen { $0.contains("DEMO") }
         #expect(running.matched)
         try pane.press("q")
-        // Lines the shell printed: the typed command spells the marker EX\"\"IT=, so a wrapped command line never matches.
         let exited = try await pane.waitForScreen { !Self.lines(of: $0, startingWith: "EXIT=").isEmpty }
         #expect(Self.lines(of: exited.screen, startingWith: "EXIT=") == ["EXIT=0"], "no EXIT=0 after q:\n\(exited.screen)")
-        try pane.type("stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | sed 's/^/MO''DE=/'")
-        let stty = try await pane.waitForScreen { Self.lines(of: $0, startingWith: "MODE=").count >= 2 }
-        #expect(Set(Self.lines(of: stty.screen, startingWith: "MODE=")) == ["MODE=icanon", "MODE=echo"],
-                "terminal not restored:\n\(stty.screen)")
+        try await Self.expectTerminalRestored(pane)
     }
 
     /// Ctrl-C (SIGINT) ends the dashboard with 128 + 2, the terminal restored.
     @Test func interruptExitsWith130() async throws {
         let pane = try TmuxPane()
         defer { pane.kill() }
-        try pane.type("\(safegroupPath) demo --seed 2; echo EX\"\"IT=$?")
+        try pane.type("\(safegroupPath) demo --seed 2" + Self.echoExitStatus)
         _ = try await pane.waitForScreen { $0.contains("DEMO") }
         try pane.press("C-c")
         let exited = try await pane.waitForScreen { !Self.lines(of: $0, startingWith: "EXIT=").isEmpty }
@@ -332,16 +328,27 @@ struct DashboardEndToEndTests {
         let pane = try TmuxPane()
         defer { pane.kill() }
         // --foreground: the dashboard stays in the terminal's foreground process group.
-        try pane.type("timeout --foreground --preserve-status -s TERM 2 \(safegroupPath) demo --seed 3; echo EX\"\"IT=$?")
+        try pane.type("timeout --foreground --preserve-status -s TERM 2 \(safegroupPath) demo --seed 3" + Self.echoExitStatus)
         let running = try await pane.waitForScreen { $0.contains("DEMO") }
         #expect(running.matched, "the demo did not start:\n\(running.screen)")
         let exited = try await pane.waitForScreen(within: .seconds(15)) { !Self.lines(of: $0, startingWith: "EXIT=").isEmpty }
         #expect(Self.lines(of: exited.screen, startingWith: "EXIT=") == ["EXIT=143"], "no EXIT=143 after SIGTERM:\n\(exited.screen)")
         #expect(!exited.screen.contains("DEMO"), "the dashboard is still on the screen:\n\(exited.screen)")
+        try await Self.expectTerminalRestored(pane)
+    }
+
+    /// Appended to a typed command, prints `EXIT=<status>` after it. The typed text spells the
+    /// marker `EX""IT=`, so the command line itself, even wrapped at the pane's width, never
+    /// starts a line with `EXIT=`.
+    static let echoExitStatus = #"; echo EX""IT=$?"#
+
+    /// Asks the shell in `pane` for the terminal's modes: canonical mode and echo must be back.
+    /// (The typed text spells the marker `MO''DE=`, for the same reason as ``echoExitStatus``.)
+    static func expectTerminalRestored(_ pane: TmuxPane, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         try pane.type("stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | sed 's/^/MO''DE=/'")
         let stty = try await pane.waitForScreen { Self.lines(of: $0, startingWith: "MODE=").count >= 2 }
         #expect(Set(Self.lines(of: stty.screen, startingWith: "MODE=")) == ["MODE=icanon", "MODE=echo"],
-                "terminal not restored:\n\(stty.screen)")
+                "terminal not restored:\n\(stty.screen)", sourceLocation: sourceLocation)
     }
 
     /// The screen's lines that start with `prefix`, trimmed.
