@@ -16,3 +16,18 @@ import Testing
     #expect(b.nanoseconds(since: a) >= 2_000_000)
     #expect(a.nanoseconds(since: b) == 0)
 }
+
+private let epochOffsets: [(Duration, UInt64)] = [
+    (.zero, 0),
+    (.nanoseconds(1), 1),
+    (.nanoseconds(999_999_999), 999_999_999),
+    (.seconds(1), 1_000_000_000),
+    (.seconds(31_536_000) + .nanoseconds(7), 31_536_000_000_000_007),  // a year: past 2^64 attoseconds
+    (.seconds(1) + Duration(secondsComponent: 0, attosecondsComponent: 999_999_999), 1_000_000_000),  // below a nanosecond is cut, not rounded
+    (.nanoseconds(-1), 0),  // before the epoch
+]
+
+@Test(arguments: epochOffsets)
+func monotonicTimeOfAnInstantCountsNanosecondsFromTheEpoch(offset: Duration, nanoseconds: UInt64) {
+    #expect(MonotonicTime(MonotonicEpoch.instant.advanced(by: offset)).rawValue == nanoseconds)
+}
