@@ -13,8 +13,9 @@ public struct MonotonicTime: RawRepresentable, Hashable, Comparable, Sendable, C
     @inlinable
     public static func now() -> MonotonicTime {
         // Read the epoch first: the first read sets it, and it must not be later than `now`.
-        let epoch = MonotonicEpoch.instant
-        return MonotonicTime(nanoseconds: MonotonicEpoch.nanoseconds(from: epoch, to: ContinuousClock.now))
+        let epoch = MonotonicEpoch.nanosecondsSinceClockEpoch
+        let now = SystemClock.nanoseconds()
+        return MonotonicTime(nanoseconds: now >= epoch ? now - epoch : 0)
     }
 
     /// The time of an instant on `ContinuousClock` (zero for instants before the epoch).
@@ -38,26 +39,18 @@ public struct MonotonicTime: RawRepresentable, Hashable, Comparable, Sendable, C
 
 /// The process-wide origin of ``MonotonicTime``.
 public enum MonotonicEpoch {
+    /// The epoch as nanoseconds on ``SystemClock``, which counts from `ContinuousClock`'s own epoch.
+    @usableFromInline static let nanosecondsSinceClockEpoch: UInt64 = SystemClock.nanoseconds()
+
     /// The instant all timestamps of this process count from.
-    public static let instant: ContinuousClock.Instant = ContinuousClock.now
+    public static let instant: ContinuousClock.Instant =
+        ContinuousClock().systemEpoch.advanced(by: .nanoseconds(Int64(nanosecondsSinceClockEpoch)))
 
     /// Nanoseconds from the epoch to `now`, zero if `now` is earlier.
     @inlinable
     public static func nanoseconds(since now: ContinuousClock.Instant) -> UInt64 {
-        nanoseconds(from: instant, to: now)
-    }
-
-    /// Every event's timestamp goes through here, so it divides with one machine instruction:
-    /// `Duration.components` divides 128 bits in software, which cost a child's events about
-    /// 20 ns a timestamp.
-    @inlinable
-    static func nanoseconds(from start: ContinuousClock.Instant, to end: ContinuousClock.Instant) -> UInt64 {
-        let attoseconds = (end - start).attoseconds
-        if attoseconds <= 0 { return 0 }
-        let high = UInt64(truncatingIfNeeded: attoseconds >> 64)
-        let low = UInt64(truncatingIfNeeded: attoseconds)
-        // The quotient fits in 64 bits while `high` is below the divisor (584 years).
-        guard high < 1_000_000_000 else { return .max }
-        return UInt64(1_000_000_000).dividingFullWidth((high, low)).quotient
+        let sinceClockEpoch = SystemClock.nanoseconds(since: ContinuousClock().systemEpoch, to: now)
+        let epoch = nanosecondsSinceClockEpoch
+        return sinceClockEpoch >= epoch ? sinceClockEpoch - epoch : 0
     }
 }

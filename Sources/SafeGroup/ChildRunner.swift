@@ -28,7 +28,7 @@ struct ChildRunner<Success: Sendable>: Sendable {
     /// Runs the operation; returns true when the group's policy says to cancel the siblings.
     @inlinable
     func run(_ operation: @escaping @Sendable () async throws -> Success) async -> Bool {
-        let startedAt = ContinuousClock.now
+        let startedAt = MonotonicTime.now()
         guard let context = core.context else { return await execute(operation, startedAt: startedAt) }
         core.started(task, at: startedAt, spawnedAt: spawnedAt, sink: context.sink)
         // A crash handler, when one is installed, learns which child this task runs.
@@ -40,7 +40,7 @@ struct ChildRunner<Success: Sendable>: Sendable {
     }
 
     @inlinable
-    func execute(_ operation: @escaping @Sendable () async throws -> Success, startedAt: ContinuousClock.Instant) async -> Bool {
+    func execute(_ operation: @escaping @Sendable () async throws -> Success, startedAt: MonotonicTime) async -> Bool {
         if let timeout {
             return await core.runWithTimeout(timeout, self, operation, startedAt: startedAt)
         }

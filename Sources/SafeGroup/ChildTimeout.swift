@@ -15,7 +15,7 @@ extension GroupCore {
     @usableFromInline
     func runWithTimeout(_ timeout: Duration, _ child: ChildRunner<Success>,
                         _ operation: @escaping @Sendable () async throws -> Success,
-                        startedAt: ContinuousClock.Instant) async -> Bool {
+                        startedAt: MonotonicTime) async -> Bool {
         let task = child.task
         let outcome: TimedOutcome
         do {
@@ -48,7 +48,7 @@ extension GroupCore {
 
     private func race(_ timeout: Duration, _ child: ChildRunner<Success>,
                       _ operation: @escaping @Sendable () async throws -> Success,
-                      startedAt: ContinuousClock.Instant) async throws -> TimedOutcome {
+                      startedAt: MonotonicTime) async throws -> TimedOutcome {
         let task = child.task
         return try await withThrowingTaskGroup(of: Race.self) { race in
             if sink != nil {
@@ -75,7 +75,7 @@ extension GroupCore {
                 case .deadline:
                     let deadline = MonotonicTime.now()
                     let fault = FaultFactory.timeout(timeout, task: task, name: child.name, site: child.site, group: id,
-                                                     groupName: name, startedAt: MonotonicTime(startedAt), endedAt: deadline)
+                                                     groupName: name, startedAt: startedAt, endedAt: deadline)
                     let cancelSiblings = recordFault(fault)
                     race.cancelAll()
                     // Unstructured: it must sleep while this task's group is cancelled.

@@ -134,7 +134,7 @@ final class GroupCore<Success: Sendable>: Sendable {
 
     /// A child ended: drops it from the cancelled set, frees its slot, emits its end.
     @usableFromInline
-    func childEnded(_ child: ChildRunner<Success>, status: TaskStatus, startedAt: ContinuousClock.Instant, endedAt: MonotonicTime?) {
+    func childEnded(_ child: ChildRunner<Success>, status: TaskStatus, startedAt: MonotonicTime, endedAt: MonotonicTime?) {
         var wasSlow = false
         if Task.isCancelled || status == .timedOut {
             let wasCancelled = Task.isCancelled
@@ -146,16 +146,15 @@ final class GroupCore<Success: Sendable>: Sendable {
         if limit != nil { releaseSlot() }
         if let sink {
             let end = endedAt ?? .now()
-            let start = MonotonicTime(startedAt)
             sink.emit(Event(time: end, .taskEnded(TaskEnded(task: child.task, group: id, status: status,
-                                                            durationNanoseconds: end.nanoseconds(since: start),
+                                                            durationNanoseconds: end.nanoseconds(since: startedAt),
                                                             wasSlowToCancel: wasSlow))))
         }
     }
 
     /// A child threw: records the fault, ends the child; returns whether to cancel the siblings.
     @usableFromInline
-    func childFailed(_ child: ChildRunner<Success>, error: any Error, startedAt: ContinuousClock.Instant) -> Bool {
+    func childFailed(_ child: ChildRunner<Success>, error: any Error, startedAt: MonotonicTime) -> Bool {
         let endedAt = MonotonicTime.now()
         let kind: FaultKind
         if error is CancellationError && Task.isCancelled {
@@ -166,7 +165,7 @@ final class GroupCore<Success: Sendable>: Sendable {
             kind = .error
         }
         let cancelSiblings = recordFault(FaultFactory.fault(kind, error: error, task: child.task, name: child.name, site: child.site,
-                                                            group: id, groupName: name, startedAt: MonotonicTime(startedAt), endedAt: endedAt))
+                                                            group: id, groupName: name, startedAt: startedAt, endedAt: endedAt))
         let status: TaskStatus = switch kind {
         case .cancelled: .cancelled
         case .crash: .crashed
@@ -185,10 +184,9 @@ final class GroupCore<Success: Sendable>: Sendable {
     }
 
     @usableFromInline
-    func started(_ task: TaskID, at startedAt: ContinuousClock.Instant, spawnedAt: MonotonicTime?, sink: any EventSink) {
-        let start = MonotonicTime(startedAt)
-        sink.emit(Event(time: start, .taskStarted(TaskStarted(task: task, group: id,
-                                                              waitedNanoseconds: spawnedAt.map { start.nanoseconds(since: $0) } ?? 0))))
+    func started(_ task: TaskID, at startedAt: MonotonicTime, spawnedAt: MonotonicTime?, sink: any EventSink) {
+        sink.emit(Event(time: startedAt, .taskStarted(TaskStarted(task: task, group: id,
+                                                                  waitedNanoseconds: spawnedAt.map { startedAt.nanoseconds(since: $0) } ?? 0))))
     }
 
     @usableFromInline
