@@ -137,15 +137,16 @@ public struct SafeGroup<Success: Sendable> {
         let task = IDs.task()
         spawned += 1
         let runner = ChildRunner(core: core, task: task, name: name, site: site, timeout: timeout,
-                                 spawnedAt: core.sink.map { core.spawned(task, name: name, site: site, isolated: isolated, sink: $0) })
+                                 spawnedAt: core.sink.map { core.spawned(task, name: name, site: site, isolated: isolated, sink: $0) },
+                                 operation: operation)
         if collecting != nil {
             collecting!.addTask {
-                _ = await runner.run(operation)  // .collectAll: never cancels the siblings
+                _ = await runner.run()  // .collectAll: never cancels the siblings
                 runner.core.finished.add(1, ordering: .releasing)
             }
         } else {
             tasks!.addTask {
-                if await runner.run(operation) {
+                if await runner.run() {
                     // The discarding group cancels every sibling when a child throws.
                     throw PolicyCancellation()
                 }

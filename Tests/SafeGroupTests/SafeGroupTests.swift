@@ -304,7 +304,7 @@ import Testing
         }
     }
 
-    @Test(.serialized) func theProcessWideSinkIsUsedWhenTheGroupHasNone() async {
+    @Test func theProcessWideSinkIsUsedWhenTheGroupHasNone() async {
         let sink = InMemoryEventSink()
         EventSystem.bootstrap(sink)
         let report = await withSafeGroup(name: "default-sink") { group in await group.spawn {} }
