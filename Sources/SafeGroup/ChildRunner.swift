@@ -38,7 +38,7 @@ final class ChildRunner<Success: Sendable>: Sendable {
     func run() async -> Bool {
         let startedAt = MonotonicTime.now()
         guard let context = core.context else { return await execute(startedAt: startedAt) }
-        core.started(task, at: startedAt, spawnedAt: spawnedAt, sink: context.sink)
+        core.started(task, at: startedAt, spawnedAt: spawnedAt)
         // A crash handler, when one is installed, learns which child this task runs.
         let tracking = ChildTracking.enter(task: task, group: core.id)
         defer { ChildTracking.leave(tracking) }
@@ -63,7 +63,7 @@ final class ChildRunner<Success: Sendable>: Sendable {
             return core.childFailed(self, error: error, startedAt: startedAt)
         }
         if Success.self != Void.self { core.recordValue(value, task: task, name: name) }
-        if Task.isCancelled || core.limit != nil || core.sink != nil {
+        if core.emits || core.limit != nil || Task.isCancelled {
             core.childEnded(self, status: .ok, startedAt: startedAt, endedAt: nil)
         }
         return false

@@ -17,7 +17,12 @@ final class GroupCore<Success: Sendable>: Sendable {
     /// The sink the group resolved when it opened; nil means no events are built at all.
     @usableFromInline let sink: (any EventSink)?
     /// What the children bind as their context; nil when there is no sink (nothing to inherit).
+    /// The children's path emits through it (`context.sink`), which borrows the sink in place:
+    /// taking `sink` out of its optional copies the existential, and with it retains the sink
+    /// object, whose reference count every thread then fights over.
     @usableFromInline let context: GroupContext?
+    /// Whether the group emits events (it has a sink).
+    @usableFromInline let emits: Bool
 
     private struct State: ~Copyable {
         var faults: [Fault] = []
@@ -51,6 +56,7 @@ final class GroupCore<Success: Sendable>: Sendable {
         self.slowCancelThreshold = slowCancelThreshold
         self.sink = sink
         self.context = sink.map { GroupContext(id: id, sink: $0) }
+        self.emits = sink != nil
     }
 
     // MARK: Slots
@@ -144,9 +150,9 @@ final class GroupCore<Success: Sendable>: Sendable {
             }
         }
         if limit != nil { releaseSlot() }
-        if let sink {
+        if let context {
             let end = endedAt ?? .now()
-            sink.emit(Event(time: end, .taskEnded(TaskEnded(task: child.task, group: id, status: status,
+            context.sink.emit(Event(time: end, .taskEnded(TaskEnded(task: child.task, group: id, status: status,
                                                             durationNanoseconds: end.nanoseconds(since: startedAt),
                                                             wasSlowToCancel: wasSlow))))
         }
@@ -177,16 +183,19 @@ final class GroupCore<Success: Sendable>: Sendable {
 
     /// Emits a child's spawn; returns the time for its start event's wait.
     @usableFromInline
-    func spawned(_ task: TaskID, name: String, site: SourceSite, isolated: Bool, sink: any EventSink) -> MonotonicTime {
+    func spawned(_ task: TaskID, name: String, site: SourceSite, isolated: Bool) -> MonotonicTime {
         let now = MonotonicTime.now()
-        sink.emit(Event(time: now, .taskSpawned(TaskSpawned(task: task, group: id, name: name, site: site, isolated: isolated))))
+        guard let context else { return now }
+        context.sink.emit(Event(time: now, .taskSpawned(TaskSpawned(task: task, group: id, name: name, site: site, isolated: isolated))))
         return now
     }
 
     @usableFromInline
-    func started(_ task: TaskID, at startedAt: MonotonicTime, spawnedAt: MonotonicTime?, sink: any EventSink) {
-        sink.emit(Event(time: startedAt, .taskStarted(TaskStarted(task: task, group: id,
-                                                                  waitedNanoseconds: spawnedAt.map { startedAt.nanoseconds(since: $0) } ?? 0))))
+    func started(_ task: TaskID, at startedAt: MonotonicTime, spawnedAt: MonotonicTime?) {
+        guard let context else { return }
+        // Built before the call: an argument that calls a closure made the call copy the sink first.
+        let waited = spawnedAt.map { startedAt.nanoseconds(since: $0) } ?? 0
+        context.sink.emit(Event(time: startedAt, .taskStarted(TaskStarted(task: task, group: id, waitedNanoseconds: waited))))
     }
 
     @usableFromInline

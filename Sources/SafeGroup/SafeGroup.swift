@@ -137,7 +137,7 @@ public struct SafeGroup<Success: Sendable> {
         let task = IDs.task()
         spawned += 1
         let runner = ChildRunner(core: core, task: task, name: name, site: site, timeout: timeout,
-                                 spawnedAt: core.sink.map { core.spawned(task, name: name, site: site, isolated: isolated, sink: $0) },
+                                 spawnedAt: core.emits ? core.spawned(task, name: name, site: site, isolated: isolated) : nil,
                                  operation: operation)
         if collecting != nil {
             collecting!.addTask {
