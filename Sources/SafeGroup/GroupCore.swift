@@ -17,12 +17,16 @@ final class GroupCore<Success: Sendable>: Sendable {
     /// The sink the group resolved when it opened; nil means no events are built at all.
     @usableFromInline let sink: (any EventSink)?
     /// What the children bind as their context; nil when there is no sink (nothing to inherit).
-    /// The children's path emits through it (`context.sink`), which borrows the sink in place:
-    /// taking `sink` out of its optional copies the existential, and with it retains the sink
-    /// object, whose reference count every thread then fights over.
     @usableFromInline let context: GroupContext?
     /// Whether the group emits events (it has a sink).
     @usableFromInline let emits: Bool
+    /// The sink, or one that drops everything when there is none; only called when `emits`.
+    ///
+    /// The children's path emits through this stored, non-optional existential, which Swift
+    /// borrows in place: taking `sink` out of its optional, or going through `context`, copied
+    /// the existential or retained the context, and both cores then fought over that reference
+    /// count for every event.
+    @usableFromInline let emitter: any EventSink
 
     private struct State: ~Copyable {
         var faults: [Fault] = []
@@ -57,6 +61,7 @@ final class GroupCore<Success: Sendable>: Sendable {
         self.sink = sink
         self.context = sink.map { GroupContext(id: id, sink: $0) }
         self.emits = sink != nil
+        self.emitter = sink ?? DroppingSink()
     }
 
     // MARK: Slots
@@ -150,11 +155,12 @@ final class GroupCore<Success: Sendable>: Sendable {
             }
         }
         if limit != nil { releaseSlot() }
-        if let context {
+        if emits {
             let end = endedAt ?? .now()
-            context.sink.emit(Event(time: end, .taskEnded(TaskEnded(task: child.task, group: id, status: status,
-                                                            durationNanoseconds: end.nanoseconds(since: startedAt),
-                                                            wasSlowToCancel: wasSlow))))
+            let event = Event(time: end, .taskEnded(TaskEnded(task: child.task, group: id, status: status,
+                                                              durationNanoseconds: end.nanoseconds(since: startedAt),
+                                                              wasSlowToCancel: wasSlow)))
+            emitter.emit(event)
         }
     }
 
@@ -181,21 +187,22 @@ final class GroupCore<Success: Sendable>: Sendable {
         return cancelSiblings
     }
 
-    /// Emits a child's spawn; returns the time for its start event's wait.
+    /// Emits a child's spawn (only called when `emits`); returns the time for its start event's wait.
     @usableFromInline
     func spawned(_ task: TaskID, name: String, site: SourceSite, isolated: Bool) -> MonotonicTime {
         let now = MonotonicTime.now()
-        guard let context else { return now }
-        context.sink.emit(Event(time: now, .taskSpawned(TaskSpawned(task: task, group: id, name: name, site: site, isolated: isolated))))
+        let event = Event(time: now, .taskSpawned(TaskSpawned(task: task, group: id, name: name, site: site, isolated: isolated)))
+        emitter.emit(event)
         return now
     }
 
+    /// Emits a child's start (only called when `emits`).
     @usableFromInline
     func started(_ task: TaskID, at startedAt: MonotonicTime, spawnedAt: MonotonicTime?) {
-        guard let context else { return }
-        // Built before the call: an argument that calls a closure made the call copy the sink first.
+        // Built before the call: arguments that run code made the call copy the sink first.
         let waited = spawnedAt.map { startedAt.nanoseconds(since: $0) } ?? 0
-        context.sink.emit(Event(time: startedAt, .taskStarted(TaskStarted(task: task, group: id, waitedNanoseconds: waited))))
+        let event = Event(time: startedAt, .taskStarted(TaskStarted(task: task, group: id, waitedNanoseconds: waited)))
+        emitter.emit(event)
     }
 
     @usableFromInline
@@ -273,4 +280,9 @@ final class GroupCore<Success: Sendable>: Sendable {
                                                   childCount: childCount, cancellation: report.cancellation))))
         return report
     }
+}
+
+/// Stands in for a missing sink in ``GroupCore/emitter``; never called while the group has none.
+struct DroppingSink: EventSink {
+    func emit(_ event: Event) {}
 }
