@@ -6,7 +6,7 @@ import SafeGroup
 /// SafeGroup with the in-memory sink, measured side by side in one run.
 enum GroupBenchmark {
     static let children = 100_000
-    static let rounds = 15
+    static let rounds = 21
 
     static func bare() async -> Duration {
         let clock = ContinuousClock()
@@ -45,36 +45,50 @@ enum GroupBenchmark {
     }
 
     static func run() async {
-        print("== group: \(children) trivial children, best of \(rounds) interleaved rounds (the runtime's scheduling on 2 cores is bimodal; the best round of each is its cost without interference)")
-        var discardingBareTimes: [Duration] = []
-        var bareTimes: [Duration] = [], noSinkTimes: [Duration] = [], discardTimes: [Duration] = [], sinkTimes: [Duration] = []
-        _ = await bare(); _ = await safeGroup(sink: nil)  // warm up
-        for _ in 0..<rounds {
-            bareTimes.append(await bare())
-            discardingBareTimes.append(await bareDiscarding())
-            noSinkTimes.append(await safeGroup(sink: nil))
-            discardTimes.append(await safeGroup(sink: DiscardingSink()))
-            let sink = InMemoryEventSink()
-            sinkTimes.append(await safeGroup(sink: sink))
-            precondition(sink.count == 3 * children + 2)
+        print("== group: \(children) trivial children, \(rounds) interleaved rounds, each round's variants in a rotated order")
+        print("   The verdict is the median of each round's ratio to that round's bare group: the bare group's own rounds")
+        print("   are bimodal here (it keeps all 100,000 finished children until the end), so best-of compares lucky rounds.")
+        let variants: [(name: String, run: () async -> Duration)] = [
+            ("bare", { await bare() }),
+            ("discarding", { await bareDiscarding() }),
+            ("noSink", { await safeGroup(sink: nil) }),
+            ("dropped", { await safeGroup(sink: DiscardingSink()) }),
+            ("inMemory", {
+                let sink = InMemoryEventSink()
+                let time = await safeGroup(sink: sink)
+                precondition(sink.count == 3 * children + 2)
+                return time
+            }),
+        ]
+        _ = await bare(); _ = await safeGroup(sink: nil); _ = await safeGroup(sink: InMemoryEventSink())  // warm up
+        var times: [String: [Duration]] = [:]
+        for round in 0..<rounds {
+            // Rotating the order keeps any variant from always running after the same one (the
+            // previous variant's freed memory and the allocator's state carry over).
+            for offset in 0..<variants.count {
+                let variant = variants[(round + offset) % variants.count]
+                times[variant.name, default: []].append(await variant.run())
+            }
         }
-        let bare = best(bareTimes), noSink = best(noSinkTimes), withSink = best(sinkTimes)
-        let discarding = best(discardTimes)
-        let bareDiscarding = best(discardingBareTimes)
+        let bareTimes = times["bare"]!
         func perChild(_ d: Duration) -> String { format(nanoseconds(d) / Double(children), digits: 0) + " ns/child" }
-        print("  bare withThrowingTaskGroup      \(perChild(bare))")
-        print("  bare withThrowingDiscardingTaskGroup \(perChild(bareDiscarding))   ratio \(format(ratio(bareDiscarding, bare)))x  (what fail-fast and limited SafeGroups are built on)")
-        print("  SafeGroup, no sink              \(perChild(noSink))   ratio \(format(ratio(noSink, bare)))x  (target <= 1.10x) \(verdict(ratio(noSink, bare) <= 1.10))")
-        print("  SafeGroup, events built, dropped \(perChild(discarding))   ratio \(format(ratio(discarding, bare)))x  (no target: the events' cost alone)")
-        print("  against the discarding group: no sink \(format(ratio(noSink, bareDiscarding)))x, in-memory sink \(format(ratio(withSink, bareDiscarding)))x")
-        print("  SafeGroup, in-memory sink       \(perChild(withSink))   ratio \(format(ratio(withSink, bare)))x  (target <= 1.25x) \(verdict(ratio(withSink, bare) <= 1.25))")
-        // Best-of compares each variant's luckiest round; the rounds' own ratios show the spread.
-        func spread(_ times: [Duration]) -> String {
-            let ratios = zip(times, bareTimes).map { ratio($0, $1) }.sorted()
-            return "median \(format(ratios[ratios.count / 2]))x, quartiles \(format(ratios[ratios.count / 4]))-\(format(ratios[3 * ratios.count / 4]))x"
+        /// The median of the per-round ratios to the bare group, and their quartiles.
+        func paired(_ name: String) -> (median: Double, text: String) {
+            let ratios = zip(times[name]!, bareTimes).map { ratio($0, $1) }.sorted()
+            let median = ratios[ratios.count / 2]
+            return (median, "median \(format(median))x (quartiles \(format(ratios[ratios.count / 4]))-\(format(ratios[3 * ratios.count / 4]))x)")
         }
-        print("  per round, against that round's bare group: discarding \(spread(discardingBareTimes)); no sink \(spread(noSinkTimes)); in-memory sink \(spread(sinkTimes))")
-        print("  bare group's own rounds: best \(perChild(bare)), median \(perChild(bareTimes.sorted()[bareTimes.count / 2]))")
+        func row(_ label: String, _ name: String, target: Double?, note: String = "") {
+            let (median, text) = paired(name)
+            let bestOf = format(ratio(best(times[name]!), best(bareTimes)))
+            let verdictText = target.map { "  target <= \(format($0))x \(verdict(median <= $0))" } ?? ""
+            print("  \(label.padding(toLength: 38, withPad: " ", startingAt: 0)) per round \(text), best-of \(bestOf)x, best \(perChild(best(times[name]!)))\(verdictText)\(note)")
+        }
+        print("  bare withThrowingTaskGroup            best \(perChild(best(bareTimes))), median \(perChild(bareTimes.sorted()[bareTimes.count / 2]))")
+        row("bare withThrowingDiscardingTaskGroup", "discarding", target: nil, note: "  (what fail-fast and limited SafeGroups are built on)")
+        row("SafeGroup, no sink", "noSink", target: 1.10)
+        row("SafeGroup, events built and dropped", "dropped", target: nil, note: "  (the events' cost alone)")
+        row("SafeGroup, InMemoryEventSink", "inMemory", target: 1.25)
     }
 }
 
