@@ -41,10 +41,10 @@ final class GroupContext: Sendable {
 /// Process-unique ids, never reused.
 @usableFromInline
 enum IDs {
-    private static let nextGroup = Atomic<UInt64>(0)
-    private static let nextTask = Atomic<UInt64>(0)
+    private static let nextGroup = PaddedCounter()
+    private static let nextTask = PaddedCounter()
 
-    static func group() -> GroupID { GroupID(nextGroup.add(1, ordering: .relaxed).newValue) }
+    static func group() -> GroupID { GroupID(nextGroup.next()) }
     @usableFromInline
-    static func task() -> TaskID { TaskID(nextTask.add(1, ordering: .relaxed).newValue) }
+    static func task() -> TaskID { TaskID(nextTask.next()) }
 }
