@@ -50,6 +50,26 @@ import Testing
         #expect(line.contains(#""name":"\#(expected)""#))
     }
 
+    /// Short runs are copied as overlapping words; every length around those words' sizes, with
+    /// an escape at every position, must come out byte for byte.
+    @Test func namesOfEveryShortLengthWithAnEscapeAnywhereAreWrittenExactly() {
+        for length in 0...40 {
+            let plain = String((0..<length).map { Character(Unicode.Scalar(UInt8(ascii: "a") + UInt8($0 % 26))) })
+            #expect(encodeLine(spawned(named: plain)).contains(#""name":"\#(plain)","site""#), "length \(length)")
+            for position in 0..<length {
+                var bytes = Array(plain.utf8)
+                bytes[position] = UInt8(ascii: "\"")
+                let name = String(decoding: bytes, as: UTF8.self)
+                let escaped = String(decoding: bytes[..<position], as: UTF8.self) + #"\""# + String(decoding: bytes[(position + 1)...], as: UTF8.self)
+                #expect(encodeLine(spawned(named: name)).contains(#""name":"\#(escaped)","site""#), "length \(length), quote at \(position)")
+            }
+        }
+    }
+
+    private func spawned(named name: String) -> Event {
+        Event(time: MonotonicTime(nanoseconds: 1), .taskSpawned(TaskSpawned(task: TaskID(1), group: GroupID(1), name: name, site: fixedSite)))
+    }
+
     @Test func encodedLinesHaveNoRawControlBytesButTheFinalNewline() async {
         await propertyCheckEvents { event in
             var bytes: [UInt8] = []

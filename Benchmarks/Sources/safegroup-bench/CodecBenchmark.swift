@@ -15,8 +15,13 @@ enum CodecBenchmark {
     static func run() {
         // `safegroup-bench codec decode-only [rounds]`: only the hand-written decoder, for
         // instruction counts (`perf stat -e instructions`, callgrind) without the other sides.
+        // `safegroup-bench codec encode-only [rounds]`: the same for the hand-written encoder.
         // `safegroup-bench codec ingest [lines]`: replay-ingest throughput of a big file, beside jq.
         let extra = Array(CommandLine.arguments.dropFirst(2))
+        if extra.first == "encode-only" {
+            encodeOnly(rounds: extra.dropFirst().first.flatMap { Int($0) } ?? 100)
+            return
+        }
         if extra.first == "decode-only" {
             decodeOnly(rounds: extra.dropFirst().first.flatMap { Int($0) } ?? 100)
             return
@@ -119,6 +124,22 @@ enum CodecBenchmark {
         precondition(sink == rounds * events.count, "the hand-written decoder lost events")
         print("decode-only: \(events.count) lines x \(rounds) rounds, "
               + "best \(format(rounds > 0 ? bestTime / Double(events.count) : 0)) ns/line")
+    }
+
+    /// Only the encoder, `rounds` times over the mix (see ``decodeOnly(rounds:)``).
+    private static func encodeOnly(rounds: Int) {
+        let events = makeMix(tasks: 4_000)
+        let encoder = WireEncoder()
+        var bytes = 0
+        let perLine = best(of: max(rounds, 1)) { () -> Int in
+            var out: [UInt8] = []
+            out.reserveCapacity(events.count * 160)
+            for (index, event) in events.enumerated() { encoder.encode(event, seq: UInt64(index + 1), into: &out) }
+            bytes &+= out.count
+            return out.count
+        } / Double(events.count)
+        precondition(bytes > 0)
+        print("encode-only: \(events.count) events x \(rounds) rounds, best \(format(perLine)) ns/event")
     }
 
     /// Replay ingest: decodes a file of `lines` realistic lines from disk-sized memory and
