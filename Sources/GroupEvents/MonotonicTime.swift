@@ -40,7 +40,7 @@ public struct MonotonicTime: RawRepresentable, Hashable, Comparable, Sendable, C
 /// The process-wide origin of ``MonotonicTime``.
 public enum MonotonicEpoch {
     /// The epoch as nanoseconds on ``SystemClock``, which counts from `ContinuousClock`'s own epoch.
-    @usableFromInline static let nanosecondsSinceClockEpoch: UInt64 = SystemClock.nanoseconds()
+    @usableFromInline package static let nanosecondsSinceClockEpoch: UInt64 = SystemClock.nanoseconds()
 
     /// The instant all timestamps of this process count from.
     public static let instant: ContinuousClock.Instant =

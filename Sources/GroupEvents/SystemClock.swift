@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #elseif canImport(Musl)
-import Musl
+internal import Musl
 #endif
 
 /// The one platform call of this module: the clock every timestamp comes from.
@@ -15,7 +15,8 @@ enum SystemClock {
     static func nanoseconds() -> UInt64 {
         #if os(Linux)
         var now = timespec()
-        clock_gettime(CLOCK_BOOTTIME, &now)
+        // Fails only for an unknown clock or a bad pointer, neither of which can happen here.
+        _ = clock_gettime(CLOCK_BOOTTIME, &now)
         return UInt64(truncatingIfNeeded: now.tv_sec) &* 1_000_000_000 &+ UInt64(truncatingIfNeeded: now.tv_nsec)
         #else
         let clock = ContinuousClock()
@@ -25,8 +26,9 @@ enum SystemClock {
 
     /// Nanoseconds from `start` to `end`, zero if `end` is earlier.
     ///
-    /// It divides with one machine instruction: `Duration.components` divides 128 bits in
-    /// software, which cost about 20 ns a timestamp.
+    /// It makes one 128-by-64-bit division (compiled to `__udivti3`, which takes its single
+    /// `div` path here): `Duration.components` did generic 128-bit arithmetic, about 20 ns more
+    /// a timestamp.
     @inlinable
     static func nanoseconds(since start: ContinuousClock.Instant, to end: ContinuousClock.Instant) -> UInt64 {
         let attoseconds = (end - start).attoseconds

@@ -9,9 +9,9 @@ import Synchronization
 /// #expect(sink.events.count == 4)
 /// ```
 ///
-/// Children emit from every thread at once, so each thread appends to a shard of its own
-/// (picked by the thread's identity, each with its own lock and cache lines), numbered by a
-/// shared sequence whose order ``events`` restores. Keeping a thread on one shard keeps the
+/// Children emit from every thread at once, so each thread appends to the shard its identity
+/// hashes to (one of 16, each with its own lock and cache lines; two threads may share one),
+/// numbered by a shared sequence whose order ``events`` restores. Keeping a thread on one shard keeps the
 /// shard's lock and its last chunk in that core's cache: round-robin shards made every append
 /// fetch both from the other core, which cost half of each append. Each shard keeps its events
 /// in fixed-size chunks, so keeping a million of them never copies the ones already kept.

@@ -24,11 +24,9 @@ public enum CrashHandler {
     /// - Throws: ``PosixError`` (call `sigaction`, naming the signal) when `sigaction` fails;
     ///   then no signal is left handled, ``isInstalled`` stays false and a later call tries again.
     public static func install() throws(PosixError) {
-        // The handler's clock: CLOCK_BOOTTIME, which is ContinuousClock's on Linux, less the
-        // boot time of the stream's epoch.
-        let now = MonotonicTime.now().rawValue
-        let boot = csystem_boottime_ns()
-        try Posix.installCrashHandler(epochOffsetNanoseconds: boot &- now)
+        // The handler's clock: CLOCK_BOOTTIME, which is ContinuousClock's on Linux and the one
+        // the stream's timestamps count on, less the epoch's reading of it.
+        try Posix.installCrashHandler(epochOffsetNanoseconds: MonotonicEpoch.nanosecondsSinceClockEpoch)
         ChildTracking.install(enter: csystem_crash_task_enter, leave: csystem_crash_task_leave)
     }
 

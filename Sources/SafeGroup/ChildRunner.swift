@@ -50,7 +50,7 @@ final class ChildRunner<Success: Sendable>: Sendable {
     @inlinable
     func execute(startedAt: MonotonicTime) async -> Bool {
         if let timeout {
-            return await core.runWithTimeout(timeout, self, operation, startedAt: startedAt)
+            return await core.runWithTimeout(timeout, self, startedAt: startedAt)
         }
         let value: Success
         do {

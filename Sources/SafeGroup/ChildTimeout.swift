@@ -13,14 +13,12 @@ extension GroupCore {
     /// the child waits for it to end; if it is still running `slowCancelThreshold` later, it is
     /// reported slow to cancel.
     @usableFromInline
-    func runWithTimeout(_ timeout: Duration, _ child: ChildRunner<Success>,
-                        _ operation: @escaping @Sendable () async throws -> Success,
-                        startedAt: MonotonicTime) async -> Bool {
+    func runWithTimeout(_ timeout: Duration, _ child: ChildRunner<Success>, startedAt: MonotonicTime) async -> Bool {
         let task = child.task
         let outcome: TimedOutcome
         do {
             outcome = try await withTaskCancellationHandler {
-                try await race(timeout, child, operation, startedAt: startedAt)
+                try await race(timeout, child, startedAt: startedAt)
             } onCancel: {
                 childCancelled(task)
             }
@@ -46,12 +44,11 @@ extension GroupCore {
         case timedOut(cancelSiblings: Bool)
     }
 
-    private func race(_ timeout: Duration, _ child: ChildRunner<Success>,
-                      _ operation: @escaping @Sendable () async throws -> Success,
-                      startedAt: MonotonicTime) async throws -> TimedOutcome {
+    private func race(_ timeout: Duration, _ child: ChildRunner<Success>, startedAt: MonotonicTime) async throws -> TimedOutcome {
         let task = child.task
+        let operation = child.operation
         return try await withThrowingTaskGroup(of: Race.self) { race in
-            if sink != nil {
+            if emits {
                 // The operation runs in a task of its own here: a crash handler must know it too.
                 race.addTask {
                     let tracking = ChildTracking.enter(task: task, group: self.id)

@@ -14,16 +14,16 @@ final class GroupCore<Success: Sendable>: Sendable {
     @usableFromInline let limit: Int?
     @usableFromInline let defaultTimeout: Duration?
     let slowCancelThreshold: Duration
-    /// The sink the group resolved when it opened; nil means no events are built at all.
-    @usableFromInline let sink: (any EventSink)?
     /// What the children bind as their context; nil when there is no sink (nothing to inherit).
     @usableFromInline let context: GroupContext?
-    /// Whether the group emits events (it has a sink).
+    /// Whether the group emits events: it resolved a sink when it opened. Without one, no event
+    /// is built at all.
     @usableFromInline let emits: Bool
-    /// The sink, or one that drops everything when there is none; only called when `emits`.
+    /// The sink the group resolved, or one that drops everything when there is none; only
+    /// called when `emits`.
     ///
     /// The children's path emits through this stored, non-optional existential, which Swift
-    /// borrows in place: taking `sink` out of its optional, or going through `context`, copied
+    /// borrows in place: taking a sink out of an optional, or going through `context`, copied
     /// the existential or retained the context, and both cores then fought over that reference
     /// count for every event.
     @usableFromInline let emitter: any EventSink
@@ -58,7 +58,6 @@ final class GroupCore<Success: Sendable>: Sendable {
         self.limit = limit
         self.defaultTimeout = defaultTimeout
         self.slowCancelThreshold = slowCancelThreshold
-        self.sink = sink
         self.context = sink.map { GroupContext(id: id, sink: $0) }
         self.emits = sink != nil
         self.emitter = sink ?? DroppingSink()
@@ -132,7 +131,7 @@ final class GroupCore<Success: Sendable>: Sendable {
             state.policyTriggered = true
             return (true, Self.noteCancellation(&state, cause: .fault(fault.task)))
         }
-        sink?.emit(Event(time: fault.endedAt, .faultRecorded(fault.info)))
+        if emits { emitter.emit(Event(time: fault.endedAt, .faultRecorded(fault.info))) }
         if startTimer { startSlowCancelTimer() }
         return cancelSiblings
     }
@@ -219,7 +218,9 @@ final class GroupCore<Success: Sendable>: Sendable {
         }
         if isNew {
             let now = MonotonicTime.now()
-            sink?.emit(Event(time: now, .slowToCancel(SlowToCancel(task: task, group: id, sinceCancelNanoseconds: now.nanoseconds(since: cancelledAt)))))
+            if emits {
+                emitter.emit(Event(time: now, .slowToCancel(SlowToCancel(task: task, group: id, sinceCancelNanoseconds: now.nanoseconds(since: cancelledAt)))))
+            }
         }
     }
 
@@ -259,10 +260,10 @@ final class GroupCore<Success: Sendable>: Sendable {
             state.slow.append(contentsOf: slow)
             return (slow, cancelledAt)
         }
-        guard let sink, !slow.isEmpty else { return }
+        guard emits, !slow.isEmpty else { return }
         let now = MonotonicTime.now()
         for task in slow {
-            sink.emit(Event(time: now, .slowToCancel(SlowToCancel(task: task, group: id, sinceCancelNanoseconds: now.nanoseconds(since: cancelledAt)))))
+            emitter.emit(Event(time: now, .slowToCancel(SlowToCancel(task: task, group: id, sinceCancelNanoseconds: now.nanoseconds(since: cancelledAt)))))
         }
     }
 
@@ -276,8 +277,10 @@ final class GroupCore<Success: Sendable>: Sendable {
             return GroupReport(group: id, name: name, faults: state.faults, results: state.results,
                                childCount: childCount, cancellation: state.cancellation, slowToCancel: state.slow)
         }
-        sink?.emit(Event(.groupClosed(GroupClosed(group: id, outcome: report.outcome, faultCount: report.faults.count,
-                                                  childCount: childCount, cancellation: report.cancellation))))
+        if emits {
+            emitter.emit(Event(.groupClosed(GroupClosed(group: id, outcome: report.outcome, faultCount: report.faults.count,
+                                                        childCount: childCount, cancellation: report.cancellation))))
+        }
         return report
     }
 }

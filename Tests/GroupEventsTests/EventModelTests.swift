@@ -17,6 +17,21 @@ import Testing
     #expect(a.nanoseconds(since: b) == 0)
 }
 
+/// `now()` reads the clock directly and an `Instant` goes through `ContinuousClock`: both must
+/// count the same clock from the same epoch.
+@Test func monotonicTimeNowAgreesWithContinuousClock() {
+    for _ in 0..<1_000 {
+        let before = MonotonicTime.now()
+        let instant = ContinuousClock.now
+        let after = MonotonicTime.now()
+        let converted = MonotonicTime(instant)
+        #expect(before <= converted && converted <= after, "\(before) <= \(converted) <= \(after)")
+    }
+    // And back: the instant of a time is that time.
+    let now = MonotonicTime.now()
+    #expect(MonotonicTime(now.instant) == now)
+}
+
 private let epochOffsets: [(Duration, UInt64)] = [
     (.zero, 0),
     (.nanoseconds(1), 1),
