@@ -4,28 +4,26 @@ import GroupEvents
 enum FaultFactory {
     static func fault(_ kind: FaultKind, error: any Error, task: TaskID, name: String, site: SourceSite,
                       group: GroupID, groupName: String, startedAt: MonotonicTime, endedAt: MonotonicTime) -> Fault {
+        let errorType: String, message: String, signal: Int32?, origin: String, stack: [StackFrame]
         if let described = (error as? any FaultDescribingError)?.faultDescription {
-            let info = FaultInfo(task: task, taskName: name, group: group, groupName: groupName, site: site,
-                                 kind: kind,
-                                 errorType: described.errorType, message: described.message,
-                                 startedAt: startedAt, endedAt: endedAt,
-                                 stackOrigin: described.stack == nil ? "recorded" : described.stackOrigin,
-                                 stack: described.stack ?? CapturedStack.forFault().frames, signal: described.signal)
-            return Fault(info: info, error: error)
-        }
-        let stack: [StackFrame]
-        let origin: String
-        if let carrying = error as? any StackCarryingError {
-            stack = carrying.creationStack.frames
-            origin = "error"
+            errorType = described.errorType
+            message = described.message
+            signal = described.signal
+            (origin, stack) = described.stack.map { (described.stackOrigin, $0) } ?? ("recorded", CapturedStack.forFault().frames)
         } else {
-            stack = CapturedStack.forFault().frames
-            origin = "recorded"
+            let reported = (error as? any ErrorWrapper)?.wrappedError ?? error
+            errorType = String(reflecting: type(of: reported))
+            message = String(describing: reported)
+            signal = nil
+            if let carrying = error as? any StackCarryingError {
+                (origin, stack) = ("error", carrying.creationStack.frames)
+            } else {
+                (origin, stack) = ("recorded", CapturedStack.forFault().frames)
+            }
         }
-        let reported = (error as? any ErrorWrapper)?.wrappedError ?? error
         let info = FaultInfo(task: task, taskName: name, group: group, groupName: groupName, site: site, kind: kind,
-                             errorType: String(reflecting: type(of: reported)), message: String(describing: reported),
-                             startedAt: startedAt, endedAt: endedAt, stackOrigin: origin, stack: stack)
+                             errorType: errorType, message: message, startedAt: startedAt, endedAt: endedAt,
+                             stackOrigin: origin, stack: stack, signal: signal)
         return Fault(info: info, error: error)
     }
 
