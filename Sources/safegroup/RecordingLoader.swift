@@ -88,17 +88,21 @@ final class RecordingLoader: @unchecked Sendable {
                         }
                     }.get()
                 }
+                // Counted before decoding: when a header this build cannot read stops the
+                // decoder, the records before it are still indexed (below), and the reader
+                // must be allowed to read up to that header to find them again.
+                let chunkStart = bytesRead
+                bytesRead += Int64(count)
                 // A line starts after the last newline (even one that ends an over-long line):
                 // decoding from there gives the same records as reading on.
                 if let newline = buffer[..<count].lastIndex(of: UInt8(ascii: "\n")) {
                     try decoder.feed(buffer[...newline])
                     take(into: &entries)
-                    checkpoint = ReplayTimeline.Checkpoint(record: records, offset: bytesRead + Int64(newline + 1))
+                    checkpoint = ReplayTimeline.Checkpoint(record: records, offset: chunkStart + Int64(newline + 1))
                     try decoder.feed(buffer[(newline + 1)..<count])
                 } else {
                     try decoder.feed(buffer[..<count])
                 }
-                bytesRead += Int64(count)
             } else {
                 try decoder.finish()
                 isDone = true

@@ -102,6 +102,44 @@ import Glibc
         }
     }
 
+    /// A header of a version this build cannot read ends the replay there; the records before
+    /// it are indexed and must be found again by the reader.
+    @Test func recordsBeforeARefusedHeaderAreReadAgain() throws {
+        let encoder = WireEncoder()
+        var bytes: [UInt8] = []
+        encoder.encodeHeader(WireHeader(service: "old", pid: 1, epochUnixNanoseconds: 0), into: &bytes)
+        let site = SourceSite(file: "Replay/Test.swift", line: 9)
+        for task in UInt64(1)...50 {
+            encoder.encode(Event(time: MonotonicTime(nanoseconds: task), .taskSpawned(TaskSpawned(task: TaskID(task), group: GroupID(1),
+                                                                                                name: "job", site: site))),
+                           seq: task, into: &bytes)
+        }
+        let readable = try WireDecoder.decode(bytes).records
+        var newer: [UInt8] = []
+        encoder.encodeHeader(WireHeader(service: "new", pid: 2, epochUnixNanoseconds: 0, version: WireVersion(major: 9, minor: 0)),
+                             into: &newer)
+        bytes += newer
+        encoder.encode(Event(time: MonotonicTime(nanoseconds: 99), .heartbeat(Heartbeat(produced: 1, dropped: 0))), seq: 1, into: &bytes)
+        let directory = ScratchDirectory()
+        let path = directory.file("newer-session.ndjson")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let loader = try RecordingLoader(path: path, seekable: true)
+        var timeline = ReplayTimeline()
+        var last: RecordingLoader.Chunk
+        repeat {
+            last = loader.next()
+            timeline.append(contentsOf: last.entries)
+        } while !last.isLast
+        #expect(last.failure != nil, "the newer header is refused")
+        #expect(timeline.count == readable.count)
+        var reader = try loader.makeReader()
+        defer { reader.close() }
+        var got: [WireRecord] = []
+        _ = try? reader.read(0..<timeline.count, in: timeline, limit: last.bytesRead, isComplete: true) { got += $0 }
+        #expect(Self.mismatch(got, readable[...]) == nil)
+    }
+
     /// A pipe cannot be read twice: the loader keeps a copy, which the reader reads.
     @Test func aPipeIsCopiedAndReadAgainFromTheCopy() throws {
         let bytes = Self.recording()
