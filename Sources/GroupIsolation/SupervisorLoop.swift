@@ -187,10 +187,16 @@ extension Supervisor {
                     plan.fds.append(pollfd(fd: worker.requestFD, events: Int16(POLLOUT), revents: 0))
                     plan.roles.append(.request(pid))
                 }
-                if !worker.ready { consider(worker.startedAt + nanoseconds(configuration.startupTimeout)) }
-                if let noticed = worker.crashNoticedAt { consider(noticed + nanoseconds(configuration.crashReportTimeout)) }
+                // A worker killed for a deadline has nothing more to wait for but its pipes'
+                // end: offering that past deadline again would keep this thread from polling.
+                if !io.killedAfterEnd {
+                    if !worker.ready { consider(worker.startedAt + nanoseconds(configuration.startupTimeout)) }
+                    if let noticed = worker.crashNoticedAt { consider(noticed + nanoseconds(configuration.crashReportTimeout)) }
+                }
             }
-            if let closedAt = state.closedAt { consider(closedAt + 2_000_000_000) }
+            if let closedAt = state.closedAt, state.workers.keys.contains(where: { !(loop.io[$0]?.killedAfterEnd ?? false) }) {
+                consider(closedAt + 2_000_000_000)
+            }
             if state.liveWorkers < configuration.size && state.workers.count < 2 * configuration.size && !state.closed {
                 consider(state.nextStartAllowed)
             }

@@ -48,6 +48,28 @@ struct WorkerPoolHardeningTests {
         #expect(try await pool.run(EchoJob.self, "after the burst") == "after the burst")
     }
 
+    /// A worker that never says it is ready is killed at the startup timeout, the queued job
+    /// fails saying why, and the pool's thread goes on: it reaps the worker and shuts down.
+    @Test func aWorkerThatNeverSaysReadyIsKilledAndThePoolStillShutsDown() async throws {
+        setenv("ISOLATION_FIXTURE_STALL", "1", 1)
+        let pool: WorkerPool
+        do {
+            defer { unsetenv("ISOLATION_FIXTURE_STALL") }  // the pool keeps its own copy of the environment
+            pool = try WorkerPool(.init(size: 1, executable: fixtureExecutable, startupTimeout: .milliseconds(300)))
+        }
+        do {
+            _ = try await pool.run(EchoJob.self, "never")
+            Issue.record("a job ran on a worker that never said it was ready")
+        } catch let error as IsolationError {
+            #expect(error.description.contains("did not say it was ready"), "\(error)")
+        }
+        // Shut down on a thread of its own, so that a pool thread that never comes back fails
+        // this test instead of hanging the run.
+        let done = DispatchSemaphore(value: 0)
+        Thread { pool.shutdown(); done.signal() }.start()
+        #expect(done.wait(timeout: .now() + 10) == .success, "shutdown() did not return within 10 s")
+    }
+
     @Test func aJobThatPrintsFatalErrorAndOutlivesTheCrashReportTimeoutReturnsItsValue() async throws {
         let pool = try WorkerPool(.init(size: 1, executable: fixtureExecutable, crashReportTimeout: .milliseconds(200)))
         defer { pool.shutdown() }
