@@ -96,7 +96,9 @@ extension Supervisor {
         }
 
         mutating func readOutput(_ pid: Int32, fd: Int32, buffer: inout [UInt8], supervisor: Supervisor) {
-            guard var worker = io[pid] else { return }
+            // Taken out of the dictionary while it is read into: a copy that left the stored
+            // value behind shared its buffers, and the first append copied all they held.
+            guard var worker = io.removeValue(forKey: pid) else { return }
             var crashing = false
             reading: while true {
                 switch Self.read(fd, into: &buffer) {
@@ -117,7 +119,7 @@ extension Supervisor {
         }
 
         mutating func readReplies(_ pid: Int32, fd: Int32, buffer: inout [UInt8], supervisor: Supervisor) {
-            guard var worker = io[pid] else { return }
+            guard var worker = io.removeValue(forKey: pid) else { return }  // see readOutput
             reading: while true {
                 switch Self.read(fd, into: &buffer) {
                 case .wouldBlock:
