@@ -356,9 +356,22 @@ final class Supervisor: @unchecked Sendable {
         // Jobs go in over a socket (send with MSG_NOSIGNAL: a dead worker is EPIPE, not a
         // SIGPIPE in the caller's thread); replies and output come back over pipes.
         let request = try Posix.socketPair()
-        let reply = try Posix.pipe()
-        let output = try Posix.pipe()
-        var parentEnds = [request.0, reply.read, output.read]
+        let reply: (read: Int32, write: Int32), output: (read: Int32, write: Int32)
+        do throws(PosixError) {
+            reply = try Posix.pipe()
+            do throws(PosixError) {
+                output = try Posix.pipe()
+            } catch {
+                Posix.close(reply.read); Posix.close(reply.write)
+                throw error
+            }
+        } catch {
+            // Out of descriptors, say: the pool retries with a backoff, and must not leak the
+            // ends it already made each time.
+            Posix.close(request.0); Posix.close(request.1)
+            throw error
+        }
+        let parentEnds = [request.0, reply.read, output.read]
         var childEnds = [request.1, reply.write, output.write]
         do {
             // Above the numbers the child gets (0-4), so that no dup2 in the spawn overwrites another.
@@ -373,7 +386,6 @@ final class Supervisor: @unchecked Sendable {
                           startedAt: Posix.monotonicNanoseconds())
         } catch {
             for fd in childEnds + parentEnds { Posix.close(fd) }
-            parentEnds = []
             throw error
         }
     }
