@@ -397,7 +397,11 @@ final class Supervisor: @unchecked Sendable {
     }
 }
 
+/// A duration in nanoseconds, at most a century: deadlines add it to a monotonic time, and a
+/// timeout such as `.seconds(.max)` must mean "never", not an overflow on the pool's thread.
 func nanoseconds(_ duration: Duration) -> UInt64 {
+    let century: Int64 = 100 * 365 * 86_400
     let (seconds, attoseconds) = duration.components
-    return UInt64(max(seconds, 0)) &* 1_000_000_000 &+ UInt64(max(attoseconds, 0) / 1_000_000_000)
+    guard seconds < century else { return UInt64(century) * 1_000_000_000 }
+    return UInt64(max(seconds, 0)) * 1_000_000_000 + UInt64(max(attoseconds, 0) / 1_000_000_000)
 }

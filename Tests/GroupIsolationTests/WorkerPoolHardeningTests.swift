@@ -70,6 +70,16 @@ struct WorkerPoolHardeningTests {
         #expect(done.wait(timeout: .now() + 10) == .success, "shutdown() did not return within 10 s")
     }
 
+    /// Timeouts that mean "never" are deadlines far away, not an overflow on the pool's thread.
+    @Test func timeoutsOfForeverAreAcceptedAndJobsRun() async throws {
+        let pool = try WorkerPool(.init(size: 1, executable: fixtureExecutable, symbolication: .fast,
+                                        crashReportTimeout: .seconds(Int64.max), startupTimeout: .seconds(Int64.max)))
+        defer { pool.shutdown() }
+        #expect(try await pool.run(EchoJob.self, "soon") == "soon")
+        await #expect(throws: IsolatedJobCrash.self) { try await pool.run(TrapJob.self, .nilUnwrap) }
+        #expect(try await pool.run(EchoJob.self, "after") == "after")
+    }
+
     @Test func aJobThatPrintsFatalErrorAndOutlivesTheCrashReportTimeoutReturnsItsValue() async throws {
         let pool = try WorkerPool(.init(size: 1, executable: fixtureExecutable, crashReportTimeout: .milliseconds(200)))
         defer { pool.shutdown() }
