@@ -233,6 +233,11 @@ enum Posix {
     }
 
     /// `waitpid(pid, 0)`: blocks until the process has ended.
+    /// Whether child `pid` has ended, leaving it unreaped (its pid stays its own until ``reap(_:)``).
+    static func hasEnded(_ pid: pid_t) throws(PosixError) -> Bool {
+        try syscall("wait for", "process \(pid)") { csystem_child_has_ended(pid) } == 1
+    }
+
     static func reapBlocking(_ pid: pid_t) throws(PosixError) -> Exit {
         var status: Int32 = 0
         try syscall("wait for", "process \(pid)") { waitpid(pid, &status, 0) }

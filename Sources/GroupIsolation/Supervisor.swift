@@ -11,8 +11,9 @@ import Musl
 /// Callers take the lock to queue a job and to write its request to an idle worker (a
 /// non-blocking write of one frame). The supervisor's thread polls every worker's reply and
 /// output pipes: it reads replies and resumes their callers, reads output for signs of a
-/// crash, starts replacements, reaps the dead, and alone closes descriptors (under the lock,
-/// so that a caller never writes to a reused descriptor).
+/// crash, starts replacements, reaps the dead, and closes descriptors, all under the lock so
+/// that a caller never writes to a reused descriptor (`shutdown()` also closes idle workers'
+/// request sockets, under the same lock).
 final class Supervisor: @unchecked Sendable {
     let configuration: WorkerPool.Configuration
     let wakeFD: Int32

@@ -382,13 +382,13 @@ extension Supervisor {
     func reapEnded(_ loop: inout Loop) {
         let now = Posix.monotonicNanoseconds()
         for (pid, io) in loop.io where io.replyEnded {
-            let exit: Posix.Exit?
+            let ended: Bool
             do {
-                exit = try Posix.reap(pid)
+                ended = try Posix.hasEnded(pid)
             } catch {
-                exit = .exited(-1)  // not our child any more (ECHILD): nothing to wait for
+                ended = true  // not our child any more (ECHILD): nothing to wait for
             }
-            guard let exit else {
+            guard ended else {
                 // It closed its channel but lives on: give it a second, then kill it.
                 if let endedAt = io.endedAt, now >= endedAt + 1_000_000_000, !io.killedAfterEnd {
                     Posix.kill(pid)
@@ -397,7 +397,8 @@ extension Supervisor {
                 continue
             }
             // What its jobs left behind in its process group (a grandchild holding its output
-            // pipe, writing for ever) goes with it.
+            // pipe, writing for ever) goes with it. It is not reaped yet, so its process group
+            // id cannot belong to anyone else.
             Posix.killGroup(pid)
             var output = io.output
             // Whatever it wrote before it died is in the pipe: read it for the crash, but at most
@@ -413,15 +414,20 @@ extension Supervisor {
             }
             output.finish()
             loop.io[pid] = nil
-            finishWorker(pid, exit: exit, output: output)
+            finishWorker(pid, output: output)
         }
     }
 
-    func finishWorker(_ pid: Int32, exit: Posix.Exit, output: WorkerOutputCollector) {
+    /// Reaps an ended worker and takes it out of the table, failing the job it was running.
+    func finishWorker(_ pid: Int32, output: WorkerOutputCollector) {
         var resumptions: [Resumption] = []
         var startFailure: String?
-        state.withLock { state in
-            guard let worker = state.workers.removeValue(forKey: pid) else { return }
+        let exit = state.withLock { state -> Posix.Exit in
+            // Reaped under the lock, where it also leaves the table: every kill takes the lock
+            // and looks the worker up first, so none can reach its pid once the system may
+            // have given it to another process.
+            let exit = ((try? Posix.reap(pid)) ?? nil) ?? .exited(-1)
+            guard let worker = state.workers.removeValue(forKey: pid) else { return exit }
             state.idle.removeAll { $0 == pid }
             closeDescriptors(of: worker)
             if let ticket = worker.job, let job = state.jobs.removeValue(forKey: ticket), let continuation = job.continuation {
@@ -437,6 +443,7 @@ extension Supervisor {
                 startFailure = "worker \(pid) of \(configuration.executable) \(how) before it was ready (does its main call IsolatedWorker.serveIfWorker first?)"
                     + (tail.isEmpty ? "" : "; its last output: \(tail)")
             }
+            return exit
         }
         for resumption in resumptions { resumption.run() }
         if let startFailure { noteStartFailure(startFailure) }

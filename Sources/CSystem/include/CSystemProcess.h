@@ -43,4 +43,9 @@ void csystem_line_buffer_stdout(void);
 /// The exit status of a process ended by waitpid: >= 0 for an exit code, or -signal for a signal.
 int csystem_wait_status_decode(int status);
 
+/// Whether child `pid` has ended, without reaping it (waitid with WNOWAIT): while it is not
+/// reaped, its pid and process group id cannot be given to another process.
+/// 1 ended, 0 still running, -1 with errno set.
+int csystem_child_has_ended(pid_t pid);
+
 #endif
