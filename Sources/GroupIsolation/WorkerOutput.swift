@@ -1,3 +1,4 @@
+import GroupEvents
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -115,17 +116,15 @@ struct WorkerOutputCollector {
         }
     }
 
-    /// The line as text with control characters (escape sequences among them) shown as `?`.
+    /// The line as text with every code point a terminal would act on (controls, escape
+    /// sequences, bidi controls, line separators: ``TextSanitizer/needsEscape(_:)``) shown as
+    /// `?`, tabs kept.
     static func sanitized(_ bytes: ArraySlice<UInt8>) -> String {
         let text = String(decoding: bytes, as: UTF8.self)
         var result = ""
         result.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
         for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x09: result.unicodeScalars.append(scalar)
-            case 0..<0x20, 0x7F..<0xA0, 0x202A...0x202E, 0x2066...0x2069: result.unicodeScalars.append("?")
-            default: result.unicodeScalars.append(scalar)
-            }
+            result.unicodeScalars.append(scalar != "\t" && TextSanitizer.needsEscape(scalar) ? "?" : scalar)
         }
         return result
     }

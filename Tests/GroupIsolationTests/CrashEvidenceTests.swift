@@ -107,4 +107,13 @@ struct CrashEvidenceTests {
         #expect(crashing == [false, false, false, true])
         #expect(collector.tail == ["?[31mred?[0m", "three"])
     }
+
+    /// Every code point the event stream's sanitizer escapes is hidden in a worker's output
+    /// too (bidi marks and line separators among them); tabs stay.
+    @Test func outputCollectorHidesWhatTheStreamSanitizerEscapes() {
+        var collector = WorkerOutputCollector(pid: 5, tailLines: 1, forward: false)
+        let line = "a\tb\u{061C}c\u{200E}d\u{200F}e\u{2028}f\u{2029}g\u{202E}h\u{2067}i\u{9B}j\n"
+        _ = Array(line.utf8).withUnsafeBytes { collector.append($0) }
+        #expect(collector.tail == ["a\tb?c?d?e?f?g?h?i?j"])
+    }
 }
