@@ -24,7 +24,8 @@ enum Posix {
     static func fileType(_ path: String) throws(SystemError) -> mode_t? {
         var st = stat()
         while true {
-            if lstat(path, &st) == 0 { return st.st_mode & S_IFMT }
+            // `stat`, not `lstat`: `<(zcat rec.ndjson.gz)` is a /dev/fd/N link to a pipe.
+            if stat(path, &st) == 0 { return st.st_mode & S_IFMT }
             let code = errno
             if code == EINTR { continue }
             if code == ENOENT { return nil }

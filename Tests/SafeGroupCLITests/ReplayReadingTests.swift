@@ -140,6 +140,20 @@ import Glibc
         #expect(Self.mismatch(got, readable[...]) == nil)
     }
 
+    /// `replay <(zcat rec.ndjson.gz)` names /dev/fd/N, a link to a pipe: the type of what a
+    /// link leads to decides how the file is read.
+    @Test func aLinkToAPipeOrAFileHasTheTypeOfWhatItLeadsTo() throws {
+        let directory = ScratchDirectory()
+        let fifo = directory.file("pipe"), file = directory.file("file.ndjson")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        try Data().write(to: URL(fileURLWithPath: file))
+        #expect(symlink(fifo, directory.file("to-pipe")) == 0)
+        #expect(symlink(file, directory.file("to-file")) == 0)
+        #expect(try Posix.fileType(directory.file("to-pipe")) == S_IFIFO)
+        #expect(try Posix.fileType(directory.file("to-file")) == S_IFREG)
+        #expect(try Posix.fileType(directory.file("missing")) == nil)
+    }
+
     /// A pipe cannot be read twice: the loader keeps a copy, which the reader reads.
     @Test func aPipeIsCopiedAndReadAgainFromTheCopy() throws {
         let bytes = Self.recording()
