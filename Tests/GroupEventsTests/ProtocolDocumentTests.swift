@@ -38,7 +38,7 @@ import Testing
             signal: 4, signalName: "SIGILL",
             reason: "Checkout/PaymentClient.swift:91: Fatal error: Unexpectedly found nil while unwrapping an Optional value",
             task: TaskID(44), group: GroupID(3), thread: 4251, address: 94_558_330_123_588, stack: [
-                StackFrame(symbol: "0x000056005d2e1f44"), StackFrame(symbol: "0x000056005d2e20a1"),
+                StackFrame(symbol: "0x0000560013ad7544"), StackFrame(symbol: "0x0000560013ad80a1"),
                 StackFrame(symbol: "0x00007f3a1c4f2e60"),
             ], images: [
                 LoadedImage(path: "/srv/checkout/bin/checkout", base: 94_558_329_053_184, size: 14_155_776),
@@ -90,6 +90,21 @@ import Testing
             default: Issue.record("not a header or an event: \(line)")
             }
             #expect(String(decoding: bytes, as: UTF8.self) == line + "\n")
+        }
+    }
+
+    /// The crash example follows the recipe the document gives: its innermost frame is the
+    /// faulting address, and every frame lies in one of its images.
+    @Test func theCrashExampleIsConsistentWithItsOwnImages() throws {
+        let crashes = Self.examples.compactMap { event -> ProcessCrashed? in
+            if case .processCrashed(let crash) = event.kind { return crash } else { return nil }
+        }
+        let crash = try #require(crashes.first)
+        let addresses = crash.stack.compactMap { UInt64($0.symbol.dropFirst(2), radix: 16) }
+        #expect(addresses.count == crash.stack.count)
+        #expect(addresses.first == crash.address)
+        for address in addresses {
+            #expect(crash.images.contains { $0.base <= address && address < $0.base + $0.size }, "\(String(address, radix: 16)) is in no image")
         }
     }
 
