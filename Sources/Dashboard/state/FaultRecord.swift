@@ -39,7 +39,7 @@ public struct FaultRecord: Hashable, Sendable {
         self.endedAt = info.endedAt
         self.stackOrigin = TextSanitizer.sanitize(info.stackOrigin)
         // The wire caps a stack at 32 frames; a reader keeps the first 32 whatever it is sent.
-        self.stack = info.stack.prefix(32).map { frame in
+        self.stack = info.stack.prefix(WireFormat.maxStackFrames).map { frame in
             let location = frame.file.map { "\(TextSanitizer.sanitize($0)):\(frame.line)" } ?? ""
             return Frame(symbol: TextSanitizer.sanitize(frame.symbol), location: location)
         }

@@ -224,11 +224,15 @@ public struct StreamModel: Sendable {
     }
 
     private mutating func recordFault(_ info: FaultInfo, at time: MonotonicTime) {
+        append(FaultRecord(number: faults.appended, info), task: info.task, group: info.group, at: time)
+    }
+
+    /// Keeps a fault (numbered `faults.appended`) and counts it for its task, group and rate.
+    private mutating func append(_ fault: FaultRecord, task: TaskID, group: GroupID, at time: MonotonicTime) {
         rates.record(at: time) { $0.faults += 1 }
-        let number = faults.appended
-        faults.append(FaultRecord(number: number, info))
-        tasks[info.task]?.faultNumber = number
-        groups[info.group]?.faults += 1
+        faults.append(fault)
+        tasks[task]?.faultNumber = fault.number
+        groups[group]?.faults += 1
     }
 
     /// The service is dying: its crashing child (if the handler knew it) ends as crashed and
@@ -237,27 +241,24 @@ public struct StreamModel: Sendable {
         let record = crashed.task.flatMap { tasks[$0] }
         crash = CrashRecord(crashed, taskName: record?.name, at: time)
         guard let id = crashed.task, let task = record else { return }
-        rates.record(at: time) { $0.faults += 1 }
-        let number = faults.appended
         let startedAt = task.startedAt ?? task.spawnedAt
-        var fault = FaultRecord(number: number, FaultInfo(
+        // Names, site and stack are set below: the init's own would be thrown away.
+        var fault = FaultRecord(number: faults.appended, FaultInfo(
             task: id, taskName: "", group: task.group, groupName: "", site: SourceSite(file: "", line: 0),
             kind: .crash, errorType: crashed.signalName, message: crashed.reason,
-            startedAt: startedAt, endedAt: time, stackOrigin: "last-gasp", stack: crashed.stack, signal: crashed.signal))
+            startedAt: startedAt, endedAt: time, stackOrigin: "last-gasp", stack: [], signal: crashed.signal))
         // Already sanitized: the names and site the model keeps.
         fault.taskName = task.name
         fault.groupName = groups[task.group]?.name ?? ""
         fault.site = task.site
         // Where each address is: the image's file name and the offset in it.
-        fault.stack = crashed.stack.prefix(32).map { frame in
+        fault.stack = crashed.stack.prefix(WireFormat.maxStackFrames).map { frame in
             let location = frame.address.flatMap { crashed.image(of: $0) }.map { image, offset in
                 "\(TextSanitizer.sanitize(String(image.path.split(separator: "/").last ?? "")))+0x\(String(offset, radix: 16))"
             }
             return FaultRecord.Frame(symbol: TextSanitizer.sanitize(frame.symbol), location: location ?? "")
         }
-        faults.append(fault)
-        tasks[id]?.faultNumber = number
-        groups[task.group]?.faults += 1
+        append(fault, task: id, group: task.group, at: time)
         if !task.phase.hasEnded {
             end(TaskEnded(task: id, group: task.group, status: .crashed, durationNanoseconds: time.nanoseconds(since: startedAt)), at: time)
         }
