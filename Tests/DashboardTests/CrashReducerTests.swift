@@ -28,6 +28,18 @@ import Testing
         #expect(render(state, size: size).text.contains("SERVICE CRASHED: SIGILL in t13"))
     }
 
+    /// A crash reason is untrusted and can be long: it is cut, and the header still says which
+    /// service died, with its pid.
+    @Test func aLongCrashReasonIsCutBeforeTheServiceNameAndPid() {
+        var state = crashedState(reason: "Fatal error: " + String(repeating: "very long reason ", count: 40))
+        state.update(.connection(.ended))
+        let header = render(state, size: size).text.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(header.contains("SERVICE CRASHED: SIGILL"), "\(header)")
+        #expect(header.hasPrefix(state.model.service), "\(header)")
+        #expect(header.contains("pid \(state.model.pid ?? -1)"), "\(header)")
+        #expect(header.contains("ev/s"), "\(header)")
+    }
+
     @Test func crashEventOverridesTheStaleSocketGuessAndAReconnect() {
         var state = crashedState()
         state.update(.connection(.crashed(reason: "socket left behind")))

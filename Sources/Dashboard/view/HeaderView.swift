@@ -43,11 +43,19 @@ struct HeaderView {
             if let replay = state.replay { tail.append(("at \(Format.clock(replay.elapsed))", .muted)) }
         }
         var pid = model.pid.map { ("pid \($0)", CellStyle.muted) }
-        func othersWidth() -> Int {
-            ([pid].compactMap { $0 } + [(state.mode.rawValue, .normal), (connection, .normal)] + tail)
-                .reduce(0) { $0 + DisplayWidth.of($1.0) + 2 }
-        }
         let shortestName = min(DisplayWidth.of(name), Self.shortestName)
+        // A crash reason is as untrusted and unbounded as the name: a crashed connection is cut
+        // to what the shortest name, the pid and the mode leave (its marker always shows), so
+        // the header still says which service died. Other states are short and stay whole.
+        var connectionWidth = DisplayWidth.of(connection)
+        if case .crashed = state.connection {
+            let fixedWidth = shortestName + 2 + (pid.map { DisplayWidth.of($0.0) + 2 } ?? 0) + DisplayWidth.of(state.mode.rawValue) + 2
+            connectionWidth = min(connectionWidth, max(Self.connectionMarkerWidth, leftLimit - fixedWidth - 2))
+        }
+        func othersWidth() -> Int {
+            ([pid].compactMap { $0 } + [(state.mode.rawValue, .normal)] + tail)
+                .reduce(connectionWidth + 2) { $0 + DisplayWidth.of($1.0) + 2 }
+        }
         if leftLimit - othersWidth() - 2 < shortestName { tail = [] }
         if leftLimit - othersWidth() - 2 < shortestName { pid = nil }
         // Below that, the name shrinks further (to `c…` at worst) rather than the connection.
@@ -62,13 +70,16 @@ struct HeaderView {
         add(name, .title, limit: nameWidth)
         if let pid { add(pid.0, pid.1) }
         add(state.mode.rawValue, CellStyle(.accent, bold: true, reverse: true))
-        add(connection, connectionStyle)
+        add(connection, connectionStyle, limit: connectionWidth)
         for (text, style) in tail { add(text, style) }
     }
 
     /// The columns a long service name keeps (`checkout-se…`) before the uptime and then the
     /// pid give way to it.
     static let shortestName = 12
+
+    /// The columns a crashed connection keeps however long its reason: `☠ SERVICE CRASHED`.
+    static let connectionMarkerWidth = 17
 
     private var connectionText: (String, CellStyle) {
         switch state.connection {
