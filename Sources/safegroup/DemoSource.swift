@@ -31,7 +31,9 @@ struct DemoSource: DashboardSource {
         let sink = DashboardEventSink()
         self.sink = sink
         do {
-            // One worker is enough for a key press; its output must stay off the screen.
+            // One worker: it runs the driver's scheduled invoice imports (every third one traps
+            // it) and the `c` key's; a replacement starts at each crash. Its output must stay
+            // off the screen.
             workers = try WorkerPool(.init(size: 1, output: .keepTail))
             workersFailure = nil
         } catch {
