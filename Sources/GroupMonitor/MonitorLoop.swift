@@ -82,6 +82,14 @@ final class MonitorLoop: @unchecked Sendable {
 
     static func now() -> UInt64 { Posix.monotonicNanoseconds() }
 
+    /// Closes the recording of a loop whose thread never started, through the copy that knows
+    /// its crash-handler slot: closing the caller's copy would leave the handler writing to a
+    /// descriptor number that the next open file may get.
+    func closeUnstarted() {
+        recorder?.close()
+        recorder = nil
+    }
+
     /// Asks the thread to finish; it drains, closes viewers and removes the socket.
     func stop() {
         stopping.store(true, ordering: .releasing)

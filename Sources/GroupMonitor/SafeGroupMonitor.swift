@@ -106,9 +106,15 @@ public final class SafeGroupMonitor: EventSink {
         do {
             loop = try MonitorLoop(listener: listener, header: header, configuration: configuration,
                                    recorder: recorderOutput, reporter: reporter)
-            thread = try Posix.startThread(name: "safegroup-mon") { loop.run() }
         } catch {
             recorderOutput?.close()
+            listener.remove()
+            throw MonitorError(error, path: path)
+        }
+        do {
+            thread = try Posix.startThread(name: "safegroup-mon") { loop.run() }
+        } catch {
+            loop.closeUnstarted()  // the loop's copy holds the recording's crash-handler slot
             listener.remove()
             throw MonitorError(error, path: path)
         }
