@@ -5,8 +5,8 @@
 // Only the first thread to crash writes; another one waits for it, then chains.
 //
 // Async-signal-safety: the handler allocates nothing, takes no lock and uses no stdio. It calls
-// clock_gettime, send, write, sigaction, syscall(gettid/tgkill), mincore and
-// swift_task_getCurrent (a thread-local read). Its text is built by hand into a static buffer;
+// clock_gettime, send, write, sigaction, syscall(gettid/tgkill), getpid, mincore, memset, memcpy,
+// strlen and swift_task_getCurrent (a thread-local read). Its text is built by hand into a static buffer;
 // only one thread writes it (the first to crash).
 //
 // It must not fault: the six signals are blocked while it runs (so that a second crash waits
