@@ -19,6 +19,11 @@ public struct CapturedStack: Sendable {
     private let backtrace: Backtrace?
     private let withSourceLocations: Bool
 
+    init(backtrace: Backtrace?, withSourceLocations: Bool) {
+        self.backtrace = backtrace
+        self.withSourceLocations = withSourceLocations
+    }
+
     /// Captures the stack of the caller.
     ///
     /// Source lines are resolved for these stacks, since a caller that asks for one wants
@@ -29,16 +34,20 @@ public struct CapturedStack: Sendable {
                       withSourceLocations: true)
     }
 
-    /// Captures the stack where a fault is recorded: symbol names only, the fast path.
-    @inline(never)
-    static func forFault() -> CapturedStack {
-        CapturedStack(backtrace: try? Backtrace.capture(limit: 64, top: 0, images: StackImages.map),
-                      withSourceLocations: false)
-    }
-
     /// The frames, innermost first, trimmed and capped at ``maximumFrames``.
+    ///
+    /// Symbolicated on first need; a stack seen before (the same addresses: the same throw on
+    /// the same path, which is most faults of a busy site) comes from a cache.
     public var frames: [StackFrame] {
         guard let backtrace else { return [] }
+        let key = StackCache.Key(backtrace, withSourceLocations: withSourceLocations)
+        if let frames = StackCache.frames(for: key) { return frames }
+        let frames = Self.symbolicate(backtrace, withSourceLocations: withSourceLocations)
+        StackCache.keep(frames, for: key)
+        return frames
+    }
+
+    private static func symbolicate(_ backtrace: Backtrace, withSourceLocations: Bool) -> [StackFrame] {
         let options: Backtrace.SymbolicationOptions = withSourceLocations
             ? [.showSourceLocations, .showInlineFrames, .useSymbolCache] : [.useSymbolCache]
         guard let symbolicated = backtrace.symbolicated(with: StackImages.map, options: options) else { return [] }
@@ -54,11 +63,51 @@ public struct CapturedStack: Sendable {
             }
             if StackTrimming.isHidden(rawName: symbol.rawName, name: symbol.name, image: symbol.imageName) { continue }
             let location = symbol.sourceLocation
-            // Compiler-generated thunks say nothing the frame beside them doesn't.
-            if location?.path == "<compiler-generated>" { continue }
+            // Compiler-generated thunks, and the standard library's generics specialized into the
+            // caller (`Task.sleep`, `Clock.sleep`), say nothing the frame beside them doesn't.
+            if location?.path.hasSuffix("<compiler-generated>") == true { continue }
             frames.append(StackFrame(symbol: symbol.name, file: location?.path, line: UInt32(clamping: location?.line ?? 0)))
         }
         return frames
+    }
+}
+
+/// Stacks already symbolicated, by their addresses: symbolicating with source lines costs about
+/// a millisecond, and the faults of one site mostly share one stack.
+enum StackCache {
+    struct Key: Hashable {
+        let addresses: [UInt64]
+        let withSourceLocations: Bool
+
+        init(_ backtrace: Backtrace, withSourceLocations: Bool) {
+            var addresses: [UInt64] = []
+            for frame in backtrace.frames {
+                // The kind matters: a return address is symbolicated one byte back.
+                switch frame {
+                case .programCounter(let address): addresses += [UInt64(address) ?? 0, 1]
+                case .returnAddress(let address): addresses += [UInt64(address) ?? 0, 2]
+                case .asyncResumePoint(let address): addresses += [UInt64(address) ?? 0, 3]
+                case .omittedFrames(let count): addresses += [UInt64(clamping: count), 4]
+                case .truncated: addresses += [0, 5]
+                @unknown default: addresses += [0, 6]
+                }
+            }
+            self.addresses = addresses
+            self.withSourceLocations = withSourceLocations
+        }
+    }
+
+    /// Bounded: emptied when full, so memory stays small whatever the number of distinct stacks.
+    static let capacity = 512
+    private static let cache = Mutex<[Key: [StackFrame]]>([:])
+
+    static func frames(for key: Key) -> [StackFrame]? { cache.withLock { $0[key] } }
+
+    static func keep(_ frames: [StackFrame], for key: Key) {
+        cache.withLock { cache in
+            if cache.count >= capacity { cache.removeAll(keepingCapacity: true) }
+            cache[key] = frames
+        }
     }
 }
 
@@ -95,7 +144,6 @@ enum StackImages {
     static func warmUpOnce() {
         guard !warmedUp.load(ordering: .relaxed), !warmedUp.exchange(true, ordering: .relaxed) else { return }
         Task.detached(priority: .background) {
-            _ = CapturedStack.forFault().frames
             _ = CapturedStack.here().frames
         }
     }

@@ -9,9 +9,11 @@ extension GroupCore {
 
     /// Runs a child with a deadline and records its end; returns whether to cancel the siblings.
     ///
-    /// At the deadline the timeout fault is recorded at once, the operation is cancelled, and
-    /// the child waits for it to end; if it is still running `slowCancelThreshold` later, it is
-    /// reported slow to cancel.
+    /// At the deadline the operation is cancelled, and the child waits for it to end. The timeout
+    /// fault is recorded when it ends, with the stack of what it threw then (a cancelled
+    /// `Task.sleep` or client call throws where the child was waiting); if it is still running
+    /// `slowCancelThreshold` later, it is reported slow to cancel and the fault is recorded then,
+    /// with no stack.
     @usableFromInline
     func runWithTimeout(_ timeout: Duration, _ child: ChildRunner<Success>, startedAt: MonotonicTime) async -> Bool {
         let task = child.task
@@ -38,6 +40,11 @@ extension GroupCore {
         }
     }
 
+    private static func sleepUntilDeadline(_ timeout: Duration) async -> Race {
+        do { try await Task.sleep(for: timeout) } catch { return .timerCancelled }
+        return .deadline
+    }
+
     private enum TimedOutcome: Sendable {
         case value(Success)
         /// The timeout fault is recorded; `cancelSiblings` is what the policy said then.
@@ -58,9 +65,14 @@ extension GroupCore {
             } else {
                 race.addTask { .value(try await operation()) }
             }
+            let timerUnbindsContext = context != nil
             race.addTask {
-                do { try await Task.sleep(for: timeout) } catch { return .timerCancelled }
-                return .deadline
+                // When the operation wins, the timer's sleep throws a CancellationError that is
+                // no child's failure: out of the child's context, the throw hook ignores it.
+                if timerUnbindsContext {
+                    return await TaskContext.$current.withValue(nil) { await Self.sleepUntilDeadline(timeout) }
+                }
+                return await Self.sleepUntilDeadline(timeout)
             }
             while let first = try await race.next() {
                 switch first {
@@ -70,20 +82,37 @@ extension GroupCore {
                 case .timerCancelled:
                     continue  // the child itself was cancelled: wait for the operation's answer
                 case .deadline:
-                    let deadline = MonotonicTime.now()
-                    let fault = FaultFactory.timeout(timeout, task: task, name: child.name, site: child.site, group: id,
-                                                     groupName: name, startedAt: startedAt, endedAt: deadline)
-                    let cancelSiblings = recordFault(fault)
                     race.cancelAll()
-                    // Unstructured: it must sleep while this task's group is cancelled.
-                    // It is cancelled as soon as the operation ends.
-                    let watch = Task.detached { [self] in
-                        do { try await Task.sleep(for: slowCancelThreshold) } catch { return }
+                    let deadline = MonotonicTime.now()
+                    // Unstructured: it must sleep while this task's group is cancelled. If the
+                    // operation outlasts it, it records the fault (nil: it was cancelled first).
+                    let watch = Task.detached { [self] () -> Bool? in
+                        do { try await Task.sleep(for: slowCancelThreshold) } catch { return nil }
                         reportSlow(task, since: deadline)
+                        return recordFault(FaultFactory.timeout(
+                            timeout, ending: nil, note: "still running \(slowCancelThreshold) after it was cancelled",
+                            task: task, name: child.name, site: child.site, group: id, groupName: name,
+                            startedAt: startedAt, endedAt: .now()))
                     }
-                    while (try? await race.next()) != nil {}
+                    var ending: (any Error)?
+                    var returned = false
+                    while true {
+                        do {
+                            guard let next = try await race.next() else { break }
+                            if case .value = next { returned = true }
+                        } catch {
+                            ending = error
+                        }
+                    }
                     watch.cancel()
-                    return .timedOut(cancelSiblings: cancelSiblings)
+                    if let cancelSiblings = await watch.value { return .timedOut(cancelSiblings: cancelSiblings) }
+                    let endedAt = MonotonicTime.now()
+                    let note = returned
+                        ? "it returned \(Duration.nanoseconds(endedAt.nanoseconds(since: deadline))) after it was cancelled instead of throwing, so there is no stack of where it was"
+                        : nil
+                    let fault = FaultFactory.timeout(timeout, ending: ending, note: note, task: task, name: child.name, site: child.site,
+                                                     group: id, groupName: name, startedAt: startedAt, endedAt: endedAt)
+                    return .timedOut(cancelSiblings: recordFault(fault))
                 }
             }
             preconditionFailure("SafeGroup: the timeout race ended without the operation's result")

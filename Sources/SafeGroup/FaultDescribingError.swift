@@ -29,7 +29,7 @@ public struct FaultDescription: Hashable, Sendable {
     public let message: String
     /// The signal that ended the process the failure happened in (crashes only).
     public let signal: Int32?
-    /// The stack to report, or nil to capture one where the fault is recorded.
+    /// The stack to report, or nil for none.
     public let stack: [StackFrame]?
     /// Where ``stack`` comes from, for example `"worker"` (see `FaultInfo.stackOrigin`).
     public let stackOrigin: String
@@ -51,13 +51,12 @@ public struct FaultDescription: Hashable, Sendable {
     /// - Parameters:
     ///   - type: The error's type name, for example `Parser.SyntaxError`.
     ///   - message: The error's description.
-    ///   - stack: Its stack when one came with it (with `stackOrigin`), else nil for the stack where
-    ///     the fault is recorded.
+    ///   - stack: Its stack when one came with it (with `stackOrigin`), else nil for none.
     public static func error(type: String, message: String, stack: [StackFrame]? = nil,
                              stackOrigin: String = "error") -> FaultDescription {
         FaultDescription(kind: .error, errorType: type, message: message, signal: nil,
                          stack: stack.map { Array($0.prefix(CapturedStack.maximumFrames)) },
-                         stackOrigin: stack == nil ? "recorded" : stackOrigin)
+                         stackOrigin: stack == nil ? StackOrigin.none : stackOrigin)
     }
 
     private init(kind: FaultKind, errorType: String, message: String, signal: Int32?, stack: [StackFrame]?, stackOrigin: String) {

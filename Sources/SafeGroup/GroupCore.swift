@@ -14,7 +14,8 @@ final class GroupCore<Success: Sendable>: Sendable {
     @usableFromInline let limit: Int?
     @usableFromInline let defaultTimeout: Duration?
     let slowCancelThreshold: Duration
-    /// What the children bind as their context; nil when there is no sink (nothing to inherit).
+    /// What the children bind as their context; nil when there is no sink to inherit and no
+    /// throw hook to tell that a throw happens inside a child.
     @usableFromInline let context: GroupContext?
     /// Whether the group emits events: it resolved a sink when it opened. Without one, no event
     /// is built at all.
@@ -51,14 +52,14 @@ final class GroupCore<Success: Sendable>: Sendable {
     @usableFromInline let finished = Atomic<Int>(0)
 
     init(id: GroupID, name: String, policy: FailurePolicy, limit: Int?, defaultTimeout: Duration?,
-         slowCancelThreshold: Duration, sink: (any EventSink)?) {
+         slowCancelThreshold: Duration, sink: (any EventSink)?, bindsContext: Bool) {
         self.id = id
         self.name = name
         self.policy = policy
         self.limit = limit
         self.defaultTimeout = defaultTimeout
         self.slowCancelThreshold = slowCancelThreshold
-        self.context = sink.map { GroupContext(id: id, sink: $0) }
+        self.context = sink != nil || bindsContext ? GroupContext(id: id, sink: sink) : nil
         self.emits = sink != nil
         self.emitter = sink ?? DroppingSink()
     }

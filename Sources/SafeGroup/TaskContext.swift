@@ -4,7 +4,8 @@ import Synchronization
 /// What a child task knows about itself: its id, its group, and the sink its group resolved.
 ///
 /// Carried in a task-local so that a group opened inside a child finds its parent task
-/// (groups form a tree) and inherits the parent's sink (a test's sink reaches nested groups).
+/// (groups form a tree) and inherits the parent's sink (a test's sink reaches nested groups),
+/// and so that the throw hook knows a throw happens inside a child (``ThrowSites``).
 @usableFromInline
 struct TaskContext: Sendable {
     let task: TaskID
@@ -30,9 +31,10 @@ struct TaskContext: Sendable {
 @usableFromInline
 final class GroupContext: Sendable {
     let id: GroupID
-    @usableFromInline let sink: any EventSink
+    /// The group's sink, which groups nested in its children inherit; nil when it has none.
+    @usableFromInline let sink: (any EventSink)?
 
-    init(id: GroupID, sink: any EventSink) {
+    init(id: GroupID, sink: (any EventSink)?) {
         self.id = id
         self.sink = sink
     }

@@ -56,10 +56,12 @@ public func withSafeGroup<Success: Sendable>(
     precondition(slowCancelThreshold > .zero, "withSafeGroup(name: \"\(name)\", slowCancelThreshold: \(slowCancelThreshold)): the threshold must be positive")
 
     StackImages.warmUpOnce()
+    ThrowSites.installOnce()
     let parent = TaskContext.current
     let resolvedSink = sink ?? parent?.group.sink ?? EventSystem.sink
     let core = GroupCore<Success>(id: IDs.group(), name: name, policy: policy, limit: limit, defaultTimeout: timeout,
-                                  slowCancelThreshold: slowCancelThreshold, sink: resolvedSink)
+                                  slowCancelThreshold: slowCancelThreshold, sink: resolvedSink,
+                                  bindsContext: ThrowSites.isActive)
     resolvedSink?.emit(Event(.groupOpened(GroupOpened(group: core.id, name: name, parentTask: parent?.task, parentGroup: parent?.group.id,
                                                       site: SourceSite(fileID: fileID, line: line), policy: policy, limit: limit))))
     var childCount = 0

@@ -41,7 +41,8 @@ import Testing
         #expect(fault?.errorType == "Billing.CardDeclined")
         #expect(fault?.message == "card declined (51)")
         #expect(fault?.info.signal == nil)
-        #expect(fault?.info.stackOrigin == "recorded")
+        #expect(fault?.info.stackOrigin == "none")
+        #expect(fault?.stack.isEmpty == true)
     }
 
     @Test func crashStackIsCappedAtTheFaultsMaximum() {

@@ -1,0 +1,235 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
+import GroupEvents
+import Runtime
+import Synchronization
+
+/// Records where errors thrown inside SafeGroup children were thrown, so that their faults show
+/// the stack of the `throw`, not of the place the group caught them.
+///
+/// The Swift runtime calls a hook, `_swift_willThrow`, on every `throw` statement (the debugger's
+/// "break on throw" and swift-testing use it). SafeGroup installs one the first time a group
+/// opens, chaining to a hook that was there before. The hook returns at once unless the
+/// current task is a SafeGroup child (or a task inside one); there it captures the stack (raw
+/// addresses: a few microseconds) and keeps it beside the error's box. When the child ends with
+/// that error, its fault takes the stack, symbolicated then.
+///
+/// Off with `SAFEGROUP_THROW_STACKS=0` in the environment, or ``isEnabled`` set to false before
+/// the first group opens (set later, the hook stays but records nothing). See
+/// docs/DESIGN-NOTES.md, "Where a fault happened", for the rules and the costs.
+public enum ThrowSites {
+    /// Whether throws inside children are recorded. Default: true, unless the environment says
+    /// `SAFEGROUP_THROW_STACKS=0` (or `off`, `false`, `no`).
+    public static var isEnabled: Bool {
+        get { enabled.load(ordering: .relaxed) == 1 }
+        set { configured.store(true, ordering: .relaxed); enabled.store(newValue ? 1 : 0, ordering: .relaxed) }
+    }
+
+    /// Whether the hook is installed in this process and recording: children then bind their
+    /// context even when their group has no sink, so the hook knows them.
+    @usableFromInline
+    static var isActive: Bool { installed.load(ordering: .relaxed) && enabled.load(ordering: .relaxed) == 1 }
+
+    /// How many throws inside children were recorded so far in this process.
+    public static var recordedCount: Int { recorded.load(ordering: .relaxed) }
+
+    // 1: on, 0: off; read by the hook on every throw.
+    private static let enabled = Atomic<Int>(1)
+    private static let configured = Atomic<Bool>(false)
+    private static let installed = Atomic<Bool>(false)
+    private static let installing = Mutex<Bool>(false)
+    private static let recorded = Atomic<Int>(0)
+    /// The hook that was installed before ours (0: none); ours calls it first.
+    private static let previous = Atomic<UInt>(0)
+
+    /// The hook's C type: the runtime calls it with the error's box (`SwiftError *`).
+    typealias Hook = @convention(c) (UnsafeMutableRawPointer?) -> Void
+    /// The typed-throws hook's C type: the error's value, its type's metadata and its conformance.
+    typealias TypedHook = @convention(c) (UnsafeMutableRawPointer?, UnsafeRawPointer?, UnsafeRawPointer?) -> Void
+    /// The typed hook ours chains to (0: none).
+    private static let previousTyped = Atomic<UInt>(0)
+
+    /// Installs the hook once per process (unless switched off); every group opening calls it.
+    @usableFromInline
+    static func installOnce() {
+        if installed.load(ordering: .relaxed) { return }
+        installing.withLock { done in
+            guard !done else { return }
+            done = true
+            if !configured.load(ordering: .relaxed), environmentSaysOff() { enabled.store(0, ordering: .relaxed) }
+            guard enabled.load(ordering: .relaxed) == 1, let slot = runtimeHookSlot("_swift_willThrow") else { return }
+            install(into: slot)
+            // A typed throw calls `_swift_willThrowTypedImpl` when that is set (a test framework
+            // sets it: the runtime reserves it for them), else `_swift_willThrow` with a box made
+            // for the call. So join it only where it is set, chaining to what is there.
+            if let typedSlot = runtimeHookSlot("_swift_willThrowTypedImpl"), typedSlot.pointee.load(ordering: .acquiring) != 0 {
+                let old = typedSlot.pointee.exchange(unsafeBitCast(typedHook, to: UInt.self), ordering: .acquiringAndReleasing)
+                previousTyped.store(old, ordering: .releasing)
+            }
+            installed.store(true, ordering: .releasing)
+        }
+    }
+
+    /// Puts ``willThrow(_:)`` into `slot` (the runtime's `_swift_willThrow`, or a test's stand-in),
+    /// keeping what was there to chain to. A second call into a slot that already holds it does nothing.
+    static func install(into slot: UnsafeMutablePointer<Atomic<UInt>>) {
+        let ours = unsafeBitCast(hook, to: UInt.self)
+        let old = slot.pointee.exchange(ours, ordering: .acquiringAndReleasing)
+        if old != ours { previous.store(old, ordering: .releasing) }
+    }
+
+    /// The hook ours chains to (0: none); tests that install into a stand-in slot put it back.
+    static var chained: UInt {
+        get { previous.load(ordering: .acquiring) }
+        set { previous.store(newValue, ordering: .releasing) }
+    }
+
+    private static let hook: Hook = { box in ThrowSites.willThrow(box) }
+    private static let typedHook: TypedHook = { value, type, conformance in ThrowSites.willThrowTyped(value, type, conformance) }
+
+    /// A hook variable of the runtime: a `std::atomic` of a function pointer, which has a pointer's layout.
+    private static func runtimeHookSlot(_ name: String) -> UnsafeMutablePointer<Atomic<UInt>>? {
+        #if canImport(Glibc)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
+        return symbol.assumingMemoryBound(to: Atomic<UInt>.self)
+        #else
+        return nil
+        #endif
+    }
+
+    private static func environmentSaysOff() -> Bool {
+        #if canImport(Glibc)
+        guard let raw = getenv("SAFEGROUP_THROW_STACKS") else { return false }
+        return ["0", "off", "false", "no"].contains(String(cString: raw).lowercased())
+        #else
+        return false
+        #endif
+    }
+
+    // MARK: The hook
+
+    /// Called by the runtime on every `throw`, on the throwing thread.
+    ///
+    /// It must never crash or suspend, and must cost next to nothing outside SafeGroup children:
+    /// outside them it is a thread-local read, a chained call and a task-local lookup.
+    static func willThrow(_ box: UnsafeMutableRawPointer?) {
+        // The unwinder throws internally while it reads images, which calls this again on this
+        // thread; a chained hook may too. Those nested calls return at once.
+        guard Reentrancy.enter() else { return }
+        defer { Reentrancy.leave() }
+        let chained = previous.load(ordering: .acquiring)
+        if chained != 0 { unsafeBitCast(chained, to: Hook.self)(box) }
+        guard let box, let child = currentChild() else { return }
+        let error = unsafeBitCast(box, to: (any Error).self)
+        record(child: child, box: unsafeBitCast(box, to: (any AnyObject & Sendable).self), type: ObjectIdentifier(type(of: error)))
+    }
+
+    /// Called by the runtime on a typed `throw` when a typed hook is set; the value has no box.
+    static func willThrowTyped(_ value: UnsafeMutableRawPointer?, _ type: UnsafeRawPointer?, _ conformance: UnsafeRawPointer?) {
+        guard Reentrancy.enter() else { return }
+        defer { Reentrancy.leave() }
+        let chained = previousTyped.load(ordering: .acquiring)
+        if chained != 0 { unsafeBitCast(chained, to: TypedHook.self)(value, type, conformance) }
+        guard let type, let child = currentChild() else { return }
+        record(child: child, box: nil, type: ObjectIdentifier(unsafeBitCast(type, to: Any.Type.self)))
+    }
+
+    /// The child the current task belongs to, when recording is on: the cheap test every throw pays.
+    private static func currentChild() -> TaskID? {
+        guard enabled.load(ordering: .relaxed) == 1 else { return nil }
+        return TaskContext.current?.task
+    }
+
+    /// Captures and keeps the stack of a throw inside `child`.
+    private static func record(child: TaskID, box: (any AnyObject & Sendable)?, type: ObjectIdentifier) {
+        guard let backtrace = try? Backtrace.capture(limit: 64, top: 0, images: StackImages.map) else { return }
+        log.withLock { $0.insert(box: box, type: type, child: child, backtrace: backtrace) }
+        recorded.add(1, ordering: .relaxed)
+    }
+
+    // MARK: Looking up
+
+    /// Where `error` was first thrown inside a child, if that was recorded.
+    ///
+    /// Matched by the error's box, which `try` and `catch { throw error }` pass on unchanged. An
+    /// error of a typed `throws(E)` has no lasting box (the runtime boxes it only for the hook),
+    /// so for it the newest throw of the same type in the same child stands in.
+    static func stack(of error: any Error, child: TaskID) -> CapturedStack? {
+        guard installed.load(ordering: .relaxed) else { return nil }
+        // `as any Error` keeps the existential closed: passed to a generic parameter as it is, it
+        // would be opened, and the bits cast would be the error's value, not its box.
+        let box = unsafeBitCast(error as any Error, to: (any AnyObject & Sendable).self)
+        let backtrace = log.withLock { $0.find(box: box, type: ObjectIdentifier(type(of: error)), child: child) }
+        return backtrace.map { CapturedStack(backtrace: $0, withSourceLocations: true) }
+    }
+
+    /// The recorded throws: a ring of the most recent ones, so memory stays bounded whatever
+    /// the children throw and keep.
+    private static let log = Mutex(ThrowLog(capacity: 1024))
+}
+
+/// The newest throws inside children, each beside a weak reference to its error's box.
+struct ThrowLog: ~Copyable {
+    struct Entry: Sendable {
+        /// Nil once the error is freed (its address may then belong to another error), and for a
+        /// typed throw, which has no box.
+        weak var box: (any AnyObject & Sendable)?
+        let address: ObjectIdentifier?
+        let type: ObjectIdentifier
+        let child: TaskID
+        let backtrace: Backtrace
+    }
+
+    private var ring: [Entry?]
+    private var next = 0
+    /// Where each live box's entry is in the ring.
+    private var index: [ObjectIdentifier: Int] = [:]
+
+    init(capacity: Int) {
+        ring = Array(repeating: nil, count: capacity)
+    }
+
+    /// Keeps the first throw of a box: a rethrow of the same error keeps where it began.
+    mutating func insert(box: (any AnyObject & Sendable)?, type: ObjectIdentifier, child: TaskID, backtrace: Backtrace) {
+        let address = box.map { ObjectIdentifier($0) }
+        if let address, let at = index[address], let entry = ring[at], entry.box != nil { return }
+        if let old = ring[next]?.address, index[old] == next { index[old] = nil }
+        ring[next] = Entry(box: box, address: address, type: type, child: child, backtrace: backtrace)
+        if let address { index[address] = next }
+        next = (next + 1) % ring.count
+    }
+
+    func find(box: any AnyObject & Sendable, type: ObjectIdentifier, child: TaskID) -> Backtrace? {
+        if let at = index[ObjectIdentifier(box)], let entry = ring[at], entry.box === box { return entry.backtrace }
+        // A typed throw's box is freed at once: take the newest throw of this type in this child.
+        var position = next
+        for _ in 0..<ring.count {
+            position = (position + ring.count - 1) % ring.count
+            guard let entry = ring[position] else { break }
+            if entry.child == child && entry.type == type && entry.box == nil { return entry.backtrace }
+        }
+        return nil
+    }
+}
+
+/// A per-thread flag: whether ``ThrowSites/willThrow(_:)`` is already running on this thread.
+private enum Reentrancy {
+    #if canImport(Glibc)
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "SafeGroup: cannot create the throw hook's thread-local key")
+        return key
+    }()
+    static func enter() -> Bool {
+        guard pthread_getspecific(key) == nil else { return false }
+        pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+        return true
+    }
+
+    static func leave() { pthread_setspecific(key, nil) }
+    #else
+    static func enter() -> Bool { false }
+    static func leave() {}
+    #endif
+}
