@@ -32,8 +32,11 @@ extension DashboardState {
         case .pageDown: move(by: max(1, visibleRows - 1))
         case .home, .character("g"): move(by: Int.min / 2)
         case .end, .character("G"): move(by: Int.max / 2)
+        case _ where KeyBindings.isScrollDetailDown(key): scrollDetail(by: 1)
+        case _ where KeyBindings.isScrollDetailUp(key): scrollDetail(by: -1)
         case _ where KeyBindings.isSwitchPane(key):
             view.pane = view.pane == .tree ? .faults : .tree
+            view.detailScroll = 0
         case _ where KeyBindings.isToggle(key):
             if view.pane == .tree { toggleSelectedGroup(expand: nil) } else { showSelectedFaultsTask() }
         case .left: toggleSelectedGroup(expand: false)
@@ -50,6 +53,7 @@ extension DashboardState {
             togglePause()
         case .character("h"):
             view.showsHistory.toggle()
+            view.detailScroll = 0
             view.treeCursor = 0
             view.treeScroll = 0
             view.selectedRow = nil
@@ -83,9 +87,17 @@ extension DashboardState {
         view.pane == .tree ? layout.treeRows : layout.faultRows
     }
 
+    /// Scrolls the detail pane, as far as its lines go.
+    private mutating func scrollDetail(by delta: Int) {
+        let detail = DetailView(state: self, area: layout.detail)
+        let most = max(0, detail.content().count - detail.visibleRows)
+        view.detailScroll = max(0, min(most, view.detailScroll + delta))
+    }
+
     /// Moves the selection of the focused pane; moving by hand stops following.
     private mutating func move(by delta: Int) {
         view.follows = false
+        view.detailScroll = 0
         switch view.pane {
         case .tree:
             guard !treeRows.isEmpty else { return }
@@ -124,6 +136,7 @@ extension DashboardState {
         guard let fault = selectedFault, displayed.tasks[fault.task] != nil else { return }
         view.follows = false
         view.pane = .tree
+        view.detailScroll = 0
         view.showsHistory = false
         view.collapsed.remove(fault.group)
         view.selectedRow = .task(fault.task)

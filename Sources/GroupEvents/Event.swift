@@ -184,8 +184,11 @@ public struct FaultInfo: Hashable, Sendable {
     public var message: String
     public var startedAt: MonotonicTime
     public var endedAt: MonotonicTime
-    /// Where the stack came from: `"error"` (the error carried the stack of where it was created),
-    /// `"recorded"` (captured when the fault was recorded) or `"worker"` (a crashed worker's backtrace).
+    /// Where the stack came from: `"throw"` (where the error was first thrown inside the child;
+    /// for a timeout or cancellation, where the child was waiting), `"error"` (the error carried
+    /// the stack of where it was created), `"worker"` (a crashed worker's backtrace) or `"none"`
+    /// (no stack). Streams before wire format 1.2 also say `"recorded"`: a stack captured where
+    /// the group caught the error, which shows none of that.
     public var stackOrigin: String
     /// At most 32 frames, innermost first.
     public var stack: [StackFrame]
@@ -195,7 +198,7 @@ public struct FaultInfo: Hashable, Sendable {
     public init(task: TaskID, taskName: String, group: GroupID, groupName: String, site: SourceSite,
                 kind: FaultKind, errorType: String, message: String,
                 startedAt: MonotonicTime, endedAt: MonotonicTime,
-                stackOrigin: String = "recorded", stack: [StackFrame] = [], signal: Int32? = nil) {
+                stackOrigin: String = "none", stack: [StackFrame] = [], signal: Int32? = nil) {
         self.task = task; self.taskName = taskName; self.group = group; self.groupName = groupName
         self.site = site; self.kind = kind; self.errorType = errorType; self.message = message
         self.startedAt = startedAt; self.endedAt = endedAt

@@ -6,27 +6,27 @@ import GroupEvents
 /// crash (`process.crashed`, the service's last gasp), is followed by its stack frames, indented. Every string from the stream goes through
 /// ``TextSanitizer``, so no control character or escape sequence reaches the output.
 ///
-/// `task.started` and `task.ended` carry no name, so the formatter remembers the names of
-/// the tasks it saw spawned (up to ``nameLimit``) until they end.
+/// `task.started` and `task.ended` carry no name, so the formatter remembers the tasks it saw
+/// spawned and the groups it saw open (up to ``nameLimit`` each) until they end or close; a
+/// fault is also followed by its spawn chain (``SpawnChain``), found from them.
 struct EventFormatter {
-    /// How many task names are remembered at most; beyond that, lines show only ids.
+    /// How many tasks and groups are remembered at most; beyond that, lines show only ids.
     static let nameLimit = 262_144
 
-    private var taskNames: [TaskID: String] = [:]
-    private var groupNames: [GroupID: String] = [:]
+    private var tree = SpawnTree(limit: nameLimit)
 
     /// Forgets the names of the previous session: ids start over after a new header.
     mutating func startSession() {
-        taskNames.removeAll()
-        groupNames.removeAll()
+        tree.reset()
     }
 
-    /// The lines for one event: one, and for a fault one more per stack frame.
+    /// The lines for one event: one, and for a fault one more per stack frame and per step of its chain.
     mutating func lines(seq: UInt64, _ event: Event) -> [String] {
+        tree.learn(event)
+        defer { tree.forget(event) }
         let prefix = "\(Self.seconds(event.time.rawValue)) #\(seq)"
         switch event.kind {
         case .groupOpened(let e):
-            if groupNames.count < Self.nameLimit { groupNames[e.group] = e.name }
             var line = "\(prefix) group.opened \(e.group) \(Self.quoted(e.name)) \(e.policy.rawValue)"
             if let limit = e.limit { line += " limit \(limit)" }
             if let task = e.parentTask { line += " in \(task)" + (e.parentGroup.map { "/\($0)" } ?? "") }
@@ -40,16 +40,13 @@ struct EventFormatter {
             case .fault(let task)?: line += ", cancelled after the fault of \(task)"
             case nil: break
             }
-            groupNames[e.group] = nil
             return [line]
         case .taskSpawned(let e):
-            if taskNames.count < Self.nameLimit { taskNames[e.task] = e.name }
             return ["\(prefix) task.spawned \(e.task) \(Self.quoted(e.name)) in \(e.group) at \(Self.site(e.site))"
                     + (e.isolated ? " isolated" : "")]
         case .taskStarted(let e):
             return ["\(prefix) task.started \(e.task)\(taskName(e.task)) waited \(Self.duration(e.waitedNanoseconds))"]
         case .taskEnded(let e):
-            defer { taskNames[e.task] = nil }
             return ["\(prefix) task.ended \(e.task)\(taskName(e.task)) \(e.status.rawValue) \(Self.duration(e.durationNanoseconds))"
                     + (e.wasSlowToCancel ? " slow-to-cancel" : "")]
         case .faultRecorded(let e):
@@ -68,6 +65,8 @@ struct EventFormatter {
                 }
                 lines.append(text)
             }
+            lines.append("    spawn chain:")
+            for step in tree.chain(task: e.task, group: e.group) { lines.append("      " + describe(step, fault: e)) }
             return lines
         case .slowToCancel(let e):
             return ["\(prefix) task.slow-to-cancel \(e.task)\(taskName(e.task)) still running \(Self.duration(e.sinceCancelNanoseconds)) after cancel"]
@@ -99,11 +98,29 @@ struct EventFormatter {
     }
 
     private func taskName(_ task: TaskID) -> String {
-        taskNames[task].map { " " + Self.quoted($0) } ?? ""
+        tree.tasks[task].map { " " + Self.quoted($0.name) } ?? ""
     }
 
     private func groupName(_ group: GroupID) -> String {
-        groupNames[group].map { " " + Self.quoted($0) } ?? ""
+        tree.groups[group].map { " " + Self.quoted($0.name) } ?? ""
+    }
+
+    /// `t42 'charge-card' spawned at Checkout/Handler.swift:57`, `g3 'checkout' opened at …`.
+    private func describe(_ step: SpawnChain.Step, fault: FaultInfo) -> String {
+        switch step {
+        case .task(let id) where id == fault.task:
+            return "\(id) \(Self.quoted(fault.taskName)) spawned at \(Self.site(fault.site))"
+        case .task(let id):
+            guard let task = tree.tasks[id] else { return "\(id)" }
+            return "\(id) \(Self.quoted(task.name)) spawned at \(Self.site(task.site))"
+        case .group(let id):
+            guard let group = tree.groups[id] else { return "\(id)" }
+            return "\(id) \(Self.quoted(group.name)) opened at \(Self.site(group.site))"
+        case .unseenTask(let id):
+            return "\(id) (spawned before this stream began)"
+        case .unseenGroup(let id):
+            return "\(id)\(id == fault.group ? " " + Self.quoted(fault.groupName) : "") (its opening is not in this stream)"
+        }
     }
 
     // MARK: Pieces

@@ -130,3 +130,59 @@ import Testing
         #expect(!screen.text.contains("job-1 "))
     }
 }
+
+/// A fault deep in the tree, as SafeGroup records it now: the throw's stack with the service's
+/// frames among a library's, a nested group's faults as a multi-line message, and the chain of
+/// spawns and groups up to the root.
+func nestedFaultState(size: TerminalSize) -> DashboardState {
+    var s = checkoutScenario()
+    s.start(22, in: 2, at: 1_012)
+    s.fault(22, "velocity 📈", in: 2, "fraud-signals", errorType: "SafeGroup.GroupFaults",
+            message: "group 'velocity windows' (g9) had 2 faults:\n  1. error in 'window 1m' (t91, spawned at Fraud/Velocity.swift:30): Fraud.StoreError — timed out reading\n  2. error in 'window 1h' (t92, spawned at Fraud/Velocity.swift:30): Fraud.StoreError — connection refused",
+            started: 1_012, at: 1_400, stack: [
+                StackFrame(symbol: "Fraud.VelocityStore.read(window:)", file: "/srv/app/Sources/Fraud/VelocityStore.swift", line: 118),
+                StackFrame(symbol: "NIOCore.EventLoopFuture.wait()", file: "/srv/app/.build/checkouts/swift-nio/Sources/NIOCore/EventLoopFuture.swift", line: 922),
+                StackFrame(symbol: "Fraud.Velocity.score(order:)", file: "/srv/app/Sources/Fraud/Velocity.swift", line: 41),
+                StackFrame(symbol: "0x00007f3a1c2b4e10"),
+            ], origin: "throw")
+    var state = DashboardState(mode: .live, size: size)
+    state.update(.connection(.connected))
+    state.update(.tick(viewerNanoseconds: 0))
+    state.feed(s)
+    state.update(.tick(viewerNanoseconds: 500_000_000))
+    return state
+}
+
+@Suite struct FaultDetailSnapshotTests {
+    @Test func aNestedFaultShowsItsMessageLinesThrowStackAndSpawnChainAt160x48() {
+        let size = RenderSnapshotTests.large
+        var state = nestedFaultState(size: size)
+        state.press(.tab, .home)  // the newest fault: velocity
+        #expect(state.selectedFault?.taskName == "velocity 📈")
+        assertSnapshot(render(state, size: size), named: "nested-fault-160x48")
+    }
+
+    @Test func aDetailThatDoesNotFitScrollsWithJAndK() {
+        let size = RenderSnapshotTests.small
+        var state = nestedFaultState(size: size)
+        state.press(.tab, .home)
+        let top = render(state, size: size).text
+        #expect(top.contains("more (J)"))
+        state.press(.character("J"), .character("J"), .character("J"))
+        #expect(state.view.detailScroll == 3)
+        let scrolled = render(state, size: size).text
+        #expect(scrolled.contains("more (K)"))
+        #expect(scrolled != top)
+        assertSnapshot(render(state, size: size), named: "nested-fault-scrolled-80x24")
+        // Far past the end it stops where the last line shows; K comes straight back from there.
+        for _ in 0..<200 { state.press(.character("J")) }
+        let most = state.view.detailScroll
+        #expect(most < 200)
+        #expect(render(state, size: size).text.contains("g1 checkout-request"))
+        state.press(.character("K"))
+        #expect(state.view.detailScroll == most - 1)
+        // Moving the selection starts the next one at its top.
+        state.press(.up)
+        #expect(state.view.detailScroll == 0)
+    }
+}

@@ -43,11 +43,12 @@ struct StreamBuilder {
 
     mutating func fault(_ task: UInt64, _ taskName: String, in group: UInt64, _ groupName: String, kind: FaultKind = .error,
                         errorType: String = "Checkout.PaymentError", message: String = "card declined",
-                        started: UInt64, at t: UInt64, stack: [StackFrame] = Self.stack, seq: UInt64? = nil) {
+                        started: UInt64, at t: UInt64, stack: [StackFrame] = Self.stack, origin: String = "recorded",
+                        seq: UInt64? = nil) {
         event(at: t, .faultRecorded(FaultInfo(
             task: TaskID(task), taskName: taskName, group: GroupID(group), groupName: groupName,
             site: SourceSite(file: "Checkout/Handler.swift", line: 57), kind: kind, errorType: errorType, message: message,
-            startedAt: Self.ms(started), endedAt: Self.ms(t), stackOrigin: "recorded", stack: stack)), seq: seq)
+            startedAt: Self.ms(started), endedAt: Self.ms(t), stackOrigin: origin, stack: stack)), seq: seq)
     }
 
     mutating func close(_ group: UInt64, _ outcome: GroupClosed.Outcome, at t: UInt64, faults: Int = 0, children: Int,

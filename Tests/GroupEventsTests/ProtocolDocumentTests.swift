@@ -20,7 +20,7 @@ import Testing
             site: SourceSite(file: "Checkout/Handler.swift", line: 57), kind: .error,
             errorType: "Checkout.PaymentError", message: "card declined: \"insufficient funds\"",
             startedAt: MonotonicTime(nanoseconds: 1_250_032_720), endedAt: MonotonicTime(nanoseconds: 1_262_500_000),
-            stackOrigin: "recorded", stack: [
+            stackOrigin: "throw", stack: [
                 StackFrame(symbol: "Checkout.PaymentClient.charge(card:amount:)", file: "Checkout/PaymentClient.swift", line: 88),
                 StackFrame(symbol: "0x00007f3a1c2b4e10"),
             ]))),

@@ -138,7 +138,7 @@ import Testing
         let result = try await safegroup(["dump", socket], in: dir)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let lines = result.stdoutText.split(separator: "\n")
-        #expect(lines.first?.hasPrefix("== 'fixture' pid \(fixture.servingPID), wire format 1.1") == true, "\(lines)")
+        #expect(lines.first?.hasPrefix("== 'fixture' pid \(fixture.servingPID), wire format \(WireFormat.version)") == true, "\(lines)")
         #expect(lines.last?.contains(" heartbeat produced ") == true, "\(lines)")
         #expect(lines.last?.hasSuffix(" viewers 1") == true, "the dump itself is the one viewer: \(lines)")
     }

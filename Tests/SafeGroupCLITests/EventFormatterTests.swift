@@ -39,6 +39,9 @@ import Testing
             "    stack (recorded):",
             "      0 Fraud.check() Fraud/Check.swift:12",
             "      1 0x00007f3a1c2b4e10",
+            "    spawn chain:",
+            #"      t7 'fraud\u{1B}[2J' spawned at Checkout/Handler.swift:57"#,
+            "      g1 'g' (its opening is not in this stream)",
         ])
     }
 

@@ -8,6 +8,8 @@ enum KeyBindings {
     static func isFilter(_ key: Key) -> Bool { key == .character("/") }
     static func isSwitchPane(_ key: Key) -> Bool { key == .tab || key == .backTab }
     static func isToggle(_ key: Key) -> Bool { key == .enter }
+    static func isScrollDetailDown(_ key: Key) -> Bool { key == .character("J") }
+    static func isScrollDetailUp(_ key: Key) -> Bool { key == .character("K") }
 
     /// Whether `key` is text for the filter: printable, not a control.
     static func filterText(_ key: Key) -> Character? {
@@ -67,6 +69,7 @@ enum KeyBindings {
         }
         navigate.append(HelpEntry(keys: "Enter", action: "expand or collapse a group"))
         navigate.append(HelpEntry(keys: "Tab", action: "switch between tree and faults"))
+        navigate.append(HelpEntry(keys: "J K", action: "scroll the detail pane"))
         var sections: [(section: String, entries: [HelpEntry])] = [
             ("Navigate", navigate),
             ("View", [

@@ -224,7 +224,31 @@ public struct StreamModel: Sendable {
     }
 
     private mutating func recordFault(_ info: FaultInfo, at time: MonotonicTime) {
-        append(FaultRecord(number: faults.appended, info), task: info.task, group: info.group, at: time)
+        var fault = FaultRecord(number: faults.appended, info)
+        fault.chain = chain(of: info.task, in: info.group, site: fault.site, name: fault.taskName)
+        append(fault, task: info.task, group: info.group, at: time)
+    }
+
+    /// A fault's spawn chain, from the tasks and groups tracked now (its ancestors are all
+    /// still running when it arrives).
+    private func chain(of task: TaskID, in group: GroupID, site: String, name: String) -> [FaultRecord.ChainLink] {
+        let steps = SpawnChain.steps(task: task, group: group, groupOf: { tasks[$0]?.group }, parentOf: { id in
+            groups[id].flatMap { $0.isPlaceholder ? nil : .some($0.parentTask) }
+        })
+        return steps.map { step in
+            switch step {
+            case .task(let id) where id == task:
+                return .init(kind: .task, id: id.description, name: name, site: site)
+            case .task(let id):
+                return .init(kind: .task, id: id.description, name: tasks[id]?.name ?? "", site: tasks[id]?.site ?? "")
+            case .group(let id):
+                return .init(kind: .group, id: id.description, name: groups[id]?.name ?? "", site: groups[id]?.site ?? "")
+            case .unseenTask(let id):
+                return .init(kind: .task, id: id.description, name: "", site: "")
+            case .unseenGroup(let id):
+                return .init(kind: .group, id: id.description, name: groups[id]?.name ?? "", site: "")
+            }
+        }
     }
 
     /// Keeps a fault (numbered `faults.appended`) and counts it for its task, group and rate.
@@ -256,8 +280,9 @@ public struct StreamModel: Sendable {
             let location = frame.address.flatMap { crashed.image(of: $0) }.map { image, offset in
                 "\(TextSanitizer.sanitize(String(image.path.split(separator: "/").last ?? "")))+0x\(String(offset, radix: 16))"
             }
-            return FaultRecord.Frame(symbol: TextSanitizer.sanitize(frame.symbol), location: location ?? "")
+            return FaultRecord.Frame(symbol: TextSanitizer.sanitize(frame.symbol), location: location ?? "", file: nil)
         }
+        fault.chain = chain(of: id, in: task.group, site: task.site, name: task.name)
         append(fault, task: id, group: task.group, at: time)
         if !task.phase.hasEnded {
             end(TaskEnded(task: id, group: task.group, status: .crashed, durationNanoseconds: time.nanoseconds(since: startedAt)), at: time)

@@ -62,5 +62,8 @@ public struct ViewState: Hashable, Sendable {
     /// The selected fault's number.
     public var selectedFault: Int?
 
+    /// How many lines the detail pane is scrolled down (`J`, `K`); back to 0 when the selection moves.
+    public var detailScroll = 0
+
     public init() {}
 }
