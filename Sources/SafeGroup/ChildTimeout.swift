@@ -11,9 +11,9 @@ extension GroupCore {
     ///
     /// At the deadline the operation is cancelled, and the child waits for it to end. The timeout
     /// fault is recorded when it ends, with the stack of what it threw then (a cancelled
-    /// `Task.sleep` or client call throws where the child was waiting); if it is still running
-    /// `slowCancelThreshold` later, it is reported slow to cancel and the fault is recorded then,
-    /// with no stack.
+    /// `Task.sleep` or client call throws where the child was waiting); if it returns instead,
+    /// the fault says so and has no stack. If it is still running `slowCancelThreshold` after
+    /// the deadline, it is reported slow to cancel then, while it runs.
     @usableFromInline
     func runWithTimeout(_ timeout: Duration, _ child: ChildRunner<Success>, startedAt: MonotonicTime) async -> Bool {
         let task = child.task
@@ -84,15 +84,11 @@ extension GroupCore {
                 case .deadline:
                     race.cancelAll()
                     let deadline = MonotonicTime.now()
-                    // Unstructured: it must sleep while this task's group is cancelled. If the
-                    // operation outlasts it, it records the fault (nil: it was cancelled first).
-                    let watch = Task.detached { [self] () -> Bool? in
-                        do { try await Task.sleep(for: slowCancelThreshold) } catch { return nil }
+                    // Unstructured: it must sleep while this task's group is cancelled. It is
+                    // cancelled as soon as the operation ends.
+                    let watch = Task.detached { [self] in
+                        do { try await Task.sleep(for: slowCancelThreshold) } catch { return }
                         reportSlow(task, since: deadline)
-                        return recordFault(FaultFactory.timeout(
-                            timeout, ending: nil, note: "still running \(slowCancelThreshold) after it was cancelled",
-                            task: task, name: child.name, site: child.site, group: id, groupName: name,
-                            startedAt: startedAt, endedAt: .now()))
                     }
                     var ending: (any Error)?
                     var returned = false
@@ -105,7 +101,6 @@ extension GroupCore {
                         }
                     }
                     watch.cancel()
-                    if let cancelSiblings = await watch.value { return .timedOut(cancelSiblings: cancelSiblings) }
                     let endedAt = MonotonicTime.now()
                     let note = returned
                         ? "it returned \(Duration.nanoseconds(endedAt.nanoseconds(since: deadline))) after it was cancelled instead of throwing, so there is no stack of where it was"

@@ -170,7 +170,7 @@ private func onlyFault(_ operation: @escaping @Sendable () async throws -> Void)
         #expect(fault.message.contains("instead of throwing"))
     }
 
-    @Test func aTimedOutChildStillRunningPastTheThresholdIsRecordedThenWithoutAStack() async throws {
+    @Test func aTimedOutChildStillRunningPastTheThresholdIsReportedSlowAndItsFaultComesWhenItEnds() async throws {
         let sink = InMemoryEventSink()
         // Long enough that a deadline late on a loaded machine still comes well before the end.
         let report = await withSafeGroup(name: "stuck", slowCancelThreshold: .milliseconds(30), sink: sink) { group in
@@ -178,13 +178,15 @@ private func onlyFault(_ operation: @escaping @Sendable () async throws -> Void)
         }
         let fault = try #require(report.faults.first)
         #expect(report.faults.count == 1)
-        #expect(fault.message.contains("still running"))
+        #expect(fault.message.contains("instead of throwing"))
         #expect(fault.stack.isEmpty)
-        // Recorded when it was reported slow, before the child ended.
+        #expect(report.slowToCancel == [fault.task])
+        // Slow to cancel while it ran; its fault, then its end, when it returned.
         let events = sink.events
+        let slowAt = try #require(events.firstIndex { if case .slowToCancel = $0.kind { true } else { false } })
         let faultAt = try #require(events.firstIndex { if case .faultRecorded = $0.kind { true } else { false } })
         let endedAt = try #require(events.firstIndex { if case .taskEnded = $0.kind { true } else { false } })
-        #expect(faultAt < endedAt)
+        #expect(slowAt < faultAt && faultAt < endedAt)
     }
 
     @Test func anErrorThrownOutsideAnyChildIsNotRecorded() async throws {

@@ -32,7 +32,7 @@ public struct FlakyFanOut: Sendable {
             context.opened(calls.id)
             if let rebuild = request.legacyRebuild {
                 await calls.spawn("legacy index") {
-                    try await context.track("legacy index") { await LegacyIndexClient.rebuild(shards: request.shards.count, taking: rebuild) }
+                    try await context.track("legacy index") { try await LegacyIndexClient.rebuild(shards: request.shards.count, taking: rebuild) }
                 }
             }
             for shard in request.shards {

@@ -14,9 +14,15 @@ enum LegacyIndexClient {
     }
 
     /// Rebuilds the index for `shards` shards; returns the number of shards indexed.
-    static func rebuild(shards: Int, taking duration: Duration) async -> Int {
-        await withCheckedContinuation { continuation in
+    ///
+    /// - Throws: `CancellationError` when the caller was cancelled while it waited: the rebuild
+    ///   cannot be stopped, but its result is stale by then. Thrown right after the wait, so the
+    ///   fault shows the line where the child was stuck.
+    static func rebuild(shards: Int, taking duration: Duration) async throws -> Int {
+        let indexed = await withCheckedContinuation { continuation in
             rebuild(shards: shards, taking: duration) { continuation.resume(returning: $0) }
         }
+        try Task.checkCancellation()
+        return indexed
     }
 }
