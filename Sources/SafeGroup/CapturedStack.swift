@@ -1,3 +1,4 @@
+import Dispatch
 import GroupEvents
 import Runtime
 import Synchronization
@@ -37,7 +38,9 @@ public struct CapturedStack: Sendable {
     /// The frames, innermost first, trimmed and capped at ``maximumFrames``.
     ///
     /// Symbolicated on first need; a stack seen before (the same addresses: the same throw on
-    /// the same path, which is most faults of a busy site) comes from a cache.
+    /// the same path, which is most faults of a busy site) comes from a cache. Symbolicating a
+    /// new one reads line tables: milliseconds in a release build, far more in a large debug
+    /// one. Async code should `await` ``symbolicatedFrames()``, which does it off the task pool.
     public var frames: [StackFrame] {
         guard let backtrace else { return [] }
         let key = StackCache.Key(backtrace, withSourceLocations: withSourceLocations)
@@ -45,6 +48,22 @@ public struct CapturedStack: Sendable {
         let frames = Self.symbolicate(backtrace, withSourceLocations: withSourceLocations)
         StackCache.keep(frames, for: key)
         return frames
+    }
+
+    /// ``frames`` if they need no symbolicating now (none, or in the cache), else nil.
+    var cachedFrames: [StackFrame]? {
+        guard let backtrace else { return [] }
+        return StackCache.frames(for: StackCache.Key(backtrace, withSourceLocations: withSourceLocations))
+    }
+
+    /// ``frames``, symbolicated on a thread of its own when they are not in the cache, so that
+    /// a burst of new faults never holds the threads every task shares.
+    public func symbolicatedFrames() async -> [StackFrame] {
+        guard let backtrace else { return [] }
+        if let frames = StackCache.frames(for: StackCache.Key(backtrace, withSourceLocations: withSourceLocations)) { return frames }
+        return await withCheckedContinuation { continuation in
+            StackCache.symbolication.async { continuation.resume(returning: self.frames) }
+        }
     }
 
     private static func symbolicate(_ backtrace: Backtrace, withSourceLocations: Bool) -> [StackFrame] {
@@ -96,6 +115,10 @@ enum StackCache {
             self.withSourceLocations = withSourceLocations
         }
     }
+
+    /// Where stacks missing from the cache are symbolicated: one serial queue, off the
+    /// cooperative pool, at utility priority.
+    static let symbolication = DispatchQueue(label: "safegroup.symbolication", qos: .utility)
 
     /// Bounded: emptied when full, so memory stays small whatever the number of distinct stacks.
     static let capacity = 512

@@ -38,9 +38,6 @@ final class ChildRunner<Success: Sendable>: Sendable {
     func run() async -> Bool {
         let startedAt = MonotonicTime.now()
         guard let context = core.context else { return await execute(startedAt: startedAt) }
-        guard core.emits else {
-            return await TaskContext(task: task, group: context).bind { await execute(startedAt: startedAt) }
-        }
         core.started(task, at: startedAt, spawnedAt: spawnedAt)
         // A crash handler, when one is installed, learns which child this task runs.
         let tracking = ChildTracking.enter(task: task, group: core.id)

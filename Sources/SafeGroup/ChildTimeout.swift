@@ -34,8 +34,9 @@ extension GroupCore {
             if Success.self != Void.self { recordValue(value, task: task, name: child.name) }
             childEnded(child, status: .ok, startedAt: startedAt, endedAt: nil)
             return false
-        case .timedOut(let cancelSiblings):
-            childEnded(child, status: .timedOut, startedAt: startedAt, endedAt: nil)
+        case .timedOut(let pending):
+            let cancelSiblings = policyCancels(.timeout, task: task)
+            finish(pending, task: task, status: .timedOut, startedAt: startedAt, wasCancelled: Task.isCancelled)
             return cancelSiblings
         }
     }
@@ -47,8 +48,8 @@ extension GroupCore {
 
     private enum TimedOutcome: Sendable {
         case value(Success)
-        /// The timeout fault is recorded; `cancelSiblings` is what the policy said then.
-        case timedOut(cancelSiblings: Bool)
+        /// The operation ran past its deadline and has ended: its fault, to finish.
+        case timedOut(FaultFactory.Pending)
     }
 
     private func race(_ timeout: Duration, _ child: ChildRunner<Success>, startedAt: MonotonicTime) async throws -> TimedOutcome {
@@ -65,7 +66,7 @@ extension GroupCore {
             } else {
                 race.addTask { .value(try await operation()) }
             }
-            let timerUnbindsContext = context != nil
+            let timerUnbindsContext = inThrowHookContext
             race.addTask {
                 // When the operation wins, the timer's sleep throws a CancellationError that is
                 // no child's failure: out of the child's context, the throw hook ignores it.
@@ -101,13 +102,14 @@ extension GroupCore {
                         }
                     }
                     watch.cancel()
+                    // A report already under way lands before the child's end reads it.
+                    await watch.value
                     let endedAt = MonotonicTime.now()
                     let note = returned
                         ? "it returned \(Duration.nanoseconds(endedAt.nanoseconds(since: deadline))) after it was cancelled instead of throwing, so there is no stack of where it was"
                         : nil
-                    let fault = FaultFactory.timeout(timeout, ending: ending, note: note, task: task, name: child.name, site: child.site,
-                                                     group: id, groupName: name, startedAt: startedAt, endedAt: endedAt)
-                    return .timedOut(cancelSiblings: recordFault(fault))
+                    return .timedOut(FaultFactory.timeout(timeout, ending: ending, note: note, task: task, name: child.name, site: child.site,
+                                                          group: id, groupName: name, startedAt: startedAt, endedAt: endedAt))
                 }
             }
             preconditionFailure("SafeGroup: the timeout race ended without the operation's result")

@@ -14,8 +14,7 @@ final class GroupCore<Success: Sendable>: Sendable {
     @usableFromInline let limit: Int?
     @usableFromInline let defaultTimeout: Duration?
     let slowCancelThreshold: Duration
-    /// What the children bind as their context; nil when there is no sink to inherit and no
-    /// throw hook to tell that a throw happens inside a child.
+    /// What the children bind as their context; nil when there is no sink (nothing to inherit).
     @usableFromInline let context: GroupContext?
     /// Whether the group emits events: it resolved a sink when it opened. Without one, no event
     /// is built at all.
@@ -28,6 +27,9 @@ final class GroupCore<Success: Sendable>: Sendable {
     /// the existential or retained the context, and both cores then fought over that reference
     /// count for every event.
     @usableFromInline let emitter: any EventSink
+    /// Whether the children run in a context the throw hook sees (their own, or the group's):
+    /// a timeout's timer then steps out of it.
+    let inThrowHookContext: Bool
 
     private struct State: ~Copyable {
         var faults: [Fault] = []
@@ -45,6 +47,9 @@ final class GroupCore<Success: Sendable>: Sendable {
         var slotsInUse = 0
         var slotWaiters: [CheckedContinuation<Void, Never>] = []
         var slotWaitersHead = 0
+        // Faults whose stacks are being symbolicated off the children's path.
+        var finishing = 0
+        var finishingWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
@@ -52,16 +57,17 @@ final class GroupCore<Success: Sendable>: Sendable {
     @usableFromInline let finished = Atomic<Int>(0)
 
     init(id: GroupID, name: String, policy: FailurePolicy, limit: Int?, defaultTimeout: Duration?,
-         slowCancelThreshold: Duration, sink: (any EventSink)?, bindsContext: Bool) {
+         slowCancelThreshold: Duration, sink: (any EventSink)?, inThrowHookContext: Bool) {
         self.id = id
         self.name = name
         self.policy = policy
         self.limit = limit
         self.defaultTimeout = defaultTimeout
         self.slowCancelThreshold = slowCancelThreshold
-        self.context = sink != nil || bindsContext ? GroupContext(id: id, sink: sink) : nil
+        self.context = sink.map { GroupContext(id: id, sink: $0) }
         self.emits = sink != nil
         self.emitter = sink ?? DroppingSink()
+        self.inThrowHookContext = inThrowHookContext
     }
 
     // MARK: Slots
@@ -124,17 +130,70 @@ final class GroupCore<Success: Sendable>: Sendable {
         state.withLock { $0.results.append(.init(task: task, name: name, value: value)) }
     }
 
-    /// Keeps a fault, emits it, and says whether it should cancel the siblings.
-    func recordFault(_ fault: Fault) -> Bool {
+    /// Says whether a fault of `kind` in `task` cancels the siblings (the first that may, does),
+    /// and notes that cancellation. Decided when the child fails, before its fault is finished.
+    func policyCancels(_ kind: FaultKind, task: TaskID) -> Bool {
         let (cancelSiblings, startTimer) = state.withLock { state -> (Bool, Bool) in
-            state.faults.append(fault)
-            guard policy == .cancelOnFirstFault, fault.kind != .cancelled, !state.policyTriggered else { return (false, false) }
+            guard policy == .cancelOnFirstFault, kind != .cancelled, !state.policyTriggered else { return (false, false) }
             state.policyTriggered = true
-            return (true, Self.noteCancellation(&state, cause: .fault(fault.task)))
+            return (true, Self.noteCancellation(&state, cause: .fault(task)))
         }
-        if emits { emitter.emit(Event(time: fault.endedAt, .faultRecorded(fault.info))) }
         if startTimer { startSlowCancelTimer() }
         return cancelSiblings
+    }
+
+    /// Keeps a fault and emits it.
+    func keepFault(_ fault: Fault) {
+        state.withLock { $0.faults.append(fault) }
+        if emits { emitter.emit(Event(time: fault.endedAt, .faultRecorded(fault.info))) }
+    }
+
+    /// Finishes a failed child: keeps its fault and emits its end, at once when the fault's stack
+    /// is ready (none, or symbolicated before), else once it is symbolicated, off the child's
+    /// path: the child returns at once, so a fail-fast group cancels the siblings without waiting,
+    /// and no child holds a thread of the shared pool for it. ``close(childCount:)`` waits for it.
+    func finish(_ pending: FaultFactory.Pending, task: TaskID, status: TaskStatus, startedAt: MonotonicTime, wasCancelled: Bool) {
+        // Its work has stopped: the time its stack takes to symbolicate is not slowness to cancel.
+        if wasCancelled { state.withLock { _ = $0.cancelledRunning.remove(task) } }
+        if limit != nil { releaseSlot() }
+        guard pending.needsSymbolication else {
+            keepFault(pending.fault)
+            emitEnd(task, status: status, startedAt: startedAt, endedAt: pending.fault.endedAt)
+            return
+        }
+        state.withLock { $0.finishing += 1 }
+        Task.detached { [self] in
+            keepFault(await pending.resolved())
+            emitEnd(task, status: status, startedAt: startedAt, endedAt: pending.fault.endedAt)
+            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.finishing -= 1
+                guard state.finishing == 0 else { return [] }
+                defer { state.finishingWaiters = [] }
+                return state.finishingWaiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+    }
+
+    /// Waits until every failed child's fault is kept.
+    private func faultsFinished() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                if state.finishing == 0 { return true }
+                state.finishingWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// Emits a child's end (its slot and its place among the cancelled are already dealt with).
+    private func emitEnd(_ task: TaskID, status: TaskStatus, startedAt: MonotonicTime, endedAt: MonotonicTime) {
+        let wasSlow = state.withLock { $0.slowSet.contains(task) }
+        guard emits else { return }
+        emitter.emit(Event(time: endedAt, .taskEnded(TaskEnded(task: task, group: id, status: status,
+                                                              durationNanoseconds: endedAt.nanoseconds(since: startedAt),
+                                                              wasSlowToCancel: wasSlow))))
     }
 
     /// Cancellation reached a running child.
@@ -176,14 +235,15 @@ final class GroupCore<Success: Sendable>: Sendable {
         } else {
             kind = .error
         }
-        let cancelSiblings = recordFault(FaultFactory.fault(kind, error: error, task: child.task, name: child.name, site: child.site,
-                                                            group: id, groupName: name, startedAt: startedAt, endedAt: endedAt))
+        let cancelSiblings = policyCancels(kind, task: child.task)
+        let pending = FaultFactory.fault(kind, error: error, task: child.task, name: child.name, site: child.site,
+                                         group: id, groupName: name, startedAt: startedAt, endedAt: endedAt)
         let status: TaskStatus = switch kind {
         case .cancelled: .cancelled
         case .crash: .crashed
         default: .failed
         }
-        childEnded(child, status: status, startedAt: startedAt, endedAt: endedAt)
+        finish(pending, task: child.task, status: status, startedAt: startedAt, wasCancelled: Task.isCancelled)
         return cancelSiblings
     }
 
@@ -270,7 +330,8 @@ final class GroupCore<Success: Sendable>: Sendable {
 
     // MARK: Closing
 
-    func close(childCount: Int) -> GroupReport<Success> {
+    func close(childCount: Int) async -> GroupReport<Success> {
+        await faultsFinished()
         let report = state.withLock { state -> GroupReport<Success> in
             state.closed = true
             state.slowTimer?.cancel()

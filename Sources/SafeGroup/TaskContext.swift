@@ -6,13 +6,18 @@ import Synchronization
 /// Carried in a task-local so that a group opened inside a child finds its parent task
 /// (groups form a tree) and inherits the parent's sink (a test's sink reaches nested groups),
 /// and so that the throw hook knows a throw happens inside a child (``ThrowSites``).
+///
+/// Each child of a group with a sink binds its own. A group without one binds a single context
+/// with no task around its body instead, which every child inherits as it is created: the hook
+/// only needs to know that a throw is inside some child, and no event needs the child's id.
 @usableFromInline
 struct TaskContext: Sendable {
-    let task: TaskID
+    /// The child; nil in the context a group without a sink binds for all its children.
+    let task: TaskID?
     let group: GroupContext
 
     @usableFromInline
-    init(task: TaskID, group: GroupContext) {
+    init(task: TaskID?, group: GroupContext) {
         self.task = task
         self.group = group
     }

@@ -26,10 +26,10 @@ public enum ThrowSites {
         set { configured.store(true, ordering: .relaxed); enabled.store(newValue ? 1 : 0, ordering: .relaxed) }
     }
 
-    /// Whether the hook is installed in this process and recording: children then bind their
-    /// context even when their group has no sink, so the hook knows them.
-    @usableFromInline
-    static var isActive: Bool { installed.load(ordering: .relaxed) && enabled.load(ordering: .relaxed) == 1 }
+    /// Whether the hook is installed in this process (it is once a group has opened, unless
+    /// switched off) and recording. Children then bind their context even when their group has
+    /// no sink, so the hook knows them.
+    public static var isActive: Bool { installed.load(ordering: .relaxed) && enabled.load(ordering: .relaxed) == 1 }
 
     /// How many throws inside children were recorded so far in this process.
     public static var recordedCount: Int { recorded.load(ordering: .relaxed) }
@@ -112,37 +112,43 @@ public enum ThrowSites {
     /// Called by the runtime on every `throw`, on the throwing thread.
     ///
     /// It must never crash or suspend, and must cost next to nothing outside SafeGroup children:
-    /// outside them it is a thread-local read, a chained call and a task-local lookup.
+    /// outside them it is a chained call, an atomic load and a task-local lookup.
     static func willThrow(_ box: UnsafeMutableRawPointer?) {
-        // The unwinder throws internally while it reads images, which calls this again on this
-        // thread; a chained hook may too. Those nested calls return at once.
-        guard Reentrancy.enter() else { return }
-        defer { Reentrancy.leave() }
         let chained = previous.load(ordering: .acquiring)
         if chained != 0 { unsafeBitCast(chained, to: Hook.self)(box) }
         guard let box, let child = currentChild() else { return }
+        // The unwinder throws internally while it reads images, which calls this again on this
+        // thread, inside the same child: those nested calls return here.
+        guard Reentrancy.enter() else { return }
+        defer { Reentrancy.leave() }
         let error = unsafeBitCast(box, to: (any Error).self)
         record(child: child, box: unsafeBitCast(box, to: (any AnyObject & Sendable).self), type: ObjectIdentifier(type(of: error)))
     }
 
     /// Called by the runtime on a typed `throw` when a typed hook is set; the value has no box.
     static func willThrowTyped(_ value: UnsafeMutableRawPointer?, _ type: UnsafeRawPointer?, _ conformance: UnsafeRawPointer?) {
-        guard Reentrancy.enter() else { return }
-        defer { Reentrancy.leave() }
         let chained = previousTyped.load(ordering: .acquiring)
         if chained != 0 { unsafeBitCast(chained, to: TypedHook.self)(value, type, conformance) }
         guard let type, let child = currentChild() else { return }
+        guard Reentrancy.enter() else { return }
+        defer { Reentrancy.leave() }
         record(child: child, box: nil, type: ObjectIdentifier(unsafeBitCast(type, to: Any.Type.self)))
     }
 
-    /// The child the current task belongs to, when recording is on: the cheap test every throw pays.
-    private static func currentChild() -> TaskID? {
-        guard enabled.load(ordering: .relaxed) == 1 else { return nil }
-        return TaskContext.current?.task
+    /// Whether recording is on and the current task is a child (or in one): the cheap test every
+    /// throw pays. Returns the current task's identity, which stands for the child in the ring.
+    private static func currentChild() -> Int? {
+        guard enabled.load(ordering: .relaxed) == 1, TaskContext.current != nil else { return nil }
+        return currentTaskKey()
     }
 
-    /// Captures and keeps the stack of a throw inside `child`.
-    private static func record(child: TaskID, box: (any AnyObject & Sendable)?, type: ObjectIdentifier) {
+    /// The current task's identity (its address's hash), for matching a typed throw to its fault.
+    static func currentTaskKey() -> Int {
+        withUnsafeCurrentTask { $0?.hashValue ?? 0 }
+    }
+
+    /// Captures and keeps the stack of a throw inside the child running on task `child`.
+    private static func record(child: Int, box: (any AnyObject & Sendable)?, type: ObjectIdentifier) {
         guard let backtrace = try? Backtrace.capture(limit: 64, top: 0, images: StackImages.map) else { return }
         log.withLock { $0.insert(box: box, type: type, child: child, backtrace: backtrace) }
         recorded.add(1, ordering: .relaxed)
@@ -154,12 +160,14 @@ public enum ThrowSites {
     ///
     /// Matched by the error's box, which `try` and `catch { throw error }` pass on unchanged. An
     /// error of a typed `throws(E)` has no lasting box (the runtime boxes it only for the hook),
-    /// so for it the newest throw of the same type in the same child stands in.
-    static func stack(of error: any Error, child: TaskID) -> CapturedStack? {
-        guard installed.load(ordering: .relaxed) else { return nil }
+    /// so for it the newest throw of the same type on the current task (the child's, when the
+    /// child itself asks) stands in.
+    static func stack(of error: any Error) -> CapturedStack? {
+        guard installed.load(ordering: .relaxed), recorded.load(ordering: .relaxed) > 0 else { return nil }
         // `as any Error` keeps the existential closed: passed to a generic parameter as it is, it
         // would be opened, and the bits cast would be the error's value, not its box.
         let box = unsafeBitCast(error as any Error, to: (any AnyObject & Sendable).self)
+        let child = currentTaskKey()
         let backtrace = log.withLock { $0.find(box: box, type: ObjectIdentifier(type(of: error)), child: child) }
         return backtrace.map { CapturedStack(backtrace: $0, withSourceLocations: true) }
     }
@@ -177,7 +185,7 @@ struct ThrowLog: ~Copyable {
         weak var box: (any AnyObject & Sendable)?
         let address: ObjectIdentifier?
         let type: ObjectIdentifier
-        let child: TaskID
+        let child: Int
         let backtrace: Backtrace
     }
 
@@ -185,31 +193,39 @@ struct ThrowLog: ~Copyable {
     private var next = 0
     /// Where each live box's entry is in the ring.
     private var index: [ObjectIdentifier: Int] = [:]
+    /// Where the newest throw of each type in each child is in the ring.
+    private var newest: [ChildType: Int] = [:]
+
+    struct ChildType: Hashable {
+        let child: Int
+        let type: ObjectIdentifier
+    }
 
     init(capacity: Int) {
         ring = Array(repeating: nil, count: capacity)
     }
 
     /// Keeps the first throw of a box: a rethrow of the same error keeps where it began.
-    mutating func insert(box: (any AnyObject & Sendable)?, type: ObjectIdentifier, child: TaskID, backtrace: Backtrace) {
+    mutating func insert(box: (any AnyObject & Sendable)?, type: ObjectIdentifier, child: Int, backtrace: Backtrace) {
         let address = box.map { ObjectIdentifier($0) }
         if let address, let at = index[address], let entry = ring[at], entry.box != nil { return }
-        if let old = ring[next]?.address, index[old] == next { index[old] = nil }
+        if let old = ring[next] {
+            if let address = old.address, index[address] == next { index[address] = nil }
+            let key = ChildType(child: old.child, type: old.type)
+            if newest[key] == next { newest[key] = nil }
+        }
         ring[next] = Entry(box: box, address: address, type: type, child: child, backtrace: backtrace)
         if let address { index[address] = next }
+        newest[ChildType(child: child, type: type)] = next
         next = (next + 1) % ring.count
     }
 
-    func find(box: any AnyObject & Sendable, type: ObjectIdentifier, child: TaskID) -> Backtrace? {
+    func find(box: any AnyObject & Sendable, type: ObjectIdentifier, child: Int) -> Backtrace? {
         if let at = index[ObjectIdentifier(box)], let entry = ring[at], entry.box === box { return entry.backtrace }
-        // A typed throw's box is freed at once: take the newest throw of this type in this child.
-        var position = next
-        for _ in 0..<ring.count {
-            position = (position + ring.count - 1) % ring.count
-            guard let entry = ring[position] else { break }
-            if entry.child == child && entry.type == type && entry.box == nil { return entry.backtrace }
-        }
-        return nil
+        // A typed throw's box is freed at once (or never made): the newest throw of this type
+        // in this child stands in, if its box is gone too.
+        guard let at = newest[ChildType(child: child, type: type)], let entry = ring[at], entry.box == nil else { return nil }
+        return entry.backtrace
     }
 }
 

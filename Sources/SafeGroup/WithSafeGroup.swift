@@ -59,32 +59,42 @@ public func withSafeGroup<Success: Sendable>(
     ThrowSites.installOnce()
     let parent = TaskContext.current
     let resolvedSink = sink ?? parent?.group.sink ?? EventSystem.sink
+    // Children of a group with a sink bind their own context; those of a group without one
+    // inherit this group-wide one, which costs them nothing, so the throw hook sees them.
+    let sharedContext = resolvedSink == nil && ThrowSites.isActive
     let core = GroupCore<Success>(id: IDs.group(), name: name, policy: policy, limit: limit, defaultTimeout: timeout,
                                   slowCancelThreshold: slowCancelThreshold, sink: resolvedSink,
-                                  bindsContext: ThrowSites.isActive)
+                                  inThrowHookContext: resolvedSink != nil || sharedContext)
     resolvedSink?.emit(Event(.groupOpened(GroupOpened(group: core.id, name: name, parentTask: parent?.task, parentGroup: parent?.group.id,
                                                       site: SourceSite(fileID: fileID, line: line), policy: policy, limit: limit))))
     var childCount = 0
-    await withTaskCancellationHandler {
-        if policy == .collectAll && limit == nil {
-            await withTaskGroup(of: Void.self) { tasks in
-                var group = SafeGroup<Success>(collecting: tasks, core: core)
-                await body(&group)
-                childCount = group.childCount
+    func run() async {
+        await withTaskCancellationHandler {
+            if policy == .collectAll && limit == nil {
+                await withTaskGroup(of: Void.self) { tasks in
+                    var group = SafeGroup<Success>(collecting: tasks, core: core)
+                    await body(&group)
+                    childCount = group.childCount
+                }
+                return
             }
-            return
-        }
-        do {
-            try await withThrowingDiscardingTaskGroup { tasks in
-                var group = SafeGroup<Success>(tasks: tasks, core: core)
-                await body(&group)
-                childCount = group.childCount
+            do {
+                try await withThrowingDiscardingTaskGroup { tasks in
+                    var group = SafeGroup<Success>(tasks: tasks, core: core)
+                    await body(&group)
+                    childCount = group.childCount
+                }
+            } catch {
+                // Only PolicyCancellation reaches here: children never throw anything else.
             }
-        } catch {
-            // Only PolicyCancellation reaches here: children never throw anything else.
+        } onCancel: {
+            core.noteCancellation(.parentCancelled)
         }
-    } onCancel: {
-        core.noteCancellation(.parentCancelled)
     }
-    return core.close(childCount: childCount)
+    if sharedContext {
+        await TaskContext.$current.withValue(TaskContext(task: nil, group: GroupContext(id: core.id, sink: nil))) { await run() }
+    } else {
+        await run()
+    }
+    return await core.close(childCount: childCount)
 }

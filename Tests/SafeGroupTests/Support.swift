@@ -8,15 +8,6 @@ struct TestError: Error, Equatable, CustomStringConvertible {
     var description: String { "test error \(code)" }
 }
 
-/// Loads the symbol tables now, as a long-running service has long since done.
-///
-/// A fault's stack is symbolicated before the fault is recorded; the first symbolication in a
-/// process reads the binary's line tables (about a second for this test binary), which would
-/// skew tests that compare when children end by a few milliseconds.
-func loadSymbolTables() {
-    _ = CapturedStack.here().frames
-}
-
 /// Sleeps without reacting to cancellation: a child that ignores cancellation.
 func sleepIgnoringCancellation(_ duration: Duration) async {
     await Task.detached { try? await Task.sleep(for: duration) }.value

@@ -48,10 +48,17 @@ enum GroupBenchmark {
         print("== group: \(children) trivial children, \(rounds) interleaved rounds, each round's variants in a rotated order")
         print("   The verdict is the median of each round's ratio to that round's bare group: the bare group's own rounds")
         print("   are bimodal here (it keeps all 100,000 finished children until the end), so best-of compares lucky rounds.")
+        _ = await withSafeGroup(of: Void.self, name: "install") { _ in }  // installs the throw hook before any round
         let variants: [(name: String, run: () async -> Duration)] = [
             ("bare", { await bare() }),
             ("discarding", { await bareDiscarding() }),
             ("noSink", { await safeGroup(sink: nil) }),
+            ("noSinkNoStacks", {
+                // Children of a group with no sink bind their context only for the throw hook.
+                ThrowSites.isEnabled = false
+                defer { ThrowSites.isEnabled = true }
+                return await safeGroup(sink: nil)
+            }),
             ("dropped", { await safeGroup(sink: DiscardingSink()) }),
             ("inMemory", {
                 let sink = InMemoryEventSink()
@@ -87,6 +94,7 @@ enum GroupBenchmark {
         print("  bare withThrowingTaskGroup            best \(perChild(best(bareTimes))), median \(perChild(bareTimes.sorted()[bareTimes.count / 2]))")
         row("bare withThrowingDiscardingTaskGroup", "discarding", target: nil, note: "  (what fail-fast and limited SafeGroups are built on)")
         row("SafeGroup, no sink", "noSink", target: 1.10)
+        row("SafeGroup, no sink, throw stacks off", "noSinkNoStacks", target: nil, note: "  (SAFEGROUP_THROW_STACKS=0)")
         row("SafeGroup, events built and dropped", "dropped", target: nil, note: "  (the events' cost alone)")
         row("SafeGroup, InMemoryEventSink", "inMemory", target: 1.25)
     }

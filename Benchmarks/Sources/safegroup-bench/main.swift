@@ -1,5 +1,5 @@
 // Benchmarks for SafeGroup. Each prints ratios measured side by side in one run.
-// Run: swift run -c release --package-path Benchmarks safegroup-bench [group|codec|dashboard|isolation|crash|all]
+// Run: swift run -c release --package-path Benchmarks safegroup-bench [group|throws|codec|dashboard|isolation|crash|all]
 import GroupIsolation
 
 #if canImport(Glibc)
@@ -12,12 +12,13 @@ import Darwin
 await IsolatedWorker.serveIfWorker(benchmarkJobs)
 
 let which = CommandLine.arguments.dropFirst().first ?? "all"
-let known = ["group", "codec", "dashboard", "isolation", "crash", "all"]
+let known = ["group", "throws", "codec", "dashboard", "isolation", "crash", "all"]
 guard known.contains(which) else {
     print("usage: safegroup-bench [\(known.joined(separator: "|"))]")
     exit(2)
 }
 if which == "group" || which == "all" { await GroupBenchmark.run() }
+if which == "throws" || which == "all" { await ThrowBenchmark.run() }
 if which == "codec" || which == "all" { CodecBenchmark.run() }
 if which == "dashboard" || which == "all" { DashboardBenchmark.run() }
 if which == "isolation" || which == "all" { await IsolationBenchmark.run() }
