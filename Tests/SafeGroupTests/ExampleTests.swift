@@ -25,6 +25,13 @@ import Testing
         #expect(text.contains("Backend.authorize()"))
         #expect(text.contains("error in 'shipping'"))
         #expect(text.contains("timeout in 'fraud-check'"))
+        // Each fault shows where it happened: the shipping error's throw, and the line where the
+        // timed-out fraud check was waiting (QuickStart/main.swift:30 sleeps for an hour).
+        let lines = text.split(separator: "\n").map(String.init)
+        let shipping = try #require(lines.firstIndex { $0.contains("error in 'shipping'") })
+        #expect(lines[shipping + 1].contains("Backend.call() at") && lines[shipping + 1].hasSuffix("QuickStart/main.swift:33"))
+        let timeout = try #require(lines.firstIndex { $0.contains("timeout in 'fraud-check'") })
+        #expect(lines[timeout + 1].contains("Backend.call() at") && lines[timeout + 1].hasSuffix("QuickStart/main.swift:30"))
         #expect(text.contains("had 3 faults"))
     }
 }
