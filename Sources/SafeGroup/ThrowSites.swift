@@ -122,7 +122,8 @@ public enum ThrowSites {
         guard Reentrancy.enter() else { return }
         defer { Reentrancy.leave() }
         let error = unsafeBitCast(box, to: (any Error).self)
-        record(child: child, box: unsafeBitCast(box, to: (any AnyObject & Sendable).self), type: ObjectIdentifier(type(of: error)))
+        record(child: child, box: unsafeBitCast(box, to: (any AnyObject & Sendable).self), type: ObjectIdentifier(type(of: error)),
+               typed: false)
     }
 
     /// Called by the runtime on a typed `throw` when a typed hook is set; the value has no box.
@@ -132,7 +133,7 @@ public enum ThrowSites {
         guard let type, let child = currentChild() else { return }
         guard Reentrancy.enter() else { return }
         defer { Reentrancy.leave() }
-        record(child: child, box: nil, type: ObjectIdentifier(unsafeBitCast(type, to: Any.Type.self)))
+        record(child: child, box: nil, type: ObjectIdentifier(unsafeBitCast(type, to: Any.Type.self)), typed: true)
     }
 
     /// Whether recording is on and the current task is a child (or in one): the cheap test every
@@ -147,10 +148,19 @@ public enum ThrowSites {
         withUnsafeCurrentTask { $0?.hashValue ?? 0 }
     }
 
-    /// Captures and keeps the stack of a throw inside the child running on task `child`.
-    private static func record(child: Int, box: (any AnyObject & Sendable)?, type: ObjectIdentifier) {
+    /// Captures and keeps the stack of a throw inside the child running on task `child`, unless
+    /// it is not the error's first: a rethrow of a box already kept, or the first untyped throw
+    /// of a typed error thrown just before on this task (`catch { throw error }` around a
+    /// `throws(E)` call), which takes that typed throw's stack.
+    private static func record(child: Int, box: (any AnyObject & Sendable)?, type: ObjectIdentifier, typed: Bool) {
+        let now = MonotonicTime.now().rawValue
+        if let box, log.withLock({ $0.adopt(box: box, type: type, child: child, now: now) }) { return }
         guard let backtrace = try? Backtrace.capture(limit: 64, top: 0, images: StackImages.map) else { return }
-        log.withLock { $0.insert(box: box, type: type, child: child, backtrace: backtrace) }
+        // Without a typed hook, the runtime reports a typed throw here, with a box it frees at once.
+        let typed = typed || TypedThrowFallback.calledThrough(backtrace)
+        // Timed after the capture, which takes far longer than an error's way out (in a debug build).
+        let captured = MonotonicTime.now().rawValue
+        log.withLock { $0.insert(box: box, type: type, child: child, time: captured, typed: typed, backtrace: backtrace) }
         recorded.add(1, ordering: .relaxed)
     }
 
@@ -187,7 +197,18 @@ struct ThrowLog: ~Copyable {
         let type: ObjectIdentifier
         let child: Int
         let backtrace: Backtrace
+        /// When its stack was kept (`MonotonicTime` nanoseconds).
+        let time: UInt64
+        /// A typed throw: its box, if any, was made for the hook alone.
+        let typed: Bool
+        /// For a throw with no lasting box: a later box took its stack (see ``adopt(box:type:child:now:)``).
+        var adopted = false
     }
+
+    /// How soon after a typed throw an untyped throw of its type on the same task is taken for
+    /// the same error, boxed anew on its way out: propagation takes microseconds (more in a
+    /// debug build); a new error of that type thrown that soon after is taken for it too.
+    static let reboxWindow: UInt64 = 10_000_000
 
     private var ring: [Entry?]
     private var next = 0
@@ -205,16 +226,28 @@ struct ThrowLog: ~Copyable {
         ring = Array(repeating: nil, count: capacity)
     }
 
-    /// Keeps the first throw of a box: a rethrow of the same error keeps where it began.
-    mutating func insert(box: (any AnyObject & Sendable)?, type: ObjectIdentifier, child: Int, backtrace: Backtrace) {
+    /// True when `box`'s throw needs no stack of its own: the box is kept already (a rethrow),
+    /// or it is a typed error thrown just before on this task, boxed anew (it then takes that
+    /// throw's stack).
+    mutating func adopt(box: any AnyObject & Sendable, type: ObjectIdentifier, child: Int, now: UInt64) -> Bool {
+        if let at = index[ObjectIdentifier(box)], let entry = ring[at], entry.box === box { return true }
+        guard let at = newest[ChildType(child: child, type: type)], let typed = ring[at], typed.typed, !typed.adopted,
+              now &- typed.time <= Self.reboxWindow else { return false }
+        ring[at]!.adopted = true
+        insert(box: box, type: type, child: child, time: typed.time, typed: false, backtrace: typed.backtrace)
+        return true
+    }
+
+    /// Keeps a throw's stack (the caller has checked that it is the error's first).
+    mutating func insert(box: (any AnyObject & Sendable)?, type: ObjectIdentifier, child: Int, time: UInt64, typed: Bool,
+                         backtrace: Backtrace) {
         let address = box.map { ObjectIdentifier($0) }
-        if let address, let at = index[address], let entry = ring[at], entry.box != nil { return }
         if let old = ring[next] {
             if let address = old.address, index[address] == next { index[address] = nil }
             let key = ChildType(child: old.child, type: old.type)
             if newest[key] == next { newest[key] = nil }
         }
-        ring[next] = Entry(box: box, address: address, type: type, child: child, backtrace: backtrace)
+        ring[next] = Entry(box: box, address: address, type: type, child: child, backtrace: backtrace, time: time, typed: typed)
         if let address { index[address] = next }
         newest[ChildType(child: child, type: type)] = next
         next = (next + 1) % ring.count
@@ -222,10 +255,46 @@ struct ThrowLog: ~Copyable {
 
     func find(box: any AnyObject & Sendable, type: ObjectIdentifier, child: Int) -> Backtrace? {
         if let at = index[ObjectIdentifier(box)], let entry = ring[at], entry.box === box { return entry.backtrace }
-        // A typed throw's box is freed at once (or never made): the newest throw of this type
-        // in this child stands in, if its box is gone too.
-        guard let at = newest[ChildType(child: child, type: type)], let entry = ring[at], entry.box == nil else { return nil }
+        // A typed throw's box is freed at once (or never made): the newest typed throw of this
+        // type on this task stands in.
+        guard let at = newest[ChildType(child: child, type: type)], let entry = ring[at], entry.typed, entry.box == nil else { return nil }
         return entry.backtrace
+    }
+}
+
+/// Tells a typed throw that reached `_swift_willThrow` through the runtime's fallback (no typed
+/// hook set): the hook's caller is then `swift_willThrowTypedImpl`, not `swift_willThrow`.
+///
+/// Both are a few dozen bytes of libswiftCore, found with `dlsym`; the first return address in
+/// either of them (the hook's own caller, before the throwing code's frames) says which.
+private enum TypedThrowFallback {
+    private static let span: UInt = 512
+    #if canImport(Glibc)
+    private static let entries: (untyped: UInt, typed: UInt) = {
+        func address(_ name: String) -> UInt {
+            dlsym(UnsafeMutableRawPointer(bitPattern: 0), name).map { UInt(bitPattern: $0) } ?? 0
+        }
+        return (address("swift_willThrow"), address("swift_willThrowTypedImpl"))
+    }()
+    #else
+    private static let entries: (untyped: UInt, typed: UInt) = (0, 0)
+    #endif
+
+    static func calledThrough(_ backtrace: Backtrace) -> Bool {
+        let (untyped, typed) = entries
+        guard typed != 0 else { return false }
+        for frame in backtrace.frames.prefix(8) {
+            guard case .returnAddress(let address) = frame, let pc = UInt(address) else { continue }
+            let inTyped = pc > typed && pc - typed < span
+            let inUntyped = untyped != 0 && pc > untyped && pc - untyped < span
+            switch (inTyped, inUntyped) {
+            case (false, false): continue
+            case (true, false): return true
+            case (false, true): return false
+            case (true, true): return typed > untyped  // the nearer entry below is its function
+            }
+        }
+        return false
     }
 }
 

@@ -20,6 +20,29 @@ struct DashboardEndToEndTests {
         #expect(fault.matched, "no fault stack in:\n\(fault.screen)")
     }
 
+    /// A fault shows where it happened, in the demo's own code, and its spawn chain below,
+    /// reached by scrolling the detail pane with `J`.
+    @Test func aFaultShowsItsThrowSiteAndScrollsToItsSpawnChain() async throws {
+        let pane = try TmuxPane(columns: 160, rows: 48)
+        defer { pane.kill() }
+        try pane.type("\(safegroupPath) demo --seed 1")
+        let started = try await pane.waitForScreen { $0.contains("DEMO") && $0.contains("✗ ") }
+        #expect(started.matched, "no failed task in:\n\(started.screen)")
+        try pane.press("Tab")
+        let fault = try await pane.waitForScreen { $0.contains("stack (throw):") && $0.contains("demo/Workloads/") }
+        #expect(fault.matched, "no throw-site stack in the workloads' code:\n\(fault.screen)")
+        try pane.press("p")  // pause, so that the selected fault stays while the pane scrolls
+        var chain = try await pane.waitForScreen(within: .seconds(1)) { $0.contains("spawn chain:") }
+        for _ in 0..<40 where !chain.matched {
+            try pane.press("J")
+            chain = try await pane.waitForScreen(within: .milliseconds(300)) { $0.contains("spawn chain:") }
+        }
+        #expect(chain.matched, "no spawn chain after scrolling the detail:\n\(chain.screen)")
+        #expect(chain.screen.contains("spawned at DemoWorkloads/"), "\(chain.screen)")
+        #expect(chain.screen.contains("opened at DemoWorkloads/"), "\(chain.screen)")
+        print(chain.screen)
+    }
+
     /// `attach` to the real demo-service: its live groups and tasks show; a service stopped
     /// cleanly (socket removed) shows as ended, a killed one (socket left behind) as crashed,
     /// and after each a service started again on the same socket is attached again.

@@ -33,9 +33,16 @@ extension DemoTests {
             try decoder.finish()
             var total: [FaultKind: Int] = [:], located: [FaultKind: Int] = [:]
             var misses: [String] = []
+            // Payload errors are typed throws (`throws(PayloadDecodingError)`), rethrown untyped by
+            // the injection board's `catch { throw error }`: the stack is still where they began.
+            var payloadErrors = 0, payloadErrorsAtTheDecoder = 0
             while let record = decoder.next() {
                 guard case .event(_, let event) = record, case .faultRecorded(let fault) = event.kind else { continue }
                 total[fault.kind, default: 0] += 1
+                if fault.errorType.hasSuffix("PayloadDecodingError") {
+                    payloadErrors += 1
+                    if fault.stack.first?.file?.hasSuffix("demo/Workloads/KeyValuePayload.swift") == true { payloadErrorsAtTheDecoder += 1 }
+                }
                 if fault.stack.first?.file?.contains("demo/Workloads/") == true {
                     located[fault.kind, default: 0] += 1
                 } else if misses.count < 10 {
@@ -48,6 +55,8 @@ extension DemoTests {
             try #require(errors.1 > 20 && waits.1 > 10, "too few faults to measure: \(total)")
             #expect(Double(errors.0) >= 0.95 * Double(errors.1), "errors \(errors); first misses: \(misses)")
             #expect(Double(waits.0) >= 0.90 * Double(waits.1), "timeouts and cancellations \(waits); first misses: \(misses)")
+            print("payload errors thrown in KeyValuePayload.swift: \(payloadErrorsAtTheDecoder)/\(payloadErrors)")
+            #expect(payloadErrors > 0 && payloadErrorsAtTheDecoder == payloadErrors)
         }
     }
 }

@@ -8,18 +8,24 @@ import Testing
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     }
 
-    @Test func theQuickStartExampleReportsEveryFaultOfTheCheckout() throws {
+    /// Runs the example; returns its exit status and standard output.
+    static func runExample(environment: [String: String] = [:]) throws -> (status: Int32, text: String) {
         let binary = Self.productsDirectory.appendingPathComponent("safegroup-example")
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build it first: swift build")
         let process = Process()
         process.executableURL = binary
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
         process.standardOutput = output
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        #expect(process.terminationStatus == 0)
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func theQuickStartExampleReportsEveryFaultOfTheCheckout() throws {
+        let (status, text) = try Self.runExample()
+        #expect(status == 0)
         #expect(text.contains("checkout: 5 children, outcome faulted"))
         #expect(text.contains("error in 'payment'"))
         #expect(text.contains("Backend.authorize()"))
@@ -33,5 +39,16 @@ import Testing
         let timeout = try #require(lines.firstIndex { $0.contains("timeout in 'fraud-check'") })
         #expect(lines[timeout + 1].contains("Backend.call() at") && lines[timeout + 1].hasSuffix("QuickStart/main.swift:30"))
         #expect(text.contains("had 3 faults"))
+    }
+
+    @Test func throwStacksAreOffWithTheEnvironmentVariable() throws {
+        let (status, text) = try Self.runExample(environment: ["SAFEGROUP_THROW_STACKS": "0"])
+        #expect(status == 0)
+        let lines = text.split(separator: "\n").map(String.init)
+        let shipping = try #require(lines.firstIndex { $0.contains("error in 'shipping'") })
+        // No throw stack: the next line is the next fault, not a frame.
+        #expect(lines[shipping + 1].contains("fault  timeout in 'fraud-check'"), "\(lines)")
+        // A TracedError's creation stack does not depend on the hook.
+        #expect(text.contains("Backend.authorize()"))
     }
 }

@@ -38,16 +38,20 @@ let secondErrorLine: UInt32 = 32
 }
 let typedLine: UInt32 = 37
 
+@inline(never) func rethrowsATypedError() throws {
+    do { try typedThrow() } catch { throw error }
+}
+
 @inline(never) func throwsAfterAwaiting() async throws {
     try await Task.sleep(for: .milliseconds(1))
     throw TestError(code: 4)  // asyncLine
 }
-let asyncLine: UInt32 = 43
+let asyncLine: UInt32 = 47
 
 @inline(never) func waitsForAnAnswer() async throws {
     try await Task.sleep(for: .seconds(30))  // waitingLine
 }
-let waitingLine: UInt32 = 48
+let waitingLine: UInt32 = 52
 
 /// The innermost frame of a fault's stack, which must be the user's own code.
 private func innermost(_ fault: Fault) throws -> StackFrame {
@@ -103,6 +107,14 @@ private func onlyFault(_ operation: @escaping @Sendable () async throws -> Void)
     @Test func aTypedThrowShowsItsThrowSite() async throws {
         let fault = try await onlyFault { try typedThrow() }
         #expect(fault.info.stackOrigin == "throw")
+        #expect(try innermost(fault).symbol.contains("typedThrow"))
+        #expect(try innermost(fault).line == typedLine)
+    }
+
+    @Test func aTypedErrorRethrownUntypedKeepsItsTypedThrowSite() async throws {
+        // The typed error is boxed anew on its way out of `throws(E)`; `throw error` then throws
+        // that new box: it takes the typed throw's stack, not the rethrow's.
+        let fault = try await onlyFault { try rethrowsATypedError() }
         #expect(try innermost(fault).symbol.contains("typedThrow"))
         #expect(try innermost(fault).line == typedLine)
     }
