@@ -40,7 +40,6 @@ struct DashboardEndToEndTests {
         #expect(chain.matched, "no spawn chain after scrolling the detail:\n\(chain.screen)")
         #expect(chain.screen.contains("spawned at DemoWorkloads/"), "\(chain.screen)")
         #expect(chain.screen.contains("opened at DemoWorkloads/"), "\(chain.screen)")
-        print(chain.screen)
     }
 
     /// `attach` to the real demo-service: its live groups and tasks show; a service stopped
