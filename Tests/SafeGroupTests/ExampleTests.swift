@@ -46,8 +46,8 @@ import Testing
         #expect(status == 0)
         let lines = text.split(separator: "\n").map(String.init)
         let shipping = try #require(lines.firstIndex { $0.contains("error in 'shipping'") })
-        // No throw stack: the next line is the next fault, not a frame.
-        #expect(lines[shipping + 1].contains("fault  timeout in 'fraud-check'"), "\(lines)")
+        // No throw stack: the next line is another fault or the summary, not a frame.
+        #expect(lines[shipping + 1].hasPrefix("  fault  ") || lines[shipping + 1].hasPrefix("events emitted"), "\(lines)")
         // A TracedError's creation stack does not depend on the hook.
         #expect(text.contains("Backend.authorize()"))
     }
