@@ -58,6 +58,7 @@ public struct CapturedStack: Sendable {
 
     /// ``frames``, symbolicated on a thread of its own when they are not in the cache, so that
     /// a burst of new faults never holds the threads every task shares.
+    /// Queued behind the same stack, it finds it in the cache: only distinct stacks cost.
     public func symbolicatedFrames() async -> [StackFrame] {
         guard let backtrace else { return [] }
         if let frames = StackCache.frames(for: StackCache.Key(backtrace, withSourceLocations: withSourceLocations)) { return frames }
@@ -120,16 +121,26 @@ enum StackCache {
     /// cooperative pool, at utility priority.
     static let symbolication = DispatchQueue(label: "safegroup.symbolication", qos: .utility)
 
-    /// Bounded: emptied when full, so memory stays small whatever the number of distinct stacks.
+    /// Bounded: when full, the oldest quarter goes, so memory stays small whatever the number of
+    /// distinct stacks and the stacks in use stay.
     static let capacity = 512
-    private static let cache = Mutex<[Key: [StackFrame]]>([:])
+    private struct Store {
+        var frames: [Key: [StackFrame]] = [:]
+        var order: [Key] = []
+    }
+    private static let cache = Mutex(Store())
 
-    static func frames(for key: Key) -> [StackFrame]? { cache.withLock { $0[key] } }
+    static func frames(for key: Key) -> [StackFrame]? { cache.withLock { $0.frames[key] } }
 
     static func keep(_ frames: [StackFrame], for key: Key) {
-        cache.withLock { cache in
-            if cache.count >= capacity { cache.removeAll(keepingCapacity: true) }
-            cache[key] = frames
+        cache.withLock { store in
+            guard store.frames[key] == nil else { return }
+            if store.frames.count >= capacity {
+                for old in store.order.prefix(capacity / 4) { store.frames[old] = nil }
+                store.order.removeFirst(capacity / 4)
+            }
+            store.frames[key] = frames
+            store.order.append(key)
         }
     }
 }

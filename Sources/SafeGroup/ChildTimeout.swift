@@ -3,29 +3,28 @@ import GroupEvents
 extension GroupCore {
     private enum Race: Sendable {
         case value(Success)
+        /// The operation threw; returned, not thrown, so that SafeGroup's code throws nothing
+        /// the throw hook would take for the error's first throw.
+        case failed(any Error)
         case deadline
         case timerCancelled
     }
 
     /// Runs a child with a deadline and records its end; returns whether to cancel the siblings.
     ///
-    /// At the deadline the operation is cancelled, and the child waits for it to end. The timeout
-    /// fault is recorded when it ends, with the stack of what it threw then (a cancelled
-    /// `Task.sleep` or client call throws where the child was waiting); if it returns instead,
-    /// the fault says so and has no stack. If it is still running `slowCancelThreshold` after
-    /// the deadline, it is reported slow to cancel then, while it runs.
+    /// At the deadline the operation is cancelled (and the policy decides then whether the
+    /// siblings are to be cancelled), and the child waits for it to end. The timeout fault is
+    /// recorded when it ends, with the stack of what it threw then (a cancelled `Task.sleep` or
+    /// client call throws where the child was waiting); if it returns instead, the fault says so
+    /// and has no stack. If it is still running `slowCancelThreshold` after the deadline, it is
+    /// reported slow to cancel then, while it runs.
     @usableFromInline
     func runWithTimeout(_ timeout: Duration, _ child: ChildRunner<Success>, startedAt: MonotonicTime) async -> Bool {
         let task = child.task
-        let outcome: TimedOutcome
-        do {
-            outcome = try await withTaskCancellationHandler {
-                try await race(timeout, child, startedAt: startedAt)
-            } onCancel: {
-                childCancelled(task)
-            }
-        } catch {
-            return childFailed(child, error: error, startedAt: startedAt)
+        let outcome = await withTaskCancellationHandler {
+            await race(timeout, child, startedAt: startedAt)
+        } onCancel: {
+            childCancelled(task)
         }
         // Ended only here, out of the cancellation handler's scope, so that a cancellation
         // arriving now cannot mark an ended child as still running.
@@ -34,8 +33,9 @@ extension GroupCore {
             if Success.self != Void.self { recordValue(value, task: task, name: child.name) }
             childEnded(child, status: .ok, startedAt: startedAt, endedAt: nil)
             return false
-        case .timedOut(let pending):
-            let cancelSiblings = policyCancels(.timeout, task: task)
+        case .failed(let error):
+            return childFailed(child, error: error, startedAt: startedAt)
+        case .timedOut(let pending, let cancelSiblings):
             finish(pending, task: task, status: .timedOut, startedAt: startedAt, wasCancelled: Task.isCancelled)
             return cancelSiblings
         }
@@ -48,23 +48,36 @@ extension GroupCore {
 
     private enum TimedOutcome: Sendable {
         case value(Success)
-        /// The operation ran past its deadline and has ended: its fault, to finish.
-        case timedOut(FaultFactory.Pending)
+        case failed(any Error)
+        /// The operation ran past its deadline and has ended: its fault, to finish, and what the
+        /// policy said at the deadline.
+        case timedOut(FaultFactory.Pending, cancelSiblings: Bool)
     }
 
-    private func race(_ timeout: Duration, _ child: ChildRunner<Success>, startedAt: MonotonicTime) async throws -> TimedOutcome {
+    /// Runs the operation in a task of its own, so that what it threw can be looked up there:
+    /// a typed throw is found by the task it happened on.
+    private static func operationTask(_ operation: @escaping @Sendable () async throws -> Success) async -> Race {
+        do {
+            return .value(try await operation())
+        } catch {
+            ThrowSites.pin(error)
+            return .failed(error)
+        }
+    }
+
+    private func race(_ timeout: Duration, _ child: ChildRunner<Success>, startedAt: MonotonicTime) async -> TimedOutcome {
         let task = child.task
         let operation = child.operation
-        return try await withThrowingTaskGroup(of: Race.self) { race in
+        return await withTaskGroup(of: Race.self) { race in
             if emits {
                 // The operation runs in a task of its own here: a crash handler must know it too.
                 race.addTask {
                     let tracking = ChildTracking.enter(task: task, group: self.id)
                     defer { ChildTracking.leave(tracking) }
-                    return .value(try await operation())
+                    return await Self.operationTask(operation)
                 }
             } else {
-                race.addTask { .value(try await operation()) }
+                race.addTask { await Self.operationTask(operation) }
             }
             let timerUnbindsContext = inThrowHookContext
             race.addTask {
@@ -75,16 +88,21 @@ extension GroupCore {
                 }
                 return await Self.sleepUntilDeadline(timeout)
             }
-            while let first = try await race.next() {
+            while let first = await race.next() {
                 switch first {
                 case .value(let value):
                     race.cancelAll()
                     return .value(value)
+                case .failed(let error):
+                    race.cancelAll()
+                    return .failed(error)
                 case .timerCancelled:
                     continue  // the child itself was cancelled: wait for the operation's answer
                 case .deadline:
                     race.cancelAll()
                     let deadline = MonotonicTime.now()
+                    // Decided at the deadline: a sibling's fault after it is not what cancelled the group.
+                    let cancelSiblings = policyCancels(.timeout, task: task)
                     // Unstructured: it must sleep while this task's group is cancelled. It is
                     // cancelled as soon as the operation ends.
                     let watch = Task.detached { [self] in
@@ -93,12 +111,11 @@ extension GroupCore {
                     }
                     var ending: (any Error)?
                     var returned = false
-                    while true {
-                        do {
-                            guard let next = try await race.next() else { break }
-                            if case .value = next { returned = true }
-                        } catch {
-                            ending = error
+                    while let next = await race.next() {
+                        switch next {
+                        case .value: returned = true
+                        case .failed(let error): ending = error
+                        case .deadline, .timerCancelled: break
                         }
                     }
                     watch.cancel()
@@ -108,8 +125,9 @@ extension GroupCore {
                     let note = returned
                         ? "it returned \(Duration.nanoseconds(endedAt.nanoseconds(since: deadline))) after it was cancelled instead of throwing, so there is no stack of where it was"
                         : nil
-                    return .timedOut(FaultFactory.timeout(timeout, ending: ending, note: note, task: task, name: child.name, site: child.site,
-                                                          group: id, groupName: name, startedAt: startedAt, endedAt: endedAt))
+                    let pending = FaultFactory.timeout(timeout, ending: ending, note: note, task: task, name: child.name, site: child.site,
+                                                       group: id, groupName: name, startedAt: startedAt, endedAt: endedAt)
+                    return .timedOut(pending, cancelSiblings: cancelSiblings)
                 }
             }
             preconditionFailure("SafeGroup: the timeout race ended without the operation's result")

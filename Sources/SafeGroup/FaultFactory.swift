@@ -5,7 +5,7 @@ import GroupEvents
 /// Which stack a fault shows, first rule that applies (docs/DESIGN-NOTES.md, "Where a fault happened"):
 /// 1. an error that describes its own fault (``FaultDescribingError``: a crashed worker) brings its stack;
 /// 2. an error that carries the stack of its creation (``StackCarryingError``, ``TracedError``) shows that;
-/// 3. a nested group's ``GroupFaults`` shows the stack of its first fault that has one: where it happened;
+/// 3. a nested group's ``GroupFaults`` shows the stack of its first fault (not a cancellation) that has one: where it happened;
 /// 4. an error whose `throw` inside the child was recorded (``ThrowSites``) shows the throw's stack;
 /// 5. otherwise none: a stack taken where the group caught the error would show only SafeGroup.
 ///
@@ -96,7 +96,10 @@ enum FaultFactory {
            let located = Location(origin: StackOrigin.error, captured: carrying.creationStack) {
             return located
         }
-        if let nested = error as? GroupFaults, let first = nested.faults.first(where: { !$0.stack.isEmpty }) {
+        // Its first fault that is not a cancellation it caused, else its first with a stack.
+        if let nested = error as? GroupFaults,
+           let first = nested.faults.first(where: { $0.kind != .cancelled && !$0.stack.isEmpty })
+               ?? nested.faults.first(where: { !$0.stack.isEmpty }) {
             return Location(origin: first.info.stackOrigin, stack: first.stack)
         }
         if let thrown = ThrowSites.stack(of: error), let located = Location(origin: StackOrigin.throw, captured: thrown) {

@@ -142,9 +142,8 @@ final class GroupCore<Success: Sendable>: Sendable {
         return cancelSiblings
     }
 
-    /// Keeps a fault and emits it.
-    func keepFault(_ fault: Fault) {
-        state.withLock { $0.faults.append(fault) }
+    /// Emits a kept fault.
+    private func emitFault(_ fault: Fault) {
         if emits { emitter.emit(Event(time: fault.endedAt, .faultRecorded(fault.info))) }
     }
 
@@ -156,14 +155,21 @@ final class GroupCore<Success: Sendable>: Sendable {
         // Its work has stopped: the time its stack takes to symbolicate is not slowness to cancel.
         if wasCancelled { state.withLock { _ = $0.cancelledRunning.remove(task) } }
         if limit != nil { releaseSlot() }
+        // Its place in the report is taken now: faults are listed in the order children failed.
+        let place = state.withLock { state -> Int in
+            state.faults.append(pending.fault)
+            if pending.needsSymbolication { state.finishing += 1 }
+            return state.faults.count - 1
+        }
         guard pending.needsSymbolication else {
-            keepFault(pending.fault)
+            emitFault(pending.fault)
             emitEnd(task, status: status, startedAt: startedAt, endedAt: pending.fault.endedAt)
             return
         }
-        state.withLock { $0.finishing += 1 }
         Task.detached { [self] in
-            keepFault(await pending.resolved())
+            let fault = await pending.resolved()
+            state.withLock { $0.faults[place] = fault }
+            emitFault(fault)
             emitEnd(task, status: status, startedAt: startedAt, endedAt: pending.fault.endedAt)
             let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
                 state.finishing -= 1

@@ -7,7 +7,7 @@ import GroupEvents
 public struct GroupFaults: Error, CustomStringConvertible {
     public let group: GroupID
     public let groupName: String
-    /// All the faults, in the order they were recorded.
+    /// All the faults, in the order their children failed.
     public let faults: [Fault]
 
     public var description: String {

@@ -11,7 +11,7 @@ public struct GroupReport<Success: Sendable>: Sendable {
 
     public let group: GroupID
     public let name: String
-    /// Every fault, in the order it was recorded.
+    /// Every fault, in the order its child failed.
     public let faults: [Fault]
     /// The values of the children that returned, in the order they ended.
     public let results: [ChildResult]

@@ -8,5 +8,5 @@ public enum SafeGroupTask {
     /// The id of the SafeGroup child running now, or nil.
     public static var current: TaskID? { TaskContext.current?.task }
     /// The id of the group of the SafeGroup child running now, or nil.
-    public static var currentGroup: GroupID? { TaskContext.current?.group.id }
+    public static var currentGroup: GroupID? { TaskContext.current.flatMap { $0.task == nil ? nil : $0.group.id } }
 }

@@ -38,6 +38,8 @@ public enum ThrowSites {
     private static let enabled = Atomic<Int>(1)
     private static let configured = Atomic<Bool>(false)
     private static let installed = Atomic<Bool>(false)
+    /// Set once installing was tried, whatever came of it: later groups skip it for one load.
+    private static let attempted = Atomic<Bool>(false)
     private static let installing = Mutex<Bool>(false)
     private static let recorded = Atomic<Int>(0)
     /// The hook that was installed before ours (0: none); ours calls it first.
@@ -53,7 +55,7 @@ public enum ThrowSites {
     /// Installs the hook once per process (unless switched off); every group opening calls it.
     @usableFromInline
     static func installOnce() {
-        if installed.load(ordering: .relaxed) { return }
+        if attempted.load(ordering: .relaxed) { return }
         installing.withLock { done in
             guard !done else { return }
             done = true
@@ -69,14 +71,18 @@ public enum ThrowSites {
             }
             installed.store(true, ordering: .releasing)
         }
+        attempted.store(true, ordering: .releasing)
     }
 
     /// Puts ``willThrow(_:)`` into `slot` (the runtime's `_swift_willThrow`, or a test's stand-in),
     /// keeping what was there to chain to. A second call into a slot that already holds it does nothing.
     static func install(into slot: UnsafeMutablePointer<Atomic<UInt>>) {
         let ours = unsafeBitCast(hook, to: UInt.self)
+        // Stored before ours goes in, so that no throw in between skips the hook that was there.
+        let before = slot.pointee.load(ordering: .acquiring)
+        if before != ours { previous.store(before, ordering: .releasing) }
         let old = slot.pointee.exchange(ours, ordering: .acquiringAndReleasing)
-        if old != ours { previous.store(old, ordering: .releasing) }
+        if old != ours && old != before { previous.store(old, ordering: .releasing) }
     }
 
     /// The hook ours chains to (0: none); tests that install into a stand-in slot put it back.
@@ -154,10 +160,13 @@ public enum ThrowSites {
     /// `throws(E)` call), which takes that typed throw's stack.
     private static func record(child: Int, box: (any AnyObject & Sendable)?, type: ObjectIdentifier, typed: Bool) {
         let now = MonotonicTime.now().rawValue
-        if let box, log.withLock({ $0.adopt(box: box, type: type, child: child, now: now) }) { return }
+        // A rethrow of a box already kept needs nothing.
+        if let box, log.withLock({ $0.isKept(box) }) { return }
         guard let backtrace = try? Backtrace.capture(limit: 64, top: 0, images: StackImages.map) else { return }
         // Without a typed hook, the runtime reports a typed throw here, with a box it frees at once.
         let typed = typed || TypedThrowFallback.calledThrough(backtrace)
+        // An untyped throw just after a typed throw of its type is that error boxed anew.
+        if let box, !typed, log.withLock({ $0.adopt(box: box, type: type, child: child, now: now) }) { return }
         // Timed after the capture, which takes far longer than an error's way out (in a debug build).
         let captured = MonotonicTime.now().rawValue
         log.withLock { $0.insert(box: box, type: type, child: child, time: captured, typed: typed, backtrace: backtrace) }
@@ -177,9 +186,23 @@ public enum ThrowSites {
         // `as any Error` keeps the existential closed: passed to a generic parameter as it is, it
         // would be opened, and the bits cast would be the error's value, not its box.
         let box = unsafeBitCast(error as any Error, to: (any AnyObject & Sendable).self)
-        let child = currentTaskKey()
-        let backtrace = log.withLock { $0.find(box: box, type: ObjectIdentifier(type(of: error)), child: child) }
+        let child = currentTaskKey(), now = MonotonicTime.now().rawValue
+        let backtrace = log.withLock { $0.find(box: box, type: ObjectIdentifier(type(of: error)), child: child, now: now) }
         return backtrace.map { CapturedStack(backtrace: $0, withSourceLocations: true) }
+    }
+
+    /// Keeps what `error` was thrown with beside its box, when only the current task can find
+    /// it (a typed throw, found by its task): for an operation that runs in a task of its own
+    /// and hands its error to the child's.
+    static func pin(_ error: any Error) {
+        guard installed.load(ordering: .relaxed), recorded.load(ordering: .relaxed) > 0 else { return }
+        let box = unsafeBitCast(error as any Error, to: (any AnyObject & Sendable).self)
+        let child = currentTaskKey(), now = MonotonicTime.now().rawValue
+        log.withLock { log in
+            guard !log.isKept(box),
+                  let backtrace = log.find(box: box, type: ObjectIdentifier(type(of: error)), child: child, now: now) else { return }
+            log.insert(box: box, type: ObjectIdentifier(type(of: error)), child: child, time: now, typed: false, backtrace: backtrace)
+        }
     }
 
     /// The recorded throws: a ring of the most recent ones, so memory stays bounded whatever
@@ -226,11 +249,15 @@ struct ThrowLog: ~Copyable {
         ring = Array(repeating: nil, count: capacity)
     }
 
-    /// True when `box`'s throw needs no stack of its own: the box is kept already (a rethrow),
-    /// or it is a typed error thrown just before on this task, boxed anew (it then takes that
-    /// throw's stack).
-    mutating func adopt(box: any AnyObject & Sendable, type: ObjectIdentifier, child: Int, now: UInt64) -> Bool {
+    /// Whether `box`'s throw is kept already (this throw is a rethrow).
+    func isKept(_ box: any AnyObject & Sendable) -> Bool {
         if let at = index[ObjectIdentifier(box)], let entry = ring[at], entry.box === box { return true }
+        return false
+    }
+
+    /// True when an untyped throw of `box` is a typed error thrown just before on this task,
+    /// boxed anew: it then takes that typed throw's stack.
+    mutating func adopt(box: any AnyObject & Sendable, type: ObjectIdentifier, child: Int, now: UInt64) -> Bool {
         guard let at = newest[ChildType(child: child, type: type)], let typed = ring[at], typed.typed, !typed.adopted,
               now &- typed.time <= Self.reboxWindow else { return false }
         ring[at]!.adopted = true
@@ -253,11 +280,15 @@ struct ThrowLog: ~Copyable {
         next = (next + 1) % ring.count
     }
 
-    func find(box: any AnyObject & Sendable, type: ObjectIdentifier, child: Int) -> Backtrace? {
+    /// How long after a typed throw a fault may still take its stack without a rethrow.
+    static let typedLookupWindow: UInt64 = 1_000_000_000
+
+    func find(box: any AnyObject & Sendable, type: ObjectIdentifier, child: Int, now: UInt64) -> Backtrace? {
         if let at = index[ObjectIdentifier(box)], let entry = ring[at], entry.box === box { return entry.backtrace }
         // A typed throw's box is freed at once (or never made): the newest typed throw of this
         // type on this task stands in.
-        guard let at = newest[ChildType(child: child, type: type)], let entry = ring[at], entry.typed, entry.box == nil else { return nil }
+        guard let at = newest[ChildType(child: child, type: type)], let entry = ring[at], entry.typed, entry.box == nil,
+              now &- entry.time <= Self.typedLookupWindow else { return nil }
         return entry.backtrace
     }
 }
@@ -268,7 +299,8 @@ struct ThrowLog: ~Copyable {
 /// Both are a few dozen bytes of libswiftCore, found with `dlsym`; the first return address in
 /// either of them (the hook's own caller, before the throwing code's frames) says which.
 private enum TypedThrowFallback {
-    private static let span: UInt = 512
+    /// Each is under 100 bytes of code on this toolchain (37 and 82).
+    private static let span: UInt = 128
     #if canImport(Glibc)
     private static let entries: (untyped: UInt, typed: UInt) = {
         func address(_ name: String) -> UInt {

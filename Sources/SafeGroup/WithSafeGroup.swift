@@ -65,7 +65,11 @@ public func withSafeGroup<Success: Sendable>(
     let core = GroupCore<Success>(id: IDs.group(), name: name, policy: policy, limit: limit, defaultTimeout: timeout,
                                   slowCancelThreshold: slowCancelThreshold, sink: resolvedSink,
                                   inThrowHookContext: resolvedSink != nil || sharedContext)
-    resolvedSink?.emit(Event(.groupOpened(GroupOpened(group: core.id, name: name, parentTask: parent?.task, parentGroup: parent?.group.id,
+    // A parent group is named with its child only: the group-wide context of a group without a
+    // sink has no child, and that group is in no stream.
+    let parentTask = parent?.task
+    resolvedSink?.emit(Event(.groupOpened(GroupOpened(group: core.id, name: name, parentTask: parentTask,
+                                                      parentGroup: parentTask == nil ? nil : parent?.group.id,
                                                       site: SourceSite(fileID: fileID, line: line), policy: policy, limit: limit))))
     var childCount = 0
     func run() async {

@@ -275,3 +275,85 @@ private func onlyFault(_ operation: @escaping @Sendable () async throws -> Void)
         #expect(ThrowSites.isActive)
     }
 }
+
+@inline(never) func anotherTypedThrow() throws(TestError) {
+    throw TestError(code: 6)  // anotherTypedLine
+}
+let anotherTypedLine: UInt32 = #line - 2
+
+@inline(never) func twoTypedThrowsTheSecondRethrown() throws {
+    do { try typedThrow() } catch {}
+    do { try anotherTypedThrow() } catch { throw error }
+}
+
+/// What the fixes found in review pin: typed throws close together, typed throws under a
+/// timeout, a nested group's order, events of groups without a sink, the policy at a deadline.
+@Suite struct ThrowSiteEdgeTests {
+    @Test func twoTypedThrowsOfOneTypeCloseTogetherKeepTheirOwnSites() async throws {
+        let direct = try await onlyFaultOf { try typedThrow(); } // warm: a typed throw alone
+        #expect(direct.info.stackOrigin == "throw")
+        let fault = try await onlyFaultOf { try twoTypedThrowsTheSecondRethrown() }
+        #expect(fault.stack.first?.symbol.contains("anotherTypedThrow") == true, "\(fault.stack.map(\.symbol))")
+        #expect(fault.stack.first?.line == anotherTypedLine)
+    }
+
+    @Test func aTypedThrowInAChildWithATimeoutShowsItsSite() async throws {
+        let report = await withSafeGroup(name: "typed with deadline") { group in
+            await group.spawn("typed", timeout: .seconds(30)) { try typedThrow() }
+        }
+        let fault = try #require(report.faults.first)
+        #expect(fault.kind == .error)
+        #expect(fault.stack.first?.line == typedLine, "\(fault.stack.map(\.symbol))")
+    }
+
+    @Test func aNestedFailFastGroupsFaultsShowTheFailureNotTheCancellationItCaused() async throws {
+        let fault = try await onlyFaultOf {
+            let inner = await withSafeGroup(name: "inner", policy: .cancelOnFirstFault) { group in
+                await group.spawn("waiter") { try await waitsForAnAnswer() }
+                await group.spawn("failing") {
+                    try await Task.sleep(for: .milliseconds(20))
+                    try throwsHere()
+                }
+            }
+            // Listed in the order the children failed, whatever their stacks took.
+            #expect(inner.faults.map(\.kind) == [.error, .cancelled])
+            try inner.throwIfFaulted()
+        }
+        #expect(fault.stack.first?.line == throwSiteLine)
+    }
+
+    @Test func aGroupWithASinkInsideAGroupWithoutOneNamesNoParent() async throws {
+        let sink = InMemoryEventSink()
+        _ = await withSafeGroup(name: "quiet", sink: nil) { group in
+            await group.spawn("opens") {
+                _ = await withSafeGroup(name: "loud", sink: sink) { inner in
+                    await inner.spawn("child") {}
+                    #expect(SafeGroupTask.currentGroup == nil || SafeGroupTask.current == nil)
+                }
+            }
+        }
+        let opened = try #require(sink.opened.first)
+        #expect(opened.parentTask == nil)
+        #expect(opened.parentGroup == nil)
+    }
+
+    @Test func aTimeoutDecidesAFailFastGroupsCauseAtItsDeadline() async throws {
+        var timedOut: TaskID?
+        let report = await withSafeGroup(name: "deadline first", policy: .cancelOnFirstFault) { group in
+            timedOut = await group.spawn("deaf", timeout: .milliseconds(20)) { await sleepIgnoringCancellation(.milliseconds(600)) }
+            await group.spawn("late error") {
+                await sleepIgnoringCancellation(.milliseconds(300))
+                try throwsHere()
+            }
+        }
+        #expect(report.cancellation == .fault(try #require(timedOut)))
+    }
+}
+
+private func onlyFaultOf(_ operation: @escaping @Sendable () async throws -> Void) async throws -> Fault {
+    let report = await withSafeGroup(name: "throws") { group in
+        await group.spawn("thrower") { try await operation() }
+    }
+    return try #require(report.faults.first)
+}
+
