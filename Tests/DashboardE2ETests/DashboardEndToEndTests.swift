@@ -337,6 +337,38 @@ struct DashboardEndToEndTests {
         try await Self.expectTerminalRestored(pane)
     }
 
+    /// A trap in the dashboard (the test hook SAFEGROUP_TEST_TRAP_AFTER_DRAW: a `fatalError`
+    /// after the first frame) leaves the terminal restored, also when the dashboard is not the
+    /// shell's own child (here under `bash -c`), where the shell does not restore it.
+    @Test func aTrapRestoresTheTerminal() async throws {
+        let directory = try ScratchDirectory()
+        let file = directory.file("small.ndjson")
+        try Recordings.small().write(to: URL(fileURLWithPath: file))
+        let pane = try TmuxPane()
+        defer { pane.kill() }
+        try pane.type("SAFEGROUP_TEST_TRAP_AFTER_DRAW=1 SWIFT_BACKTRACE=enable=no bash -c 'ulimit -c 0; \(safegroupPath) replay \(file); exit $?'"
+                      + Self.echoExitStatus)
+        let exited = try await pane.waitForScreen { !Self.lines(of: $0, startingWith: "EXIT=").isEmpty }
+        #expect(Self.lines(of: exited.screen, startingWith: "EXIT=") == ["EXIT=132"], "no EXIT=132 (SIGILL) after the trap:\n\(exited.screen)")
+        #expect(!exited.screen.contains("REPLAY"), "the dashboard is still on the screen:\n\(exited.screen)")
+        try await Self.expectTerminalRestored(pane)
+    }
+
+    /// Ctrl-\ (SIGQUIT, whose default is to dump core) ends the dashboard with the terminal restored.
+    @Test func sigquitRestoresTheTerminal() async throws {
+        let pane = try TmuxPane()
+        defer { pane.kill() }
+        try pane.type("SWIFT_BACKTRACE=enable=no bash -c 'ulimit -c 0; \(safegroupPath) demo --seed 4; exit $?'" + Self.echoExitStatus)
+        let running = try await pane.waitForScreen { $0.contains("DEMO") }
+        #expect(running.matched, "the demo did not start:\n\(running.screen)")
+        // The byte itself: tmux does not take `C-\\` as a key name.
+        try pane.run(["send-keys", "-H", "1c"])
+        let exited = try await pane.waitForScreen { !Self.lines(of: $0, startingWith: "EXIT=").isEmpty }
+        #expect(Self.lines(of: exited.screen, startingWith: "EXIT=") == ["EXIT=131"], "no EXIT=131 (SIGQUIT):\n\(exited.screen)")
+        #expect(!exited.screen.contains("DEMO"), "the dashboard is still on the screen:\n\(exited.screen)")
+        try await Self.expectTerminalRestored(pane)
+    }
+
     /// Appended to a typed command, prints `EXIT=<status>` after it. The typed text spells the
     /// marker `EX""IT=`, so the command line itself, even wrapped at the pane's width, never
     /// starts a line with `EXIT=`.
