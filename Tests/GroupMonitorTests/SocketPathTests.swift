@@ -96,6 +96,20 @@ struct SocketPathTests {
         #expect(error?.code == .unsafeSocketPath)
     }
 
+    /// A path longer than a socket address holds would be served where no client can connect.
+    @Test func aPathTooLongForASocketAddressIsRefusedWithTheLimit() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file(String(repeating: "s", count: 120) + ".sock")
+        let error = #expect(throws: MonitorError.self) { try startMonitor(at: path) }
+        #expect(error?.code == .socketPathTooLong)
+        #expect(error?.description.contains("longer than the 107 bytes") == true, "\(String(describing: error))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "something was left behind")
+        // The longest that fits is served.
+        let longest = dir.path + "/" + String(repeating: "x", count: 107 - dir.path.utf8.count - 1)
+        let monitor = try startMonitor(at: longest)
+        monitor.shutdown()
+    }
+
     @Test func shutdownRemovesSocketAndLockFile() throws {
         let dir = TemporaryDirectory()
         let monitor = try startMonitor(at: dir.file("svc.sock"))
