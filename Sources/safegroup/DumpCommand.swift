@@ -72,21 +72,37 @@ struct DumpCommand: AsyncParsableCommand {
     }
 
     private static func dumpFile(_ source: String, follow: Bool, to printer: inout RecordPrinter) async throws {
-        let fd = try Posix.openForReading(source)
+        var fd = try Posix.openForReading(source)
         defer { Posix.close(fd) }
         var decoder = WireDecoder()
         var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        // Bytes read from the file open now: a followed file shorter than that was truncated.
+        var offset: Int64 = 0
         do {
             while true {
                 let count = try buffer.withUnsafeMutableBytes { (raw) throws(SystemError) -> Int in
                     try Posix.read(fd, into: raw, subject: source)
                 }
                 if count > 0 {
+                    offset += Int64(count)
                     try decoder.feed(buffer[..<count])
                     try printer.printAll(from: &decoder)
                     continue
                 }
                 guard follow, !Task.isCancelled else { break }
+                // Recorded again (`record -o` truncates it) or replaced by another file: the old
+                // offset means nothing in the new one. Start over from its first line.
+                if let change = try recordedAgain(fd, source, offset: offset) {
+                    try printer.printAll(from: &decoder)
+                    try printer.flush()
+                    reportToStandardError("\(printer.source) was \(change): reading it again from the start")
+                    let reopened = try Posix.openForReading(source)
+                    Posix.close(fd)
+                    fd = reopened
+                    offset = 0
+                    decoder = WireDecoder()
+                    continue
+                }
                 try printer.flush()
                 try? await Task.sleep(for: pollInterval)
                 if Task.isCancelled { break }
@@ -101,6 +117,15 @@ struct DumpCommand: AsyncParsableCommand {
         }
         try printer.flush()
         printer.summarize(decoder.counters)
+    }
+
+    /// "truncated" when the open file is shorter than what was read of it, "replaced" when the
+    /// path leads to another file now; nil otherwise (or when the path leads nowhere for now).
+    private static func recordedAgain(_ fd: Int32, _ path: String, offset: Int64) throws(SystemError) -> String? {
+        let open = try Posix.identity(of: fd, subject: path)
+        guard let current = try Posix.identity(of: path) else { return nil }
+        if !current.isSameFile(as: open) { return "replaced" }
+        return open.size < offset ? "truncated" : nil
     }
 
     private static func dumpSocket(_ source: String, follow: Bool, to printer: inout RecordPrinter) async throws {

@@ -33,6 +33,33 @@ enum Posix {
         }
     }
 
+    /// Which file a descriptor or a path is, and how long it is, to tell a file truncated or
+    /// replaced under a reader.
+    struct FileIdentity: Equatable {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        func isSameFile(as other: FileIdentity) -> Bool { device == other.device && inode == other.inode }
+    }
+
+    static func identity(of fd: Int32, subject: String) throws(SystemError) -> FileIdentity {
+        var st = stat()
+        _ = try call("read", subject) { fstat(fd, &st) }
+        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size))
+    }
+
+    /// The identity of what `path` leads to now; nil when nothing is there.
+    static func identity(of path: String) throws(SystemError) -> FileIdentity? {
+        var st = stat()
+        while stat(path, &st) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            if code == ENOENT { return nil }
+            throw SystemError(call: "read", subject: path, errno: code)
+        }
+        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size))
+    }
+
     static func openForReading(_ path: String) throws(SystemError) -> Int32 {
         try call("open", path) { open(path, O_RDONLY | O_CLOEXEC) }
     }
