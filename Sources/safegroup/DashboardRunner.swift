@@ -60,7 +60,9 @@ enum DashboardRunner {
                         drawn = screen
                     }
                     if trapsForTests { fatalError("\(trapHook) is set: trapping after the first frame, as a test asked") }
-                    switch terminal.readInput(timeoutMilliseconds: wakeMilliseconds) {
+                    // A source with work left (a replay feeding a long move) is polled again at
+                    // once; keys read between its slices pre-empt it (q, Ctrl-C, another move).
+                    switch terminal.readInput(timeoutMilliseconds: source.isBusy ? 0 : wakeMilliseconds) {
                     case .key(let key):
                         if let outcome = execute(state.update(.key(key)), on: &source, state: &state) { return outcome }
                     case .resize(let size):

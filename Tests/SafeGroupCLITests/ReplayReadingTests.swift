@@ -183,43 +183,64 @@ import Glibc
         #expect(Self.mismatch(try Self.records(0..<expected.count, &reader, timeline, limit: limit), expected[...]) == nil)
     }
 
+    /// The records from the last header on: what the dashboard shows after them (a header
+    /// resets its model).
+    static func session(_ records: ArraySlice<WireRecord>) -> ArraySlice<WireRecord> {
+        records[(records.lastIndex { if case .header = $0 { true } else { false } } ?? records.startIndex)...]
+    }
+
+    /// What the dashboard has been fed, as the reducer sees it: records in order, and the
+    /// checkpoints the replay asked it to keep and go back to.
+    struct FedModel {
+        var records: [WireRecord] = []
+        var saved: [Int: Int] = [:]
+        var restores = 0
+        var batches = 0
+        var ended = false
+
+        mutating func take(_ message: DashboardMessage) {
+            switch message {
+            case .records(let batch):
+                #expect(batch.count <= RecordReader.batchSize)
+                batches += 1
+                records += batch
+            case .replayCheckpoint(.save(let record)):
+                #expect(record == records.count, "a checkpoint numbered \(record) after \(records.count) records")
+                saved[record] = records.count
+            case .replayCheckpoint(.restore(let record)):
+                let count = saved[record]
+                #expect(count != nil, "restored checkpoint \(record), never saved")
+                records.removeLast(records.count - (count ?? records.count))
+                restores += 1
+            case .connection(.ended): ended = true
+            default: break
+            }
+        }
+    }
+
+    static func replay(_ bytes: [UInt8], in directory: ScratchDirectory) throws -> ReplaySource {
+        let path = directory.file("replay.ndjson")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let loader = try RecordingLoader(path: path, seekable: true)
+        return try ReplaySource(loader: loader, first: loader.next(), speed: 1)
+    }
+
     /// Played through ``ReplaySource`` (to the end, back to the start, to a fault), the
     /// dashboard sees exactly the records it would have seen from a straight read.
     @Test func theReplaysMovesFeedTheDashboardWhatAStraightReadGives() async throws {
         let bytes = Self.recording()
         let expected = try WireDecoder.decode(bytes).records.filter { if case .diagnostic = $0 { false } else { true } }
         let directory = ScratchDirectory()
-        let path = directory.file("replay.ndjson")
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        let loader = try RecordingLoader(path: path, seekable: true)
-        var source = try ReplaySource(loader: loader, first: loader.next(), speed: 1)
+        var source = try Self.replay(bytes, in: directory)
         defer { source.finish() }
-
-        var fed: [WireRecord] = []
-        var ended = false
-        func take(_ message: DashboardMessage) {
-            switch message {
-            case .records(let batch):
-                #expect(batch.count <= RecordReader.batchSize)
-                fed += batch
-            case .connection(.ended): ended = true
-            default: break
-            }
-        }
-        // Playing from the start as the run loop polls, and G until the whole file is read and fed.
-        let reachedEnd = await eventually {
-            source.poll(take)
-            source.perform(.replay(.toEnd), take)
-            return ended
-        }
-        #expect(reachedEnd, "the replay never reached the end of the file")
-        #expect(Self.mismatch(fed, expected[...]) == nil)
 
         // A long jump gives the new position before its records, so that the dashboard lets
         // ended tasks go as they come in (instead of holding every task of the stretch).
         var kinds: [String] = []
-        source.perform(.replay(.toStart), { _ in })
+        var fed = FedModel()
+        source.poll { fed.take($0) }
         source.perform(.replay(.seek(seconds: 10))) { message in
+            fed.take(message)
             switch message {
             case .records: if kinds.last != "records" { kinds.append("records") }
             case .replayPosition: kinds.append("position")
@@ -228,14 +249,81 @@ import Glibc
         }
         #expect(kinds == ["position", "records", "position"], "\(kinds)")
 
+        // Playing as the run loop polls, and G until the whole file is read and fed.
+        let reachedEnd = await eventually {
+            source.poll { fed.take($0) }
+            source.perform(.replay(.toEnd)) { fed.take($0) }
+            return fed.ended && !source.isBusy
+        }
+        #expect(reachedEnd, "the replay never reached the end of the file")
+        #expect(Self.mismatch(fed.records, expected[...]) == nil)
+
         // g: back to the start, which feeds from the first header again.
-        fed = []
-        source.perform(.replay(.toStart), take)
-        #expect(Self.mismatch(fed, expected[..<1]) == nil || Self.mismatch(fed, expected[..<2]) == nil, "\(fed.count) records at the start")
+        source.perform(.replay(.toStart)) { fed.take($0) }
+        #expect(!source.isBusy)
+        let start = Array(Self.session(fed.records[...]))
+        #expect(Self.mismatch(start, expected[..<1]) == nil || Self.mismatch(start, expected[..<2]) == nil,
+                "\(start.count) records at the start")
         // n: to the first fault, fed from where the start left off.
-        let before = fed.count
-        source.perform(.replay(.nextFault), take)
+        source.perform(.replay(.nextFault)) { fed.take($0) }
         let firstFault = try #require(expected.firstIndex { if case .event(_, let e) = $0, case .faultRecorded = e.kind { true } else { false } })
-        #expect(Self.mismatch(fed, expected[..<(firstFault + 1)]) == nil, "\(before) records before n")
+        #expect(Self.mismatch(Array(Self.session(fed.records[...])), expected[..<(firstFault + 1)]) == nil)
+    }
+
+    /// A long move is fed a slice a wake (here one batch), so the run loop reads keys between
+    /// slices; a newer move takes over from where the feeding got.
+    @Test func aLongMoveIsFedInSlicesAndANewerMoveTakesOver() throws {
+        let bytes = Self.recording()
+        let expected = try WireDecoder.decode(bytes).records.filter { if case .diagnostic = $0 { false } else { true } }
+        let directory = ScratchDirectory()
+        var source = try Self.replay(bytes, in: directory)
+        defer { source.finish() }
+        source.feedBudgetNanoseconds = 0
+        var fed = FedModel()
+        while !fed.ended {
+            source.poll { fed.take($0) }
+            source.perform(.replay(.togglePlay)) { fed.take($0) }
+            source.perform(.replay(.toEnd)) { fed.take($0) }
+            #expect(fed.batches <= 3 * (fed.records.count / RecordReader.batchSize + 1))
+            if fed.records.count > 3 * RecordReader.batchSize { break }
+        }
+        #expect(source.isBusy, "the whole move was fed at once")
+        #expect(fed.records.count < expected.count)
+        // `g` while G is being fed: it goes back to the start, not on to the end.
+        source.perform(.replay(.toStart)) { fed.take($0) }
+        while source.isBusy { source.poll { fed.take($0) } }
+        let shown = Array(Self.session(fed.records[...]))
+        #expect(shown.count <= 2 && Self.mismatch(shown, expected[..<shown.count]) == nil, "\(shown.count) records after g")
+    }
+
+    /// Steps back from the end go back to the nearest checkpoint, not to the session's header:
+    /// a step feeds at most a checkpoint's spacing of records.
+    @Test func stepsBackStartFromACheckpointNotTheHeader() async throws {
+        let bytes = Self.recording()
+        let expected = try WireDecoder.decode(bytes).records.filter { if case .diagnostic = $0 { false } else { true } }
+        let directory = ScratchDirectory()
+        var source = try Self.replay(bytes, in: directory)
+        defer { source.finish() }
+        var fed = FedModel()
+        #expect(await eventually {
+            source.poll { fed.take($0) }
+            source.perform(.replay(.toEnd)) { fed.take($0) }
+            return fed.ended && !source.isBusy
+        })
+        let lastHeader = try #require(expected.lastIndex { if case .header = $0 { true } else { false } })
+        #expect(expected.count - lastHeader > ReplaySource.initialCheckpointSpacing, "the session is too short to tell")
+        for step in 1...3 {
+            let at = expected.count - step
+            var refed = 0
+            func take(_ message: DashboardMessage) {
+                if case .records(let batch) = message { refed += batch.count }
+                fed.take(message)
+            }
+            source.perform(.replay(.step(-1)), take)
+            while source.isBusy { source.poll(take) }
+            #expect(refed <= ReplaySource.initialCheckpointSpacing, "step \(step) back fed \(refed) records again")
+            #expect(Self.mismatch(Array(Self.session(fed.records[...])), Self.session(expected[..<at])) == nil)
+        }
+        #expect(fed.restores == 3)
     }
 }
