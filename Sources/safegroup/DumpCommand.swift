@@ -40,10 +40,10 @@ struct DumpCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReportingFailures {
             guard let type = try Posix.fileType(source) else {
-                throw CommandFailure("cannot read \(source): no such file or socket")
+                throw CommandFailure("cannot read \(TextSanitizer.sanitize(source)): no such file or socket")
             }
             if type == S_IFDIR {
-                throw CommandFailure("cannot read \(source): it is a directory (give a recorded file or a socket)")
+                throw CommandFailure("cannot read \(TextSanitizer.sanitize(source)): it is a directory (give a recorded file or a socket)")
             }
             let (source, json, follow) = (self.source, self.json, self.follow)
             // Only a followed source waits for anything: there SIGINT ends the dump cleanly.

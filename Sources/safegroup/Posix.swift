@@ -1,3 +1,4 @@
+import GroupEvents
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -135,6 +136,7 @@ struct SystemError: Error, CustomStringConvertible {
 
     var reason: String { String(cString: strerror(errno)) }
 
-    /// For example `cannot read checkout.ndjson: Permission denied`.
-    var description: String { "cannot \(call) \(subject): \(reason)" }
+    /// For example `cannot read checkout.ndjson: Permission denied`; the subject (a path from
+    /// the command line) is sanitized like any text from outside.
+    var description: String { "cannot \(call) \(TextSanitizer.sanitize(subject)): \(reason)" }
 }
