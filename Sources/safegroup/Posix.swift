@@ -66,8 +66,28 @@ enum Posix {
     }
 
     /// Creates or truncates `path` for writing, mode 0600: a recording may hold private data.
+    ///
+    /// Never through a symbolic link at `path` (a link planted where a recording is written
+    /// would send it elsewhere), and an existing regular file is narrowed to 0600 too: it may
+    /// have been created wider.
     static func createForWriting(_ path: String) throws(SystemError) -> Int32 {
-        try call("create", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
+        let fd: Int32
+        do {
+            fd = try call("create", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600) }
+        } catch where error.errno == ELOOP {
+            throw SystemError(call: "create", subject: path, errno: ELOOP,
+                              detail: "it is a symbolic link (give the path of the file itself)")
+        }
+        var st = stat()
+        if fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_mode & 0o777 != 0o600 {
+            do {
+                _ = try call("set the mode of", path) { fchmod(fd, 0o600) }
+            } catch {
+                close(fd)
+                throw error
+            }
+        }
+        return fd
     }
 
     /// `read(2)` into `buffer`; 0 at the end of the file.
@@ -133,8 +153,14 @@ struct SystemError: Error, CustomStringConvertible {
     var call: String
     var subject: String
     var errno: Int32
+    /// What to say instead of the errno's text, when that would not tell a person what happened.
+    var detail: String?
 
-    var reason: String { String(cString: strerror(errno)) }
+    init(call: String, subject: String, errno: Int32, detail: String? = nil) {
+        self.call = call; self.subject = subject; self.errno = errno; self.detail = detail
+    }
+
+    var reason: String { detail ?? String(cString: strerror(errno)) }
 
     /// For example `cannot read checkout.ndjson: Permission denied`; the subject (a path from
     /// the command line) is sanitized like any text from outside.
