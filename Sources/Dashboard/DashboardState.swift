@@ -46,6 +46,9 @@ public struct DashboardState: Sendable {
     public var rowsAreStale: Bool { needsIndex }
 
     private var skippedFromRecords = 0
+    /// The viewer's clock at the last tick, and when the last record (or the connection) came.
+    private var viewerNow: UInt64?
+    private var lastArrival: UInt64?
     /// The replay's checkpoints, by record number (see ``ReplayCheckpoint``).
     private var checkpoints: [Int: Checkpoint] = [:]
     private var skippedFromCounters = 0
@@ -64,6 +67,19 @@ public struct DashboardState: Sendable {
         self.model = StreamModel(limits: limits)
         self.connection = mode == .replay ? .connected : .connecting
     }
+
+    /// How long nothing has come from a live service that is still connected, in whole seconds,
+    /// once that is longer than the client's silence timeout (``silenceNanoseconds``); nil
+    /// otherwise. A service sends a heartbeat every second: a silent one may be hung.
+    public var silentSeconds: Int? {
+        guard mode == .live, connection == .connected, let viewerNow, let lastArrival,
+              viewerNow > lastArrival, viewerNow - lastArrival > Self.silenceNanoseconds else { return nil }
+        return Int((viewerNow - lastArrival) / 1_000_000_000)
+    }
+
+    /// MonitorClient's default silence timeout: after it, the client gives the connection up
+    /// and reconnects, and until then the header says how long the service has been silent.
+    public static let silenceNanoseconds: UInt64 = 10_000_000_000
 
     /// The model the panes show: the frozen one while paused, else the live one.
     public var displayed: StreamModel { frozen ?? model }
@@ -101,9 +117,11 @@ public struct DashboardState: Sendable {
         switch message {
         case .record(let record):
             ingest(record)
+            lastArrival = viewerNow
             refreshes = false
         case .records(let records):
             for record in records { ingest(record) }
+            if !records.isEmpty { lastArrival = viewerNow }
             refreshes = false
         case .key(let key):
             notice = nil
@@ -117,6 +135,8 @@ public struct DashboardState: Sendable {
                 needsIndex = true
             }
         case .tick(let viewerNanoseconds):
+            viewerNow = max(viewerNow ?? 0, viewerNanoseconds)
+            if lastArrival == nil { lastArrival = viewerNow }
             clock.tick(viewerNanoseconds: viewerNanoseconds)
             model.expire(at: clock.now)
             // Tasks may have left the tree, or (with the duration sort) durations reordered it.
@@ -125,6 +145,7 @@ public struct DashboardState: Sendable {
             size = newSize
             needsIndex = true
         case .connection(let state):
+            lastArrival = viewerNow
             // A stream that ended after the service's last gasp ended because the service died.
             if let crash = model.crash, !state.isLive {
                 connection = .crashed(reason: crash.summary)

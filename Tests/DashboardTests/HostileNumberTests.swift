@@ -47,3 +47,40 @@ import Testing
         #expect(header.contains("dropped 18.4E"), "\(header)")
     }
 }
+
+/// A live service that stops sending (heartbeats come every second) is shown silent, not connected.
+@Suite struct SilenceTests {
+    static let size = TerminalSize(columns: 120, rows: 40)
+
+    static func header(_ state: DashboardState) -> String {
+        String(render(state, size: size).text.split(separator: "\n").first ?? "")
+    }
+
+    @Test func aServiceSilentLongerThanTheTimeoutIsShownSilent() {
+        var s = StreamBuilder()
+        s.header()
+        s.open(1, "checkout", at: 1)
+        var state = DashboardState(mode: .live, size: Self.size)
+        state.update(.tick(viewerNanoseconds: 1_000_000_000))
+        state.update(.connection(.connected))
+        state.feed(s, tickAt: 1)
+        state.update(.tick(viewerNanoseconds: 10_000_000_000))
+        #expect(state.silentSeconds == nil)
+        #expect(Self.header(state).contains("● connected"), "\(Self.header(state))")
+        state.update(.tick(viewerNanoseconds: 13_500_000_000))
+        #expect(state.silentSeconds == 12)
+        #expect(Self.header(state).contains("◌ silent for 12 s"), "\(Self.header(state))")
+        // Anything from the service ends the silence.
+        var more = StreamBuilder()
+        more.seq = s.seq
+        more.event(at: 2, .heartbeat(Heartbeat(produced: 2, dropped: 0, viewers: 1)))
+        for record in more.records { state.update(.record(record)) }
+        state.update(.tick(viewerNanoseconds: 14_000_000_000))
+        #expect(state.silentSeconds == nil && Self.header(state).contains("● connected"))
+        // A replay is never silent.
+        var replay = DashboardState(mode: .replay, size: Self.size)
+        replay.update(.tick(viewerNanoseconds: 0))
+        replay.update(.tick(viewerNanoseconds: 60_000_000_000))
+        #expect(replay.silentSeconds == nil)
+    }
+}
