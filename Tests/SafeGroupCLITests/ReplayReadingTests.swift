@@ -183,6 +183,43 @@ import Glibc
         #expect(Self.mismatch(try Self.records(0..<expected.count, &reader, timeline, limit: limit), expected[...]) == nil)
     }
 
+    /// A pipe's copy stops growing at its limit: the loader stops there, says why, and what
+    /// it copied can still be read.
+    @Test func aPipesCopyIsCappedAndTheLoaderSaysSo() throws {
+        let bytes = Self.recording()
+        let directory = ScratchDirectory()
+        let path = directory.file("pipe")
+        #expect(mkfifo(path, 0o600) == 0)
+        let writer = Thread {
+            let fd = open(path, O_WRONLY)
+            bytes.withUnsafeBytes { raw in
+                var done = 0
+                while done < raw.count {
+                    let n = write(fd, raw.baseAddress! + done, raw.count - done)
+                    if n <= 0 { break }
+                    done += n
+                }
+            }
+            close(fd)
+        }
+        writer.start()
+        let limit: Int64 = 1 << 20
+        let loader = try RecordingLoader(path: path, seekable: false, spoolLimit: limit)
+        // The writer is left blocked on the full pipe: let it see EPIPE, not SIGPIPE, when the
+        // loader closes its end.
+        defer { _ = try? FileHandle(forReadingAtPath: path)?.readToEnd() }
+        var last = loader.next()
+        var timeline = ReplayTimeline()
+        while true {
+            timeline.append(contentsOf: last.entries)
+            if last.isLast { break }
+            last = loader.next()
+        }
+        #expect(last.bytesRead == limit)
+        #expect(last.failure?.contains("stopped copying") == true && last.failure?.contains("1 MiB") == true, "\(String(describing: last.failure))")
+        #expect(timeline.count > 1000, "nothing of what was copied was indexed")
+    }
+
     /// The records from the last header on: what the dashboard shows after them (a header
     /// resets its model).
     static func session(_ records: ArraySlice<WireRecord>) -> ArraySlice<WireRecord> {
