@@ -1,6 +1,7 @@
 import ArgumentParser
 import GroupEvents
 import GroupMonitor
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -46,8 +47,8 @@ struct DumpCommand: AsyncParsableCommand {
                 throw CommandFailure("cannot read \(TextSanitizer.sanitize(source)): it is a directory (give a recorded file or a socket)")
             }
             let (source, json, follow) = (self.source, self.json, self.follow)
-            // Only a followed source waits for anything: there SIGINT ends the dump cleanly.
-            try await Self.interruptible(follow) {
+            // SIGINT and SIGTERM end the dump cleanly: what was read is printed, with the summary.
+            let signal = try await Self.interruptible {
                 var printer = RecordPrinter(json: json, source: TextSanitizer.sanitize(source))
                 if type == S_IFSOCK {
                     try await Self.dumpSocket(source, follow: follow, to: &printer)
@@ -55,20 +56,29 @@ struct DumpCommand: AsyncParsableCommand {
                     try await Self.dumpFile(source, follow: follow, to: &printer)
                 }
             }
+            // Following ends with a signal; a plain dump cut short says so in its status.
+            if let signal, !follow { throw ExitCode(128 + signal) }
         }
     }
 
-    /// Runs `body` in a task that SIGINT and SIGTERM cancel, when `interruptible`.
-    private static func interruptible(_ interruptible: Bool, _ body: @escaping @Sendable () async throws -> Void) async throws {
-        guard interruptible else { return try await body() }
+    /// Runs `body` in a task that SIGINT and SIGTERM cancel; returns the signal, if one came.
+    private static func interruptible(_ body: @escaping @Sendable () async throws -> Void) async throws -> Int32? {
         let signals = SignalWatcher()
+        let caught = SignalBox()
         let work = Task { try await body() }
         let watcher = Task {
-            await signals.next()
+            guard let signal = await signals.next() else { return }
+            caught.signal.store(signal, ordering: .relaxed)
             work.cancel()
         }
         defer { watcher.cancel() }
         try await work.value
+        let signal = caught.signal.load(ordering: .relaxed)
+        return signal == 0 ? nil : signal
+    }
+
+    private final class SignalBox: Sendable {
+        let signal = Atomic<Int32>(0)
     }
 
     private static func dumpFile(_ source: String, follow: Bool, to printer: inout RecordPrinter) async throws {
@@ -87,6 +97,7 @@ struct DumpCommand: AsyncParsableCommand {
                     offset += Int64(count)
                     try decoder.feed(buffer[..<count])
                     try printer.printAll(from: &decoder)
+                    if Task.isCancelled { break }
                     continue
                 }
                 guard follow, !Task.isCancelled else { break }
@@ -107,8 +118,9 @@ struct DumpCommand: AsyncParsableCommand {
                 try? await Task.sleep(for: pollInterval)
                 if Task.isCancelled { break }
             }
-            // A followed file stopped by SIGINT may end in a line still being written: not torn.
-            if !follow { try decoder.finish() }
+            // A followed file stopped by SIGINT may end in a line still being written, and an
+            // interrupted dump stopped in the middle of the file: neither is torn.
+            if !follow && !Task.isCancelled { try decoder.finish() }
             try printer.printAll(from: &decoder)
         } catch let error as WireFormatError {
             try? printer.printAll(from: &decoder)
@@ -116,6 +128,7 @@ struct DumpCommand: AsyncParsableCommand {
             throw CommandFailure("\(printer.source): \(error)")
         }
         try printer.flush()
+        if Task.isCancelled && !follow { reportToStandardError("\(printer.source): interrupted before its end") }
         printer.summarize(decoder.counters)
     }
 

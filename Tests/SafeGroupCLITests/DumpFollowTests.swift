@@ -63,3 +63,49 @@ import Glibc
         #expect(result.status == 0, "stderr: \(result.stderr)")
     }
 }
+
+/// A plain `dump` stopped by SIGINT or SIGTERM prints what it read, whole lines, and its summary.
+@Suite struct DumpInterruptTests {
+    @Test(arguments: [SIGINT, SIGTERM])
+    func anInterruptedDumpFlushesItsLinesAndSummarizes(_ signal: Int32) async throws {
+        let directory = ScratchDirectory()
+        let file = directory.file("big.ndjson")
+        Self.writeRecording(to: file, tasks: 60_000)
+        let process = Process()
+        process.executableURL = productsDirectory.appendingPathComponent("safegroup")
+        process.arguments = ["dump", file]
+        let output = Pipe()
+        let errors = directory.file("stderr")
+        _ = FileManager.default.createFile(atPath: errors, contents: nil)
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: errors)
+        try process.run()
+        // Nobody reads yet: the dump fills the pipe and waits in write, with output buffered.
+        try await Task.sleep(for: .milliseconds(700))
+        kill(process.processIdentifier, signal)
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let stderr = String(decoding: FileManager.default.contents(atPath: errors) ?? Data(), as: UTF8.self)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 128 + signal,
+                "\(process.terminationReason) \(process.terminationStatus): \(stderr)")
+        #expect(printed.last == UInt8(ascii: "\n"), "the output ends in the middle of a line")
+        #expect(stderr.contains("interrupted before its end") && stderr.contains(" events; "), "no summary: \(stderr)")
+        let lines = String(decoding: printed, as: UTF8.self).split(separator: "\n")
+        #expect(lines.first?.hasPrefix("== 'big'") == true)
+        #expect(lines.count > 1_000 && lines.count < 120_001, "\(lines.count) lines")
+    }
+
+    static func writeRecording(to path: String, tasks: Int) {
+        let encoder = WireEncoder()
+        var bytes: [UInt8] = []
+        encoder.encodeHeader(WireHeader(service: "big", pid: 1, epochUnixNanoseconds: 0), into: &bytes)
+        let site = SourceSite(file: "Big.swift", line: 1)
+        for task in 1...tasks {
+            encoder.encode(Event(time: MonotonicTime(nanoseconds: UInt64(task)), .taskSpawned(TaskSpawned(
+                task: TaskID(UInt64(task)), group: GroupID(1), name: "task-\(task)", site: site))), seq: UInt64(2 * task), into: &bytes)
+            encoder.encode(Event(time: MonotonicTime(nanoseconds: UInt64(task) + 1), .taskEnded(TaskEnded(
+                task: TaskID(UInt64(task)), group: GroupID(1), status: .ok, durationNanoseconds: 1))), seq: UInt64(2 * task + 1), into: &bytes)
+        }
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    }
+}
