@@ -34,6 +34,8 @@ struct ReplaySource: DashboardSource {
     private var counters = WireDecoder.Counters()
     private var sentCounters: WireDecoder.Counters?
     private var loadFailure: String?
+    /// Leapt timestamps already told of.
+    private var leapsNoted = 0
 
     /// How many records the dashboard is to have been fed: where the replay is.
     private var cursor = 0
@@ -78,6 +80,10 @@ struct ReplaySource: DashboardSource {
         if let loadFailure {
             deliver(.notice("stopped reading: \(loadFailure)"))
             self.loadFailure = nil
+        }
+        if timeline.leaps > leapsNoted {
+            leapsNoted = timeline.leaps
+            deliver(.notice("\(leapsNoted) \(leapsNoted == 1 ? "timestamp leaps" : "timestamps leap") more than an hour ahead: played at the time before"))
         }
         let now = MonotonicTime.now().rawValue
         if position == nil, !timeline.isEmpty { position = timeline.start }

@@ -183,6 +183,21 @@ import Glibc
         #expect(Self.mismatch(try Self.records(0..<expected.count, &reader, timeline, limit: limit), expected[...]) == nil)
     }
 
+    /// One timestamp far in the future (2^64-1) does not stretch the timeline: it is played at
+    /// the time before it, and counted; a restart's session still follows on.
+    @Test func aTimestampThatLeapsIsPlayedAtTheTimeBeforeIt() {
+        var timeline = ReplayTimeline()
+        let second: UInt64 = 1_000_000_000
+        timeline.append(contentsOf: [.header, .event(time: 1 * second, isFault: false), .event(time: 2 * second, isFault: false),
+                                     .event(time: UInt64.max, isFault: true), .event(time: 3 * second, isFault: false),
+                                     .header, .event(time: 7 * second, isFault: false), .event(time: 8 * second, isFault: false)])
+        #expect(timeline.leaps == 1)
+        #expect(timeline.times == [1, 1, 2, 2, 3, 3, 3, 4].map { $0 * second })
+        #expect(timeline.streamTimes[3] == 2 * second)
+        #expect(timeline.end - timeline.start == 3 * second)
+        #expect(timeline.faults == [3])
+    }
+
     /// A pipe's copy stops growing at its limit: the loader stops there, says why, and what
     /// it copied can still be read.
     @Test func aPipesCopyIsCappedAndTheLoaderSaysSo() throws {
