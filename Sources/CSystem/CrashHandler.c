@@ -605,12 +605,11 @@ static atomic_int written;
 
 static void crash_handler(int sig, siginfo_t *info, void *context) {
     int saved_errno = errno;
-    int index = 0;
-    while (index < SIGNAL_COUNT && handled_signals[index] != sig) index++;
-    if (index == SIGNAL_COUNT) return;
-    const struct sigaction *previous = &previous_actions[index];
-    if (signal_chain_was_ignored(info, previous)) {
-        // A signal the process ignored before us: it does not die of it, and neither do we.
+    int index;
+    const struct sigaction *previous =
+        signal_chain_previous(sig, info, handled_signals, previous_actions, SIGNAL_COUNT, &index);
+    if (!previous) {
+        // Not ours, or a signal the process ignored before us: it does not die of it, and neither do we.
         errno = saved_errno;
         return;
     }

@@ -8,10 +8,19 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/// Whether `info` is a signal sent (kill, raise; not a fault) that the process ignored before
-/// the handler was installed: it does not die of it, so the handler should do nothing.
-static inline int signal_chain_was_ignored(const siginfo_t *info, const struct sigaction *previous) {
-    return info->si_code <= 0 && !(previous->sa_flags & SA_SIGINFO) && previous->sa_handler == SIG_IGN;
+/// The action installed before the handler for `sig`, which is `signals[*index]` (`count` of
+/// them, their previous actions in `previous`, in the same order). NULL when `sig` is none of
+/// them, or when it was sent (kill, raise; not a fault) and the process ignored it before the
+/// handler was installed: it does not die of it, so the handler should do nothing.
+static inline const struct sigaction *signal_chain_previous(int sig, const siginfo_t *info, const int *signals,
+                                                            const struct sigaction *previous, int count, int *index) {
+    int i = 0;
+    while (i < count && signals[i] != sig) i++;
+    if (i == count) return NULL;
+    *index = i;
+    const struct sigaction *action = &previous[i];
+    int ignored = !(action->sa_flags & SA_SIGINFO) && action->sa_handler == SIG_IGN;
+    return info->si_code <= 0 && ignored ? NULL : action;
 }
 
 /// Whether the instruction that raised `sig` raises it again when the handler returns: a

@@ -44,11 +44,10 @@ static atomic_int armed;
 static void rescue_handler(int sig, siginfo_t *info, void *context) {
     (void)context;
     int saved_errno = errno;
-    int index = 0;
-    while (index < RESCUE_COUNT && rescue_signals[index] != sig) index++;
-    if (index == RESCUE_COUNT) return;
-    const struct sigaction *previous = &previous_actions[index];
-    if (signal_chain_was_ignored(info, previous)) {
+    int index;
+    const struct sigaction *previous =
+        signal_chain_previous(sig, info, rescue_signals, previous_actions, RESCUE_COUNT, &index);
+    if (!previous) {
         errno = saved_errno;
         return;
     }

@@ -155,25 +155,29 @@ import Glibc
     }
 
     /// A pipe cannot be read twice: the loader keeps a copy, which the reader reads.
+    /// Writes `bytes` to the FIFO at `path` from a thread of its own (opening it waits for a reader).
+    static func write(_ bytes: [UInt8], toFIFO path: String) {
+        Thread {
+            let fd = open(path, O_WRONLY)
+            bytes.withUnsafeBytes { raw in
+                var done = 0
+                while done < raw.count {
+                    let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+                    if n <= 0 { break }
+                    done += n
+                }
+            }
+            close(fd)
+        }.start()
+    }
+
     @Test func aPipeIsCopiedAndReadAgainFromTheCopy() throws {
         let bytes = Self.recording()
         let expected = try WireDecoder.decode(bytes).records.filter { if case .diagnostic = $0 { false } else { true } }
         let directory = ScratchDirectory()
         let path = directory.file("pipe")
         #expect(mkfifo(path, 0o600) == 0)
-        let writer = Thread {
-            let fd = open(path, O_WRONLY)
-            bytes.withUnsafeBytes { raw in
-                var done = 0
-                while done < raw.count {
-                    let n = write(fd, raw.baseAddress! + done, raw.count - done)
-                    if n <= 0 { break }
-                    done += n
-                }
-            }
-            close(fd)
-        }
-        writer.start()
+        Self.write(bytes, toFIFO: path)
         let loader = try RecordingLoader(path: path, seekable: false)
         let (timeline, limit, _) = Self.index(loader)
         #expect(limit == Int64(bytes.count))
@@ -205,19 +209,7 @@ import Glibc
         let directory = ScratchDirectory()
         let path = directory.file("pipe")
         #expect(mkfifo(path, 0o600) == 0)
-        let writer = Thread {
-            let fd = open(path, O_WRONLY)
-            bytes.withUnsafeBytes { raw in
-                var done = 0
-                while done < raw.count {
-                    let n = write(fd, raw.baseAddress! + done, raw.count - done)
-                    if n <= 0 { break }
-                    done += n
-                }
-            }
-            close(fd)
-        }
-        writer.start()
+        Self.write(bytes, toFIFO: path)
         let limit: Int64 = 1 << 20
         let loader = try RecordingLoader(path: path, seekable: false, spoolLimit: limit)
         // The writer is left blocked on the full pipe: let it see EPIPE, not SIGPIPE, when the
@@ -270,6 +262,12 @@ import Glibc
         }
     }
 
+    /// ``recording()`` and its records, diagnostics left out, as a straight read gives them.
+    static func recordingAndRecords() throws -> ([UInt8], [WireRecord]) {
+        let bytes = recording()
+        return (bytes, try WireDecoder.decode(bytes).records.filter { if case .diagnostic = $0 { false } else { true } })
+    }
+
     static func replay(_ bytes: [UInt8], in directory: ScratchDirectory) throws -> ReplaySource {
         let path = directory.file("replay.ndjson")
         try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -280,8 +278,7 @@ import Glibc
     /// Played through ``ReplaySource`` (to the end, back to the start, to a fault), the
     /// dashboard sees exactly the records it would have seen from a straight read.
     @Test func theReplaysMovesFeedTheDashboardWhatAStraightReadGives() async throws {
-        let bytes = Self.recording()
-        let expected = try WireDecoder.decode(bytes).records.filter { if case .diagnostic = $0 { false } else { true } }
+        let (bytes, expected) = try Self.recordingAndRecords()
         let directory = ScratchDirectory()
         var source = try Self.replay(bytes, in: directory)
         defer { source.finish() }
@@ -325,8 +322,7 @@ import Glibc
     /// A long move is fed a slice a wake (here one batch), so the run loop reads keys between
     /// slices; a newer move takes over from where the feeding got.
     @Test func aLongMoveIsFedInSlicesAndANewerMoveTakesOver() throws {
-        let bytes = Self.recording()
-        let expected = try WireDecoder.decode(bytes).records.filter { if case .diagnostic = $0 { false } else { true } }
+        let (bytes, expected) = try Self.recordingAndRecords()
         let directory = ScratchDirectory()
         var source = try Self.replay(bytes, in: directory)
         defer { source.finish() }
@@ -351,8 +347,7 @@ import Glibc
     /// Steps back from the end go back to the nearest checkpoint, not to the session's header:
     /// a step feeds at most a checkpoint's spacing of records.
     @Test func stepsBackStartFromACheckpointNotTheHeader() async throws {
-        let bytes = Self.recording()
-        let expected = try WireDecoder.decode(bytes).records.filter { if case .diagnostic = $0 { false } else { true } }
+        let (bytes, expected) = try Self.recordingAndRecords()
         let directory = ScratchDirectory()
         var source = try Self.replay(bytes, in: directory)
         defer { source.finish() }
