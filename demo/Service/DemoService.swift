@@ -70,7 +70,9 @@ struct DemoService: AsyncParsableCommand {
             throw ValidationError("--duration must be a positive number of seconds, at most \(Int(Self.maxSeconds)) (a century), not \(duration)")
         }
         if let trapInProcessAfter, !(trapInProcessAfter >= 0 && trapInProcessAfter <= Self.maxSeconds) {
-            throw ValidationError("--trap-in-process-after must be a number of seconds from 0 to \(Int(Self.maxSeconds)) (a century), not \(trapInProcessAfter)")
+            throw ValidationError(trapInProcessAfter > Self.maxSeconds
+                ? "--trap-in-process-after must be at most \(Int(Self.maxSeconds)) seconds (a century), not \(trapInProcessAfter)"
+                : "--trap-in-process-after must be a number of seconds, 0 or more, not \(trapInProcessAfter)")
         }
     }
 
