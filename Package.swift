@@ -26,7 +26,8 @@ let dashboardTargets: [Target] = [
     // headers are in the default path and the module map links ncursesw and tinfo itself.
     .systemLibrary(name: "CNcurses", path: "CNcurses", providers: [.apt(["libncurses-dev"])]),
     .target(name: "Dashboard", dependencies: ["GroupEvents"]),
-    .target(name: "TerminalUI", dependencies: ["Dashboard", "CNcurses"]),
+    // CSystem for the terminal rescue's signal handler (C, like every handler that must be async-signal-safe).
+    .target(name: "TerminalUI", dependencies: ["Dashboard", "CNcurses", "CSystem"]),
 ]
 
 // MARK: - Examples (executables that tests run, so they never rot)

@@ -18,6 +18,7 @@
 // alternate signal stack, whose bounds were recorded when the thread got its alternate stack.
 #define _GNU_SOURCE
 #include "CSystem.h"
+#include "SignalChain.h"
 
 #include <errno.h>
 #include <link.h>
@@ -604,14 +605,11 @@ static atomic_int written;
 
 static void crash_handler(int sig, siginfo_t *info, void *context) {
     int saved_errno = errno;
-    int index = 0;
-    while (index < SIGNAL_COUNT && handled_signals[index] != sig) index++;
-    if (index == SIGNAL_COUNT) return;
-    const struct sigaction *previous = &previous_actions[index];
-    int sent = info->si_code <= 0;
-    int was_ignored = !(previous->sa_flags & SA_SIGINFO) && previous->sa_handler == SIG_IGN;
-    if (sent && was_ignored) {
-        // A signal the process ignored before us: it does not die of it, and neither do we.
+    int index;
+    const struct sigaction *previous =
+        signal_chain_previous(sig, info, handled_signals, previous_actions, SIGNAL_COUNT, &index);
+    if (!previous) {
+        // Not ours, or a signal the process ignored before us: it does not die of it, and neither do we.
         errno = saved_errno;
         return;
     }
@@ -625,12 +623,7 @@ static void crash_handler(int sig, siginfo_t *info, void *context) {
         while (!atomic_load(&written) && csystem_boottime_ns() - start < 1000000000ull) {}
     }
 
-    // Chain: put the previous action back, and let the signal reach it. A fault re-executes the
-    // faulting instruction when this returns, and faults again into the previous action with
-    // the original context. A sent signal, and a SIGTRAP (int3 leaves the PC after itself), is
-    // raised again on this thread; it is blocked until this handler returns.
-    sigaction(sig, previous, NULL);
-    if (sent || sig == SIGTRAP) syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
+    signal_chain(sig, info, previous);
     errno = saved_errno;
 }
 

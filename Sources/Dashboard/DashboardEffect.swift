@@ -9,6 +9,8 @@ public enum DashboardEffect: Hashable, Sendable {
     case replay(ReplayCommand)
     /// Inject something into the demo workloads (demo mode only).
     case demo(DemoCommand)
+    /// The replay's checkpoint at `record` was evicted (see ``ReplayCheckpoint``): never restore it.
+    case replayCheckpointDropped(record: Int)
 }
 
 /// What a replay key asks of the replay runner.

@@ -17,6 +17,8 @@ public enum DashboardMessage: Sendable {
     case connection(ConnectionState)
     /// Where a replay is; in replay mode this is the dashboard's "now".
     case replayPosition(ReplayPosition)
+    /// Keep or go back to a model along a replay (replay mode): see ``ReplayCheckpoint``.
+    case replayCheckpoint(ReplayCheckpoint)
     /// The decoder's totals (a replay loader that does not forward diagnostics): its skipped
     /// lines are shown in the header.
     case decoderCounters(WireDecoder.Counters)

@@ -46,6 +46,11 @@ public struct DashboardState: Sendable {
     public var rowsAreStale: Bool { needsIndex }
 
     private var skippedFromRecords = 0
+    /// The viewer's clock at the last tick, and when the last record (or the connection) came.
+    private var viewerNow: UInt64?
+    private var lastArrival: UInt64?
+    /// The replay's checkpoints, by record number (see ``ReplayCheckpoint``).
+    private var checkpoints: [Int: Checkpoint] = [:]
     private var skippedFromCounters = 0
     /// Set when something the rows depend on changed; they are rebuilt by the next message that
     /// moves time or changes the view, not by records (see ``update(_:)``).
@@ -62,6 +67,19 @@ public struct DashboardState: Sendable {
         self.model = StreamModel(limits: limits)
         self.connection = mode == .replay ? .connected : .connecting
     }
+
+    /// How long nothing has come from a live service that is still connected, in whole seconds,
+    /// once that is longer than the client's silence timeout (``silenceNanoseconds``); nil
+    /// otherwise. A service sends a heartbeat every second: a silent one may be hung.
+    public var silentSeconds: Int? {
+        guard mode == .live, connection == .connected, let viewerNow, let lastArrival,
+              viewerNow > lastArrival, viewerNow - lastArrival > Self.silenceNanoseconds else { return nil }
+        return Int((viewerNow - lastArrival) / 1_000_000_000)
+    }
+
+    /// MonitorClient's default silence timeout: after it, the client gives the connection up
+    /// and reconnects, and until then the header says how long the service has been silent.
+    public static let silenceNanoseconds: UInt64 = 10_000_000_000
 
     /// The model the panes show: the frozen one while paused, else the live one.
     public var displayed: StreamModel { frozen ?? model }
@@ -99,9 +117,11 @@ public struct DashboardState: Sendable {
         switch message {
         case .record(let record):
             ingest(record)
+            lastArrival = viewerNow
             refreshes = false
         case .records(let records):
             for record in records { ingest(record) }
+            if !records.isEmpty { lastArrival = viewerNow }
             refreshes = false
         case .key(let key):
             notice = nil
@@ -115,6 +135,8 @@ public struct DashboardState: Sendable {
                 needsIndex = true
             }
         case .tick(let viewerNanoseconds):
+            viewerNow = max(viewerNow ?? 0, viewerNanoseconds)
+            if lastArrival == nil { lastArrival = viewerNow }
             clock.tick(viewerNanoseconds: viewerNanoseconds)
             model.expire(at: clock.now)
             // Tasks may have left the tree, or (with the duration sort) durations reordered it.
@@ -123,6 +145,7 @@ public struct DashboardState: Sendable {
             size = newSize
             needsIndex = true
         case .connection(let state):
+            lastArrival = viewerNow
             // A stream that ended after the service's last gasp ended because the service died.
             if let crash = model.crash, !state.isLive {
                 connection = .crashed(reason: crash.summary)
@@ -136,6 +159,9 @@ public struct DashboardState: Sendable {
             clock.replayTime = position.time
             model.expire(at: position.time)
             if frozen == nil && (model.revision != indexedRevision || view.sort == .duration) { needsIndex = true }
+        case .replayCheckpoint(let checkpoint):
+            effects = handle(checkpoint)
+            refreshes = false
         case .decoderCounters(let counters):
             skippedFromCounters = counters.malformed + counters.overLong + counters.unknownTypes + counters.torn
             refreshes = false
@@ -151,6 +177,62 @@ public struct DashboardState: Sendable {
     /// it on the messages that precede a frame. For a caller that renders right after records.
     public mutating func refreshRows() {
         if needsIndex { reindex() }
+    }
+
+    // MARK: Replay checkpoints
+
+    /// The most checkpoints a replay keeps.
+    public static let maxCheckpoints = 64
+    /// The most tracked items (tasks, groups, faults, ended tasks) the checkpoints hold in all.
+    public static let checkpointBudget = 500_000
+
+    /// What ingesting records changes, as it was after a replay's first records.
+    private struct Checkpoint: Sendable {
+        var model: StreamModel
+        var clock: StreamClock
+        var sessions: Int
+        var skippedFromRecords: Int
+        var weight: Int { model.tasks.count + model.groups.count + model.faults.count + model.history.count }
+    }
+
+    private mutating func handle(_ checkpoint: ReplayCheckpoint) -> [DashboardEffect] {
+        switch checkpoint {
+        case .save(let record):
+            checkpoints[record] = Checkpoint(model: model, clock: clock, sessions: sessions, skippedFromRecords: skippedFromRecords)
+            return evictCheckpoints().map { .replayCheckpointDropped(record: $0) }
+        case .restore(let record):
+            guard let saved = checkpoints[record] else { return [] }
+            model = saved.model
+            let replayTime = clock.replayTime
+            clock = saved.clock
+            clock.replayTime = replayTime
+            sessions = saved.sessions
+            skippedFromRecords = saved.skippedFromRecords
+            if frozen == nil { needsIndex = true }
+            return []
+        }
+    }
+
+    /// Evicts checkpoints until they are within their bounds: each time the later of the two
+    /// closest (so the rest stay spread over the recording), the first and the newest last.
+    /// Returns their numbers.
+    private mutating func evictCheckpoints() -> [Int] {
+        var dropped: [Int] = []
+        var weight = checkpoints.values.reduce(0) { $0 + $1.weight }
+        while !checkpoints.isEmpty, checkpoints.count > Self.maxCheckpoints || weight > Self.checkpointBudget {
+            let records = checkpoints.keys.sorted()
+            var victim = records[records.count - 1]
+            if records.count > 1 {
+                var smallest = Int.max
+                for index in 0..<(records.count - 1) where records[index + 1] - records[index] < smallest {
+                    smallest = records[index + 1] - records[index]
+                    victim = index + 1 < records.count - 1 || index == 0 ? records[index + 1] : records[index]
+                }
+            }
+            weight -= checkpoints.removeValue(forKey: victim)?.weight ?? 0
+            dropped.append(victim)
+        }
+        return dropped
     }
 
     private mutating func ingest(_ record: WireRecord) {

@@ -11,23 +11,39 @@
 /// - the bidi controls U+061C, U+200E, U+200F, U+202A–U+202E and U+2066–U+2069,
 /// - the line and paragraph separators U+2028 and U+2029, which some terminals break lines on.
 ///
+/// So that an escape always means a replaced code point, a backslash that starts the text
+/// `\u{` in the input is itself written `\u{5C}`: a name spelled `\u{1B}` reads `\u{5C}u{1B}`,
+/// never like a sanitized ESC. Other backslashes (a Windows path, a regex) stay as they are.
+/// Sanitize a string once: a second pass escapes the first one's escapes.
+///
 /// Pure and allocation-free when there is nothing to replace, which is the usual case.
 public enum TextSanitizer {
     /// `text` with every control, escape and bidi code point replaced by `\u{XX}`.
     public static func sanitize(_ text: String) -> String {
-        // Most names and paths are printable ASCII: their bytes are checked faster than scalars.
+        // Most names and paths are printable ASCII without a backslash: their bytes are checked
+        // faster than scalars.
         var copy = text
-        if copy.withUTF8({ bytes in bytes.allSatisfy { $0 &- 0x20 < 0x5F } }) { return text }
-        guard text.unicodeScalars.contains(where: needsEscape) else { return text }
+        if copy.withUTF8({ bytes in bytes.allSatisfy { $0 &- 0x20 < 0x5F && $0 != 0x5C } }) { return text }
+        let scalars = text.unicodeScalars
+        func escapes(_ index: String.UnicodeScalarView.Index) -> Bool {
+            let scalar = scalars[index]
+            if needsEscape(scalar) { return true }
+            guard scalar == "\\" else { return false }
+            let u = scalars.index(after: index)
+            guard u < scalars.endIndex, scalars[u] == "u" else { return false }
+            let brace = scalars.index(after: u)
+            return brace < scalars.endIndex && scalars[brace] == "{"
+        }
+        guard scalars.indices.contains(where: escapes) else { return text }
         var result = String()
         result.reserveCapacity(text.utf8.count + 16)
-        for scalar in text.unicodeScalars {
-            if needsEscape(scalar) {
+        for index in scalars.indices {
+            if escapes(index) {
                 result += "\\u{"
-                result += String(scalar.value, radix: 16, uppercase: true)
+                result += String(scalars[index].value, radix: 16, uppercase: true)
                 result += "}"
             } else {
-                result.unicodeScalars.append(scalar)
+                result.unicodeScalars.append(scalars[index])
             }
         }
         return result

@@ -69,7 +69,7 @@ final class ClientReader: @unchecked Sendable {
                 // Like a failed connect: this viewer was never attached.
                 if !everAttached && !client.waitsForService {
                     // The monitor's refusal already says what to do ("try again later").
-                    channel.finish(MonitorClientError(.cannotAttach, path: path, "cannot attach to \(path): \(reason)"))
+                    channel.finish(MonitorClientError(.cannotAttach, path: path, "cannot attach to \(TextSanitizer.sanitize(path)): \(reason)"))
                     return
                 }
                 guard retry(after: reason, wasAttached: false) else { return }
@@ -121,7 +121,7 @@ final class ClientReader: @unchecked Sendable {
             // Wake at least once a second to look at the silence deadline.
             let ready: Int
             do { ready = try Posix.poll(&fds, timeoutMilliseconds: 1000) } catch {
-                return .failed(MonitorClientError(.system, path: client.path, "cannot read \(client.path): \(error)"))
+                return .failed(MonitorClientError(.system, path: client.path, "cannot read \(TextSanitizer.sanitize(client.path)): \(error)"))
             }
             if ready > 0, fds[0].revents != 0 { Posix.drain(eventfd: channel.wakeFD) }
             let now = Posix.monotonicNanoseconds()
@@ -159,7 +159,7 @@ final class ClientReader: @unchecked Sendable {
             } catch {
                 deliver(&decoder)
                 return .failed(MonitorClientError(.unreadableStream, path: client.path,
-                    "cannot read \(client.path): \(error)", formatError: error))
+                    "cannot read \(TextSanitizer.sanitize(client.path)): \(error)", formatError: error))
             }
             deliver(&decoder)
         }

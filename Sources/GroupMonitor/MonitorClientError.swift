@@ -37,7 +37,7 @@ public struct MonitorClientError: Error, Hashable, Sendable, CustomStringConvert
 
     /// `cannot attach to PATH: REASON (HINT)` for a failed connect.
     static func cannotAttach(_ path: String, _ error: PosixError) -> MonitorClientError {
-        MonitorClientError(.cannotAttach, path: path, "cannot attach to \(path): \(attachFailure(error))")
+        MonitorClientError(.cannotAttach, path: path, "cannot attach to \(TextSanitizer.sanitize(path)): \(attachFailure(error))")
     }
 
     /// The reason a connect failed, with the way out, for a person.

@@ -10,6 +10,8 @@ public struct MonitorError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unsafeDirectory = Code("unsafe-directory")
         /// Something that is not a socket we may replace is at the socket path.
         public static let unsafeSocketPath = Code("unsafe-socket-path")
+        /// The socket path is longer than a Unix socket address holds: no client could connect.
+        public static let socketPathTooLong = Code("socket-path-too-long")
         /// Another live process serves the same socket path.
         public static let alreadyRunning = Code("already-running")
         /// A system call failed; ``MonitorError/underlying`` says which.

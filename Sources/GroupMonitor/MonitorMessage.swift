@@ -44,7 +44,8 @@ public struct Disconnection: Hashable, Sendable, CustomStringConvertible {
 
     /// For example `connection to /run/user/1000/safegroup/x.sock lost: connection reset; reconnecting in 1.6 s`.
     public var description: String {
-        let what = wasAttached ? "connection to \(path) lost" : "cannot attach to \(path)"
+        let socket = TextSanitizer.sanitize(path)
+        let what = wasAttached ? "connection to \(socket) lost" : "cannot attach to \(socket)"
         guard let retryIn else { return "\(what): \(reason)" }
         let seconds = ReconnectBackoff.seconds(retryIn)
         // Tenths of a second, except below a tenth, where milliseconds say more.

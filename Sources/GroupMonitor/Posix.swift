@@ -152,6 +152,9 @@ enum Posix {
         }
     }
 
+    /// The longest socket path, in bytes, that a `sockaddr_un` holds with its terminating NUL (107 on Linux).
+    static let maxSocketPathBytes = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+
     /// Fills a `sockaddr_un` with a filesystem path (never the abstract namespace).
     static func withAddress<R>(_ path: String, call: String,
                                _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) throws(PosixError) -> R {

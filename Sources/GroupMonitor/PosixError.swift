@@ -1,3 +1,4 @@
+import GroupEvents
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -25,7 +26,8 @@ public struct PosixError: Error, Hashable, Sendable, CustomStringConvertible {
     public var reason: String { String(cString: strerror(errno)) }
 
     public var description: String {
-        if let subject { return "cannot \(call) \(subject): \(reason)" }
+        // The subject may be a path from a command line or the environment: sanitized.
+        if let subject { return "cannot \(call) \(TextSanitizer.sanitize(subject)): \(reason)" }
         return "\(call) failed: \(reason)"
     }
 }

@@ -1,3 +1,4 @@
+import GroupEvents
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -46,6 +47,37 @@ public enum ServiceDirectory {
         }
         result.append("/tmp/safegroup-\(uid)")
         return result
+    }
+
+    /// The directories of ``directories(environment:)`` that exist but are not looked into,
+    /// each with why: `/tmp/safegroup-1000: it is a symbolic link`. For the message that says
+    /// no service was found, so that a user learns where they were not looked for.
+    public static func refusals(environment: (String) -> String? = SocketPath.processEnvironment) -> [String] {
+        let uid = Posix.uid
+        return directories(environment: environment).compactMap { directory in
+            guard let st = try? Posix.lstat(directory) else { return nil }
+            let reason: String
+            switch st.st_mode & S_IFMT {
+            case S_IFLNK: reason = "it is a symbolic link"
+            case S_IFDIR:
+                if st.st_uid != uid {
+                    reason = "it belongs to uid \(st.st_uid), not \(uid)"
+                } else if st.st_mode & 0o777 != 0o700 {
+                    reason = "its mode is \(String(st.st_mode & 0o777, radix: 8)), not 700"
+                } else {
+                    return nil
+                }
+            default: reason = "it is not a directory"
+            }
+            return "\(TextSanitizer.sanitize(directory)): \(reason)"
+        }
+    }
+
+    /// `looked in A, B; refused B: it is a symbolic link`: where sockets were looked for.
+    public static func placesLookedIn(environment: (String) -> String? = SocketPath.processEnvironment) -> String {
+        let places = directories(environment: environment).map(TextSanitizer.sanitize).joined(separator: ", ")
+        let refused = refusals(environment: environment)
+        return "looked in \(places)" + (refused.isEmpty ? "" : "; refused " + refused.joined(separator: "; "))
     }
 
     /// Every socket in ``directories(environment:)`` and at `SAFEGROUP_SOCKET`, sorted by path.

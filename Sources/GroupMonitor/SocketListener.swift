@@ -31,6 +31,12 @@ final class SocketListener {
 
     /// Takes the lock of `path` and listens there, replacing a stale socket.
     static func open(path: String) throws(MonitorError) -> SocketListener {
+        // Checked before anything is created: bound under a shorter temporary name and renamed,
+        // a longer path would be served where no client can connect.
+        guard path.utf8.count <= Posix.maxSocketPathBytes else {
+            throw MonitorError(.socketPathTooLong, path: path,
+                "cannot serve \(path): the path is \(path.utf8.count) bytes, longer than the \(Posix.maxSocketPathBytes) bytes a Unix socket address holds (choose a shorter path, or a shorter \(SocketPath.environmentVariable) or XDG_RUNTIME_DIR)")
+        }
         let lockPath = path + ".lock"
         let lockFD = try takeLock(path: path, lockPath: lockPath)
         do {

@@ -14,7 +14,8 @@ import Dashboard
 /// in cbreak mode without echo, with the keypad decoded and the cursor hidden. SIGINT and
 /// SIGTERM are caught and reported as ``TerminalInput/signal(_:)``. Closing restores the
 /// terminal and the previous signal handlers; ``run(_:)`` closes on every way out of its body,
-/// a thrown error included.
+/// a thrown error included. A trap, a fault or another fatal signal, which never return to
+/// the caller, restore the terminal through ``TerminalRescue``.
 ///
 /// ```swift
 /// try TerminalSession.run { terminal in
@@ -41,14 +42,22 @@ public final class TerminalSession {
             throw .notATerminal
         }
         isUTF8 = TerminalSystem.selectUTF8Locale()
+        // The mode to put back if the process dies without closing: read before curses changes it.
+        let shellMode = try TerminalSystem.mode(of: STDIN_FILENO)
         // newterm, unlike initscr, returns NULL instead of exiting the process on failure.
         guard let screen = newterm(nil, cn_stdout(), cn_stdin()) else {
             throw .cannotInitialize(term: TerminalSystem.environment("TERM"))
         }
         self.screen = screen
         _ = set_term(screen)
-        do {
+        do throws(TerminalError) {
             signals = try SignalTrap()
+            do throws(TerminalError) {
+                try TerminalRescue.arm(fd: STDOUT_FILENO, mode: shellMode)
+            } catch {
+                signals.restore()
+                throw error
+            }
         } catch {
             endwin()
             delscreen(screen)
@@ -76,6 +85,7 @@ public final class TerminalSession {
         _ = curs_set(1)
         endwin()
         delscreen(screen)
+        TerminalRescue.disarm()
         signals.restore()
     }
 

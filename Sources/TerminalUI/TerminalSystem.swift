@@ -21,6 +21,13 @@ enum TerminalSystem {
         }
     }
 
+    /// The terminal's mode on `fd` (tcgetattr), to put back however the session ends.
+    static func mode(of fd: Int32) throws(TerminalError) -> termios {
+        var mode = termios()
+        guard tcgetattr(fd, &mode) == 0 else { throw .system(call: "tcgetattr", errno: errno) }
+        return mode
+    }
+
     static func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }
     }

@@ -1,6 +1,11 @@
 import Dashboard
 import GroupEvents
 import TerminalUI
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// The dashboard's run loop, the same for `attach`, `replay` and `demo`: thin on purpose.
 ///
@@ -21,6 +26,12 @@ enum DashboardRunner {
     /// How long a wake waits for input: short enough for live durations and new events to
     /// show promptly, long enough that an idle dashboard costs next to nothing.
     static let wakeMilliseconds = 100
+
+    /// A test hook, documented in docs/CLI.md: with this variable set, the dashboard traps
+    /// (a Swift `fatalError`, SIGILL) right after drawing its first frame, so that an end-to-end
+    /// test can check that a trap leaves the terminal restored. Nothing else reads it.
+    static let trapHook = "SAFEGROUP_TEST_TRAP_AFTER_DRAW"
+    private static let trapsForTests = getenv(trapHook) != nil
 
     /// Runs the dashboard until `q`, a signal, or a failure of the source; the terminal is
     /// restored before this returns or throws.
@@ -48,7 +59,10 @@ enum DashboardRunner {
                         terminal.draw(screen)
                         drawn = screen
                     }
-                    switch terminal.readInput(timeoutMilliseconds: wakeMilliseconds) {
+                    if trapsForTests { fatalError("\(trapHook) is set: trapping after the first frame, as a test asked") }
+                    // A source with work left (a replay feeding a long move) is polled again at
+                    // once; keys read between its slices pre-empt it (q, Ctrl-C, another move).
+                    switch terminal.readInput(timeoutMilliseconds: source.isBusy ? 0 : wakeMilliseconds) {
                     case .key(let key):
                         if let outcome = execute(state.update(.key(key)), on: &source, state: &state) { return outcome }
                     case .resize(let size):

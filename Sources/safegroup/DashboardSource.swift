@@ -27,6 +27,14 @@ protocol DashboardSource {
     /// Stops the source's reader and finishes what it writes (the demo's recording ends with a
     /// whole line). Called once, when the loop has ended.
     mutating func finish()
+
+    /// Whether the source has work left from the last poll (a replay's move being fed): the
+    /// run loop then takes keys without waiting, and polls again.
+    var isBusy: Bool { get }
+}
+
+extension DashboardSource {
+    var isBusy: Bool { false }
 }
 
 /// Messages of one poll, in order, with each run of records joined into one `.records`: one

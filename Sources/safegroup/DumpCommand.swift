@@ -1,6 +1,7 @@
 import ArgumentParser
 import GroupEvents
 import GroupMonitor
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -40,14 +41,14 @@ struct DumpCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReportingFailures {
             guard let type = try Posix.fileType(source) else {
-                throw CommandFailure("cannot read \(source): no such file or socket")
+                throw CommandFailure("cannot read \(TextSanitizer.sanitize(source)): no such file or socket")
             }
             if type == S_IFDIR {
-                throw CommandFailure("cannot read \(source): it is a directory (give a recorded file or a socket)")
+                throw CommandFailure("cannot read \(TextSanitizer.sanitize(source)): it is a directory (give a recorded file or a socket)")
             }
             let (source, json, follow) = (self.source, self.json, self.follow)
-            // Only a followed source waits for anything: there SIGINT ends the dump cleanly.
-            try await Self.interruptible(follow) {
+            // SIGINT and SIGTERM end the dump cleanly: what was read is printed, with the summary.
+            let signal = try await Self.interruptible {
                 var printer = RecordPrinter(json: json, source: TextSanitizer.sanitize(source))
                 if type == S_IFSOCK {
                     try await Self.dumpSocket(source, follow: follow, to: &printer)
@@ -55,44 +56,71 @@ struct DumpCommand: AsyncParsableCommand {
                     try await Self.dumpFile(source, follow: follow, to: &printer)
                 }
             }
+            // Following ends with a signal; a plain dump cut short says so in its status.
+            if let signal, !follow { throw ExitCode(128 + signal) }
         }
     }
 
-    /// Runs `body` in a task that SIGINT and SIGTERM cancel, when `interruptible`.
-    private static func interruptible(_ interruptible: Bool, _ body: @escaping @Sendable () async throws -> Void) async throws {
-        guard interruptible else { return try await body() }
+    /// Runs `body` in a task that SIGINT and SIGTERM cancel; returns the signal, if one came.
+    private static func interruptible(_ body: @escaping @Sendable () async throws -> Void) async throws -> Int32? {
         let signals = SignalWatcher()
+        let caught = SignalBox()
         let work = Task { try await body() }
         let watcher = Task {
-            await signals.next()
+            guard let signal = await signals.next() else { return }
+            caught.signal.store(signal, ordering: .relaxed)
             work.cancel()
         }
         defer { watcher.cancel() }
         try await work.value
+        let signal = caught.signal.load(ordering: .relaxed)
+        return signal == 0 ? nil : signal
+    }
+
+    private final class SignalBox: Sendable {
+        let signal = Atomic<Int32>(0)
     }
 
     private static func dumpFile(_ source: String, follow: Bool, to printer: inout RecordPrinter) async throws {
-        let fd = try Posix.openForReading(source)
+        var fd = try Posix.openForReading(source)
         defer { Posix.close(fd) }
         var decoder = WireDecoder()
         var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        // Bytes read from the file open now: a followed file shorter than that was truncated.
+        var offset: Int64 = 0
         do {
             while true {
                 let count = try buffer.withUnsafeMutableBytes { (raw) throws(SystemError) -> Int in
                     try Posix.read(fd, into: raw, subject: source)
                 }
                 if count > 0 {
+                    offset += Int64(count)
                     try decoder.feed(buffer[..<count])
                     try printer.printAll(from: &decoder)
+                    if Task.isCancelled { break }
                     continue
                 }
                 guard follow, !Task.isCancelled else { break }
+                // Recorded again (`record -o` truncates it) or replaced by another file: the old
+                // offset means nothing in the new one. Start over from its first line.
+                if let change = try recordedAgain(fd, source, offset: offset) {
+                    try printer.printAll(from: &decoder)
+                    try printer.flush()
+                    reportToStandardError("\(printer.source) was \(change): reading it again from the start")
+                    let reopened = try Posix.openForReading(source)
+                    Posix.close(fd)
+                    fd = reopened
+                    offset = 0
+                    decoder = WireDecoder()
+                    continue
+                }
                 try printer.flush()
                 try? await Task.sleep(for: pollInterval)
                 if Task.isCancelled { break }
             }
-            // A followed file stopped by SIGINT may end in a line still being written: not torn.
-            if !follow { try decoder.finish() }
+            // A followed file stopped by SIGINT may end in a line still being written, and an
+            // interrupted dump stopped in the middle of the file: neither is torn.
+            if !follow && !Task.isCancelled { try decoder.finish() }
             try printer.printAll(from: &decoder)
         } catch let error as WireFormatError {
             try? printer.printAll(from: &decoder)
@@ -100,7 +128,17 @@ struct DumpCommand: AsyncParsableCommand {
             throw CommandFailure("\(printer.source): \(error)")
         }
         try printer.flush()
+        if Task.isCancelled && !follow { reportToStandardError("\(printer.source): interrupted before its end") }
         printer.summarize(decoder.counters)
+    }
+
+    /// "truncated" when the open file is shorter than what was read of it, "replaced" when the
+    /// path leads to another file now; nil otherwise (or when the path leads nowhere for now).
+    private static func recordedAgain(_ fd: Int32, _ path: String, offset: Int64) throws(SystemError) -> String? {
+        let open = try Posix.identity(of: fd, subject: path)
+        guard let current = try Posix.identity(of: path) else { return nil }
+        if !current.isSameFile(as: open) { return "replaced" }
+        return open.size < offset ? "truncated" : nil
     }
 
     private static func dumpSocket(_ source: String, follow: Bool, to printer: inout RecordPrinter) async throws {

@@ -148,7 +148,9 @@ struct EventFormatter {
     }
 
     private static func oneDecimal(_ value: UInt64, per unit: UInt64) -> String {
-        let tenths = (value * 10 + unit / 2) / unit
+        // (value * 10 + unit / 2) / unit, without the product that overflows past 58 years.
+        let tenth = unit / 10
+        let tenths = value / tenth + (value % tenth >= tenth / 2 ? 1 : 0)
         return "\(tenths / 10).\(tenths % 10)"
     }
 }

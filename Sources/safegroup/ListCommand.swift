@@ -36,8 +36,7 @@ struct ListCommand: AsyncParsableCommand {
             if json {
                 try out.appendLine("[" + services.map(\.json).joined(separator: ",\n ") + "]")
             } else if services.isEmpty {
-                let places = ServiceDirectory.directories().joined(separator: ", ")
-                try out.appendLine("no services (looked in \(places))")
+                try out.appendLine("no services (\(ServiceDirectory.placesLookedIn()))")
             } else {
                 try table(services).forEach { line throws(SystemError) in try out.appendLine(line) }
             }

@@ -1,3 +1,4 @@
+import GroupEvents
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -33,13 +34,60 @@ enum Posix {
         }
     }
 
+    /// Which file a descriptor or a path is, and how long it is, to tell a file truncated or
+    /// replaced under a reader.
+    struct FileIdentity: Equatable {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        func isSameFile(as other: FileIdentity) -> Bool { device == other.device && inode == other.inode }
+    }
+
+    static func identity(of fd: Int32, subject: String) throws(SystemError) -> FileIdentity {
+        var st = stat()
+        _ = try call("read", subject) { fstat(fd, &st) }
+        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size))
+    }
+
+    /// The identity of what `path` leads to now; nil when nothing is there.
+    static func identity(of path: String) throws(SystemError) -> FileIdentity? {
+        var st = stat()
+        while stat(path, &st) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            if code == ENOENT { return nil }
+            throw SystemError(call: "read", subject: path, errno: code)
+        }
+        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size))
+    }
+
     static func openForReading(_ path: String) throws(SystemError) -> Int32 {
         try call("open", path) { open(path, O_RDONLY | O_CLOEXEC) }
     }
 
     /// Creates or truncates `path` for writing, mode 0600: a recording may hold private data.
+    ///
+    /// Never through a symbolic link at `path` (a link planted where a recording is written
+    /// would send it elsewhere), and an existing regular file is narrowed to 0600 too: it may
+    /// have been created wider.
     static func createForWriting(_ path: String) throws(SystemError) -> Int32 {
-        try call("create", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
+        let fd: Int32
+        do {
+            fd = try call("create", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600) }
+        } catch where error.errno == ELOOP {
+            throw SystemError(call: "create", subject: path, errno: ELOOP,
+                              detail: "it is a symbolic link (give the path of the file itself)")
+        }
+        var st = stat()
+        if fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_mode & 0o777 != 0o600 {
+            do {
+                _ = try call("set the mode of", path) { fchmod(fd, 0o600) }
+            } catch {
+                close(fd)
+                throw error
+            }
+        }
+        return fd
     }
 
     /// `read(2)` into `buffer`; 0 at the end of the file.
@@ -105,9 +153,16 @@ struct SystemError: Error, CustomStringConvertible {
     var call: String
     var subject: String
     var errno: Int32
+    /// What to say instead of the errno's text, when that would not tell a person what happened.
+    var detail: String?
 
-    var reason: String { String(cString: strerror(errno)) }
+    init(call: String, subject: String, errno: Int32, detail: String? = nil) {
+        self.call = call; self.subject = subject; self.errno = errno; self.detail = detail
+    }
 
-    /// For example `cannot read checkout.ndjson: Permission denied`.
-    var description: String { "cannot \(call) \(subject): \(reason)" }
+    var reason: String { detail ?? String(cString: strerror(errno)) }
+
+    /// For example `cannot read checkout.ndjson: Permission denied`; the subject (a path from
+    /// the command line) is sanitized like any text from outside.
+    var description: String { "cannot \(call) \(TextSanitizer.sanitize(subject)): \(reason)" }
 }

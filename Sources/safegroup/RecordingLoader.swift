@@ -31,6 +31,9 @@ final class RecordingLoader: @unchecked Sendable {
     /// Bytes read at a time: about 6,000 events, decoded in a few milliseconds. Also the
     /// spacing of checkpoints, so a seek decodes at most this much to reach its record.
     static let chunkBytes = 1 << 20
+    /// How large the copy of a pipe may grow (4 GiB): past it the replay stops reading, says so,
+    /// and plays what it has. `replay <(cat /dev/zero)` would fill the disk otherwise.
+    static let defaultSpoolLimit: Int64 = 4 << 30
 
     let path: String
     // Touched by one thread at a time: the command's, then the loader task's only.
@@ -42,10 +45,14 @@ final class RecordingLoader: @unchecked Sendable {
     private var bytesRead: Int64 = 0
     private var records = 0
     private var isDone = false
+    /// The most bytes of a pipe copied to the spool.
+    let spoolLimit: Int64
 
-    /// Opens `path` for reading; `seekable` is false for a pipe, which is then spooled.
-    init(path: String, seekable: Bool) throws(SystemError) {
+    /// Opens `path` for reading; `seekable` is false for a pipe, which is then spooled (up to
+    /// `spoolLimit` bytes).
+    init(path: String, seekable: Bool, spoolLimit: Int64 = RecordingLoader.defaultSpoolLimit) throws(SystemError) {
         self.path = path
+        self.spoolLimit = spoolLimit
         fd = try Posix.openForReading(path)
         if seekable {
             spool = nil
@@ -76,8 +83,14 @@ final class RecordingLoader: @unchecked Sendable {
         var checkpoint: ReplayTimeline.Checkpoint?
         var failure: String?
         do {
+            // A pipe is read no further than its copy may grow.
+            let room = spool == nil ? buffer.count : Int(min(Int64(buffer.count), max(0, spoolLimit - bytesRead)))
+            if room == 0 {
+                let limit = spoolLimit >= 1 << 30 ? "\(spoolLimit >> 30) GiB" : "\(spoolLimit >> 20) MiB"
+                throw CommandFailure("stopped copying \(TextSanitizer.sanitize(path)) at \(limit): a pipe is replayed from a copy on disk, and that is as large as the copy may grow (save the stream to a file and replay the file)")
+            }
             let count = try buffer.withUnsafeMutableBytes { (raw) throws(SystemError) -> Int in
-                try Posix.read(fd, into: raw, subject: path)
+                try Posix.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<room]), subject: path)
             }
             if count > 0 {
                 if let spool {
@@ -109,6 +122,8 @@ final class RecordingLoader: @unchecked Sendable {
             }
         } catch let error as SystemError {
             failure = error.description
+        } catch let error as CommandFailure {
+            failure = error.message
         } catch {
             failure = "\(TextSanitizer.sanitize(path)): \(error)"
         }

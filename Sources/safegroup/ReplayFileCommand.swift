@@ -35,10 +35,10 @@ struct ReplayFileCommand: AsyncParsableCommand {
     func run() async throws {
         let status = try await runDashboardReportingFailures {
             guard let type = try Posix.fileType(file) else {
-                throw CommandFailure("cannot read \(file): no such file")
+                throw CommandFailure("cannot read \(TextSanitizer.sanitize(file)): no such file")
             }
             guard type == S_IFREG || type == S_IFIFO else {
-                throw CommandFailure("cannot replay \(file): not a regular file (for a live service, use 'safegroup attach')")
+                throw CommandFailure("cannot replay \(TextSanitizer.sanitize(file)): not a regular file (for a live service, use 'safegroup attach')")
             }
             // A pipe (`<(…)`) cannot be read twice: the loader copies it for the replay's reader.
             let loader = try RecordingLoader(path: file, seekable: type == S_IFREG)

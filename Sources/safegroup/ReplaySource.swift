@@ -7,9 +7,16 @@ import GroupEvents
 /// The file is indexed by a ``RecordingLoader`` task while the replay plays, so the first screen
 /// does not wait for the whole file; only the index stays in memory, and the records fed to the
 /// dashboard are decoded from the file again by a ``RecordReader``. Moving forward feeds the
-/// records in between; moving back feeds again from the last header before the new position
-/// (the reducer starts afresh on a header), so the screen always shows exactly the records up
-/// to the position. Records go to the dashboard in batches, never all at once.
+/// records in between; moving back goes back to the nearest of the dashboard's checkpoints
+/// (``ReplayCheckpoint``: models it keeps every ``checkpointSpacing`` records or so) or to the
+/// last header before the new position (the reducer starts afresh on a header), whichever is
+/// later, and feeds on from there, so the screen always shows exactly the records up to the
+/// position. Records go to the dashboard in batches, never all at once.
+///
+/// A move never holds the run loop: it sets where the dashboard should be, and each wake feeds
+/// it for at most ``feedBudgetNanoseconds`` (``isBusy`` meanwhile, so the loop does not wait
+/// for input). So `q`, Ctrl-C and the next move are taken between two slices; a newer move
+/// simply changes where the feeding goes.
 struct ReplaySource: DashboardSource {
     let mode = DashboardMode.replay
     let failure: CommandFailure? = nil
@@ -27,9 +34,21 @@ struct ReplaySource: DashboardSource {
     private var counters = WireDecoder.Counters()
     private var sentCounters: WireDecoder.Counters?
     private var loadFailure: String?
+    /// Leapt timestamps already told of.
+    private var leapsNoted = 0
 
-    /// How many records the dashboard has been fed.
+    /// How many records the dashboard is to have been fed: where the replay is.
     private var cursor = 0
+    /// How many it has been fed: short of `cursor` while a move is being fed.
+    private var fed = 0
+    /// The dashboard's checkpoints (record numbers, ascending), as saved and not evicted.
+    private var checkpoints: [Int] = []
+    /// Records between checkpoints; doubled when the dashboard had to evict some for room.
+    private var checkpointSpacing = ReplaySource.initialCheckpointSpacing
+    static let initialCheckpointSpacing = 2 * RecordReader.batchSize
+    /// How long one wake feeds a move at most, before the loop reads keys again (at least one
+    /// batch is fed: tests set 0 to feed one batch a wake).
+    var feedBudgetNanoseconds: UInt64 = 30_000_000
     /// Where the replay is, on the timeline; nil until the first event is loaded.
     private var position: UInt64?
     private var speed: Double
@@ -62,13 +81,18 @@ struct ReplaySource: DashboardSource {
             deliver(.notice("stopped reading: \(loadFailure)"))
             self.loadFailure = nil
         }
+        if timeline.leaps > leapsNoted {
+            leapsNoted = timeline.leaps
+            deliver(.notice("\(leapsNoted) \(leapsNoted == 1 ? "timestamp leaps" : "timestamps leap") more than an hour ahead: played at the time before"))
+        }
         let now = MonotonicTime.now().rawValue
         if position == nil, !timeline.isEmpty { position = timeline.start }
-        if let position, isPlaying {
+        if let position, isPlaying, !isBusy {
             let advanced = Double(now &- lastWake) * speed
             move(to: min(timeline.end, position &+ UInt64(min(advanced, 1e18))), deliver)
         }
         lastWake = now
+        feed(deliver)
         // Playing stops at the end of a file read to its end; it goes on while more may come.
         if isPlaying, isLoaded, let position, position >= timeline.end, cursor >= timeline.count {
             isPlaying = false
@@ -82,7 +106,7 @@ struct ReplaySource: DashboardSource {
             deliver(.decoderCounters(counters))
             sentCounters = counters
         }
-        let atEnd = isLoaded && cursor >= timeline.count
+        let atEnd = isLoaded && fed >= timeline.count
         let connection: ConnectionState = atEnd ? .ended : .connected
         if connection != sentConnection {
             deliver(.connection(connection))
@@ -110,27 +134,68 @@ struct ReplaySource: DashboardSource {
         move(toCursor: timeline.cursor(at: time), time: time, deliver)
     }
 
-    /// Feeds the dashboard so that it has seen exactly the first `target` records, and puts
-    /// the position at `time`.
+    /// Whether a move is still being fed: the run loop then polls again without waiting.
+    var isBusy: Bool { fed != cursor }
+
+    /// Puts the replay at `target` records and `time`, and starts feeding the dashboard from
+    /// the latest place that leads there: where it is (moving forward), a checkpoint, or a
+    /// header (which resets the model).
     private mutating func move(toCursor target: Int, time: UInt64, _ deliver: (DashboardMessage) -> Void) {
         let target = min(max(target, 0), timeline.count)
-        // Back: from the header of the session, which resets the dashboard's model.
-        let from = target >= cursor ? cursor : timeline.header(before: target) ?? 0
-        let jump = target - from > RecordReader.batchSize
         cursor = target
         position = time
+        // Forward, from where it is (never skipping a header: the dashboard counts sessions);
+        // back, from the header of the session. A later checkpoint beats either.
+        var from = target >= fed ? fed : timeline.header(before: target) ?? 0
+        if let checkpoint = checkpoints.last(where: { $0 <= target }), checkpoint > from { from = checkpoint }
+        if from != fed {
+            if checkpoints.contains(from) { deliver(.replayCheckpoint(.restore(record: from))) }
+            fed = from
+        }
         // Over a long stretch, the new "now" goes first: the dashboard then lets ended tasks
         // leave the tree as the records come in, as they would have while playing, instead of
         // holding every task of the stretch (up to its bound) until the position arrives.
-        if jump, let replay = replayPosition { deliver(.replayPosition(replay)) }
-        do {
-            try reader.read(from..<target, in: timeline, limit: bytesLoaded, isComplete: isLoaded) { deliver(.records($0)) }
-        } catch {
-            deliver(.notice("stopped reading: \(error)"))
+        if target - fed > RecordReader.batchSize, let replay = replayPosition { deliver(.replayPosition(replay)) }
+        feed(deliver)
+    }
+
+    /// Feeds the dashboard toward `cursor`, for at most ``feedBudgetNanoseconds``, in batches
+    /// that end on checkpoint boundaries, saving a checkpoint at each boundary passed.
+    private mutating func feed(_ deliver: (DashboardMessage) -> Void) {
+        let start = MonotonicTime.now().rawValue
+        while fed < cursor {
+            let boundary = (fed / checkpointSpacing + 1) * checkpointSpacing
+            let asked = min(cursor, boundary, fed + RecordReader.batchSize) - fed
+            let handed: Int
+            do {
+                handed = try reader.read(fed..<(fed + asked), in: timeline, limit: bytesLoaded, isComplete: isLoaded) { deliver(.records($0)) }
+            } catch {
+                deliver(.notice("stopped reading: \(error)"))
+                cursor = fed
+                return
+            }
+            fed += handed
+            // Fewer than asked for: the file changed under the replay. It stays where it got.
+            guard handed == asked else {
+                cursor = fed
+                return
+            }
+            if fed % checkpointSpacing == 0, checkpoints.last.map({ $0 < fed }) ?? true {
+                checkpoints.append(fed)
+                deliver(.replayCheckpoint(.save(record: fed)))
+            }
+            if MonotonicTime.now().rawValue &- start >= feedBudgetNanoseconds { return }
         }
     }
 
+    /// The dashboard evicted a checkpoint: forget it, and space the next ones wider.
+    private mutating func dropCheckpoint(_ record: Int) {
+        checkpoints.removeAll { $0 == record }
+        if checkpoints.count >= DashboardState.maxCheckpoints / 2 { checkpointSpacing *= 2 }
+    }
+
     mutating func perform(_ effect: DashboardEffect, _ deliver: (DashboardMessage) -> Void) {
+        if case .replayCheckpointDropped(let record) = effect { return dropCheckpoint(record) }
         guard case .replay(let command) = effect, let position, !timeline.isEmpty else { return }
         lastWake = MonotonicTime.now().rawValue
         switch command {

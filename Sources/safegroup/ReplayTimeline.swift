@@ -39,6 +39,16 @@ struct ReplayTimeline {
     private var untimed: [Int] = []
     private var hasEvents = false
 
+    /// Events whose timestamp leapt more than ``maxLeapNanoseconds`` past the one before it in
+    /// their session: placed at the time before them instead (see ``append(contentsOf:)``).
+    private(set) var leaps = 0
+    /// The largest step forward a timestamp may take from the one before it in its session: an
+    /// hour. A live service sends a heartbeat every second, so a longer step is a damaged or
+    /// forged timestamp; one `t` of 2^64-1 stretched the timeline to five million hours.
+    static let maxLeapNanoseconds: UInt64 = 3_600_000_000_000
+    /// The stream time of the session's newest event.
+    private var sessionLatest: UInt64 = 0
+
     var count: Int { times.count }
     var isEmpty: Bool { !hasEvents }
     /// The first and last event times on the timeline.
@@ -66,12 +76,17 @@ struct ReplayTimeline {
             untimed.append(count)
             times.append(end)
             streamTimes.append(0)
-        case .event(let raw, let isFault):
+        case .event(var raw, let isFault):
+            if !sessionStarts, raw > sessionLatest, raw - sessionLatest > Self.maxLeapNanoseconds {
+                leaps += 1
+                raw = sessionLatest
+            }
             if sessionStarts {
                 // The first session plays from its own first timestamp; a later one starts where
                 // the one before it ended.
                 offset = hasEvents ? Int64(bitPattern: end) &- Int64(bitPattern: raw) : 0
                 sessionStarts = false
+                sessionLatest = raw
             }
             let time = max(hasEvents ? end : 0, UInt64(bitPattern: Int64(bitPattern: raw) &+ offset))
             if !hasEvents { start = time }
@@ -85,6 +100,7 @@ struct ReplayTimeline {
             if isFault { faults.append(count) }
             times.append(time)
             streamTimes.append(raw)
+            sessionLatest = max(sessionLatest, raw)
         }
     }
 

@@ -56,17 +56,22 @@ struct ServiceProbe: Sendable {
         }
         switch outcome {
         case .success(let (header, beat)):
-            if let header {
-                probe.service = header.service
-                probe.pid = header.pid
-            }
-            // The count includes list's own connection.
-            probe.viewers = beat?.viewers.map { max(0, $0 - 1) }
-            if header == nil { probe.note = "no answer" }
+            probe.read(header: header, heartbeat: beat)
         case .failure(let error):
             probe.note = error.message
         }
         return probe
+    }
+
+    /// Takes what a live service said: its header and first heartbeat (nil when none came).
+    mutating func read(header: WireHeader?, heartbeat beat: Heartbeat?) {
+        if let header {
+            service = header.service
+            pid = header.pid
+        }
+        // The count includes list's own connection.
+        viewers = beat?.viewers.map { max(0, $0.subtractingSaturated(1)) }
+        note = header == nil ? "no answer" : nil
     }
 
     /// `{"service":…,"pid":…,"socket":…,"state":"live","viewers":0}`.

@@ -23,8 +23,7 @@ enum ServiceSelection {
         case 1:
             return live[0].path
         case 0:
-            let places = ServiceDirectory.directories().joined(separator: ", ")
-            throw CommandFailure("no live service found (looked in \(places)); start one, or give its socket path")
+            throw CommandFailure("no live service found (\(ServiceDirectory.placesLookedIn())); start one, or give its socket path")
         default:
             throw CommandFailure("\(live.count) live services\(listing(live)); choose one with SOCKET or --pid")
         }

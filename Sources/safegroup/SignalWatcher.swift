@@ -29,9 +29,11 @@ final class SignalWatcher: @unchecked Sendable {
         self.sources = sources
     }
 
-    /// Returns when the first signal arrives (or when the waiting task is cancelled).
-    func next() async {
-        for await _ in stream { return }
+    /// Returns the first signal when it arrives; nil when the waiting task is cancelled first.
+    @discardableResult
+    func next() async -> Int32? {
+        for await signal in stream { return signal }
+        return nil
     }
 
     deinit { for source in sources { source.cancel() } }

@@ -185,9 +185,8 @@ struct DashboardEndToEndTests {
 
     /// `?` opens the help, any key closes it; Tab moves the focus; `/` filters the tree.
     @Test func keysChangeTheView() async throws {
-        let directory = try ScratchDirectory()
-        let file = directory.file("small.ndjson")
-        try Recordings.small().write(to: URL(fileURLWithPath: file))
+        let recording = try Self.smallRecording()
+        let file = recording.path
         let pane = try TmuxPane()
         defer { pane.kill() }
         try pane.type("\(safegroupPath) replay \(file)")
@@ -222,9 +221,8 @@ struct DashboardEndToEndTests {
 
     /// Resizing the terminal lays the screen out again at the new size.
     @Test func resizeRelaysTheScreen() async throws {
-        let directory = try ScratchDirectory()
-        let file = directory.file("small.ndjson")
-        try Recordings.small().write(to: URL(fileURLWithPath: file))
+        let recording = try Self.smallRecording()
+        let file = recording.path
         let pane = try TmuxPane()
         defer { pane.kill() }
         try pane.type("\(safegroupPath) replay \(file)")
@@ -246,9 +244,8 @@ struct DashboardEndToEndTests {
 
     /// A replay played to its end shows the last event's effect: the final fault.
     @Test func replayReachesTheEndOfARecording() async throws {
-        let directory = try ScratchDirectory()
-        let file = directory.file("small.ndjson")
-        try Recordings.small().write(to: URL(fileURLWithPath: file))
+        let recording = try Self.smallRecording()
+        let file = recording.path
         let pane = try TmuxPane()
         defer { pane.kill() }
         try pane.type("\(safegroupPath) replay \(file) --speed 64")
@@ -354,10 +351,57 @@ struct DashboardEndToEndTests {
         try pane.type("timeout --foreground --preserve-status -s TERM 2 \(safegroupPath) demo --seed 3" + Self.echoExitStatus)
         let running = try await pane.waitForScreen { $0.contains("DEMO") }
         #expect(running.matched, "the demo did not start:\n\(running.screen)")
+        try await Self.expectExit(pane, status: 143, gone: "DEMO", because: "no EXIT=143 after SIGTERM:")
+    }
+
+    /// A trap in the dashboard (the test hook SAFEGROUP_TEST_TRAP_AFTER_DRAW: a `fatalError`
+    /// after the first frame) leaves the terminal restored, also when the dashboard is not the
+    /// shell's own child (here under `bash -c`), where the shell does not restore it.
+    @Test func aTrapRestoresTheTerminal() async throws {
+        let recording = try Self.smallRecording()
+        let file = recording.path
+        let pane = try TmuxPane()
+        defer { pane.kill() }
+        try pane.type("SAFEGROUP_TEST_TRAP_AFTER_DRAW=1 SWIFT_BACKTRACE=enable=no bash -c 'ulimit -c 0; \(safegroupPath) replay \(file); exit $?'"
+                      + Self.echoExitStatus)
+        try await Self.expectExit(pane, status: 132, gone: "REPLAY", because: "no EXIT=132 (SIGILL) after the trap:")
+    }
+
+    /// Ctrl-\ (SIGQUIT, whose default is to dump core) ends the dashboard with the terminal restored.
+    @Test func sigquitRestoresTheTerminal() async throws {
+        let pane = try TmuxPane()
+        defer { pane.kill() }
+        try pane.type("SWIFT_BACKTRACE=enable=no bash -c 'ulimit -c 0; \(safegroupPath) demo --seed 4; exit $?'" + Self.echoExitStatus)
+        let running = try await pane.waitForScreen { $0.contains("DEMO") }
+        #expect(running.matched, "the demo did not start:\n\(running.screen)")
+        // The byte itself: tmux does not take `C-\\` as a key name.
+        try pane.run(["send-keys", "-H", "1c"])
+        try await Self.expectExit(pane, status: 131, gone: "DEMO", because: "no EXIT=131 (SIGQUIT):")
+    }
+
+    /// ``Recordings/small()`` written to `small.ndjson` in a scratch directory, which lives as
+    /// long as this value.
+    struct SmallRecording {
+        let directory: ScratchDirectory
+        let path: String
+    }
+
+    static func smallRecording() throws -> SmallRecording {
+        let directory = try ScratchDirectory()
+        let path = directory.file("small.ndjson")
+        try Recordings.small().write(to: URL(fileURLWithPath: path))
+        return SmallRecording(directory: directory, path: path)
+    }
+
+    /// Waits for the `EXIT=` line of ``echoExitStatus``: the status must be `status`, the
+    /// dashboard (its mode, `gone`) off the screen, and the terminal restored.
+    static func expectExit(_ pane: TmuxPane, status: Int32, gone: String, because message: String,
+                           sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let exited = try await pane.waitForScreen(within: .seconds(15)) { !Self.lines(of: $0, startingWith: "EXIT=").isEmpty }
-        #expect(Self.lines(of: exited.screen, startingWith: "EXIT=") == ["EXIT=143"], "no EXIT=143 after SIGTERM:\n\(exited.screen)")
-        #expect(!exited.screen.contains("DEMO"), "the dashboard is still on the screen:\n\(exited.screen)")
-        try await Self.expectTerminalRestored(pane)
+        #expect(Self.lines(of: exited.screen, startingWith: "EXIT=") == ["EXIT=\(status)"], "\(message)\n\(exited.screen)",
+                sourceLocation: sourceLocation)
+        #expect(!exited.screen.contains(gone), "the dashboard is still on the screen:\n\(exited.screen)", sourceLocation: sourceLocation)
+        try await expectTerminalRestored(pane, sourceLocation: sourceLocation)
     }
 
     /// Appended to a typed command, prints `EXIT=<status>` after it. The typed text spells the

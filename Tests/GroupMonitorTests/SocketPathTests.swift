@@ -96,6 +96,37 @@ struct SocketPathTests {
         #expect(error?.code == .unsafeSocketPath)
     }
 
+    /// A path longer than a socket address holds would be served where no client can connect.
+    @Test func aPathTooLongForASocketAddressIsRefusedWithTheLimit() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file(String(repeating: "s", count: 120) + ".sock")
+        let error = #expect(throws: MonitorError.self) { try startMonitor(at: path) }
+        #expect(error?.code == .socketPathTooLong)
+        #expect(error?.description.contains("longer than the 107 bytes") == true, "\(String(describing: error))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "something was left behind")
+        // The longest that fits is served.
+        let longest = dir.path + "/" + String(repeating: "x", count: 107 - dir.path.utf8.count - 1)
+        let monitor = try startMonitor(at: longest)
+        monitor.shutdown()
+    }
+
+    /// A refused service directory is named with why, for list's and attach's "no services".
+    @Test func aRefusedServiceDirectoryIsNamedWithWhy() throws {
+        let runtime = TemporaryDirectory()
+        let environment: (String) -> String? = { $0 == "XDG_RUNTIME_DIR" ? runtime.path : nil }
+        #expect(mkdir(runtime.file("safegroup"), 0o700) == 0)
+        #expect(chmod(runtime.file("safegroup"), 0o755) == 0)
+        #expect(ServiceDirectory.refusals(environment: environment).contains("\(runtime.file("safegroup")): its mode is 755, not 700"))
+        #expect(ServiceDirectory.placesLookedIn(environment: environment)
+            .contains("; refused \(runtime.file("safegroup")): its mode is 755, not 700"))
+        #expect(rmdir(runtime.file("safegroup")) == 0)
+        #expect(symlink("/tmp", runtime.file("safegroup")) == 0)
+        #expect(ServiceDirectory.refusals(environment: environment).contains("\(runtime.file("safegroup")): it is a symbolic link"))
+        #expect(unlink(runtime.file("safegroup")) == 0)
+        #expect(mkdir(runtime.file("safegroup"), 0o700) == 0)
+        #expect(!ServiceDirectory.refusals(environment: environment).contains { $0.hasPrefix(runtime.path) })
+    }
+
     @Test func shutdownRemovesSocketAndLockFile() throws {
         let dir = TemporaryDirectory()
         let monitor = try startMonitor(at: dir.file("svc.sock"))

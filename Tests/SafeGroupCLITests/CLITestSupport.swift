@@ -58,6 +58,10 @@ final class CommandProcess {
 
     var pid: Int32 { process.processIdentifier }
 
+    /// What it has written to standard output and standard error so far.
+    var outputSoFar: String { String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self) }
+    var errorsSoFar: String { String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self) }
+
     /// Waits for the end, at most `limit`; kills the process and fails the test if it runs over.
     func finish(within limit: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation) async -> CommandResult {
         let ended = await eventually(within: limit) { !process.isRunning }

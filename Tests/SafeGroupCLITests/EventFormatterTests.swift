@@ -56,6 +56,28 @@ import Testing
         #expect(UTCDate(unixNanoseconds: 951_782_400_123_000_000).description == "2000-02-29 00:00:00.123 UTC")
         #expect(UTCDate(unixNanoseconds: -1_000_000).description == "1969-12-31 23:59:59.999 UTC")
     }
+    /// Durations of 58 years and more (`value * 10` overflowed) print; the largest rounds as
+    /// the others do.
+    @Test func durationsNearTheTopOfUInt64PrintWithoutTrapping() {
+        #expect(EventFormatter.duration(1_844_674_407_370_955_162) == "1844674407.4s")
+        #expect(EventFormatter.duration(UInt64.max) == "18446744073.7s")
+        #expect(EventFormatter.duration(12_345_678) == "12.3ms")
+        #expect(EventFormatter.duration(12_350_000) == "12.4ms")
+        var formatter = EventFormatter()
+        let g = GroupID(1), t = TaskID(2)
+        #expect(formatter.lines(seq: 1, Event(time: MonotonicTime(nanoseconds: 0), .taskEnded(TaskEnded(
+            task: t, group: g, status: .ok, durationNanoseconds: UInt64.max)))) == ["+0.000000s #1 task.ended t2 ok 18446744073.7s"])
+        #expect(formatter.lines(seq: 2, Event(time: MonotonicTime(nanoseconds: 0), .taskStarted(TaskStarted(
+            task: t, group: g, waitedNanoseconds: UInt64.max)))) == ["+0.000000s #2 task.started t2 waited 18446744073.7s"])
+        #expect(formatter.lines(seq: 3, Event(time: MonotonicTime(nanoseconds: 0), .slowToCancel(SlowToCancel(
+            task: t, group: g, sinceCancelNanoseconds: UInt64.max))))
+            == ["+0.000000s #3 task.slow-to-cancel t2 still running 18446744073.7s after cancel"])
+        let fault = FaultInfo(task: t, taskName: "n", group: g, groupName: "g", site: Self.site, kind: .error, errorType: "",
+                              message: "m", startedAt: MonotonicTime(nanoseconds: 0), endedAt: MonotonicTime(nanoseconds: UInt64.max),
+                              stackOrigin: "recorded", stack: [])
+        #expect(formatter.lines(seq: 4, Event(time: MonotonicTime(nanoseconds: UInt64.max), .faultRecorded(fault)))
+            == ["+18446744073.709551s #4 fault error t2 'n' in g1 'g' at Checkout/Handler.swift:57 'm' after 18446744073.7s"])
+    }
 }
 
 /// The last gasp in `dump`'s text: signal, task and group by name, thread, reason, raw stack.
@@ -87,4 +109,5 @@ import Testing
             "+0.000000s #7 process.crashed SIGSEGV (signal 11) outside any SafeGroup child on thread 9: 'segmentation fault: address not mapped at 0x0000000000000000'",
         ])
     }
+
 }

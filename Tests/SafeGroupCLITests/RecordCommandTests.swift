@@ -90,6 +90,30 @@ import Glibc
         #expect(decoded.counters.events > 0)
     }
 
+    /// The recording is 0600 even over an existing wider file, and never written through a
+    /// symbolic link planted at its path.
+    @Test func recordWritesMode0600AndNeverThroughASymlink() async throws {
+        let dir = ScratchDirectory()
+        let socket = dir.file("fixture-1.sock")
+        let fixture = try MonitorFixture(socket: socket)
+        defer { fixture.quit() }
+        let file = dir.file("existing.ndjson")
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("old\n".utf8), attributes: [.posixPermissions: 0o644]))
+        let record = try await safegroup(["record", socket, "--output", file, "--duration", "0.3"], in: dir)
+        #expect(record.status == 0, "stderr: \(record.stderr)")
+        var st = stat()
+        #expect(stat(file, &st) == 0 && st.st_mode & 0o777 == 0o600, "mode \(String(st.st_mode & 0o777, radix: 8))")
+
+        let target = dir.file("elsewhere")
+        #expect(FileManager.default.createFile(atPath: target, contents: Data("keep\n".utf8)))
+        let link = dir.file("link.ndjson")
+        #expect(symlink(target, link) == 0)
+        let refused = try await safegroup(["record", socket, "--output", link, "--duration", "0.3"], in: dir)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("symbolic link"), "stderr: \(refused.stderr)")
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: target)), as: UTF8.self) == "keep\n")
+    }
+
     @Test func recordOfAMissingSocketSaysSoInOneLine() async throws {
         let dir = ScratchDirectory()
         let socket = dir.file("gone.sock")

@@ -155,25 +155,29 @@ import Glibc
     }
 
     /// A pipe cannot be read twice: the loader keeps a copy, which the reader reads.
+    /// Writes `bytes` to the FIFO at `path` from a thread of its own (opening it waits for a reader).
+    static func write(_ bytes: [UInt8], toFIFO path: String) {
+        Thread {
+            let fd = open(path, O_WRONLY)
+            bytes.withUnsafeBytes { raw in
+                var done = 0
+                while done < raw.count {
+                    let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+                    if n <= 0 { break }
+                    done += n
+                }
+            }
+            close(fd)
+        }.start()
+    }
+
     @Test func aPipeIsCopiedAndReadAgainFromTheCopy() throws {
         let bytes = Self.recording()
         let expected = try WireDecoder.decode(bytes).records.filter { if case .diagnostic = $0 { false } else { true } }
         let directory = ScratchDirectory()
         let path = directory.file("pipe")
         #expect(mkfifo(path, 0o600) == 0)
-        let writer = Thread {
-            let fd = open(path, O_WRONLY)
-            bytes.withUnsafeBytes { raw in
-                var done = 0
-                while done < raw.count {
-                    let n = write(fd, raw.baseAddress! + done, raw.count - done)
-                    if n <= 0 { break }
-                    done += n
-                }
-            }
-            close(fd)
-        }
-        writer.start()
+        Self.write(bytes, toFIFO: path)
         let loader = try RecordingLoader(path: path, seekable: false)
         let (timeline, limit, _) = Self.index(loader)
         #expect(limit == Int64(bytes.count))
@@ -183,43 +187,109 @@ import Glibc
         #expect(Self.mismatch(try Self.records(0..<expected.count, &reader, timeline, limit: limit), expected[...]) == nil)
     }
 
-    /// Played through ``ReplaySource`` (to the end, back to the start, to a fault), the
-    /// dashboard sees exactly the records it would have seen from a straight read.
-    @Test func theReplaysMovesFeedTheDashboardWhatAStraightReadGives() async throws {
-        let bytes = Self.recording()
-        let expected = try WireDecoder.decode(bytes).records.filter { if case .diagnostic = $0 { false } else { true } }
-        let directory = ScratchDirectory()
-        let path = directory.file("replay.ndjson")
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        let loader = try RecordingLoader(path: path, seekable: true)
-        var source = try ReplaySource(loader: loader, first: loader.next(), speed: 1)
-        defer { source.finish() }
+    /// One timestamp far in the future (2^64-1) does not stretch the timeline: it is played at
+    /// the time before it, and counted; a restart's session still follows on.
+    @Test func aTimestampThatLeapsIsPlayedAtTheTimeBeforeIt() {
+        var timeline = ReplayTimeline()
+        let second: UInt64 = 1_000_000_000
+        timeline.append(contentsOf: [.header, .event(time: 1 * second, isFault: false), .event(time: 2 * second, isFault: false),
+                                     .event(time: UInt64.max, isFault: true), .event(time: 3 * second, isFault: false),
+                                     .header, .event(time: 7 * second, isFault: false), .event(time: 8 * second, isFault: false)])
+        #expect(timeline.leaps == 1)
+        #expect(timeline.times == [1, 1, 2, 2, 3, 3, 3, 4].map { $0 * second })
+        #expect(timeline.streamTimes[3] == 2 * second)
+        #expect(timeline.end - timeline.start == 3 * second)
+        #expect(timeline.faults == [3])
+    }
 
-        var fed: [WireRecord] = []
+    /// A pipe's copy stops growing at its limit: the loader stops there, says why, and what
+    /// it copied can still be read.
+    @Test func aPipesCopyIsCappedAndTheLoaderSaysSo() throws {
+        let bytes = Self.recording()
+        let directory = ScratchDirectory()
+        let path = directory.file("pipe")
+        #expect(mkfifo(path, 0o600) == 0)
+        Self.write(bytes, toFIFO: path)
+        let limit: Int64 = 1 << 20
+        let loader = try RecordingLoader(path: path, seekable: false, spoolLimit: limit)
+        // The writer is left blocked on the full pipe: let it see EPIPE, not SIGPIPE, when the
+        // loader closes its end.
+        defer { _ = try? FileHandle(forReadingAtPath: path)?.readToEnd() }
+        var last = loader.next()
+        var timeline = ReplayTimeline()
+        while true {
+            timeline.append(contentsOf: last.entries)
+            if last.isLast { break }
+            last = loader.next()
+        }
+        #expect(last.bytesRead == limit)
+        #expect(last.failure?.contains("stopped copying") == true && last.failure?.contains("1 MiB") == true, "\(String(describing: last.failure))")
+        #expect(timeline.count > 1000, "nothing of what was copied was indexed")
+    }
+
+    /// The records from the last header on: what the dashboard shows after them (a header
+    /// resets its model).
+    static func session(_ records: ArraySlice<WireRecord>) -> ArraySlice<WireRecord> {
+        records[(records.lastIndex { if case .header = $0 { true } else { false } } ?? records.startIndex)...]
+    }
+
+    /// What the dashboard has been fed, as the reducer sees it: records in order, and the
+    /// checkpoints the replay asked it to keep and go back to.
+    struct FedModel {
+        var records: [WireRecord] = []
+        var saved: [Int: Int] = [:]
+        var restores = 0
+        var batches = 0
         var ended = false
-        func take(_ message: DashboardMessage) {
+
+        mutating func take(_ message: DashboardMessage) {
             switch message {
             case .records(let batch):
                 #expect(batch.count <= RecordReader.batchSize)
-                fed += batch
+                batches += 1
+                records += batch
+            case .replayCheckpoint(.save(let record)):
+                #expect(record == records.count, "a checkpoint numbered \(record) after \(records.count) records")
+                saved[record] = records.count
+            case .replayCheckpoint(.restore(let record)):
+                let count = saved[record]
+                #expect(count != nil, "restored checkpoint \(record), never saved")
+                records.removeLast(records.count - (count ?? records.count))
+                restores += 1
             case .connection(.ended): ended = true
             default: break
             }
         }
-        // Playing from the start as the run loop polls, and G until the whole file is read and fed.
-        let reachedEnd = await eventually {
-            source.poll(take)
-            source.perform(.replay(.toEnd), take)
-            return ended
-        }
-        #expect(reachedEnd, "the replay never reached the end of the file")
-        #expect(Self.mismatch(fed, expected[...]) == nil)
+    }
+
+    /// ``recording()`` and its records, diagnostics left out, as a straight read gives them.
+    static func recordingAndRecords() throws -> ([UInt8], [WireRecord]) {
+        let bytes = recording()
+        return (bytes, try WireDecoder.decode(bytes).records.filter { if case .diagnostic = $0 { false } else { true } })
+    }
+
+    static func replay(_ bytes: [UInt8], in directory: ScratchDirectory) throws -> ReplaySource {
+        let path = directory.file("replay.ndjson")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let loader = try RecordingLoader(path: path, seekable: true)
+        return try ReplaySource(loader: loader, first: loader.next(), speed: 1)
+    }
+
+    /// Played through ``ReplaySource`` (to the end, back to the start, to a fault), the
+    /// dashboard sees exactly the records it would have seen from a straight read.
+    @Test func theReplaysMovesFeedTheDashboardWhatAStraightReadGives() async throws {
+        let (bytes, expected) = try Self.recordingAndRecords()
+        let directory = ScratchDirectory()
+        var source = try Self.replay(bytes, in: directory)
+        defer { source.finish() }
 
         // A long jump gives the new position before its records, so that the dashboard lets
         // ended tasks go as they come in (instead of holding every task of the stretch).
         var kinds: [String] = []
-        source.perform(.replay(.toStart), { _ in })
+        var fed = FedModel()
+        source.poll { fed.take($0) }
         source.perform(.replay(.seek(seconds: 10))) { message in
+            fed.take(message)
             switch message {
             case .records: if kinds.last != "records" { kinds.append("records") }
             case .replayPosition: kinds.append("position")
@@ -228,14 +298,79 @@ import Glibc
         }
         #expect(kinds == ["position", "records", "position"], "\(kinds)")
 
+        // Playing as the run loop polls, and G until the whole file is read and fed.
+        let reachedEnd = await eventually {
+            source.poll { fed.take($0) }
+            source.perform(.replay(.toEnd)) { fed.take($0) }
+            return fed.ended && !source.isBusy
+        }
+        #expect(reachedEnd, "the replay never reached the end of the file")
+        #expect(Self.mismatch(fed.records, expected[...]) == nil)
+
         // g: back to the start, which feeds from the first header again.
-        fed = []
-        source.perform(.replay(.toStart), take)
-        #expect(Self.mismatch(fed, expected[..<1]) == nil || Self.mismatch(fed, expected[..<2]) == nil, "\(fed.count) records at the start")
+        source.perform(.replay(.toStart)) { fed.take($0) }
+        #expect(!source.isBusy)
+        let start = Array(Self.session(fed.records[...]))
+        #expect(Self.mismatch(start, expected[..<1]) == nil || Self.mismatch(start, expected[..<2]) == nil,
+                "\(start.count) records at the start")
         // n: to the first fault, fed from where the start left off.
-        let before = fed.count
-        source.perform(.replay(.nextFault), take)
+        source.perform(.replay(.nextFault)) { fed.take($0) }
         let firstFault = try #require(expected.firstIndex { if case .event(_, let e) = $0, case .faultRecorded = e.kind { true } else { false } })
-        #expect(Self.mismatch(fed, expected[..<(firstFault + 1)]) == nil, "\(before) records before n")
+        #expect(Self.mismatch(Array(Self.session(fed.records[...])), expected[..<(firstFault + 1)]) == nil)
+    }
+
+    /// A long move is fed a slice a wake (here one batch), so the run loop reads keys between
+    /// slices; a newer move takes over from where the feeding got.
+    @Test func aLongMoveIsFedInSlicesAndANewerMoveTakesOver() throws {
+        let (bytes, expected) = try Self.recordingAndRecords()
+        let directory = ScratchDirectory()
+        var source = try Self.replay(bytes, in: directory)
+        defer { source.finish() }
+        source.feedBudgetNanoseconds = 0
+        var fed = FedModel()
+        while !fed.ended {
+            source.poll { fed.take($0) }
+            source.perform(.replay(.togglePlay)) { fed.take($0) }
+            source.perform(.replay(.toEnd)) { fed.take($0) }
+            #expect(fed.batches <= 3 * (fed.records.count / RecordReader.batchSize + 1))
+            if fed.records.count > 3 * RecordReader.batchSize { break }
+        }
+        #expect(source.isBusy, "the whole move was fed at once")
+        #expect(fed.records.count < expected.count)
+        // `g` while G is being fed: it goes back to the start, not on to the end.
+        source.perform(.replay(.toStart)) { fed.take($0) }
+        while source.isBusy { source.poll { fed.take($0) } }
+        let shown = Array(Self.session(fed.records[...]))
+        #expect(shown.count <= 2 && Self.mismatch(shown, expected[..<shown.count]) == nil, "\(shown.count) records after g")
+    }
+
+    /// Steps back from the end go back to the nearest checkpoint, not to the session's header:
+    /// a step feeds at most a checkpoint's spacing of records.
+    @Test func stepsBackStartFromACheckpointNotTheHeader() async throws {
+        let (bytes, expected) = try Self.recordingAndRecords()
+        let directory = ScratchDirectory()
+        var source = try Self.replay(bytes, in: directory)
+        defer { source.finish() }
+        var fed = FedModel()
+        #expect(await eventually {
+            source.poll { fed.take($0) }
+            source.perform(.replay(.toEnd)) { fed.take($0) }
+            return fed.ended && !source.isBusy
+        })
+        let lastHeader = try #require(expected.lastIndex { if case .header = $0 { true } else { false } })
+        #expect(expected.count - lastHeader > ReplaySource.initialCheckpointSpacing, "the session is too short to tell")
+        for step in 1...3 {
+            let at = expected.count - step
+            var refed = 0
+            func take(_ message: DashboardMessage) {
+                if case .records(let batch) = message { refed += batch.count }
+                fed.take(message)
+            }
+            source.perform(.replay(.step(-1)), take)
+            while source.isBusy { source.poll(take) }
+            #expect(refed <= ReplaySource.initialCheckpointSpacing, "step \(step) back fed \(refed) records again")
+            #expect(Self.mismatch(Array(Self.session(fed.records[...])), Self.session(expected[..<at])) == nil)
+        }
+        #expect(fed.restores == 3)
     }
 }

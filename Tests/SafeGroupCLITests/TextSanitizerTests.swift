@@ -4,9 +4,18 @@ import Testing
 /// TextSanitizer: nothing a terminal acts on survives, everything else is left as it is.
 @Suite struct TextSanitizerTests {
     @Test func plainTextIsReturnedUnchanged() {
-        for text in ["checkout-request", "Checkout.PaymentError", "naïve café 😀 日本語", "", "a\\u{1B}b (already escaped text)"] {
+        for text in ["checkout-request", "Checkout.PaymentError", "naïve café 😀 日本語", "", #"C:\Users\u1 \d+ \u"#] {
             #expect(TextSanitizer.sanitize(text) == text)
         }
+    }
+
+    /// A name that spells an escape never reads like a sanitized control character.
+    @Test func textThatSpellsAnEscapeIsToldApartFromOne() {
+        let spelled = TextSanitizer.sanitize(#"a\u{1B}b"#)
+        #expect(spelled == #"a\u{5C}u{1B}b"#)
+        #expect(spelled != TextSanitizer.sanitize("a\u{1B}b"))
+        #expect(TextSanitizer.sanitize(#"\\u{7}"#) == #"\\u{5C}u{7}"#)
+        #expect(TextSanitizer.sanitize(#"\u{"#) == #"\u{5C}u{"#)
     }
 
     @Test func escapeSequencesBecomeVisibleEscapes() {

@@ -54,14 +54,25 @@ struct DemoService: AsyncParsableCommand {
     @Option(help: "How many worker processes run the isolated invoice parser (0: no invoice imports).")
     var workers = 2
 
+    /// The longest time any option may ask for: a century. A `Duration` of more seconds than an
+    /// Int64 of nanoseconds holds (292 years) traps when slept for or added to a clock.
+    static let maxSeconds: Double = 100 * 365 * 86_400
+    /// The range of --rate: a child every 1,000 s at the slowest (a run's pause stays within
+    /// ``maxSeconds``), a million a second at the fastest.
+    static let rates: ClosedRange<Double> = 0.001...1_000_000
+
     func validate() throws {
         guard (0...64).contains(workers) else { throw ValidationError("--workers must be between 0 and 64, not \(workers)") }
-        guard rate > 0, rate.isFinite else { throw ValidationError("--rate must be a positive number of children per second, not \(rate)") }
-        if let duration, !(duration > 0 && duration.isFinite) {
-            throw ValidationError("--duration must be a positive number of seconds, not \(duration)")
+        guard Self.rates.contains(rate) else {
+            throw ValidationError("--rate must be between \(Self.rates.lowerBound) and \(Int(Self.rates.upperBound)) children per second, not \(rate)")
         }
-        if let trapInProcessAfter, !(trapInProcessAfter >= 0 && trapInProcessAfter.isFinite) {
-            throw ValidationError("--trap-in-process-after must be a number of seconds, 0 or more, not \(trapInProcessAfter)")
+        if let duration, !(duration > 0 && duration <= Self.maxSeconds) {
+            throw ValidationError("--duration must be a positive number of seconds, at most \(Int(Self.maxSeconds)) (a century), not \(duration)")
+        }
+        if let trapInProcessAfter, !(trapInProcessAfter >= 0 && trapInProcessAfter <= Self.maxSeconds) {
+            throw ValidationError(trapInProcessAfter > Self.maxSeconds
+                ? "--trap-in-process-after must be at most \(Int(Self.maxSeconds)) seconds (a century), not \(trapInProcessAfter)"
+                : "--trap-in-process-after must be a number of seconds, 0 or more, not \(trapInProcessAfter)")
         }
     }
 

@@ -105,4 +105,23 @@ void csystem_crash_task_leave(int32_t slot);
 /// Children that could not be registered because the table was full.
 uint64_t csystem_crash_task_overflows(void);
 
+// MARK: - The terminal rescue (TerminalRescue.c)
+
+#include <termios.h>
+
+/// The most bytes of reset sequences the rescue keeps.
+#define CSYSTEM_TERMINAL_RESCUE_MAX_RESET 256
+
+/// Arms the terminal rescue for the terminal on `fd`: a trap, a fault, abort() or a signal
+/// whose default action terminates (SIGQUIT, SIGUSR1, …; not SIGINT, SIGTERM, SIGHUP, which
+/// TerminalUI catches itself) then writes `reset` (at most CSYSTEM_TERMINAL_RESCUE_MAX_RESET
+/// bytes) to `fd` and puts `mode` back with tcsetattr, once, before the signal takes its
+/// course through the action installed before. Returns 0, or -1 with errno set (then some
+/// signals may be handled: disarm).
+int csystem_terminal_rescue_arm(int fd, const struct termios *mode, const char *reset, size_t length);
+
+/// Disarms the rescue (the terminal was restored the ordinary way) and puts the previous
+/// actions back where the rescue's handler is still the one installed.
+void csystem_terminal_rescue_disarm(void);
+
 #endif

@@ -73,7 +73,7 @@ public struct StreamModel: Sendable {
         case .taskEnded(let ended): end(ended, at: time)
         case .faultRecorded(let info): recordFault(info, at: time)
         case .slowToCancel(let slow): tasks[slow.task]?.wasSlowToCancel = true
-        case .dropped(let lost): dropped &+= lost.count
+        case .dropped(let lost): dropped.addSaturating(lost.count)
         case .heartbeat(let beat): heartbeat = beat
         case .processCrashed(let crashed): recordCrash(crashed, at: time)
         }
@@ -167,7 +167,7 @@ public struct StreamModel: Sendable {
         // In place, by index: `groups[id]!.x += 1` looks the group up once per line.
         if let group = groups.index(forKey: spawned.group) {
             groups.values[group].children.append(spawned.task)
-            groups.values[group].childCount += 1
+            groups.values[group].childCount.addSaturating(1)
             groups.values[group].waiting += 1
         }
         counters.waiting += 1
@@ -256,7 +256,7 @@ public struct StreamModel: Sendable {
         rates.record(at: time) { $0.faults += 1 }
         faults.append(fault)
         tasks[task]?.faultNumber = fault.number
-        groups[group]?.faults += 1
+        groups[group]?.faults.addSaturating(1)
     }
 
     /// The service is dying: its crashing child (if the handler knew it) ends as crashed and

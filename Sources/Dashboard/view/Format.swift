@@ -36,18 +36,24 @@ enum Format {
         return "\(seconds / 3600):" + twoDigits(seconds / 60 % 60) + ":" + twoDigits(seconds % 60)
     }
 
-    /// `999`, `12,345`, `123k`, `1.2M`: at most 6 columns.
+    /// `999`, `12,345`, `123k`, `1.2M`, up to `18.4E`: at most 6 columns (7 when negative).
     static func count<N: BinaryInteger>(_ value: N) -> String {
-        let value = Int64(clamping: value)
-        if value < 0 { return "-" + count(-value) }
+        if value < 0 { return "-" + count(UInt64(clamping: value.magnitude)) }
+        let value = UInt64(clamping: value)
         if value < 100_000 { return grouped(value) }
         if value < 1_000_000 { return "\(value / 1_000)k" }
-        if value < 100_000_000 { return decimal(UInt64(value), unit: 1_000_000, places: 1) + "M" }
+        if value < 100_000_000 { return decimal(value, unit: 1_000_000, places: 1) + "M" }
         if value < 1_000_000_000 { return "\(value / 1_000_000)M" }
-        return decimal(UInt64(value), unit: 1_000_000_000, places: 1) + "G"
+        // From here one decimal of the unit fits: 1.0G to 999.9G, then T, P and E.
+        var unit: UInt64 = 1_000_000_000
+        for suffix in ["G", "T", "P"] {
+            if value / unit < 1_000 { return decimal(value, unit: unit, places: 1) + suffix }
+            unit *= 1_000
+        }
+        return decimal(value, unit: unit, places: 1) + "E"
     }
 
-    private static func grouped(_ value: Int64) -> String {
+    private static func grouped(_ value: UInt64) -> String {
         let digits = String(value)
         guard digits.count > 3 else { return digits }
         var result = ""

@@ -84,6 +84,8 @@ struct HeaderView {
     private var connectionText: (String, CellStyle) {
         switch state.connection {
         case .connecting: ("◌ connecting", CellStyle(.waiting))
+        case .connected where state.silentSeconds != nil:
+            ("◌ silent for \(state.silentSeconds!) s", CellStyle(.warning, bold: true))
         case .connected: (state.mode == .replay ? "■ file" : "● connected", CellStyle(.ok))
         case .reconnecting(let seconds): ("◌ reconnecting in \(seconds) s", CellStyle(.warning, bold: true))
         case .ended: (state.mode == .replay ? "■ end of file" : "■ service ended", CellStyle(.muted))
