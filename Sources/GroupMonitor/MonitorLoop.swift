@@ -41,6 +41,7 @@ final class MonitorLoop: @unchecked Sendable {
     private var viewers: [Viewer] = []
     private var recorder: RecorderOutput?
     private var reportedDropped: UInt64 = 0
+    private var reportedDroppedFaults: UInt64 = 0
     private var batch: [Event] = []
     private var chunk: [UInt8] = []
     private var marks: [LineEncoder.Mark] = []
@@ -156,7 +157,7 @@ final class MonitorLoop: @unchecked Sendable {
 
     /// Takes the waiting events, numbers them, updates the live state and fans them out.
     private func drainEvents() -> Int {
-        let (_, dropped) = buffer.take(into: &batch)
+        let (_, dropped, droppedFaults) = buffer.take(into: &batch)
         let taken = batch.count
         let encode = !viewers.isEmpty || recorder != nil
         var index = 0
@@ -169,7 +170,7 @@ final class MonitorLoop: @unchecked Sendable {
                 live.apply(batch[i], seq: seq)
                 if encode {
                     encoder.append(batch[i], seq: seq, to: &chunk)
-                    marks.append(.init(end: chunk.count, seq: seq))
+                    marks.append(.init(end: chunk.count, seq: seq, isFault: batch[i].isFaultClass))
                 }
             }
             crash?.publish(seq)
@@ -180,8 +181,9 @@ final class MonitorLoop: @unchecked Sendable {
         counters.delivered.add(UInt64(taken))
         if dropped > reportedDropped {
             // The buffer overflowed: every stream learns how many events it will never see.
-            broadcast(Event(.dropped(Dropped(count: dropped - reportedDropped))))
+            broadcast(Event(.dropped(Dropped(count: dropped - reportedDropped, faults: droppedFaults - reportedDroppedFaults))))
             reportedDropped = dropped
+            reportedDroppedFaults = droppedFaults
         }
         return taken
     }
@@ -193,7 +195,7 @@ final class MonitorLoop: @unchecked Sendable {
         chunk.removeAll(keepingCapacity: true)
         marks.removeAll(keepingCapacity: true)
         encoder.append(event, seq: seq, to: &chunk)
-        marks.append(.init(end: chunk.count, seq: seq))
+        marks.append(.init(end: chunk.count, seq: seq, isFault: event.isFaultClass))
         fanOut()
     }
 
@@ -324,7 +326,7 @@ final class MonitorLoop: @unchecked Sendable {
         for entry in live.snapshot() {
             line.removeAll(keepingCapacity: true)
             encoder.append(entry.event, seq: entry.seq, to: &line)
-            line.withUnsafeBytes { viewer.output.append($0, seq: entry.seq, encoder: &encoder) }
+            line.withUnsafeBytes { viewer.output.append($0, seq: entry.seq, isFault: entry.event.isFaultClass, encoder: &encoder) }
         }
         counters.viewerLinesDropped.add(viewer.output.lost)
         counters.accepted.add()
