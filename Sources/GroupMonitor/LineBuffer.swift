@@ -61,11 +61,20 @@ struct LineBuffer {
     }
 
     /// Appends many lines at once: `chunk` holds them back to back, `lines` gives where each
-    /// ends, its `seq` and whether it is a fault-class line.
-    mutating func append(chunk: [UInt8], lines: [LineEncoder.Mark], encoder: inout LineEncoder) {
+    /// ends, its `seq` and whether it is a fault-class line; `faults` says how many are.
+    ///
+    /// A buffer that is losing lines (a stalled viewer) loses a chunk without fault lines by
+    /// counting it: no work per line.
+    mutating func append(chunk: [UInt8], lines: [LineEncoder.Mark], faults: Int, encoder: inout LineEncoder) {
         if isLosing { catchUp(encoder: &encoder) }
         if !isLosing && pending + chunk.count <= capacity - reserved {
             bytes.append(contentsOf: chunk)
+            return
+        }
+        if isLosing, faults == 0, let last = lines.last {
+            unreported &+= UInt64(lines.count)
+            lost &+= UInt64(lines.count)
+            lastLostSeq = last.seq
             return
         }
         chunk.withUnsafeBytes { raw in

@@ -45,6 +45,8 @@ final class MonitorLoop: @unchecked Sendable {
     private var batch: [Event] = []
     private var chunk: [UInt8] = []
     private var marks: [LineEncoder.Mark] = []
+    /// How many of `marks` are fault-class lines.
+    private var markedFaults = 0
     private var nextHeartbeat: UInt64 = 0
     /// After accept fails (out of descriptors), the listening socket rests until then, so the
     /// loop does not spin on a backlog it cannot take.
@@ -165,12 +167,15 @@ final class MonitorLoop: @unchecked Sendable {
             let end = min(taken, index + Self.chunkEvents)
             chunk.removeAll(keepingCapacity: true)
             marks.removeAll(keepingCapacity: true)
+            markedFaults = 0
             for i in index..<end {
                 seq &+= 1
                 live.apply(batch[i], seq: seq)
                 if encode {
                     encoder.append(batch[i], seq: seq, to: &chunk)
-                    marks.append(.init(end: chunk.count, seq: seq, isFault: batch[i].isFaultClass))
+                    let isFault = batch[i].isFaultClass
+                    if isFault { markedFaults += 1 }
+                    marks.append(.init(end: chunk.count, seq: seq, isFault: isFault))
                 }
             }
             crash?.publish(seq)
@@ -196,16 +201,17 @@ final class MonitorLoop: @unchecked Sendable {
         marks.removeAll(keepingCapacity: true)
         encoder.append(event, seq: seq, to: &chunk)
         marks.append(.init(end: chunk.count, seq: seq, isFault: event.isFaultClass))
+        markedFaults = event.isFaultClass ? 1 : 0
         fanOut()
     }
 
     private func fanOut() {
         for viewer in viewers {
             let before = viewer.output.lost
-            viewer.output.append(chunk: chunk, lines: marks, encoder: &encoder)
+            viewer.output.append(chunk: chunk, lines: marks, faults: markedFaults, encoder: &encoder)
             if viewer.output.lost > before { counters.viewerLinesDropped.add(viewer.output.lost - before) }
         }
-        recorder?.output.append(chunk: chunk, lines: marks, encoder: &encoder)
+        recorder?.output.append(chunk: chunk, lines: marks, faults: markedFaults, encoder: &encoder)
     }
 
     private func heartbeat() {
@@ -220,7 +226,7 @@ final class MonitorLoop: @unchecked Sendable {
         var index = 0
         while index < viewers.count {
             let viewer = viewers[index]
-            let result = viewer.flush(now: now, encoder: &encoder)
+            let result = viewer.isBlocked ? .open : viewer.flush(now: now, encoder: &encoder)
             let stalled = viewer.output.isLosing && now &- viewer.lastProgress > stallNanoseconds
             if result == .closed || stalled {
                 disconnect(at: index)
@@ -282,7 +288,10 @@ final class MonitorLoop: @unchecked Sendable {
                 continue
             }
             if revents & POLLIN != 0, viewer.readInput() == .closed { closing.append(i); continue }
-            if revents & POLLOUT != 0, viewer.flush(now: now, encoder: &encoder) == .closed { closing.append(i) }
+            if revents & POLLOUT != 0 {
+                viewer.isBlocked = false
+                if viewer.flush(now: now, encoder: &encoder) == .closed { closing.append(i) }
+            }
         }
         for i in closing.reversed() { disconnect(at: i) }
 
