@@ -37,6 +37,19 @@ struct LineBuffer {
     /// Bytes waiting to be written.
     var pending: Int { bytes.count - start }
 
+    /// True while the buffer loses every routine line it is given, and will until a write
+    /// takes from it: it is losing, and too full to catch up.
+    var isSaturated: Bool { isLosing && pending > capacity / 2 }
+
+    /// Counts `count` routine lines, the last with `seq`, as lost, without their bytes: for a
+    /// saturated buffer, whose lines need not be encoded.
+    mutating func lose(_ count: UInt64, lastSeq seq: UInt64) {
+        assert(isSaturated, "only a saturated buffer loses lines unseen")
+        unreported &+= count
+        lost &+= count
+        lastLostSeq = seq
+    }
+
     /// Appends `line` (one whole line with its newline) that carries `seq`, or loses it.
     mutating func append(_ line: UnsafeRawBufferPointer, seq: UInt64, isFault: Bool = false, encoder: inout LineEncoder) {
         if isLosing { catchUp(encoder: &encoder) }

@@ -161,7 +161,14 @@ final class MonitorLoop: @unchecked Sendable {
     private func drainEvents() -> Int {
         let (_, dropped, droppedFaults) = buffer.take(into: &batch)
         let taken = batch.count
-        let encode = !viewers.isEmpty || recorder != nil
+        let targets = !viewers.isEmpty || recorder != nil
+        // When every target is losing lines and cannot catch up before the next flush (all
+        // viewers stalled), routine events are not encoded at all, only counted as lost: a
+        // stalled viewer costs no more than none. Fault-class lines are still encoded, for
+        // their reserve.
+        let saturated = targets && viewers.allSatisfy(\.output.isSaturated) && (recorder?.output.isSaturated ?? true)
+        let encode = targets && !saturated
+        var unencoded: UInt64 = 0
         var index = 0
         while index < taken {
             let end = min(taken, index + Self.chunkEvents)
@@ -176,12 +183,27 @@ final class MonitorLoop: @unchecked Sendable {
                     let isFault = batch[i].isFaultClass
                     if isFault { markedFaults += 1 }
                     marks.append(.init(end: chunk.count, seq: seq, isFault: isFault))
+                } else if saturated {
+                    guard batch[i].isFaultClass else {
+                        unencoded += 1
+                        continue
+                    }
+                    // The lines lost before it are counted first, so seq keeps increasing.
+                    loseUnencoded(&unencoded, through: seq &- 1)
+                    chunk.removeAll(keepingCapacity: true)
+                    marks.removeAll(keepingCapacity: true)
+                    encoder.append(batch[i], seq: seq, to: &chunk)
+                    marks.append(.init(end: chunk.count, seq: seq, isFault: true))
+                    markedFaults = 1
+                    crash?.publish(seq)
+                    fanOut()
                 }
             }
             crash?.publish(seq)
             if encode { fanOut() }
             index = end
         }
+        loseUnencoded(&unencoded, through: seq)
         batch.removeAll(keepingCapacity: true)
         counters.delivered.add(UInt64(taken))
         if dropped > reportedDropped {
@@ -191,6 +213,16 @@ final class MonitorLoop: @unchecked Sendable {
             reportedDroppedFaults = droppedFaults
         }
         return taken
+    }
+
+    /// Counts the last `count` events, up to `seq`, as lost by every target, which are all
+    /// saturated; they were never encoded.
+    private func loseUnencoded(_ count: inout UInt64, through seq: UInt64) {
+        guard count > 0 else { return }
+        for viewer in viewers { viewer.output.lose(count, lastSeq: seq) }
+        counters.viewerLinesDropped.add(count &* UInt64(viewers.count))
+        recorder?.output.lose(count, lastSeq: seq)
+        count = 0
     }
 
     private func broadcast(_ event: Event) {

@@ -161,5 +161,22 @@ struct FaultPriorityTests {
         #expect(received.count < Int(total), "routine events were dropped")
         #expect(UInt64(received.count) + notices.map(\.count).reduce(0, +) == total, "counts are exact")
         #expect(notices.map(\.count).reduce(0, +) == monitor.statistics.viewerLinesDropped)
+        let seqs = viewer.events.map(\.seq)
+        #expect(zip(seqs, seqs.dropFirst()).allSatisfy { $0 < $1 }, "seq keeps increasing across notices")
+        // Each notice's seq is that of the last line it counts: the lines between two received
+        // lines are exactly the notices' counts.
+        var previous: UInt64 = 0
+        var lostSincePrevious: UInt64 = 0
+        for (seq, event) in viewer.events {
+            if case .dropped(let d) = event.kind {
+                lostSincePrevious += d.count
+                #expect(seq - previous == lostSincePrevious, "notice at seq \(seq)")
+                previous = seq
+                lostSincePrevious = 0
+            } else {
+                #expect(seq == previous + 1 || previous == 0, "a gap before seq \(seq) that no notice counts")
+                previous = seq
+            }
+        }
     }
 }

@@ -19,7 +19,8 @@ import Glibc
 ///
 /// Environment: `SAFEGROUP_BIN` (default `<root>/.build/release/safegroup`), `MBENCH_ROUNDS`
 /// (default 21), `MBENCH_SECONDS` (each sustained rate, default 10), `MBENCH_RATES` (events/s,
-/// default `100000,500000,1000000`).
+/// default `100000,500000,1000000`), `MBENCH_VARIANTS` (the fan-out's monitor variants, for
+/// profiling one: `noViewer,record,stalled,sixteen,recordFile`).
 /// Parts: `safegroup-bench monitor [fanout] [sustained] [burst]` (all by default).
 enum MonitorBenchmark {
     static let children = GroupBenchmark.children
@@ -82,7 +83,8 @@ enum MonitorBenchmark {
         _ = await GroupBenchmark.bare(); _ = await GroupBenchmark.safeGroup(sink: nil)  // warm up
         var times: [String: [Duration]] = [:]
         var observed: [Setup: [Observed]] = [:]
-        let names = ["bare"] + Setup.allCases.map(\.rawValue)
+        let chosen = environment("MBENCH_VARIANTS").map { $0.split(separator: ",").compactMap { Setup(rawValue: String($0)) } } ?? Setup.allCases
+        let names = ["bare"] + chosen.map(\.rawValue)
         for round in 0..<rounds {
             for offset in 0..<names.count {
                 let name = names[(round + offset) % names.count]
@@ -99,6 +101,7 @@ enum MonitorBenchmark {
         func perChild(_ d: Duration) -> String { format(nanoseconds(d) / Double(children), digits: 0) + " ns/child" }
         print("  bare withThrowingTaskGroup                  best \(perChild(best(bareTimes))), median \(perChild(bareTimes.sorted()[bareTimes.count / 2]))")
         func row(_ label: String, _ setup: Setup, target: Double?) {
+            guard chosen.contains(setup) else { return }
             let ratios = zip(times[setup.rawValue]!, bareTimes).map { ratio($0, $1) }.sorted()
             let median = ratios[ratios.count / 2]
             let seen = observed[setup]!
