@@ -84,7 +84,8 @@ enum MonitorBenchmark {
         var times: [String: [Duration]] = [:]
         var observed: [Setup: [Observed]] = [:]
         let chosen = environment("MBENCH_VARIANTS").map { $0.split(separator: ",").compactMap { Setup(rawValue: String($0)) } } ?? Setup.allCases
-        let names = ["bare"] + chosen.map(\.rawValue)
+        // "dropped": the events built and dropped, no monitor: what the events cost apart from it.
+        let names = ["bare", "dropped"] + chosen.map(\.rawValue)
         for round in 0..<rounds {
             for offset in 0..<names.count {
                 let name = names[(round + offset) % names.count]
@@ -92,6 +93,8 @@ enum MonitorBenchmark {
                     guard let (time, seen) = await monitored(setup, round: round) else { return }
                     times[name, default: []].append(time)
                     observed[setup, default: []].append(seen)
+                } else if name == "dropped" {
+                    times[name, default: []].append(await GroupBenchmark.safeGroup(sink: GroupBenchmark.DiscardingSink()))
                 } else {
                     times[name, default: []].append(await GroupBenchmark.bare())
                 }
@@ -100,15 +103,22 @@ enum MonitorBenchmark {
         let bareTimes = times["bare"]!
         func perChild(_ d: Duration) -> String { format(nanoseconds(d) / Double(children), digits: 0) + " ns/child" }
         print("  bare withThrowingTaskGroup                  best \(perChild(best(bareTimes))), median \(perChild(bareTimes.sorted()[bareTimes.count / 2]))")
+        let droppedRatios = zip(times["dropped"]!, bareTimes).map { ratio($0, $1) }.sorted()
+        print("  SafeGroup, events built and dropped         median \(format(droppedRatios[droppedRatios.count / 2]))x "
+              + "(quartiles \(format(droppedRatios[droppedRatios.count / 4]))-\(format(droppedRatios[3 * droppedRatios.count / 4]))x)  "
+              + "(no monitor: the events' own cost, the floor of every row below)")
         func row(_ label: String, _ setup: Setup, target: Double?) {
             guard chosen.contains(setup) else { return }
             let ratios = zip(times[setup.rawValue]!, bareTimes).map { ratio($0, $1) }.sorted()
             let median = ratios[ratios.count / 2]
+            // The monitor's own share: each round against that round's events-built-and-dropped group.
+            let own = zip(times[setup.rawValue]!, times["dropped"]!).map { ratio($0, $1) }.sorted()
             let seen = observed[setup]!
             let produced = seen.map(\.produced).reduce(0, +)
             var line = "  " + label.padding(toLength: 44, withPad: " ", startingAt: 0)
                 + "median \(format(median))x (quartiles \(format(ratios[ratios.count / 4]))-\(format(ratios[3 * ratios.count / 4]))x)"
             if let target { line += "  target <= \(format(target))x \(verdict(median <= target))" }
+            line += "\n      against events built and dropped: median \(format(own[own.count / 2]))x"
             line += "\n      events \(produced), sink dropped \(percent(seen.map(\.bufferDropped).reduce(0, +), of: produced))"
             if setup == .stalled || setup == .sixteen {
                 line += ", viewer lines dropped \(seen.map(\.viewerLinesDropped).reduce(0, +)) (all viewers)"
