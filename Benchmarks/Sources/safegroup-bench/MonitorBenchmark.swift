@@ -313,14 +313,7 @@ enum MonitorBenchmark {
         unlink(socket)
         let server = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(server); unlink(socket) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in socket.utf8.enumerated() where i < raw.count - 1 { raw[i] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(server, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let bound = withAddress(of: socket) { bind(server, $0, $1) }
         guard bound == 0, listen(server, 1) == 0 else {
             print("  cannot listen on \(socket): errno \(errno)")
             return nil
@@ -352,14 +345,7 @@ enum MonitorBenchmark {
     /// byte until the end of the stream, or one that connects and never reads.
     static func viewerProcess(mode: String, socket: String) -> Never {
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in socket.utf8.enumerated() where i < raw.count - 1 { raw[i] = byte }
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let connected = withAddress(of: socket) { connect(fd, $0, $1) }
         guard connected == 0 else { exit(1) }
         if mode == "stall" {
             while true { pause() }
@@ -370,6 +356,18 @@ enum MonitorBenchmark {
     }
 
     // MARK: Helpers
+
+    /// Calls `body` with the address of the Unix socket at `path`.
+    static func withAddress<R>(of path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = byte }
+        }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+    }
 
     static func launch(_ executable: String, _ arguments: [String]) -> Process {
         let process = Process()
