@@ -198,6 +198,7 @@ enum MonitorBenchmark {
                 + "recorded \(result.recorded), dropped \(result.dropped) (sink \(result.sinkDropped)), "
                 + "faults \(result.faultsRecorded)/\(result.faultsProduced)"
             if rate == 500_000 { line += "  target 0 dropped \(verdict(result.dropped == 0))" }
+            if rate == 1_000_000 { line += "  target 0 faults dropped \(verdict(result.faultsRecorded == result.faultsProduced))" }
             print(line)
         }
     }
