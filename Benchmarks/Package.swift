@@ -7,7 +7,7 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 let rootIdentity = root.lastPathComponent.lowercased()
 
 // Benchmarks live in their own package so the main build and `swift test` never compile them.
-// Run: swift run -c release --package-path Benchmarks safegroup-bench [group|throws|codec|dashboard|isolation|crash|all]
+// Run: swift run -c release --package-path Benchmarks safegroup-bench [group|throws|codec|dashboard|isolation|crash|monitor|all]
 let package = Package(
     name: "SafeGroupBenchmarks",
     platforms: [.macOS(.v15)],

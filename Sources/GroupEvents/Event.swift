@@ -221,7 +221,13 @@ public struct SlowToCancel: Hashable, Sendable {
 /// Events were lost between the producer and this stream: `count` of them.
 public struct Dropped: Hashable, Sendable {
     public var count: UInt64
-    public init(count: UInt64) { self.count = count }
+    /// How many of `count` were fault-class events (``Event/isFaultClass``), which are dropped
+    /// only when the share of the buffers kept for them is full. 0 when none (since 1.3).
+    public var faults: UInt64
+    public init(count: UInt64, faults: UInt64 = 0) {
+        self.count = count
+        self.faults = faults
+    }
 }
 
 /// A sign of life from the producer, about once a second, with running totals.

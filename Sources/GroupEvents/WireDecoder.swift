@@ -56,10 +56,57 @@ public struct WireDecoder: Sendable {
     private var taken = 0
     /// Strings recently decoded, shared between the lines that repeat them.
     private var strings = StringTable()
+    /// In pass-through mode: what was read and not taken, in order; the event lines accepted
+    /// since the last record, back to back with their newlines; the `seq` of the last one.
+    private let passesThrough: Bool
+    private var passed: [PassThrough] = []
+    private var passedTaken = 0
+    private var passedLines: [UInt8] = []
+    private var passedLineCount = 0
+    private var lastPassedSeq: UInt64?
 
     /// A decoder that reads lines of up to `maxLineLength` bytes.
     public init(maxLineLength: Int = WireFormat.defaultMaxLineLength) {
         self.maxLineLength = max(1, maxLineLength)
+        self.passesThrough = false
+    }
+
+    /// A decoder in pass-through mode: event lines are not decoded but handed over as the bytes
+    /// that came, by ``nextPassThrough()``, for a reader that stores them (`safegroup record`).
+    ///
+    /// It checks what storing needs: the framing (whole lines, the line cap, a torn last line,
+    /// as in decoding); the header (decoded, and refused, as in decoding); and `seq`, which an
+    /// event line begins with as the encoder writes it (`{"seq":N,`) and which must increase
+    /// after a header. A line that does not begin so is decoded: an event is passed through
+    /// as it came, anything else is reported as in decoding. A line whose `seq` does not
+    /// increase is reported as malformed and skipped. The rest of a line is not checked.
+    public init(passThroughWithMaxLineLength maxLineLength: Int) {
+        self.maxLineLength = max(1, maxLineLength)
+        self.passesThrough = true
+    }
+
+    /// What a pass-through decoder read: event lines as they came, or a header or a diagnostic.
+    public enum PassThrough: Sendable {
+        /// `count` whole event lines, each with its newline.
+        case lines([UInt8], count: Int)
+        /// A header or a diagnostic, never an event.
+        case record(WireRecord)
+    }
+
+    /// The next thing a pass-through decoder read, in stream order: the event lines between two
+    /// records come as one ``PassThrough/lines(_:count:)``.
+    public mutating func nextPassThrough() -> PassThrough? {
+        if passedTaken < passed.count {
+            passedTaken += 1
+            return passed[passedTaken - 1]
+        }
+        if passedTaken > 0 {
+            passed.removeAll(keepingCapacity: true)
+            passedTaken = 0
+        }
+        guard passedLineCount > 0 else { return nil }
+        defer { passedLines = []; passedLineCount = 0 }
+        return .lines(passedLines, count: passedLineCount)
     }
 
     /// Reads a chunk of the stream.
@@ -92,6 +139,9 @@ public struct WireDecoder: Sendable {
                 try partialLine.withUnsafeBufferPointer { (line) throws(LineFailure) in try WireLineParser.parse(line, strings: &strings) }
             }
             switch outcome {
+            case .success(.event(let seq, _)) where passesThrough:
+                let line = partialLine
+                line.withUnsafeBufferPointer { pass($0, seq: seq) }
             case .success(let line): deliver(line)
             case .failure:
                 counters.torn += 1
@@ -157,10 +207,15 @@ public struct WireDecoder: Sendable {
                 releasePartialLine()
             } else {
                 partialLine.append(contentsOf: piece)
-                let outcome = Result { () throws(LineFailure) in
-                    try partialLine.withUnsafeBufferPointer { (line) throws(LineFailure) in try WireLineParser.parse(line, strings: &strings) }
+                if passesThrough {
+                    let line = partialLine
+                    line.withUnsafeBufferPointer { parse($0) }
+                } else {
+                    let outcome = Result { () throws(LineFailure) in
+                        try partialLine.withUnsafeBufferPointer { (line) throws(LineFailure) in try WireLineParser.parse(line, strings: &strings) }
+                    }
+                    handle(outcome)
                 }
-                handle(outcome)
                 releasePartialLine()
             }
         }
@@ -205,6 +260,19 @@ public struct WireDecoder: Sendable {
     // MARK: Lines
 
     private mutating func parse(_ line: UnsafeBufferPointer<UInt8>) {
+        if passesThrough {
+            if let seq = Self.leadingSeq(line) {
+                pass(line, seq: seq)
+                return
+            }
+            let outcome = Result { () throws(LineFailure) in try WireLineParser.parse(line) }
+            if case .success(.event(let seq, _)) = outcome {
+                pass(line, seq: seq)
+            } else {
+                handle(outcome)
+            }
+            return
+        }
         // The encoder's own layout first, straight into a record; anything else the long way.
         if let base = line.baseAddress {
             var scanner = JSONScanner(base: base, count: line.count)
@@ -235,11 +303,12 @@ public struct WireDecoder: Sendable {
         case .header(let header):
             sawHeader = true
             counters.headers += 1
-            decoded.append(.header(header))
+            lastPassedSeq = nil
+            append(.header(header))
         case .event(let seq, let event):
             noteEventLine()
             counters.events += 1
-            decoded.append(.event(seq: seq, event))
+            append(.event(seq: seq, event))
         case .unknownType(let type):
             noteEventLine()
             counters.unknownTypes += 1
@@ -262,7 +331,58 @@ public struct WireDecoder: Sendable {
         report(.overLong(limit: maxLineLength))
     }
 
+    private mutating func append(_ record: WireRecord) {
+        guard passesThrough else {
+            decoded.append(record)
+            return
+        }
+        if passedLineCount > 0 {
+            passed.append(.lines(passedLines, count: passedLineCount))
+            passedLines = []
+            passedLineCount = 0
+        }
+        passed.append(.record(record))
+    }
+
+    // MARK: Pass-through
+
+    /// Takes `line` (without its newline) as it is, once its `seq` follows the last one.
+    private mutating func pass(_ line: UnsafeBufferPointer<UInt8>, seq: UInt64) {
+        if let last = lastPassedSeq, seq <= last {
+            counters.malformed += 1
+            report(.malformed(reason: "seq \(seq) does not follow \(last)"))
+            return
+        }
+        noteEventLine()
+        counters.events += 1
+        lastPassedSeq = seq
+        passedLines.append(contentsOf: line)
+        passedLines.append(UInt8(ascii: "\n"))
+        passedLineCount += 1
+    }
+
+    /// The `seq` of a line that begins `{"seq":N,` as the encoder writes it, else nil.
+    private static func leadingSeq(_ line: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        let prefix: StaticString = #"{"seq":"#
+        let length = prefix.utf8CodeUnitCount
+        guard line.count > length + 1 else { return nil }
+        for i in 0..<length where line[i] != prefix.utf8Start[i] { return nil }
+        var value: UInt64 = 0
+        var index = length
+        while index < line.count, index - length <= 20 {
+            let byte = line[index]
+            if byte == UInt8(ascii: ",") { return index > length ? value : nil }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+            guard !o1, !o2 else { return nil }
+            value = sum
+            index += 1
+        }
+        return nil
+    }
+
     private mutating func report(_ kind: WireDiagnostic.Kind) {
-        decoded.append(.diagnostic(WireDiagnostic(line: counters.lines, kind: kind)))
+        append(.diagnostic(WireDiagnostic(line: counters.lines, kind: kind)))
     }
 }

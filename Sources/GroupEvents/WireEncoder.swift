@@ -63,6 +63,7 @@ public struct WireEncoder: Sendable {
         case .dropped(let e):
             Self.line(.dropped, seq: seq, time: time, bound: Self.fixedBound, into: &output) { w in
                 w.key(.count); w.unsigned(e.count)
+                if e.faults > 0 { w.key(.faultsDropped); w.unsigned(e.faults) }
             }
         case .heartbeat(let e):
             Self.line(.heartbeat, seq: seq, time: time, bound: Self.fixedBound, into: &output) { w in

@@ -19,7 +19,7 @@ enum WireField {
     // process.crashed
     case signalName, reason, thread, address, images
     // dropped, heartbeat
-    case count, produced, dropped, viewers
+    case count, faultsDropped, produced, dropped, viewers
     // The header.
     case format, version, service, pid, epochUnixNs, clock
 
@@ -63,6 +63,7 @@ enum WireField {
         case .address: "address"
         case .images: "images"
         case .count: "count"
+        case .faultsDropped: "faultsDropped"
         case .produced: "produced"
         case .dropped: "dropped"
         case .viewers: "viewers"
@@ -126,6 +127,7 @@ enum WireField {
         case (12, UInt8(ascii: "c")): candidate = .cancellation
         case (12, UInt8(ascii: "s")): candidate = .slowToCancel
         case (13, UInt8(ascii: "s")): candidate = .sinceCancelNs
+        case (13, UInt8(ascii: "f")): candidate = .faultsDropped
         default: return nil
         }
         guard key.equals(candidate.name) else { return nil }

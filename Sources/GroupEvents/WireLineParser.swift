@@ -94,6 +94,7 @@ private struct Fields {
     var address: UInt64?
     var images: [LoadedImage]?
     var count: UInt64?
+    var faultsDropped: UInt64?
     var produced: UInt64?
     var dropped: UInt64?
     var viewers: Int?
@@ -147,6 +148,7 @@ private struct Fields {
         case .address: address = try s.consumeNull() ? nil : s.readUnsigned()
         case .images: images = try s.consumeNull() ? nil : Self.readImages(from: &s)
         case .count: count = try s.readUnsigned()
+        case .faultsDropped: faultsDropped = try s.readUnsigned()
         case .produced: produced = try s.readUnsigned()
         case .dropped: dropped = try s.readUnsigned()
         case .viewers: viewers = try s.consumeNull() ? nil : s.readInteger(as: Int.self)
@@ -232,7 +234,7 @@ private struct Fields {
                 task: TaskID(try need(task, .task)), group: GroupID(try need(group, .group)),
                 sinceCancelNanoseconds: try need(sinceCancelNs, .sinceCancelNs)))
         case .dropped:
-            return .dropped(Dropped(count: try need(count, .count)))
+            return .dropped(Dropped(count: try need(count, .count), faults: faultsDropped ?? 0))
         case .heartbeat:
             return .heartbeat(Heartbeat(
                 produced: try need(produced, .produced), dropped: try need(dropped, .dropped), viewers: viewers))

@@ -107,7 +107,7 @@ final class ClientReader: @unchecked Sendable {
     // MARK: One connection
 
     private func read(_ fd: Int32) -> Outcome {
-        var decoder = WireDecoder()
+        var decoder = client.passesLinesThrough ? WireDecoder(passThroughWithMaxLineLength: WireFormat.defaultMaxLineLength) : WireDecoder()
         var firstLine = RefusalDetector()
         var lastByte = Posix.monotonicNanoseconds()
         let silence = client.silenceTimeout.map(Self.nanoseconds)
@@ -172,23 +172,34 @@ final class ClientReader: @unchecked Sendable {
     }
 
     private func deliver(_ decoder: inout WireDecoder) {
-        while let record = decoder.next() {
-            switch record {
-            case .header(let header):
-                let session: SessionChange =
-                    if let last = lastHeader {
-                        last.pid == header.pid && last.epochUnixNanoseconds == header.epochUnixNanoseconds
-                            && last.service == header.service ? .resumed : .restarted
-                    } else { .first }
-                lastHeader = header
-                everAttached = true
-                attempt = 0
-                channel.push(.attached(header, session: session))
-            case .event(let seq, let event):
-                channel.push(.event(seq: seq, event))
-            case .diagnostic(let note):
-                channel.push(.diagnostic(note))
+        if client.passesLinesThrough {
+            while let read = decoder.nextPassThrough() {
+                switch read {
+                case .lines(let bytes, let count): channel.push(.lines(bytes, count: count))
+                case .record(let record): deliver(record)
+                }
             }
+            return
+        }
+        while let record = decoder.next() { deliver(record) }
+    }
+
+    private func deliver(_ record: WireRecord) {
+        switch record {
+        case .header(let header):
+            let session: SessionChange =
+                if let last = lastHeader {
+                    last.pid == header.pid && last.epochUnixNanoseconds == header.epochUnixNanoseconds
+                        && last.service == header.service ? .resumed : .restarted
+                } else { .first }
+            lastHeader = header
+            everAttached = true
+            attempt = 0
+            channel.push(.attached(header, session: session))
+        case .event(let seq, let event):
+            channel.push(.event(seq: seq, event))
+        case .diagnostic(let note):
+            channel.push(.diagnostic(note))
         }
     }
 

@@ -4,10 +4,11 @@ import GroupEvents
 ///
 /// Everything else moves already-encoded bytes.
 struct LineEncoder {
-    /// Where one line of a chunk ends, and its `seq`.
+    /// Where one line of a chunk ends, its `seq`, and whether it is a fault-class line.
     struct Mark {
         var end: Int
         var seq: UInt64
+        var isFault: Bool
     }
 
     private var encoder = WireEncoder()

@@ -38,16 +38,22 @@ public struct MonitorClient: Sendable {
     /// How many messages wait for the consumer before the client stops reading the socket and
     /// lets the monitor count drops instead. Default 16,384.
     public var queueCapacity: Int
+    /// Whether event lines are handed over as the bytes that came, in
+    /// ``MonitorMessage/lines(_:count:)`` messages of many lines, instead of decoded one by one:
+    /// for a reader that stores them (see `WireDecoder.init(passThroughWithMaxLineLength:)` for
+    /// what is still checked). Default false.
+    public var passesLinesThrough: Bool
 
     public init(path: String, reconnects: Bool = true, waitsForService: Bool = false,
                 backoff: ReconnectBackoff = ReconnectBackoff(), silenceTimeout: Duration? = .seconds(10),
-                queueCapacity: Int = 16_384) {
+                queueCapacity: Int = 16_384, passesLinesThrough: Bool = false) {
         self.path = path
         self.reconnects = reconnects
         self.waitsForService = waitsForService
         self.backoff = backoff
         self.silenceTimeout = silenceTimeout
         self.queueCapacity = queueCapacity
+        self.passesLinesThrough = passesLinesThrough
     }
 
     /// The messages of the stream at ``path``; each iteration connects anew.

@@ -41,9 +41,12 @@ final class MonitorLoop: @unchecked Sendable {
     private var viewers: [Viewer] = []
     private var recorder: RecorderOutput?
     private var reportedDropped: UInt64 = 0
+    private var reportedDroppedFaults: UInt64 = 0
     private var batch: [Event] = []
     private var chunk: [UInt8] = []
     private var marks: [LineEncoder.Mark] = []
+    /// How many of `marks` are fault-class lines.
+    private var markedFaults = 0
     private var nextHeartbeat: UInt64 = 0
     /// After accept fails (out of descriptors), the listening socket rests until then, so the
     /// loop does not spin on a backlog it cannot take.
@@ -156,34 +159,70 @@ final class MonitorLoop: @unchecked Sendable {
 
     /// Takes the waiting events, numbers them, updates the live state and fans them out.
     private func drainEvents() -> Int {
-        let (_, dropped) = buffer.take(into: &batch)
+        let (_, dropped, droppedFaults) = buffer.take(into: &batch)
         let taken = batch.count
-        let encode = !viewers.isEmpty || recorder != nil
+        let targets = !viewers.isEmpty || recorder != nil
+        // When every target is losing lines and cannot catch up before the next flush (all
+        // viewers stalled), routine events are not encoded at all, only counted as lost: a
+        // stalled viewer costs no more than none. Fault-class lines are still encoded, for
+        // their reserve.
+        let saturated = targets && viewers.allSatisfy(\.output.isSaturated) && (recorder?.output.isSaturated ?? true)
+        let encode = targets && !saturated
+        var unencoded: UInt64 = 0
         var index = 0
         while index < taken {
             let end = min(taken, index + Self.chunkEvents)
             chunk.removeAll(keepingCapacity: true)
             marks.removeAll(keepingCapacity: true)
+            markedFaults = 0
             for i in index..<end {
                 seq &+= 1
                 live.apply(batch[i], seq: seq)
                 if encode {
                     encoder.append(batch[i], seq: seq, to: &chunk)
-                    marks.append(.init(end: chunk.count, seq: seq))
+                    let isFault = batch[i].isFaultClass
+                    if isFault { markedFaults += 1 }
+                    marks.append(.init(end: chunk.count, seq: seq, isFault: isFault))
+                } else if saturated {
+                    guard batch[i].isFaultClass else {
+                        unencoded += 1
+                        continue
+                    }
+                    // The lines lost before it are counted first, so seq keeps increasing.
+                    loseUnencoded(&unencoded, through: seq &- 1)
+                    chunk.removeAll(keepingCapacity: true)
+                    marks.removeAll(keepingCapacity: true)
+                    encoder.append(batch[i], seq: seq, to: &chunk)
+                    marks.append(.init(end: chunk.count, seq: seq, isFault: true))
+                    markedFaults = 1
+                    crash?.publish(seq)
+                    fanOut()
                 }
             }
             crash?.publish(seq)
             if encode { fanOut() }
             index = end
         }
+        loseUnencoded(&unencoded, through: seq)
         batch.removeAll(keepingCapacity: true)
         counters.delivered.add(UInt64(taken))
         if dropped > reportedDropped {
             // The buffer overflowed: every stream learns how many events it will never see.
-            broadcast(Event(.dropped(Dropped(count: dropped - reportedDropped))))
+            broadcast(Event(.dropped(Dropped(count: dropped - reportedDropped, faults: droppedFaults - reportedDroppedFaults))))
             reportedDropped = dropped
+            reportedDroppedFaults = droppedFaults
         }
         return taken
+    }
+
+    /// Counts the last `count` events, up to `seq`, as lost by every target, which are all
+    /// saturated; they were never encoded.
+    private func loseUnencoded(_ count: inout UInt64, through seq: UInt64) {
+        guard count > 0 else { return }
+        for viewer in viewers { viewer.output.lose(count, lastSeq: seq) }
+        counters.viewerLinesDropped.add(count &* UInt64(viewers.count))
+        recorder?.output.lose(count, lastSeq: seq)
+        count = 0
     }
 
     private func broadcast(_ event: Event) {
@@ -193,17 +232,18 @@ final class MonitorLoop: @unchecked Sendable {
         chunk.removeAll(keepingCapacity: true)
         marks.removeAll(keepingCapacity: true)
         encoder.append(event, seq: seq, to: &chunk)
-        marks.append(.init(end: chunk.count, seq: seq))
+        marks.append(.init(end: chunk.count, seq: seq, isFault: event.isFaultClass))
+        markedFaults = event.isFaultClass ? 1 : 0
         fanOut()
     }
 
     private func fanOut() {
         for viewer in viewers {
             let before = viewer.output.lost
-            viewer.output.append(chunk: chunk, lines: marks, encoder: &encoder)
+            viewer.output.append(chunk: chunk, lines: marks, faults: markedFaults, encoder: &encoder)
             if viewer.output.lost > before { counters.viewerLinesDropped.add(viewer.output.lost - before) }
         }
-        recorder?.output.append(chunk: chunk, lines: marks, encoder: &encoder)
+        recorder?.output.append(chunk: chunk, lines: marks, faults: markedFaults, encoder: &encoder)
     }
 
     private func heartbeat() {
@@ -218,7 +258,7 @@ final class MonitorLoop: @unchecked Sendable {
         var index = 0
         while index < viewers.count {
             let viewer = viewers[index]
-            let result = viewer.flush(now: now, encoder: &encoder)
+            let result = viewer.isBlocked ? .open : viewer.flush(now: now, encoder: &encoder)
             let stalled = viewer.output.isLosing && now &- viewer.lastProgress > stallNanoseconds
             if result == .closed || stalled {
                 disconnect(at: index)
@@ -280,7 +320,10 @@ final class MonitorLoop: @unchecked Sendable {
                 continue
             }
             if revents & POLLIN != 0, viewer.readInput() == .closed { closing.append(i); continue }
-            if revents & POLLOUT != 0, viewer.flush(now: now, encoder: &encoder) == .closed { closing.append(i) }
+            if revents & POLLOUT != 0 {
+                viewer.isBlocked = false
+                if viewer.flush(now: now, encoder: &encoder) == .closed { closing.append(i) }
+            }
         }
         for i in closing.reversed() { disconnect(at: i) }
 
@@ -324,7 +367,7 @@ final class MonitorLoop: @unchecked Sendable {
         for entry in live.snapshot() {
             line.removeAll(keepingCapacity: true)
             encoder.append(entry.event, seq: entry.seq, to: &line)
-            line.withUnsafeBytes { viewer.output.append($0, seq: entry.seq, encoder: &encoder) }
+            line.withUnsafeBytes { viewer.output.append($0, seq: entry.seq, isFault: entry.event.isFaultClass, encoder: &encoder) }
         }
         counters.viewerLinesDropped.add(viewer.output.lost)
         counters.accepted.add()

@@ -7,6 +7,10 @@ public enum MonitorMessage: Hashable, Sendable {
     case attached(WireHeader, session: SessionChange)
     /// An event, with its sequence number in the current session.
     case event(seq: UInt64, Event)
+    /// Whole event lines as they came, `count` of them, each with its newline: instead of
+    /// ``event(seq:_:)``, from a client that passes lines through
+    /// (``MonitorClient/passesLinesThrough``).
+    case lines([UInt8], count: Int)
     /// A line the decoder skipped or noticed something about; the stream goes on.
     case diagnostic(WireDiagnostic)
     /// The connection was lost or an attempt to make it failed. When

@@ -18,6 +18,9 @@ final class Viewer {
     var doneSending = false
     /// The viewer's slot among the crash handler's targets, when it is one.
     var crashSlot: Int32?
+    /// The socket took nothing at the last write: no write is tried again until `poll` says
+    /// it is writable, so a stalled viewer costs no system call per pass of the loop.
+    var isBlocked = false
 
     init(fd: Int32, pid: pid_t, capacity: Int, now: UInt64) {
         self.fd = fd
@@ -49,7 +52,10 @@ final class Viewer {
             }) else {
                 return .closed
             }
-            if written == 0 { return .open }
+            if written == 0 {
+                isBlocked = true
+                return .open
+            }
             lastProgress = now
             output.catchUp(encoder: &encoder)
         }

@@ -157,6 +157,8 @@ struct DumpCommand: AsyncParsableCommand {
                     if !follow, attached, case .heartbeat = event.kind { done = true }
                 case .diagnostic(let note):
                     try printer.print(.diagnostic(note))
+                case .lines:
+                    break  // only a client that passes lines through sends them
                 case .disconnected(let loss):
                     try printer.flush()
                     reportToStandardError(loss.description)

@@ -67,6 +67,8 @@ struct LiveSource: DashboardSource {
                 batch.append(.diagnostic(diagnostic))
             case .message(.disconnected(let loss)):
                 batch.append(.connection(connection(after: loss)))
+            case .message(.lines):
+                break  // only a client that passes lines through sends them
             case .failed(let error):
                 failure = CommandFailure(error.message)
             }

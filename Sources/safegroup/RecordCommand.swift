@@ -71,8 +71,16 @@ struct RecordCommand: AsyncParsableCommand {
     }
 }
 
-/// The loop of `record`: each message of the client becomes a line of the file.
+/// The loop of `record`: the stream's lines go to the file as they came.
+///
+/// The client passes event lines through undecoded (``MonitorClient/passesLinesThrough``),
+/// checking framing, the header and `seq`; so recording costs a copy of the bytes, not a
+/// decode and an encode per event, and the file holds the bytes the service sent. Headers are
+/// decoded (to follow restarts) and written again, which gives their bytes back unchanged.
 struct Recording: Sendable {
+    /// How many messages (each up to a socket read of lines) wait for the writer: a few MiB.
+    static let queueCapacity = 64
+
     struct Summary: Sendable {
         var events: UInt64 = 0
         var sessions = 0
@@ -87,7 +95,8 @@ struct Recording: Sendable {
         var output = self.output
         var summary = Summary()
         let encoder = WireEncoder()
-        var messages = MonitorClient(path: path).messages().makeAsyncIterator()
+        var messages = MonitorClient(path: path, queueCapacity: Self.queueCapacity, passesLinesThrough: true)
+            .messages().makeAsyncIterator()
         do {
             while let message = try await messages.next() {
                 switch message {
@@ -97,7 +106,11 @@ struct Recording: Sendable {
                         reportToStandardError("\(path): the service restarted (now pid \(header.pid)); recording the new session")
                     }
                     try output.withBuffer { encoder.encodeHeader(header, into: &$0) }
+                case .lines(let bytes, let count):
+                    summary.events += UInt64(count)
+                    try output.withBuffer { $0.append(contentsOf: bytes) }
                 case .event(let seq, let event):
+                    // Not sent to a client that passes lines through; written as decoding would.
                     summary.events += 1
                     try output.withBuffer { encoder.encode(event, seq: seq, into: &$0) }
                 case .diagnostic(let note):

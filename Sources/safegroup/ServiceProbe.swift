@@ -38,7 +38,7 @@ struct ServiceProbe: Sendable {
                         case .attached(let h, _): header = h
                         case .event(_, let event):
                             if case .heartbeat(let beat) = event.kind { return .success((header, beat)) }
-                        case .diagnostic, .disconnected: break
+                        case .lines, .diagnostic, .disconnected: break
                         }
                     }
                     return .success((header, nil))

@@ -319,6 +319,20 @@ import Testing
         }
     }
 
+    @Test func droppedFaultsAreShownApartFromRoutineDrops() {
+        var state = DashboardState(mode: .live, size: size)
+        var s = StreamBuilder()
+        s.header()
+        s.dropped(17, at: 1_100)
+        s.dropped(3, faults: 2, at: 1_200)
+        state.feed(s)
+        #expect(state.model.dropped == 20)
+        #expect(state.model.droppedFaults == 2)
+        for columns in [60, 80, 160] {
+            #expect(render(state, size: TerminalSize(columns: columns, rows: 24)).line(0).contains("dropped 20, 2 faults"))
+        }
+    }
+
     @Test func skippedLinesAreCountedFromDiagnosticsAndDecoderCounters() {
         var state = DashboardState(mode: .replay, size: size)
         state.update(.record(.diagnostic(WireDiagnostic(line: 3, kind: .malformed(reason: "x")))))

@@ -57,8 +57,8 @@ struct StreamBuilder {
                                               childCount: children, cancellation: cancellation)))
     }
 
-    mutating func dropped(_ count: UInt64, at t: UInt64) {
-        event(at: t, .dropped(Dropped(count: count)))
+    mutating func dropped(_ count: UInt64, faults: UInt64 = 0, at t: UInt64) {
+        event(at: t, .dropped(Dropped(count: count, faults: faults)))
     }
 
     mutating func heartbeat(at t: UInt64, produced: UInt64 = 0) {

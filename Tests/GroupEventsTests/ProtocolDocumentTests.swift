@@ -32,7 +32,7 @@ import Testing
             task: TaskID(43), group: GroupID(3), status: .cancelled, durationNanoseconds: 2_049_000_000, wasSlowToCancel: true))),
         Event(time: MonotonicTime(nanoseconds: 3_300_000_100), .groupClosed(GroupClosed(
             group: GroupID(3), outcome: .faulted, faultCount: 1, childCount: 2, cancellation: .fault(TaskID(42))))),
-        Event(time: MonotonicTime(nanoseconds: 3_400_000_000), .dropped(Dropped(count: 17))),
+        Event(time: MonotonicTime(nanoseconds: 3_400_000_000), .dropped(Dropped(count: 17, faults: 2))),
         Event(time: MonotonicTime(nanoseconds: 4_000_000_000), .heartbeat(Heartbeat(produced: 10_482, dropped: 17, viewers: 2))),
         Event(time: MonotonicTime(nanoseconds: 4_210_000_000), .processCrashed(ProcessCrashed(
             signal: 4, signalName: "SIGILL",

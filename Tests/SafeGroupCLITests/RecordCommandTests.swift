@@ -121,4 +121,88 @@ import Glibc
         #expect(result.status == 1)
         #expect(result.stderr == "safegroup: cannot attach to \(socket): no such socket (is the service running? try 'safegroup list')\n")
     }
+
+    @Test func recordOfABurstIsByteIdenticalToWhatADirectReaderReceived() async throws {
+        let dir = ScratchDirectory()
+        let socket = dir.file("burst.sock")
+        // What a direct reader of a service's socket receives: a header, then a burst of every
+        // kind of event (escapes, non-ASCII, faults with stacks), as the monitor encodes them.
+        let encoder = WireEncoder()
+        var stream: [UInt8] = []
+        encoder.encodeHeader(WireHeader(service: "burst", pid: 77, epochUnixNanoseconds: 5), into: &stream)
+        let site = SourceSite(fileID: "Burst/Load.swift", line: 9)
+        for i in 0..<200_000 as Range<UInt64> {
+            let task = TaskID(i / 4 + 1)
+            let kind: Event.Kind = switch i % 4 {
+            case 0: .taskSpawned(TaskSpawned(task: task, group: GroupID(1), name: "job \"\(i)\" ✓", site: site))
+            case 1: .taskStarted(TaskStarted(task: task, group: GroupID(1), waitedNanoseconds: i))
+            case 2 where i % 1000 == 2:
+                .faultRecorded(FaultInfo(task: task, taskName: "job", group: GroupID(1), groupName: "load", site: site, kind: .error,
+                                         errorType: "E", message: "line\n\ttab \u{1B}[31m", startedAt: .init(nanoseconds: i), endedAt: .init(nanoseconds: i + 1),
+                                         stackOrigin: "throw", stack: [StackFrame(symbol: "f()", file: "F.swift", line: 3)]))
+            case 2: .heartbeat(Heartbeat(produced: i, dropped: 0, viewers: 1))
+            default: .taskEnded(TaskEnded(task: task, group: GroupID(1), status: .ok, durationNanoseconds: 10))
+            }
+            encoder.encode(Event(time: .init(nanoseconds: i * 10), kind), seq: i + 1, into: &stream)
+        }
+        let server = try ByteServer(path: socket)
+        let file = dir.file("burst.ndjson")
+        let record = try CommandProcess(["record", socket, "--output", file], in: dir)
+        try server.serveOnce(stream)
+        let whole = await eventually {
+            ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0) >= stream.count
+        }
+        #expect(whole, "the recording never reached the stream's size")
+        kill(record.pid, SIGINT)
+        let result = await record.finish()
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("recorded 200000 events"), "stderr: \(result.stderr)")
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+        #expect(bytes.count == stream.count)
+        #expect(bytes == stream, "the recording is the bytes the socket carried")
+    }
+}
+
+/// A one-connection server that writes a prepared stream, for tests of what a reader keeps.
+final class ByteServer {
+    let fd: Int32
+    let path: String
+
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, listen(fd, 1) == 0 else { throw MonitorFixture.FixtureFailure(message: "cannot listen on \(path): errno \(errno)") }
+    }
+
+    deinit {
+        if accepted >= 0 { close(accepted) }
+        close(fd)
+        unlink(path)
+    }
+
+    /// Accepts one reader, writes `bytes` to it whole, and keeps the connection open (the
+    /// reader would reconnect after a close), until the server goes.
+    func serveOnce(_ bytes: [UInt8]) throws {
+        let client = accept(fd, nil, nil)
+        guard client >= 0 else { throw MonitorFixture.FixtureFailure(message: "accept failed: errno \(errno)") }
+        accepted = client
+        var sent = 0
+        try bytes.withUnsafeBytes { raw in
+            while sent < raw.count {
+                let n = send(client, raw.baseAddress! + sent, raw.count - sent, Int32(MSG_NOSIGNAL))
+                guard n > 0 else { throw MonitorFixture.FixtureFailure(message: "send failed: errno \(errno)") }
+                sent += n
+            }
+        }
+    }
+
+    private var accepted: Int32 = -1
 }

@@ -26,6 +26,9 @@ public struct StreamModel: Sendable {
     public private(set) var rates = RateSeries()
     /// Events the producer says this stream lost (the sum of in-band `dropped` events).
     public private(set) var dropped: UInt64 = 0
+    /// Of `dropped`, the fault-class events (faults, slow-to-cancel, faulted groups, crashes),
+    /// which a producer drops only when the share of its buffers kept for them is full.
+    public private(set) var droppedFaults: UInt64 = 0
     /// Tasks and groups seen but not tracked because the tree was full of live ones.
     public private(set) var untrackedTasks = 0
     public private(set) var untrackedGroups = 0
@@ -73,7 +76,9 @@ public struct StreamModel: Sendable {
         case .taskEnded(let ended): end(ended, at: time)
         case .faultRecorded(let info): recordFault(info, at: time)
         case .slowToCancel(let slow): tasks[slow.task]?.wasSlowToCancel = true
-        case .dropped(let lost): dropped.addSaturating(lost.count)
+        case .dropped(let lost):
+            dropped.addSaturating(lost.count)
+            droppedFaults.addSaturating(lost.faults)
         case .heartbeat(let beat): heartbeat = beat
         case .processCrashed(let crashed): recordCrash(crashed, at: time)
         }

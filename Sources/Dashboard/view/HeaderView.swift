@@ -20,7 +20,12 @@ struct HeaderView {
         // Right side first: what must never be hidden.
         var right: [(String, CellStyle)] = []
         if state.view.isPaused { right.append(("PAUSED", CellStyle(.warning, bold: true, reverse: true))) }
-        if model.dropped > 0 { right.append(("dropped \(Format.count(model.dropped))", CellStyle(.warning, bold: true))) }
+        if model.droppedFaults > 0 {
+            // Lost faults are what a user must not overlook: said apart, in the error style.
+            right.append(("dropped \(Format.count(model.dropped)), \(Format.count(model.droppedFaults)) faults", CellStyle(.failed, bold: true)))
+        } else if model.dropped > 0 {
+            right.append(("dropped \(Format.count(model.dropped))", CellStyle(.warning, bold: true)))
+        }
         if state.skippedLines > 0 { right.append(("skipped \(Format.count(state.skippedLines)) lines", CellStyle(.warning, bold: true))) }
         right.append(("\(Format.count(model.rates.eventsPerSecond(at: state.now))) ev/s", .normal))
         let rightWidth = right.reduce(0) { $0 + DisplayWidth.of($1.0) + 2 }
