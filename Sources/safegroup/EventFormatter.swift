@@ -71,7 +71,8 @@ struct EventFormatter {
         case .slowToCancel(let e):
             return ["\(prefix) task.slow-to-cancel \(e.task)\(taskName(e.task)) still running \(Self.duration(e.sinceCancelNanoseconds)) after cancel"]
         case .dropped(let e):
-            return ["\(prefix) dropped \(e.count) \(e.count == 1 ? "event" : "events") lost"]
+            let faults = e.faults > 0 ? ", \(e.faults) of them \(e.faults == 1 ? "a fault" : "faults")" : ""
+            return ["\(prefix) dropped \(e.count) \(e.count == 1 ? "event" : "events") lost\(faults)"]
         case .heartbeat(let e):
             return ["\(prefix) heartbeat produced \(e.produced) dropped \(e.dropped)" + (e.viewers.map { " viewers \($0)" } ?? "")]
         case .processCrashed(let e):

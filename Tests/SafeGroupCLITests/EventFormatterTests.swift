@@ -111,4 +111,11 @@ import Testing
         ])
     }
 
+    @Test func aDroppedEventSaysHowManyOfTheLostWereFaults() {
+        var formatter = EventFormatter()
+        #expect(formatter.lines(seq: 1, Event(time: MonotonicTime(nanoseconds: 0), .dropped(Dropped(count: 17))))
+            == ["+0.000000s #1 dropped 17 events lost"])
+        #expect(formatter.lines(seq: 2, Event(time: MonotonicTime(nanoseconds: 0), .dropped(Dropped(count: 17, faults: 2))))
+            == ["+0.000000s #2 dropped 17 events lost, 2 of them faults"])
+    }
 }
