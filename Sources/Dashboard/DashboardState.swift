@@ -269,6 +269,14 @@ public struct DashboardState: Sendable {
         }
     }
 
+    /// What the detail pane is about, which its scroll belongs to.
+    private var detailSubject: [Int] {
+        switch view.pane {
+        case .faults: [0, selectedFault?.number ?? -1]
+        case .tree: [1, selectedTreeRow.map { $0.ref.hashValue } ?? 0]
+        }
+    }
+
     /// Whether the selected tree row and fault are the ones under their cursors.
     private var selectionIsOnItsRow: Bool {
         let tree = view.selectedRow.map { treeRows.indices.contains(view.treeCursor) && treeRows[view.treeCursor].ref == $0 } ?? true
@@ -288,6 +296,11 @@ public struct DashboardState: Sendable {
     /// Rebuilds the rows, then puts the selection back on the row it was on (or the newest,
     /// when following) and scrolls so that it is visible.
     mutating func reindex() {
+        let shownInDetail = detailSubject
+        defer {
+            // Following moves the selection on its own: the next one starts at its top.
+            if detailSubject != shownInDetail { view.detailScroll = 0 }
+        }
         needsIndex = false
         rowBuilds += 1
         let shown = displayed

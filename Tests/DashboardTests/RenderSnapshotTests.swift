@@ -186,3 +186,22 @@ func nestedFaultState(size: TerminalSize) -> DashboardState {
         #expect(state.view.detailScroll == 0)
     }
 }
+
+@Suite struct DetailScrollFollowTests {
+    @Test func followingAnotherFaultStartsTheDetailAtItsTop() {
+        let size = RenderSnapshotTests.small
+        var state = nestedFaultState(size: size)
+        state.press(.tab, .home, .character("f"))
+        #expect(state.view.follows)
+        state.press(.character("J"), .character("J"))
+        #expect(state.view.detailScroll == 2)
+        // A new fault arrives: following selects it, and its detail starts at the top.
+        var s = StreamBuilder()
+        s.fault(21, "ip-reputation", in: 2, "fraud-signals", started: 1_012, at: 1_450, seq: 900)
+        state.feed(s)
+        state.update(.tick(viewerNanoseconds: 600_000_000))
+        #expect(state.selectedFault?.taskName == "ip-reputation")
+        #expect(state.view.detailScroll == 0)
+    }
+}
+
