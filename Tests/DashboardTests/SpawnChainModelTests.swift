@@ -58,4 +58,13 @@ import Testing
         #expect(fault.chain.map(\.id) == ["t21", "g2", "t11", "g1", "t21"])
         #expect(fault.chain.count <= SpawnChain.maxSteps)
     }
+
+    @Test func theStandardLibrarysInlinedCodeIsNotTheServices() {
+        #expect(FaultRecord.Frame.isUserFile("/srv/app/Sources/Checkout/Handler.swift"))
+        #expect(!FaultRecord.Frame.isUserFile("/home/build-user/swift/stdlib/public/core/Array.swift"))
+        #expect(!FaultRecord.Frame.isUserFile("/home/build-user/swift-corelibs-foundation/Sources/Foundation/Data.swift"))
+        #expect(!FaultRecord.Frame.isUserFile("/srv/app/.build/checkouts/swift-nio/Sources/NIOCore/Channel.swift"))
+        #expect(!FaultRecord.Frame.isUserFile(""))
+    }
 }
+

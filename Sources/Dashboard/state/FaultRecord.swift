@@ -18,8 +18,10 @@ public struct FaultRecord: Hashable, Sendable {
         }
 
         static func isUserFile(_ path: String) -> Bool {
+            // The standard library's generics inlined into the service keep the toolchain's own
+            // build paths (…/swift/stdlib/public/…, …/swift-corelibs-…).
             let library = ["/.build/checkouts/", "/SourcePackages/checkouts/", "/usr/lib/", "/usr/include/",
-                           "/opt/swift/", "<compiler-generated>"]
+                           "/opt/swift/", "<compiler-generated>", "/swift/stdlib/", "/swift-corelibs-"]
             return !path.isEmpty && !library.contains { path.contains($0) }
         }
     }
