@@ -11,8 +11,10 @@ import Synchronization
 ///
 /// - Note: Swift's in-process unwinder (`Backtrace.capture`) crashes when it is called in the
 ///   synchronous prefix of an `async` `main` (before its first suspension) on Linux with
-///   Swift 6.3. Child tasks, where SafeGroup captures, are not affected; don't call
-///   ``here()`` from the first synchronous part of `main`.
+///   Swift 6.3. Child tasks are not affected; don't call ``here()`` from the first synchronous
+///   part of `main`. SafeGroup's throw hook captures in children, and in the body of a group
+///   without a sink (it runs in the task that opened the group): a throw there, before the
+///   first suspension of an `async` `main`, is the one case left exposed (not reproduced here).
 public struct CapturedStack: Sendable {
     /// The most frames a fault keeps.
     public static let maximumFrames = 32

@@ -64,7 +64,7 @@ final class ChildRunner<Success: Sendable>: Sendable {
         }
         if Success.self != Void.self { core.recordValue(value, task: task, name: name) }
         if core.emits || core.limit != nil || Task.isCancelled {
-            core.childEnded(self, status: .ok, startedAt: startedAt, endedAt: nil)
+            core.childReturned(self, startedAt: startedAt)
         }
         return false
     }

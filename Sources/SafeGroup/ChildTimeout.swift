@@ -31,7 +31,7 @@ extension GroupCore {
         switch outcome {
         case .value(let value):
             if Success.self != Void.self { recordValue(value, task: task, name: child.name) }
-            childEnded(child, status: .ok, startedAt: startedAt, endedAt: nil)
+            childReturned(child, startedAt: startedAt)
             return false
         case .failed(let error):
             return childFailed(child, error: error, startedAt: startedAt)

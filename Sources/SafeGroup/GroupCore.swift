@@ -163,14 +163,14 @@ final class GroupCore<Success: Sendable>: Sendable {
         }
         guard pending.needsSymbolication else {
             emitFault(pending.fault)
-            emitEnd(task, status: status, startedAt: startedAt, endedAt: pending.fault.endedAt)
+            emitEnd(task, status: status, startedAt: startedAt, endedAt: pending.fault.endedAt, wasSlow: wasSlow(task))
             return
         }
         Task.detached { [self] in
             let fault = await pending.resolved()
             state.withLock { $0.faults[place] = fault }
             emitFault(fault)
-            emitEnd(task, status: status, startedAt: startedAt, endedAt: pending.fault.endedAt)
+            emitEnd(task, status: status, startedAt: startedAt, endedAt: pending.fault.endedAt, wasSlow: wasSlow(task))
             let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
                 state.finishing -= 1
                 guard state.finishing == 0 else { return [] }
@@ -193,9 +193,13 @@ final class GroupCore<Success: Sendable>: Sendable {
         }
     }
 
+    /// Whether `task` was reported slow to cancel.
+    private func wasSlow(_ task: TaskID) -> Bool {
+        emits && state.withLock { $0.slowSet.contains(task) }
+    }
+
     /// Emits a child's end (its slot and its place among the cancelled are already dealt with).
-    private func emitEnd(_ task: TaskID, status: TaskStatus, startedAt: MonotonicTime, endedAt: MonotonicTime) {
-        let wasSlow = state.withLock { $0.slowSet.contains(task) }
+    private func emitEnd(_ task: TaskID, status: TaskStatus, startedAt: MonotonicTime, endedAt: MonotonicTime, wasSlow: Bool) {
         guard emits else { return }
         emitter.emit(Event(time: endedAt, .taskEnded(TaskEnded(task: task, group: id, status: status,
                                                               durationNanoseconds: endedAt.nanoseconds(since: startedAt),
@@ -208,25 +212,18 @@ final class GroupCore<Success: Sendable>: Sendable {
         state.withLock { _ = $0.cancelledRunning.insert(task) }
     }
 
-    /// A child ended: drops it from the cancelled set, frees its slot, emits its end.
+    /// A child returned: drops it from the cancelled set, frees its slot, emits its end.
     @usableFromInline
-    func childEnded(_ child: ChildRunner<Success>, status: TaskStatus, startedAt: MonotonicTime, endedAt: MonotonicTime?) {
+    func childReturned(_ child: ChildRunner<Success>, startedAt: MonotonicTime) {
         var wasSlow = false
-        if Task.isCancelled || status == .timedOut {
-            let wasCancelled = Task.isCancelled
+        if Task.isCancelled {
             wasSlow = state.withLock { state in
-                if wasCancelled { state.cancelledRunning.remove(child.task) }
+                state.cancelledRunning.remove(child.task)
                 return state.slowSet.contains(child.task)
             }
         }
         if limit != nil { releaseSlot() }
-        if emits {
-            let end = endedAt ?? .now()
-            let event = Event(time: end, .taskEnded(TaskEnded(task: child.task, group: id, status: status,
-                                                              durationNanoseconds: end.nanoseconds(since: startedAt),
-                                                              wasSlowToCancel: wasSlow)))
-            emitter.emit(event)
-        }
+        if emits { emitEnd(child.task, status: .ok, startedAt: startedAt, endedAt: .now(), wasSlow: wasSlow) }
     }
 
     /// A child threw: records the fault, ends the child; returns whether to cancel the siblings.
