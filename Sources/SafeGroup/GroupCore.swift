@@ -47,8 +47,11 @@ final class GroupCore<Success: Sendable>: Sendable {
         var slotsInUse = 0
         var slotWaiters: [CheckedContinuation<Void, Never>] = []
         var slotWaitersHead = 0
-        // Faults whose stacks are being symbolicated off the children's path.
-        var finishing = 0
+        // Failed children whose fault and end wait to be emitted, in the order they failed: a
+        // fault whose stack is being symbolicated off the children's path, and those behind it.
+        var emitQueue: [QueuedEnd] = []
+        // One caller emits the queue's ready head at a time, so events keep the queue's order.
+        var flushing = false
         var finishingWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -155,25 +158,62 @@ final class GroupCore<Success: Sendable>: Sendable {
         // Its work has stopped: the time its stack takes to symbolicate is not slowness to cancel.
         if wasCancelled { state.withLock { _ = $0.cancelledRunning.remove(task) } }
         if limit != nil { releaseSlot() }
-        // Its place in the report is taken now: faults are listed in the order children failed.
-        let place = state.withLock { state -> Int in
+        // Its place in the report is taken now: faults are listed in the order children failed,
+        // and their events come in that order too.
+        let (place, queued) = state.withLock { state -> (Int, Bool) in
             state.faults.append(pending.fault)
-            if pending.needsSymbolication { state.finishing += 1 }
-            return state.faults.count - 1
+            let place = state.faults.count - 1
+            guard pending.needsSymbolication || !state.emitQueue.isEmpty else { return (place, false) }
+            state.emitQueue.append(QueuedEnd(place: place, task: task, status: status, startedAt: startedAt,
+                                             endedAt: pending.fault.endedAt, ready: !pending.needsSymbolication))
+            return (place, true)
         }
-        guard pending.needsSymbolication else {
+        guard queued else {
             emitFault(pending.fault)
             emitEnd(task, status: status, startedAt: startedAt, endedAt: pending.fault.endedAt, wasSlow: wasSlow(task))
             return
         }
+        guard pending.needsSymbolication else { return flushEmits() }
         Task.detached { [self] in
             let fault = await pending.resolved()
-            state.withLock { $0.faults[place] = fault }
-            emitFault(fault)
-            emitEnd(task, status: status, startedAt: startedAt, endedAt: pending.fault.endedAt, wasSlow: wasSlow(task))
+            state.withLock { state in
+                state.faults[place] = fault
+                if let index = state.emitQueue.firstIndex(where: { $0.place == place }) { state.emitQueue[index].ready = true }
+            }
+            flushEmits()
+        }
+    }
+
+    /// A failed child's end, waiting in ``State/emitQueue``.
+    struct QueuedEnd {
+        let place: Int
+        let task: TaskID
+        let status: TaskStatus
+        let startedAt: MonotonicTime
+        let endedAt: MonotonicTime
+        var ready: Bool
+    }
+
+    /// Emits the queue's ready head (each fault, then its child's end), unless another caller is
+    /// at it: that one takes what became ready meanwhile before it stops.
+    private func flushEmits() {
+        while true {
+            let batch = state.withLock { state -> [(QueuedEnd, Fault)]? in
+                guard !state.flushing else { return nil }
+                let ready = state.emitQueue.prefix { $0.ready }
+                guard !ready.isEmpty else { return nil }
+                state.flushing = true
+                state.emitQueue.removeFirst(ready.count)
+                return ready.map { ($0, state.faults[$0.place]) }
+            }
+            guard let batch else { return }
+            for (end, fault) in batch {
+                emitFault(fault)
+                emitEnd(end.task, status: end.status, startedAt: end.startedAt, endedAt: end.endedAt, wasSlow: wasSlow(end.task))
+            }
             let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                state.finishing -= 1
-                guard state.finishing == 0 else { return [] }
+                state.flushing = false
+                guard state.emitQueue.isEmpty else { return [] }
                 defer { state.finishingWaiters = [] }
                 return state.finishingWaiters
             }
@@ -181,11 +221,11 @@ final class GroupCore<Success: Sendable>: Sendable {
         }
     }
 
-    /// Waits until every failed child's fault is kept.
+    /// Waits until every failed child's fault is kept and emitted.
     private func faultsFinished() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let now = state.withLock { state -> Bool in
-                if state.finishing == 0 { return true }
+                if state.emitQueue.isEmpty && !state.flushing { return true }
                 state.finishingWaiters.append(continuation)
                 return false
             }
