@@ -158,6 +158,10 @@ final class MonitorLoop: @unchecked Sendable {
     // MARK: Events
 
     /// Takes the waiting events, numbers them, updates the live state and fans them out.
+    ///
+    /// The per-event loop works on locals (the live state is swapped out of `self` for the
+    /// batch, `seq` copied): a stored property of a class costs a dynamic exclusivity check per
+    /// access, and this loop runs for every event the service emits.
     private func drainEvents() -> Int {
         let (_, dropped, droppedFaults) = buffer.take(into: &batch)
         let taken = batch.count
@@ -168,40 +172,49 @@ final class MonitorLoop: @unchecked Sendable {
         // their reserve.
         let saturated = targets && viewers.allSatisfy(\.output.isSaturated) && (recorder?.output.isSaturated ?? true)
         let encode = targets && !saturated
+        var live = LiveState.empty // shares the static's storage: no allocation
+        swap(&live, &self.live)
+        defer { swap(&live, &self.live) }
         var unencoded: UInt64 = 0
-        var index = 0
-        while index < taken {
-            let end = min(taken, index + Self.chunkEvents)
-            chunk.removeAll(keepingCapacity: true)
-            marks.removeAll(keepingCapacity: true)
-            markedFaults = 0
-            for i in index..<end {
-                seq &+= 1
-                live.apply(batch[i], seq: seq)
-                if encode {
-                    encoder.append(batch[i], seq: seq, to: &chunk)
-                    let isFault = batch[i].isFaultClass
-                    if isFault { markedFaults += 1 }
-                    marks.append(.init(end: chunk.count, seq: seq, isFault: isFault))
-                } else if saturated {
-                    guard batch[i].isFaultClass else {
-                        unencoded += 1
-                        continue
+        batch.withUnsafeBufferPointer { events in
+            var index = 0
+            while index < taken {
+                let end = min(taken, index + Self.chunkEvents)
+                var seq = self.seq
+                if !encode {
+                    for i in index..<end {
+                        seq &+= 1
+                        live.apply(events[i], seq: seq)
+                        guard saturated else { continue }
+                        guard events[i].isFaultClass else {
+                            unencoded &+= 1
+                            continue
+                        }
+                        // The lines lost before it are counted first, so seq keeps increasing.
+                        loseUnencoded(&unencoded, through: seq &- 1)
+                        self.seq = seq
+                        send(events[i])
                     }
-                    // The lines lost before it are counted first, so seq keeps increasing.
-                    loseUnencoded(&unencoded, through: seq &- 1)
+                    self.seq = seq
+                } else {
                     chunk.removeAll(keepingCapacity: true)
                     marks.removeAll(keepingCapacity: true)
-                    encoder.append(batch[i], seq: seq, to: &chunk)
-                    marks.append(.init(end: chunk.count, seq: seq, isFault: true))
-                    markedFaults = 1
-                    crash?.publish(seq)
+                    var faults = 0
+                    for i in index..<end {
+                        seq &+= 1
+                        live.apply(events[i], seq: seq)
+                        encoder.append(events[i], seq: seq, to: &chunk)
+                        let isFault = events[i].isFaultClass
+                        if isFault { faults += 1 }
+                        marks.append(.init(end: chunk.count, seq: seq, isFault: isFault))
+                    }
+                    self.seq = seq
+                    markedFaults = faults
                     fanOut()
                 }
+                crash?.publish(self.seq)
+                index = end
             }
-            crash?.publish(seq)
-            if encode { fanOut() }
-            index = end
         }
         loseUnencoded(&unencoded, through: seq)
         batch.removeAll(keepingCapacity: true)
@@ -225,15 +238,22 @@ final class MonitorLoop: @unchecked Sendable {
         count = 0
     }
 
+    /// Numbers `event` and sends it to every target.
     private func broadcast(_ event: Event) {
         seq &+= 1
         crash?.publish(seq)
         guard !viewers.isEmpty || recorder != nil else { return }
+        send(event)
+    }
+
+    /// Sends `event`, already numbered `seq`, to every target, alone in its chunk.
+    private func send(_ event: Event) {
         chunk.removeAll(keepingCapacity: true)
         marks.removeAll(keepingCapacity: true)
         encoder.append(event, seq: seq, to: &chunk)
         marks.append(.init(end: chunk.count, seq: seq, isFault: event.isFaultClass))
         markedFaults = event.isFaultClass ? 1 : 0
+        crash?.publish(seq)
         fanOut()
     }
 
