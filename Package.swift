@@ -13,10 +13,13 @@ let coreTargets: [Target] = [
 
 let systemTargets: [Target] = [
     .target(name: "CSystem"),
-    .target(name: "GroupMonitor", dependencies: ["GroupEvents", "CSystem"]),
+    // The one system layer (package access): every system call behind one retrying wrapper and
+    // one error type, threads, eventfd, poll, clocks, signal names, the signal watcher.
+    .target(name: "SystemCalls", dependencies: ["GroupEvents", "CSystem"]),
+    .target(name: "GroupMonitor", dependencies: ["GroupEvents", "SystemCalls", "CSystem"]),
     // Supervised worker processes for isolated children (FoundationEssentials only to read the
     // backtracer's JSON crash report).
-    .target(name: "GroupIsolation", dependencies: ["SafeGroup", "GroupEvents", "CSystem"]),
+    .target(name: "GroupIsolation", dependencies: ["SafeGroup", "GroupEvents", "SystemCalls"]),
 ]
 
 // MARK: - The dashboard: pure state and rendering, and the one module that touches curses
@@ -48,7 +51,7 @@ let commandTargets: [Target] = [
     .executableTarget(
         name: "SafeGroupCLI",
         dependencies: [
-            "GroupEvents", "GroupMonitor", "GroupIsolation", "Dashboard", "TerminalUI", "DemoWorkloads",
+            "GroupEvents", "GroupMonitor", "GroupIsolation", "Dashboard", "TerminalUI", "DemoWorkloads", "SystemCalls",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/safegroup"
@@ -62,7 +65,7 @@ let demoTargets: [Target] = [
     .executableTarget(
         name: "demo-service",
         dependencies: [
-            "DemoWorkloads", "GroupMonitor", "GroupIsolation",
+            "DemoWorkloads", "GroupMonitor", "GroupIsolation", "SystemCalls",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "demo/Service"
@@ -81,7 +84,7 @@ let testTargets: [Target] = [
     ),
     .testTarget(
         name: "GroupMonitorTests",
-        dependencies: ["GroupMonitor", "GroupEvents", "SafeGroup", "GroupEventsTesting"]
+        dependencies: ["GroupMonitor", "GroupEvents", "SafeGroup", "GroupEventsTesting", "SystemCalls"]
     ),
     // Snapshot files are read by path at test time, not bundled.
     .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "GroupEvents"], exclude: ["__Snapshots__"]),
@@ -113,7 +116,7 @@ let testTargets: [Target] = [
     // Runs the built `safegroup` and monitor-fixture, so it depends on them.
     .testTarget(
         name: "SafeGroupCLITests",
-        dependencies: ["GroupMonitor", "GroupEvents", "Dashboard", "SafeGroupCLI", "monitor-fixture"]
+        dependencies: ["GroupMonitor", "GroupEvents", "Dashboard", "SafeGroupCLI", "SystemCalls", "monitor-fixture"]
     ),
     // Runs the built `safegroup` (and demo-service) inside tmux, so it depends on them.
     .testTarget(name: "DashboardE2ETests", dependencies: ["GroupEvents", "SafeGroupCLI", "demo-service"]),
@@ -126,7 +129,8 @@ let testTargets: [Target] = [
 
 let package = Package(
     name: "SafeGroup",
-    platforms: [.macOS(.v15)],
+    // Linux only: the code uses eventfd, CLOCK_BOOTTIME, SO_PEERCRED and Glibc by name, and CI
+    // builds and tests nothing else, so no other platform is claimed.
     products: [
         .library(name: "GroupEvents", targets: ["GroupEvents"]),
         .library(name: "GroupEventsTesting", targets: ["GroupEventsTesting"]),

@@ -300,6 +300,13 @@ public struct LoadedImage: Hashable, Sendable {
     public init(path: String, base: UInt64, size: UInt64) {
         self.path = path; self.base = base; self.size = size
     }
+
+    /// `image+0x1f2e`, what `addr2line -f -e IMAGE OFFSET` takes: the path sanitized for a
+    /// terminal, the whole of it or only its file name.
+    public func location(offset: UInt64, fileNameOnly: Bool = false) -> String {
+        let name = fileNameOnly ? String(path.split(separator: "/").last ?? "") : path
+        return "\(TextSanitizer.sanitize(name))+0x\(String(offset, radix: 16))"
+    }
 }
 
 extension StackFrame {

@@ -1,10 +1,7 @@
 import Dispatch
 import Synchronization
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// A pool's workers, its queue of jobs, and the thread that watches them.
 ///
@@ -246,7 +243,7 @@ final class Supervisor: @unchecked Sendable {
             let written: Int
             do {
                 written = try job.request.withUnsafeBufferPointer { (buffer) throws(PosixError) in
-                    try Posix.send(worker.requestFD, UnsafeRawBufferPointer(buffer))
+                    try Posix.sendAvailable(worker.requestFD, UnsafeRawBufferPointer(buffer))
                 }
             } catch {
                 // The worker is gone (EPIPE): the job never reached it; it waits for another.
@@ -396,13 +393,4 @@ final class Supervisor: @unchecked Sendable {
         Posix.close(worker.replyFD)
         Posix.close(worker.outputFD)
     }
-}
-
-/// A duration in nanoseconds, at most a century: deadlines add it to a monotonic time, and a
-/// timeout such as `.seconds(.max)` must mean "never", not an overflow on the pool's thread.
-func nanoseconds(_ duration: Duration) -> UInt64 {
-    let century: Int64 = 100 * 365 * 86_400
-    let (seconds, attoseconds) = duration.components
-    guard seconds < century else { return UInt64(century) * 1_000_000_000 }
-    return UInt64(max(seconds, 0)) * 1_000_000_000 + UInt64(max(attoseconds, 0) / 1_000_000_000)
 }

@@ -1,9 +1,6 @@
 import Synchronization
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// The supervisor's thread: it polls every worker's reply and output pipes and an eventfd,
 /// reads replies and resumes their callers, reads output for signs of a crash, starts
@@ -192,8 +189,8 @@ extension Supervisor {
                 // A worker killed for a deadline has nothing more to wait for but its pipes'
                 // end: offering that past deadline again would keep this thread from polling.
                 if !io.killedAfterEnd {
-                    if !worker.ready { consider(worker.startedAt + nanoseconds(configuration.startupTimeout)) }
-                    if let noticed = worker.crashNoticedAt { consider(noticed + nanoseconds(configuration.crashReportTimeout)) }
+                    if !worker.ready { consider(worker.startedAt + Posix.nanoseconds(configuration.startupTimeout)) }
+                    if let noticed = worker.crashNoticedAt { consider(noticed + Posix.nanoseconds(configuration.crashReportTimeout)) }
                 }
             }
             if let closedAt = state.closedAt, state.workers.keys.contains(where: { !(loop.io[$0]?.killedAfterEnd ?? false) }) {
@@ -342,7 +339,7 @@ extension Supervisor {
         state.withLock { state in
             guard var worker = state.workers[pid], !worker.pendingWrite.isEmpty, !worker.requestClosed else { return }
             let written = (try? worker.pendingWrite.withUnsafeBufferPointer { (buffer) throws(PosixError) in
-                try Posix.send(worker.requestFD, UnsafeRawBufferPointer(buffer))
+                try Posix.sendAvailable(worker.requestFD, UnsafeRawBufferPointer(buffer))
             }) ?? 0
             worker.pendingWrite.removeFirst(written)
             state.workers[pid] = worker
@@ -359,13 +356,13 @@ extension Supervisor {
             let shutdownOverdue = state.closedAt.map { now >= $0 + 2_000_000_000 } ?? false
             for (pid, var worker) in state.workers {
                 var kill = shutdownOverdue
-                if !worker.ready, !worker.retiring, now >= worker.startedAt + nanoseconds(configuration.startupTimeout) {
+                if !worker.ready, !worker.retiring, now >= worker.startedAt + Posix.nanoseconds(configuration.startupTimeout) {
                     kill = true
                     let tail = loop.io[pid]?.output.tail.suffix(5).joined(separator: " | ") ?? ""
                     startFailure = "worker \(pid) of \(configuration.executable) did not say it was ready within \(configuration.startupTimeout): does its main call IsolatedWorker.serveIfWorker first?"
                         + (tail.isEmpty ? "" : " Its last output: \(tail)")
                 }
-                if let noticed = worker.crashNoticedAt, now >= noticed + nanoseconds(configuration.crashReportTimeout) { kill = true }
+                if let noticed = worker.crashNoticedAt, now >= noticed + Posix.nanoseconds(configuration.crashReportTimeout) { kill = true }
                 if kill, !(loop.io[pid]?.killedAfterEnd ?? false) {
                     worker.retiring = true
                     state.workers[pid] = worker
@@ -437,7 +434,7 @@ extension Supervisor {
             if !worker.ready && !state.closed && !worker.retiring {
                 let how: String = switch exit {
                 case .exited(let status): "exited with status \(status)"
-                case .signalled(let signal): "died of \(SignalName.of(signal))"
+                case .signalled(let signal): "died of \(Posix.signalName(signal))"
                 }
                 let tail = output.tail.suffix(5).joined(separator: " | ")
                 startFailure = "worker \(pid) of \(configuration.executable) \(how) before it was ready (does its main call IsolatedWorker.serveIfWorker first?)"

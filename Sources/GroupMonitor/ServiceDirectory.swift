@@ -1,9 +1,6 @@
 import GroupEvents
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// Finds this user's service sockets, live and stale, without changing anything.
 ///

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SystemCalls
 
 /// `safegroup demo [--seed N] [--record FILE]`: the dashboard over the demo workloads,
 /// run in this process.

@@ -90,7 +90,7 @@ struct EventFormatter {
                 var text = "      \(index) \(TextSanitizer.sanitize(frame.symbol))"
                 if let address = frame.address, let (image, offset) = e.image(of: address) {
                     // What `addr2line -f -e IMAGE OFFSET` takes.
-                    text += " \(TextSanitizer.sanitize(image.path))+0x\(String(offset, radix: 16))"
+                    text += " " + image.location(offset: offset)
                 }
                 lines.append(text)
             }

@@ -1,10 +1,7 @@
 import ArgumentParser
 import GroupEvents
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// `safegroup replay FILE [--speed X]`: the dashboard, playing a recording.
 struct ReplayFileCommand: AsyncParsableCommand {

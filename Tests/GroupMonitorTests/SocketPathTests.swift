@@ -4,6 +4,7 @@ import GroupEvents
 import Testing
 #if canImport(Glibc)
 import Glibc
+import SystemCalls
 #endif
 
 @Suite("Socket path and permissions")

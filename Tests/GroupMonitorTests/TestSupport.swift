@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
+import SystemCalls
 #endif
 
 /// A fresh private directory under /tmp, removed with everything in it at the end.

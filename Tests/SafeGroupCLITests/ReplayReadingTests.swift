@@ -5,6 +5,7 @@ import GroupEvents
 import Testing
 #if canImport(Glibc)
 import Glibc
+import SystemCalls
 #endif
 
 /// The replay keeps an index, not the records: what it decodes again from the file must be
