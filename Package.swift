@@ -38,7 +38,8 @@ let dashboardTargets: [Target] = [
 let exampleTargets: [Target] = [
     .executableTarget(
         name: "safegroup-example",
-        dependencies: ["SafeGroup", "GroupEvents", "GroupEventsTesting"],
+        // SafeGroup alone (it re-exports GroupEvents), as a user's program would.
+        dependencies: ["SafeGroup", "GroupEventsTesting"],
         path: "Examples/QuickStart"
     ),
 ]

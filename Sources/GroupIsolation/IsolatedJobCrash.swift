@@ -48,7 +48,7 @@ public struct IsolatedJobError: FaultDescribingError, CustomStringConvertible {
     public let stack: [StackFrame]
 
     public var faultDescription: FaultDescription {
-        .error(type: errorType, message: message, stack: stack.isEmpty ? nil : stack, stackOrigin: "error")
+        .error(type: errorType, message: message, stack: stack.isEmpty ? nil : stack, stackOrigin: .error)
     }
 
     public var description: String { "\(errorType): \(message)" }

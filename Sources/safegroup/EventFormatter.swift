@@ -57,7 +57,7 @@ struct EventFormatter {
             if let signal = e.signal { line += " signal \(signal)" }
             line += " after \(Self.duration(e.endedAt.nanoseconds(since: e.startedAt)))"
             var lines = [line]
-            if !e.stack.isEmpty { lines.append("    stack (\(TextSanitizer.sanitize(e.stackOrigin))):") }
+            if !e.stack.isEmpty { lines.append("    stack (\(TextSanitizer.sanitize(e.stackOrigin.rawValue))):") }
             for (index, frame) in e.stack.enumerated() {
                 var text = "      \(index) \(TextSanitizer.sanitize(frame.symbol))"
                 if let file = frame.file {

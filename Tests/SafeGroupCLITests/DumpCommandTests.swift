@@ -30,7 +30,7 @@ import Testing
                 .faultRecorded(FaultInfo(task: task, taskName: text, group: group, groupName: text, site: site,
                                          kind: .error, errorType: text, message: text,
                                          startedAt: MonotonicTime(nanoseconds: 1), endedAt: MonotonicTime(nanoseconds: 2),
-                                         stackOrigin: text, stack: [StackFrame(symbol: text, file: text, line: 3)])),
+                                         stackOrigin: StackOrigin(rawValue: text), stack: [StackFrame(symbol: text, file: text, line: 3)])),
                 .taskEnded(TaskEnded(task: task, group: group, status: .failed, durationNanoseconds: 12_300_000)),
             ]
             for kind in events {

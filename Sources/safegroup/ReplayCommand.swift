@@ -4,7 +4,7 @@ import Glibc
 import SystemCalls
 
 /// `safegroup replay FILE [--speed X]`: the dashboard, playing a recording.
-struct ReplayFileCommand: AsyncParsableCommand {
+struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Play a recorded file in the terminal dashboard, with its original timing.",

@@ -80,7 +80,7 @@ struct DemoSource: DashboardSource {
     }
 
     /// What a demo key did, in a line for the footer.
-    private func notice(for command: DemoCommand) -> String {
+    private func notice(for command: DemoAction) -> String {
         let control = driver.control
         switch command {
         case .injectError:
