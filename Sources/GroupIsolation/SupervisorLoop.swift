@@ -262,14 +262,14 @@ extension Supervisor {
                 // A worker says it is ready once: a second ready frame (a busy worker's among
                 // them) would put it on the idle list twice. Its channel cannot be trusted.
                 guard version == JobFrame.version, !worker.ready else {
-                    worker.retiring = true
+                    worker.phase.retire()
                     state.workers[pid] = worker
                     state.idle.removeAll { $0 == pid }
                     Posix.kill(pid)
                     bump()
                     return
                 }
-                worker.ready = true
+                _ = worker.phase.becomeReady()
                 worker.jobNames = Set(jobs)
                 bump()
                 state.startFailures = 0
@@ -278,8 +278,7 @@ extension Supervisor {
                 if !worker.retiring { state.idle.append(pid) }
                 event = .ready(pid: pid)
             case .returned, .threw, .unknownJob:
-                guard let ticket = worker.job else { return }  // a job cancelled meanwhile
-                worker.job = nil
+                guard let ticket = worker.phase.finishJob() else { return }  // a job cancelled meanwhile
                 if let continuation = state.jobs.removeValue(forKey: ticket)?.continuation {
                     resumptions.append(.frame(continuation, frame))
                 }
@@ -294,7 +293,7 @@ extension Supervisor {
                 }
                 state.workers[pid] = worker
             case .request:
-                worker.retiring = true
+                worker.phase.retire()
                 state.workers[pid] = worker
                 Posix.kill(pid)
                 bump()
@@ -309,7 +308,7 @@ extension Supervisor {
     func breakChannel(_ pid: Int32, reason: String) {
         state.withLock { state in
             guard var worker = state.workers[pid] else { return }
-            worker.retiring = true
+            worker.phase.retire()
             state.workers[pid] = worker
             state.idle.removeAll { $0 == pid }
             Posix.kill(pid)
@@ -321,10 +320,7 @@ extension Supervisor {
     /// while its backtracer is still at work.
     func noteCrashing(_ pid: Int32) {
         let isNew = state.withLock { state -> Bool in
-            guard var worker = state.workers[pid], !worker.crashing else { return false }
-            worker.crashing = true
-            worker.retiring = true
-            worker.crashNoticedAt = Posix.monotonicNanoseconds()
+            guard var worker = state.workers[pid], worker.phase.noticeCrash(at: Posix.monotonicNanoseconds()) else { return false }
             state.workers[pid] = worker
             state.idle.removeAll { $0 == pid }
             return true
@@ -364,7 +360,7 @@ extension Supervisor {
                 }
                 if let noticed = worker.crashNoticedAt, now >= noticed + Posix.nanoseconds(configuration.crashReportTimeout) { kill = true }
                 if kill, !(loop.io[pid]?.killedAfterEnd ?? false) {
-                    worker.retiring = true
+                    worker.phase.retire()
                     state.workers[pid] = worker
                     state.idle.removeAll { $0 == pid }
                     Posix.kill(pid)
