@@ -79,13 +79,13 @@ let testTargets: [Target] = [
     .testTarget(
         name: "GroupEventsTests",
         dependencies: [
-            "GroupEvents", "GroupEventsTesting",
+            "GroupEvents",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]
     ),
     .testTarget(
         name: "GroupMonitorTests",
-        dependencies: ["GroupMonitor", "GroupEvents", "SafeGroup", "GroupEventsTesting", "SystemCalls"]
+        dependencies: ["GroupMonitor", "GroupEvents", "SafeGroup", "SystemCalls"]
     ),
     // Snapshot files are read by path at test time, not bundled.
     .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "GroupEvents"], exclude: ["__Snapshots__"]),
@@ -124,7 +124,7 @@ let testTargets: [Target] = [
     // Runs the built demo-service, so it depends on it.
     .testTarget(
         name: "DemoTests",
-        dependencies: ["DemoWorkloads", "SafeGroup", "GroupEvents", "GroupEventsTesting", "demo-service"]
+        dependencies: ["DemoWorkloads", "SafeGroup", "GroupEvents", "GroupEventsTesting", "GroupIsolation", "demo-service"]
     ),
 ]
 
