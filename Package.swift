@@ -76,6 +76,9 @@ let demoTargets: [Target] = [
 // MARK: - Tests
 
 let testTargets: [Target] = [
+    // What every test target shares: scratch directories, child processes, a seeded generator,
+    // awaiting a condition. Foundation only.
+    .target(name: "TestSupport", path: "Tests/Support"),
     .testTarget(
         name: "GroupEventsTests",
         dependencies: [
@@ -85,10 +88,12 @@ let testTargets: [Target] = [
     ),
     .testTarget(
         name: "GroupMonitorTests",
-        dependencies: ["GroupMonitor", "GroupEvents", "SafeGroup", "SystemCalls"]
+        dependencies: ["TestSupport", "GroupMonitor", "GroupEvents", "SafeGroup", "SystemCalls"]
     ),
+    // Key decoding and the terminal guard's signal handling, without a terminal.
+    .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Dashboard", "CNcurses"]),
     // Snapshot files are read by path at test time, not bundled.
-    .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "GroupEvents"], exclude: ["__Snapshots__"]),
+    .testTarget(name: "DashboardTests", dependencies: ["TestSupport", "Dashboard", "GroupEvents"], exclude: ["__Snapshots__"]),
     // A second process for GroupMonitorTests (kill -9, second instance, another uid, fd counts).
     .executableTarget(
         name: "monitor-fixture",
@@ -105,11 +110,11 @@ let testTargets: [Target] = [
     // Runs isolation-fixture as the pool's workers, so it depends on it.
     .testTarget(
         name: "GroupIsolationTests",
-        dependencies: ["GroupIsolation", "IsolationTestJobs", "SafeGroup", "GroupEvents", "GroupEventsTesting", "isolation-fixture"]
+        dependencies: ["TestSupport", "GroupIsolation", "IsolationTestJobs", "SafeGroup", "GroupEvents", "GroupEventsTesting", "isolation-fixture"]
     ),
     .testTarget(
         name: "SafeGroupTests",
-        dependencies: [
+        dependencies: ["TestSupport", 
             "SafeGroup", "GroupEvents", "GroupEventsTesting", "safegroup-example",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]
@@ -117,14 +122,14 @@ let testTargets: [Target] = [
     // Runs the built `safegroup` and monitor-fixture, so it depends on them.
     .testTarget(
         name: "SafeGroupCLITests",
-        dependencies: ["GroupMonitor", "GroupEvents", "Dashboard", "SafeGroupCLI", "SystemCalls", "monitor-fixture"]
+        dependencies: ["TestSupport", "GroupMonitor", "GroupEvents", "Dashboard", "SafeGroupCLI", "SystemCalls", "monitor-fixture"]
     ),
     // Runs the built `safegroup` (and demo-service) inside tmux, so it depends on them.
-    .testTarget(name: "DashboardE2ETests", dependencies: ["GroupEvents", "SafeGroupCLI", "demo-service"]),
+    .testTarget(name: "DashboardE2ETests", dependencies: ["TestSupport", "GroupEvents", "SafeGroupCLI", "demo-service"]),
     // Runs the built demo-service, so it depends on it.
     .testTarget(
         name: "DemoTests",
-        dependencies: ["DemoWorkloads", "SafeGroup", "GroupEvents", "GroupEventsTesting", "GroupIsolation", "demo-service"]
+        dependencies: ["TestSupport", "DemoWorkloads", "SafeGroup", "GroupEvents", "GroupEventsTesting", "GroupIsolation", "demo-service"]
     ),
 ]
 
