@@ -16,7 +16,10 @@ let systemTargets: [Target] = [
     // The one system layer (package access): every system call behind one retrying wrapper and
     // one error type, threads, eventfd, poll, clocks, signal names, the signal watcher.
     .target(name: "SystemCalls", dependencies: ["GroupEvents", "CSystem"]),
+    // The socket's server side, in the service: monitor thread, buffers, recorder, last gasp.
     .target(name: "GroupMonitor", dependencies: ["GroupEvents", "SystemCalls", "CSystem"]),
+    // The socket's client side, for viewers: connect, decode, reconnect, find services.
+    .target(name: "MonitorClient", dependencies: ["GroupEvents", "SystemCalls"]),
     // Supervised worker processes for isolated children (FoundationEssentials only to read the
     // backtracer's JSON crash report).
     .target(name: "GroupIsolation", dependencies: ["SafeGroup", "GroupEvents", "SystemCalls"]),
@@ -52,7 +55,7 @@ let commandTargets: [Target] = [
     .executableTarget(
         name: "SafeGroupCLI",
         dependencies: [
-            "GroupEvents", "GroupMonitor", "GroupIsolation", "Dashboard", "TerminalUI", "DemoWorkloads", "SystemCalls",
+            "GroupEvents", "MonitorClient", "GroupIsolation", "Dashboard", "TerminalUI", "DemoWorkloads", "SystemCalls",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/safegroup"
@@ -88,7 +91,7 @@ let testTargets: [Target] = [
     ),
     .testTarget(
         name: "GroupMonitorTests",
-        dependencies: ["TestSupport", "GroupMonitor", "GroupEvents", "SafeGroup", "SystemCalls"]
+        dependencies: ["TestSupport", "GroupMonitor", "MonitorClient", "GroupEvents", "SafeGroup", "SystemCalls"]
     ),
     // Key decoding and the terminal guard's signal handling, without a terminal.
     .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Dashboard", "CNcurses"]),
@@ -122,7 +125,7 @@ let testTargets: [Target] = [
     // Runs the built `safegroup` and monitor-fixture, so it depends on them.
     .testTarget(
         name: "SafeGroupCLITests",
-        dependencies: ["TestSupport", "GroupMonitor", "GroupEvents", "Dashboard", "SafeGroupCLI", "SystemCalls", "monitor-fixture"]
+        dependencies: ["TestSupport", "GroupMonitor", "MonitorClient", "GroupEvents", "Dashboard", "SafeGroupCLI", "SystemCalls", "monitor-fixture"]
     ),
     // Runs the built `safegroup` (and demo-service) inside tmux, so it depends on them.
     .testTarget(name: "DashboardE2ETests", dependencies: ["TestSupport", "GroupEvents", "SafeGroupCLI", "demo-service"]),
@@ -142,6 +145,7 @@ let package = Package(
         .library(name: "GroupEventsTesting", targets: ["GroupEventsTesting"]),
         .library(name: "SafeGroup", targets: ["SafeGroup"]),
         .library(name: "GroupMonitor", targets: ["GroupMonitor"]),
+        .library(name: "MonitorClient", targets: ["MonitorClient"]),
         .library(name: "GroupIsolation", targets: ["GroupIsolation"]),
         .library(name: "Dashboard", targets: ["Dashboard"]),
         .executable(name: "safegroup", targets: ["SafeGroupCLI"]),

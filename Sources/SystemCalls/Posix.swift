@@ -94,6 +94,12 @@ package enum Posix {
         }
     }
 
+    /// Whether `st` is a real directory (not a link) owned by `uid` with mode 0700: private
+    /// enough to hold a monitor's sockets.
+    package static func isPrivateDirectory(_ st: stat, uid: uid_t) -> Bool {
+        st.st_mode & S_IFMT == S_IFDIR && st.st_uid == uid && st.st_mode & 0o777 == 0o700
+    }
+
     /// `mkdir(2)`; returns false when something already exists at `path`.
     package static func mkdir(_ path: String, mode: mode_t) throws(PosixError) -> Bool {
         while true {

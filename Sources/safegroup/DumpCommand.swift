@@ -1,6 +1,6 @@
 import ArgumentParser
 import GroupEvents
-import GroupMonitor
+import MonitorClient
 import Synchronization
 import Glibc
 import SystemCalls

@@ -1,6 +1,6 @@
 import ArgumentParser
 import GroupEvents
-import GroupMonitor
+import MonitorClient
 import SystemCalls
 
 /// `safegroup list [--json]`: this user's services, live and stale.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import GroupEvents
-import GroupMonitor
+import MonitorClient
 import SystemCalls
 
 /// `safegroup record [SOCKET] [--pid PID] --output FILE [--duration SECONDS]`.

@@ -1,5 +1,5 @@
 import GroupEvents
-import GroupMonitor
+import MonitorClient
 import Glibc
 import SystemCalls
 

@@ -3,6 +3,7 @@ import GroupEvents
 @testable import GroupMonitor
 import Testing
 import Glibc
+import MonitorClient
 import SystemCalls
 import TestSupport
 

@@ -1,6 +1,7 @@
 import Foundation
 import GroupEvents
 import GroupMonitor
+import MonitorClient
 import Synchronization
 import Testing
 #if canImport(Glibc)

@@ -1,4 +1,4 @@
-import GroupMonitor
+import MonitorClient
 import Testing
 import TestSupport
 
