@@ -65,7 +65,7 @@ let commandTargets: [Target] = [
 // MARK: - Demo: realistic workloads, and an instrumented service to attach to
 
 let demoTargets: [Target] = [
-    .target(name: "DemoWorkloads", dependencies: ["SafeGroup", "GroupEvents", "GroupIsolation"], path: "demo/Workloads"),
+    .target(name: "DemoWorkloads", dependencies: ["SafeGroup", "GroupEvents", "GroupIsolation", "SystemCalls"], path: "demo/Workloads"),
     .executableTarget(
         name: "demo-service",
         dependencies: [
