@@ -52,5 +52,5 @@ harness DecoderFuzz GroupEvents --
 harness ReducerFuzz GroupEvents Dashboard --
 harness FormatterFuzz GroupEvents -- Sources/safegroup/EventFormatter.swift
 harness ProbeFuzz GroupEvents SystemCalls MonitorClient $(cd "$out" && ls CSystem-*.o | sed 's/\.o$//') -- \
-    Sources/safegroup/ServiceProbe.swift Sources/safegroup/JSONText.swift
+    Sources/safegroup/ServiceProbe.swift Sources/safegroup/JSONText.swift Sources/safegroup/TerminalSafeJSON.swift
 echo "fuzzers in $out: DecoderFuzz ReducerFuzz FormatterFuzz ProbeFuzz"
