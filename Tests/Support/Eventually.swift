@@ -1,8 +1,9 @@
 /// Waits until `condition` holds or `limit` passes; returns whether it held. Never asserts a time.
 ///
-/// It checks at once, then after pauses that grow from 1 ms to 20 ms: a condition that holds
-/// soon is seen soon, and a slow machine only makes it wait longer, up to `limit`, which is a
-/// bound for a broken test, not a timing the test relies on.
+/// It checks at once, then after pauses that grow from 1 ms to 5 ms, the shortest of the copies
+/// it replaces: the demo's tests act on children whose timeouts are a few hundred milliseconds,
+/// so what they wait for must be seen soon. A slow machine only makes it wait longer, up to
+/// `limit`, which bounds a broken test and is never a timing a test relies on.
 @discardableResult
 public func eventually(within limit: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
     let end = ContinuousClock.now + limit
@@ -10,7 +11,7 @@ public func eventually(within limit: Duration = .seconds(20), _ condition: () ->
     while ContinuousClock.now < end {
         if condition() { return true }
         try? await Task.sleep(for: pause)
-        pause = min(pause * 2, .milliseconds(20))
+        pause = min(pause * 2, .milliseconds(5))
     }
     return condition()
 }
