@@ -13,10 +13,16 @@ let coreTargets: [Target] = [
 
 let systemTargets: [Target] = [
     .target(name: "CSystem"),
-    .target(name: "GroupMonitor", dependencies: ["GroupEvents", "CSystem"]),
+    // The one system layer (package access): every system call behind one retrying wrapper and
+    // one error type, threads, eventfd, poll, clocks, signal names, the signal watcher.
+    .target(name: "SystemCalls", dependencies: ["GroupEvents", "CSystem"]),
+    // The socket's server side, in the service: monitor thread, buffers, recorder, last gasp.
+    .target(name: "GroupMonitor", dependencies: ["GroupEvents", "SystemCalls", "CSystem"]),
+    // The socket's client side, for viewers: connect, decode, reconnect, find services.
+    .target(name: "MonitorClient", dependencies: ["GroupEvents", "SystemCalls"]),
     // Supervised worker processes for isolated children (FoundationEssentials only to read the
     // backtracer's JSON crash report).
-    .target(name: "GroupIsolation", dependencies: ["SafeGroup", "GroupEvents", "CSystem"]),
+    .target(name: "GroupIsolation", dependencies: ["SafeGroup", "GroupEvents", "SystemCalls"]),
 ]
 
 // MARK: - The dashboard: pure state and rendering, and the one module that touches curses
@@ -35,7 +41,8 @@ let dashboardTargets: [Target] = [
 let exampleTargets: [Target] = [
     .executableTarget(
         name: "safegroup-example",
-        dependencies: ["SafeGroup", "GroupEvents", "GroupEventsTesting"],
+        // SafeGroup alone (it re-exports GroupEvents), as a user's program would.
+        dependencies: ["SafeGroup", "GroupEventsTesting"],
         path: "Examples/QuickStart"
     ),
 ]
@@ -48,7 +55,7 @@ let commandTargets: [Target] = [
     .executableTarget(
         name: "SafeGroupCLI",
         dependencies: [
-            "GroupEvents", "GroupMonitor", "GroupIsolation", "Dashboard", "TerminalUI", "DemoWorkloads",
+            "GroupEvents", "MonitorClient", "GroupIsolation", "Dashboard", "TerminalUI", "DemoWorkloads", "SystemCalls",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/safegroup"
@@ -58,11 +65,11 @@ let commandTargets: [Target] = [
 // MARK: - Demo: realistic workloads, and an instrumented service to attach to
 
 let demoTargets: [Target] = [
-    .target(name: "DemoWorkloads", dependencies: ["SafeGroup", "GroupEvents", "GroupIsolation"], path: "demo/Workloads"),
+    .target(name: "DemoWorkloads", dependencies: ["SafeGroup", "GroupEvents", "GroupIsolation", "SystemCalls"], path: "demo/Workloads"),
     .executableTarget(
         name: "demo-service",
         dependencies: [
-            "DemoWorkloads", "GroupMonitor", "GroupIsolation",
+            "DemoWorkloads", "GroupMonitor", "GroupIsolation", "SystemCalls",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "demo/Service"
@@ -72,19 +79,24 @@ let demoTargets: [Target] = [
 // MARK: - Tests
 
 let testTargets: [Target] = [
+    // What every test target shares: scratch directories, child processes, a seeded generator,
+    // awaiting a condition. Foundation only.
+    .target(name: "TestSupport", path: "Tests/Support"),
     .testTarget(
         name: "GroupEventsTests",
         dependencies: [
-            "GroupEvents", "GroupEventsTesting",
+            "GroupEvents",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]
     ),
     .testTarget(
         name: "GroupMonitorTests",
-        dependencies: ["GroupMonitor", "GroupEvents", "SafeGroup", "GroupEventsTesting"]
+        dependencies: ["TestSupport", "GroupMonitor", "MonitorClient", "GroupEvents", "SafeGroup", "SystemCalls"]
     ),
+    // Key decoding and the terminal guard's signal handling, without a terminal.
+    .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Dashboard", "CNcurses"]),
     // Snapshot files are read by path at test time, not bundled.
-    .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "GroupEvents"], exclude: ["__Snapshots__"]),
+    .testTarget(name: "DashboardTests", dependencies: ["TestSupport", "Dashboard", "GroupEvents"], exclude: ["__Snapshots__"]),
     // A second process for GroupMonitorTests (kill -9, second instance, another uid, fd counts).
     .executableTarget(
         name: "monitor-fixture",
@@ -101,11 +113,11 @@ let testTargets: [Target] = [
     // Runs isolation-fixture as the pool's workers, so it depends on it.
     .testTarget(
         name: "GroupIsolationTests",
-        dependencies: ["GroupIsolation", "IsolationTestJobs", "SafeGroup", "GroupEvents", "GroupEventsTesting", "isolation-fixture"]
+        dependencies: ["TestSupport", "GroupIsolation", "IsolationTestJobs", "SafeGroup", "GroupEvents", "GroupEventsTesting", "isolation-fixture"]
     ),
     .testTarget(
         name: "SafeGroupTests",
-        dependencies: [
+        dependencies: ["TestSupport", 
             "SafeGroup", "GroupEvents", "GroupEventsTesting", "safegroup-example",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]
@@ -113,25 +125,27 @@ let testTargets: [Target] = [
     // Runs the built `safegroup` and monitor-fixture, so it depends on them.
     .testTarget(
         name: "SafeGroupCLITests",
-        dependencies: ["GroupMonitor", "GroupEvents", "Dashboard", "SafeGroupCLI", "monitor-fixture"]
+        dependencies: ["TestSupport", "GroupMonitor", "MonitorClient", "GroupEvents", "Dashboard", "SafeGroupCLI", "SystemCalls", "monitor-fixture"]
     ),
     // Runs the built `safegroup` (and demo-service) inside tmux, so it depends on them.
-    .testTarget(name: "DashboardE2ETests", dependencies: ["GroupEvents", "SafeGroupCLI", "demo-service"]),
+    .testTarget(name: "DashboardE2ETests", dependencies: ["TestSupport", "GroupEvents", "SafeGroupCLI", "demo-service"]),
     // Runs the built demo-service, so it depends on it.
     .testTarget(
         name: "DemoTests",
-        dependencies: ["DemoWorkloads", "SafeGroup", "GroupEvents", "GroupEventsTesting", "demo-service"]
+        dependencies: ["TestSupport", "DemoWorkloads", "SafeGroup", "GroupEvents", "GroupEventsTesting", "GroupIsolation", "demo-service"]
     ),
 ]
 
 let package = Package(
     name: "SafeGroup",
-    platforms: [.macOS(.v15)],
+    // Linux only: the code uses eventfd, CLOCK_BOOTTIME, SO_PEERCRED and Glibc by name, and CI
+    // builds and tests nothing else, so no other platform is claimed.
     products: [
         .library(name: "GroupEvents", targets: ["GroupEvents"]),
         .library(name: "GroupEventsTesting", targets: ["GroupEventsTesting"]),
         .library(name: "SafeGroup", targets: ["SafeGroup"]),
         .library(name: "GroupMonitor", targets: ["GroupMonitor"]),
+        .library(name: "MonitorClient", targets: ["MonitorClient"]),
         .library(name: "GroupIsolation", targets: ["GroupIsolation"]),
         .library(name: "Dashboard", targets: ["Dashboard"]),
         .executable(name: "safegroup", targets: ["SafeGroupCLI"]),

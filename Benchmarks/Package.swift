@@ -10,7 +10,6 @@ let rootIdentity = root.lastPathComponent.lowercased()
 // Run: swift run -c release --package-path Benchmarks safegroup-bench [group|throws|codec|dashboard|isolation|crash|monitor|all]
 let package = Package(
     name: "SafeGroupBenchmarks",
-    platforms: [.macOS(.v15)],
     dependencies: [.package(path: "..")],
     targets: [
         .executableTarget(

@@ -3,8 +3,8 @@
 #
 # SwiftPM cannot build a fuzzer (its executables have their own main, libFuzzer brings one), so
 # each module a harness needs is compiled here with swiftc, instrumented for coverage and
-# AddressSanitizer, from the package's own sources: GroupEvents, Dashboard, and GroupMonitor
-# (with CSystem's C, for list's probe). A harness is linked with the modules it imports and the
+# AddressSanitizer, from the package's own sources: GroupEvents, Dashboard, SystemCalls and
+# MonitorClient (with CSystem's C, for list's probe). A harness is linked with the modules it imports and the
 # few CLI files it tests (the CLI is an executable target, so its files are compiled in).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,7 +36,8 @@ module() {
 }
 module GroupEvents $(find Sources/GroupEvents -name '*.swift' | sort)
 module Dashboard $(find Sources/Dashboard -name '*.swift' | sort)
-module GroupMonitor $(find Sources/GroupMonitor -name '*.swift' | sort)
+module SystemCalls $(find Sources/SystemCalls -name '*.swift' | sort)
+module MonitorClient $(find Sources/MonitorClient -name '*.swift' | sort)
 
 # harness NAME OBJECTS... -- SOURCES...: links one fuzzer.
 harness() {
@@ -50,6 +51,6 @@ harness() {
 harness DecoderFuzz GroupEvents --
 harness ReducerFuzz GroupEvents Dashboard --
 harness FormatterFuzz GroupEvents -- Sources/safegroup/EventFormatter.swift
-harness ProbeFuzz GroupEvents GroupMonitor $(cd "$out" && ls CSystem-*.o | sed 's/\.o$//') -- \
-    Sources/safegroup/ServiceProbe.swift Sources/safegroup/JSONText.swift
+harness ProbeFuzz GroupEvents SystemCalls MonitorClient $(cd "$out" && ls CSystem-*.o | sed 's/\.o$//') -- \
+    Sources/safegroup/ServiceProbe.swift Sources/safegroup/JSONText.swift Sources/safegroup/TerminalSafeJSON.swift
 echo "fuzzers in $out: DecoderFuzz ReducerFuzz FormatterFuzz ProbeFuzz"

@@ -5,7 +5,7 @@
 // spawned, how, and a stack; the timeout of a backend that hangs; and the events the group
 // emits (here into an in-memory sink; a service installs the monitor instead).
 
-import GroupEvents
+// No `import GroupEvents`: SafeGroup re-exports the event model.
 import GroupEventsTesting
 import SafeGroup
 

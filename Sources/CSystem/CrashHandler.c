@@ -187,6 +187,7 @@ static _Atomic uint64_t task_overflows;
 
 #define ALT_STACK_BYTES (256 * 1024)
 static pthread_key_t alt_stack_key;
+static pthread_once_t alt_stack_key_once = PTHREAD_ONCE_INIT;
 // Initial-exec: the handler reads these, and a thread-local of that model never allocates.
 #define THREAD_LOCAL __thread __attribute__((tls_model("initial-exec")))
 static THREAD_LOCAL int thread_checked;
@@ -244,6 +245,16 @@ static void ensure_alt_stack(void) {
     alt_low = (uintptr_t)(mapping + page);
     alt_high = alt_low + ALT_STACK_BYTES;
     pthread_setspecific(alt_stack_key, mapping);
+}
+
+static void create_alt_stack_key(void) {
+    pthread_key_create(&alt_stack_key, release_alt_stack);
+}
+
+int csystem_install_alternate_signal_stack(void) {
+    pthread_once(&alt_stack_key_once, create_alt_stack_key);
+    ensure_alt_stack();
+    return alt_high != 0 ? 0 : -1;
 }
 
 int32_t csystem_crash_task_enter(uint64_t task, uint64_t group) {
@@ -650,7 +661,7 @@ int csystem_crash_install(uint64_t epoch_offset, int *failed_signal) {
         // The images loaded now (dl_iterate_phdr takes a lock: never in the handler). Libraries
         // loaded later are not listed; their frames still have their addresses.
         dl_iterate_phdr(collect_image, NULL);
-        pthread_key_create(&alt_stack_key, release_alt_stack);
+        pthread_once(&alt_stack_key_once, create_alt_stack_key);
     }
     ensure_alt_stack();
 

@@ -32,25 +32,6 @@ int csystem_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions,
     return posix_spawn_file_actions_addclosefrom_np(actions, from);
 }
 
-int csystem_install_alternate_signal_stack(size_t size) {
-    void *memory = malloc(size);
-    if (memory == NULL) {
-        errno = ENOMEM;
-        return -1;
-    }
-    stack_t stack;
-    stack.ss_sp = memory;
-    stack.ss_size = size;
-    stack.ss_flags = 0;
-    if (sigaltstack(&stack, NULL) != 0) {
-        int saved = errno;
-        free(memory);
-        errno = saved;
-        return -1;
-    }
-    return 0;
-}
-
 int csystem_dup_cloexec_above(int fd, int minimum) {
     return fcntl(fd, F_DUPFD_CLOEXEC, minimum);
 }

@@ -6,15 +6,15 @@ public enum DashboardEffect: Hashable, Sendable {
     /// Restore the terminal and exit.
     case quit
     /// Control the replay (replay mode only).
-    case replay(ReplayCommand)
+    case replay(ReplayAction)
     /// Inject something into the demo workloads (demo mode only).
-    case demo(DemoCommand)
+    case demo(DemoAction)
     /// The replay's checkpoint at `record` was evicted (see ``ReplayCheckpoint``): never restore it.
     case replayCheckpointDropped(record: Int)
 }
 
 /// What a replay key asks of the replay runner.
-public enum ReplayCommand: Hashable, Sendable {
+public enum ReplayAction: Hashable, Sendable {
     case togglePlay
     /// Double or halve the speed, within 0.25× to 64×.
     case faster
@@ -30,7 +30,7 @@ public enum ReplayCommand: Hashable, Sendable {
 }
 
 /// What a demo key asks of the demo runner.
-public enum DemoCommand: Hashable, Sendable {
+public enum DemoAction: Hashable, Sendable {
     /// An error in a random running child.
     case injectError
     case injectTimeout

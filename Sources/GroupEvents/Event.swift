@@ -189,7 +189,7 @@ public struct FaultInfo: Hashable, Sendable {
     /// the stack of where it was created), `"worker"` (a crashed worker's backtrace) or `"none"`
     /// (no stack). Streams before wire format 1.2 also say `"recorded"`: a stack captured where
     /// the group caught the error, which shows none of that.
-    public var stackOrigin: String
+    public var stackOrigin: StackOrigin
     /// At most 32 frames, innermost first.
     public var stack: [StackFrame]
     /// The signal that ended a crashed worker, or nil.
@@ -198,7 +198,7 @@ public struct FaultInfo: Hashable, Sendable {
     public init(task: TaskID, taskName: String, group: GroupID, groupName: String, site: SourceSite,
                 kind: FaultKind, errorType: String, message: String,
                 startedAt: MonotonicTime, endedAt: MonotonicTime,
-                stackOrigin: String = "none", stack: [StackFrame] = [], signal: Int32? = nil) {
+                stackOrigin: StackOrigin = .none, stack: [StackFrame] = [], signal: Int32? = nil) {
         self.task = task; self.taskName = taskName; self.group = group; self.groupName = groupName
         self.site = site; self.kind = kind; self.errorType = errorType; self.message = message
         self.startedAt = startedAt; self.endedAt = endedAt
@@ -299,6 +299,13 @@ public struct LoadedImage: Hashable, Sendable {
 
     public init(path: String, base: UInt64, size: UInt64) {
         self.path = path; self.base = base; self.size = size
+    }
+
+    /// `image+0x1f2e`, what `addr2line -f -e IMAGE OFFSET` takes: the path sanitized for a
+    /// terminal, the whole of it or only its file name.
+    public func location(offset: UInt64, fileNameOnly: Bool = false) -> String {
+        let name = fileNameOnly ? String(path.split(separator: "/").last ?? "") : path
+        return "\(TextSanitizer.sanitize(name))+0x\(String(offset, radix: 16))"
     }
 }
 

@@ -42,6 +42,16 @@ public final class InMemoryEventSink: EventSink {
     private let sequence = PaddedCounter()
     private let shards: [Shard] = (0..<InMemoryEventSink.shardCount).map { _ in Shard() }
 
+    private struct Waiter {
+        var condition: @Sendable ([Event]) -> Bool
+        var continuation: CheckedContinuation<Bool, Never>
+    }
+    /// Tasks in ``wait(within:until:)``; `waiting` counts them, so that an emit without a
+    /// waiter costs one relaxed load.
+    private let waiters = Mutex<[UInt64: Waiter]>([:])
+    private let waiting = Atomic<Int>(0)
+    private let nextWaiter = Atomic<UInt64>(0)
+
     public init() {}
 
     public func emit(_ event: Event) {
@@ -54,6 +64,51 @@ public final class InMemoryEventSink: EventSink {
             if storage.current.capacity == 0 { storage.current.reserveCapacity(Self.chunkSize) }
             storage.current.append(Numbered(sequence: number, event: event))
         }
+        if waiting.load(ordering: .relaxed) > 0 { wakeWaiters() }
+    }
+
+    /// Waits until the events so far satisfy `condition`, or `limit` passes; returns whether
+    /// they did. No polling: `condition` is checked now and after each later event.
+    ///
+    /// ```swift
+    /// let sawFaults = await sink.wait { events in events.count >= 10 }
+    /// ```
+    @discardableResult
+    public func wait(within limit: Duration = .seconds(20),
+                     until condition: @escaping @Sendable ([Event]) -> Bool) async -> Bool {
+        if condition(events) { return true }
+        let id = nextWaiter.add(1, ordering: .relaxed).newValue
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: limit)
+            self?.resumeWaiter(id, with: false)
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { continuation in
+            waiters.withLock { $0[id] = Waiter(condition: condition, continuation: continuation) }
+            waiting.add(1, ordering: .relaxed)
+            // An event may have come between the first check and the registration.
+            wakeWaiters()
+        }
+    }
+
+    /// Waits until at least `count` events of the kind `extract` picks were received.
+    @discardableResult
+    public func wait<T>(for count: Int = 1, within limit: Duration = .seconds(20),
+                        _ extract: @escaping @Sendable (Event.Kind) -> T?) async -> Bool {
+        await wait(within: limit) { events in events.lazy.compactMap { extract($0.kind) }.count >= count }
+    }
+
+    private func resumeWaiter(_ id: UInt64, with result: Bool) {
+        guard let waiter = waiters.withLock({ $0.removeValue(forKey: id) }) else { return }
+        waiting.subtract(1, ordering: .relaxed)
+        waiter.continuation.resume(returning: result)
+    }
+
+    private func wakeWaiters() {
+        let pending = waiters.withLock { $0 }
+        guard !pending.isEmpty else { return }
+        let snapshot = events
+        for (id, waiter) in pending where waiter.condition(snapshot) { resumeWaiter(id, with: true) }
     }
 
     /// Every event received so far, in the order they arrived.

@@ -5,6 +5,7 @@ import Foundation
 #endif
 import GroupEvents
 import SafeGroup
+import SystemCalls
 
 /// What a worker's output says about its crash: the runtime's reason, the signal the
 /// backtracer announced, and the backtracer's JSON report.
@@ -86,7 +87,7 @@ struct CrashEvidence: Sendable {
         if let signal {
             if signal == 9 { return "the worker was killed (SIGKILL)" }
             if signal == 11 { return "segmentation fault (SIGSEGV); no backtrace came (a stack overflow off the job thread?)" }
-            return "the worker died of \(SignalName.of(signal))"
+            return "the worker died of \(Posix.signalName(signal))"
         }
         return "the worker exited with status \(exitStatus ?? 0) while it ran the job"
     }

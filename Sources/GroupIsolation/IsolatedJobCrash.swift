@@ -1,5 +1,6 @@
 import GroupEvents
 import SafeGroup
+import SystemCalls
 
 /// A job's worker process died while it ran the job: a trap, a signal, or an exit.
 ///
@@ -27,7 +28,7 @@ public struct IsolatedJobCrash: FaultDescribingError, CustomStringConvertible {
     }
 
     public var description: String {
-        let how = signal.map { "signal \($0) (\(SignalName.of($0)))" } ?? "exit status \(exitStatus ?? 0)"
+        let how = signal.map { "signal \($0) (\(Posix.signalName($0)))" } ?? "exit status \(exitStatus ?? 0)"
         return "job '\(job)' crashed its worker (pid \(pid), \(how)): \(reason)"
     }
 }
@@ -47,29 +48,8 @@ public struct IsolatedJobError: FaultDescribingError, CustomStringConvertible {
     public let stack: [StackFrame]
 
     public var faultDescription: FaultDescription {
-        .error(type: errorType, message: message, stack: stack.isEmpty ? nil : stack, stackOrigin: "error")
+        .error(type: errorType, message: message, stack: stack.isEmpty ? nil : stack, stackOrigin: .error)
     }
 
     public var description: String { "\(errorType): \(message)" }
-}
-
-/// Names of the signals a worker dies of.
-enum SignalName {
-    static func of(_ signal: Int32) -> String {
-        switch signal {
-        case 1: "SIGHUP"
-        case 2: "SIGINT"
-        case 3: "SIGQUIT"
-        case 4: "SIGILL"
-        case 5: "SIGTRAP"
-        case 6: "SIGABRT"
-        case 7: "SIGBUS"
-        case 8: "SIGFPE"
-        case 9: "SIGKILL"
-        case 11: "SIGSEGV"
-        case 13: "SIGPIPE"
-        case 15: "SIGTERM"
-        default: "signal \(signal)"
-        }
-    }
 }

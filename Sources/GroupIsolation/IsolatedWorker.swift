@@ -1,11 +1,8 @@
 import Dispatch
 import GroupEvents
 import SafeGroup
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// The worker side of isolation: the same executable, started by a ``WorkerPool``, serving jobs.
 ///

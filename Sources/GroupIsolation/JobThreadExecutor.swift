@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import SystemCalls
 
 /// Runs a worker's jobs on one thread of its own, with an 8 MiB stack and an alternate signal
 /// stack.

@@ -4,6 +4,9 @@ import GroupEvents
 extension SafeGroup {
     /// Spawns a child that runs `job` on `input` in a worker of `pool`; its value is the job's output.
     ///
+    /// Its parameters come in `spawn`'s order: the child's name (the job's name when nil) and
+    /// timeout, then the work.
+    ///
     /// It is a child like any other (limit, timeout, policy, cancellation), and its
     /// `task.spawned` event says `isolated: true`. A trap in the job crashes the worker, not
     /// this process: the child ends `crashed` with a fault of kind `crash` that has the signal,
@@ -11,7 +14,7 @@ extension SafeGroup {
     /// group records a timeout fault; cancellation kills it too. Either way the pool replaces it.
     ///
     /// ```swift
-    /// await group.spawnIsolated(ParseInvoice.self, bytes, on: pool, name: "parse #\(id)", timeout: .seconds(2))
+    /// await group.spawnIsolated("parse #\(id)", timeout: .seconds(2), on: pool, job: ParseInvoice.self, input: bytes)
     /// ```
     ///
     /// Inlinable, so that the job's coding is specialized for its types where they are known
@@ -19,11 +22,11 @@ extension SafeGroup {
     @inlinable
     @discardableResult
     public mutating func spawnIsolated<Job: IsolatedJob>(
-        _ job: Job.Type,
-        _ input: Job.Input,
-        on pool: WorkerPool,
-        name: String? = nil,
+        _ name: String? = nil,
         timeout: Duration? = nil,
+        on pool: WorkerPool,
+        job: Job.Type,
+        input: Job.Input,
         fileID: StaticString = #fileID,
         line: UInt = #line,
         isolation: isolated (any Actor)? = #isolation

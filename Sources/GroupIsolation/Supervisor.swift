@@ -1,10 +1,7 @@
 import Dispatch
 import Synchronization
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// A pool's workers, its queue of jobs, and the thread that watches them.
 ///
@@ -37,17 +34,20 @@ final class Supervisor: @unchecked Sendable {
         let replyFD: Int32
         let outputFD: Int32
         let startedAt: UInt64
-        var ready = false
+        /// Where it is in its life; the flags below read it.
+        var phase: WorkerPhase = .spawning
         var jobNames: Set<String> = []
-        /// The ticket of the job it runs.
-        var job: UInt64?
-        /// Gets no new job: it is crashing, or being killed or shut down.
-        var retiring = false
-        var crashing = false
-        var crashNoticedAt: UInt64?
         /// The rest of a request the pipe did not take at once.
         var pendingWrite: [UInt8] = []
         var requestClosed = false
+
+        var ready: Bool { phase.isReady }
+        /// The ticket of the job it runs.
+        var job: UInt64? { phase.ticket }
+        /// Gets no new job: it is crashing, or being killed or shut down.
+        var retiring: Bool { phase.isRetiring }
+        var crashing: Bool { phase.isCrashing }
+        var crashNoticedAt: UInt64? { phase.crashNoticedAt }
     }
 
     struct Job {
@@ -209,8 +209,8 @@ final class Supervisor: @unchecked Sendable {
             state.jobs[ticket] = nil
             if let pid = job.worker, var worker = state.workers[pid] {
                 // A job cannot be stopped inside its worker: the worker goes, and is replaced.
-                worker.retiring = true
-                worker.job = nil
+                worker.phase.retire()
+                worker.phase.finishJob()
                 state.workers[pid] = worker
                 state.idle.removeAll { $0 == pid }
                 Posix.kill(pid)
@@ -246,11 +246,11 @@ final class Supervisor: @unchecked Sendable {
             let written: Int
             do {
                 written = try job.request.withUnsafeBufferPointer { (buffer) throws(PosixError) in
-                    try Posix.send(worker.requestFD, UnsafeRawBufferPointer(buffer))
+                    try Posix.sendAvailable(worker.requestFD, UnsafeRawBufferPointer(buffer))
                 }
             } catch {
                 // The worker is gone (EPIPE): the job never reached it; it waits for another.
-                worker.retiring = true
+                worker.phase.retire()
                 state.workers[pid] = worker
                 state.queueHead -= 1
                 wake = true
@@ -262,7 +262,7 @@ final class Supervisor: @unchecked Sendable {
                 wake = true
                 bump()
             }
-            worker.job = ticket
+            worker.phase.assign(ticket)
             job.worker = pid
             job.request = []
             state.workers[pid] = worker
@@ -304,10 +304,10 @@ final class Supervisor: @unchecked Sendable {
             state.queueHead = 0
             state.idle.removeAll()
             for (pid, var worker) in state.workers {
-                worker.retiring = true
+                worker.phase.retire()
                 if worker.job != nil {
                     Posix.kill(pid)
-                    worker.job = nil
+                    worker.phase.finishJob()
                 } else if !worker.requestClosed {
                     // An idle worker exits when its channel closes.
                     Posix.close(worker.requestFD)
@@ -396,13 +396,4 @@ final class Supervisor: @unchecked Sendable {
         Posix.close(worker.replyFD)
         Posix.close(worker.outputFD)
     }
-}
-
-/// A duration in nanoseconds, at most a century: deadlines add it to a monotonic time, and a
-/// timeout such as `.seconds(.max)` must mean "never", not an overflow on the pool's thread.
-func nanoseconds(_ duration: Duration) -> UInt64 {
-    let century: Int64 = 100 * 365 * 86_400
-    let (seconds, attoseconds) = duration.components
-    guard seconds < century else { return UInt64(century) * 1_000_000_000 }
-    return UInt64(max(seconds, 0)) * 1_000_000_000 + UInt64(max(attoseconds, 0) / 1_000_000_000)
 }

@@ -1,9 +1,6 @@
 import Synchronization
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// The supervisor's thread: it polls every worker's reply and output pipes and an eventfd,
 /// reads replies and resumes their callers, reads output for signs of a crash, starts
@@ -192,8 +189,8 @@ extension Supervisor {
                 // A worker killed for a deadline has nothing more to wait for but its pipes'
                 // end: offering that past deadline again would keep this thread from polling.
                 if !io.killedAfterEnd {
-                    if !worker.ready { consider(worker.startedAt + nanoseconds(configuration.startupTimeout)) }
-                    if let noticed = worker.crashNoticedAt { consider(noticed + nanoseconds(configuration.crashReportTimeout)) }
+                    if !worker.ready { consider(worker.startedAt + Posix.nanoseconds(configuration.startupTimeout)) }
+                    if let noticed = worker.crashNoticedAt { consider(noticed + Posix.nanoseconds(configuration.crashReportTimeout)) }
                 }
             }
             if let closedAt = state.closedAt, state.workers.keys.contains(where: { !(loop.io[$0]?.killedAfterEnd ?? false) }) {
@@ -265,14 +262,14 @@ extension Supervisor {
                 // A worker says it is ready once: a second ready frame (a busy worker's among
                 // them) would put it on the idle list twice. Its channel cannot be trusted.
                 guard version == JobFrame.version, !worker.ready else {
-                    worker.retiring = true
+                    worker.phase.retire()
                     state.workers[pid] = worker
                     state.idle.removeAll { $0 == pid }
                     Posix.kill(pid)
                     bump()
                     return
                 }
-                worker.ready = true
+                _ = worker.phase.becomeReady()
                 worker.jobNames = Set(jobs)
                 bump()
                 state.startFailures = 0
@@ -281,8 +278,7 @@ extension Supervisor {
                 if !worker.retiring { state.idle.append(pid) }
                 event = .ready(pid: pid)
             case .returned, .threw, .unknownJob:
-                guard let ticket = worker.job else { return }  // a job cancelled meanwhile
-                worker.job = nil
+                guard let ticket = worker.phase.finishJob() else { return }  // a job cancelled meanwhile
                 if let continuation = state.jobs.removeValue(forKey: ticket)?.continuation {
                     resumptions.append(.frame(continuation, frame))
                 }
@@ -297,7 +293,7 @@ extension Supervisor {
                 }
                 state.workers[pid] = worker
             case .request:
-                worker.retiring = true
+                worker.phase.retire()
                 state.workers[pid] = worker
                 Posix.kill(pid)
                 bump()
@@ -312,7 +308,7 @@ extension Supervisor {
     func breakChannel(_ pid: Int32, reason: String) {
         state.withLock { state in
             guard var worker = state.workers[pid] else { return }
-            worker.retiring = true
+            worker.phase.retire()
             state.workers[pid] = worker
             state.idle.removeAll { $0 == pid }
             Posix.kill(pid)
@@ -324,10 +320,7 @@ extension Supervisor {
     /// while its backtracer is still at work.
     func noteCrashing(_ pid: Int32) {
         let isNew = state.withLock { state -> Bool in
-            guard var worker = state.workers[pid], !worker.crashing else { return false }
-            worker.crashing = true
-            worker.retiring = true
-            worker.crashNoticedAt = Posix.monotonicNanoseconds()
+            guard var worker = state.workers[pid], worker.phase.noticeCrash(at: Posix.monotonicNanoseconds()) else { return false }
             state.workers[pid] = worker
             state.idle.removeAll { $0 == pid }
             return true
@@ -342,7 +335,7 @@ extension Supervisor {
         state.withLock { state in
             guard var worker = state.workers[pid], !worker.pendingWrite.isEmpty, !worker.requestClosed else { return }
             let written = (try? worker.pendingWrite.withUnsafeBufferPointer { (buffer) throws(PosixError) in
-                try Posix.send(worker.requestFD, UnsafeRawBufferPointer(buffer))
+                try Posix.sendAvailable(worker.requestFD, UnsafeRawBufferPointer(buffer))
             }) ?? 0
             worker.pendingWrite.removeFirst(written)
             state.workers[pid] = worker
@@ -359,15 +352,15 @@ extension Supervisor {
             let shutdownOverdue = state.closedAt.map { now >= $0 + 2_000_000_000 } ?? false
             for (pid, var worker) in state.workers {
                 var kill = shutdownOverdue
-                if !worker.ready, !worker.retiring, now >= worker.startedAt + nanoseconds(configuration.startupTimeout) {
+                if !worker.ready, !worker.retiring, now >= worker.startedAt + Posix.nanoseconds(configuration.startupTimeout) {
                     kill = true
                     let tail = loop.io[pid]?.output.tail.suffix(5).joined(separator: " | ") ?? ""
                     startFailure = "worker \(pid) of \(configuration.executable) did not say it was ready within \(configuration.startupTimeout): does its main call IsolatedWorker.serveIfWorker first?"
                         + (tail.isEmpty ? "" : " Its last output: \(tail)")
                 }
-                if let noticed = worker.crashNoticedAt, now >= noticed + nanoseconds(configuration.crashReportTimeout) { kill = true }
+                if let noticed = worker.crashNoticedAt, now >= noticed + Posix.nanoseconds(configuration.crashReportTimeout) { kill = true }
                 if kill, !(loop.io[pid]?.killedAfterEnd ?? false) {
-                    worker.retiring = true
+                    worker.phase.retire()
                     state.workers[pid] = worker
                     state.idle.removeAll { $0 == pid }
                     Posix.kill(pid)
@@ -437,7 +430,7 @@ extension Supervisor {
             if !worker.ready && !state.closed && !worker.retiring {
                 let how: String = switch exit {
                 case .exited(let status): "exited with status \(status)"
-                case .signalled(let signal): "died of \(SignalName.of(signal))"
+                case .signalled(let signal): "died of \(Posix.signalName(signal))"
                 }
                 let tail = output.tail.suffix(5).joined(separator: " | ")
                 startFailure = "worker \(pid) of \(configuration.executable) \(how) before it was ready (does its main call IsolatedWorker.serveIfWorker first?)"

@@ -1,9 +1,6 @@
 import GroupEvents
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// What a pool does with the lines its workers print on stdout and stderr.
 ///

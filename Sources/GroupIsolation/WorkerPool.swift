@@ -13,8 +13,8 @@
 /// defer { pool.shutdown() }
 /// let report = await withSafeGroup(of: Invoice.self, name: "invoices") { group in
 ///     for upload in uploads {
-///         await group.spawnIsolated(ParseInvoice.self, upload.bytes, on: pool, name: "parse \(upload.id)",
-///                                   timeout: .seconds(2))
+///         await group.spawnIsolated("parse \(upload.id)", timeout: .seconds(2),
+///                                   on: pool, job: ParseInvoice.self, input: upload.bytes)
 ///     }
 /// }
 /// ```

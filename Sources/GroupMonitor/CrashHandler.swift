@@ -1,5 +1,6 @@
 import CSystem
 import GroupEvents
+import SystemCalls
 
 /// The last gasp: an opt-in crash handler that makes a dying service say what killed it.
 ///

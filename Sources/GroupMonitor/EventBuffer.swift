@@ -1,5 +1,6 @@
 import GroupEvents
 import Synchronization
+import SystemCalls
 
 /// The bounded multi-producer, single-consumer queue between the groups and the monitor thread.
 ///

@@ -1,9 +1,6 @@
 import Synchronization
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// Records the monitor's stream to a file, in the same format as the socket stream.
 ///

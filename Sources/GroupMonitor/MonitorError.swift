@@ -1,3 +1,5 @@
+import SystemCalls
+
 /// Why a monitor could not start: what happened, to which path, and what to do.
 public struct MonitorError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kind of failure. New codes may be added; switch with a `default`.

@@ -1,10 +1,7 @@
 import GroupEvents
 import Synchronization
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// The monitor thread: drains the event buffer, numbers and encodes events, keeps the live
 /// state, and serves viewers and the recorder with `poll`.
@@ -66,8 +63,8 @@ final class MonitorLoop: @unchecked Sendable {
         self.uid = Posix.uid
         self.reporter = reporter
         self.recorder = recorder
-        self.stallNanoseconds = Self.nanoseconds(configuration.stallTimeout)
-        self.heartbeatNanoseconds = max(1_000_000, Self.nanoseconds(configuration.heartbeatInterval))
+        self.stallNanoseconds = Posix.nanoseconds(configuration.stallTimeout)
+        self.heartbeatNanoseconds = max(1_000_000, Posix.nanoseconds(configuration.heartbeatInterval))
         self.headerLine = encoder.headerLine(header)
         self.crash = configuration.crashHandler ? CrashTargets() : nil
         batch.reserveCapacity(configuration.eventCapacity)
@@ -76,11 +73,6 @@ final class MonitorLoop: @unchecked Sendable {
             recorder.crashSlot = crash?.add(fd: recorder.fd, isSocket: false)
             self.recorder = recorder
         }
-    }
-
-    private static func nanoseconds(_ d: Duration) -> UInt64 {
-        let (s, a) = d.components
-        return UInt64(max(0, s)) &* 1_000_000_000 &+ UInt64(max(0, a) / 1_000_000_000)
     }
 
     static func now() -> UInt64 { Posix.monotonicNanoseconds() }

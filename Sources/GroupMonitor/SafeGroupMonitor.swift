@@ -1,10 +1,7 @@
 import GroupEvents
 import Synchronization
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// The in-service monitor: receives every group's events and serves them on a Unix socket.
 ///

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// Where a service's monitor socket lives.
 ///
@@ -30,7 +27,7 @@ public enum SocketPath {
     public static func defaultDirectory(environment: (String) -> String? = SocketPath.processEnvironment) throws(MonitorError) -> String {
         let uid = Posix.uid
         if let runtime = environment("XDG_RUNTIME_DIR"), runtime.hasPrefix("/"),
-           let st = try? Posix.lstat(runtime), isPrivateDirectory(st, uid: uid) {
+           let st = try? Posix.lstat(runtime), Posix.isPrivateDirectory(st, uid: uid) {
             let directory = runtime.hasSuffix("/") ? "\(runtime)safegroup" : "\(runtime)/safegroup"
             try ensurePrivateDirectory(directory)
             return directory
@@ -75,12 +72,6 @@ public enum SocketPath {
         }
     }
 
-    static func isPrivateDirectory(_ st: stat, uid: uid_t) -> Bool {
-        st.st_mode & S_IFMT == S_IFDIR && st.st_uid == uid && st.st_mode & 0o777 == 0o700
-    }
-
     /// Looks up `name` in the process environment.
-    public static func processEnvironment(_ name: String) -> String? {
-        getenv(name).map { String(cString: $0) }
-    }
+    public static func processEnvironment(_ name: String) -> String? { Posix.getenv(name) }
 }

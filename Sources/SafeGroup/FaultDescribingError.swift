@@ -32,7 +32,7 @@ public struct FaultDescription: Hashable, Sendable {
     /// The stack to report, or nil for none.
     public let stack: [StackFrame]?
     /// Where ``stack`` comes from, for example `"worker"` (see `FaultInfo.stackOrigin`).
-    public let stackOrigin: String
+    public let stackOrigin: StackOrigin
 
     /// A process crashed: a ``FaultKind/crash`` fault with its signal, the runtime's reason and its stack.
     ///
@@ -41,7 +41,7 @@ public struct FaultDescription: Hashable, Sendable {
     ///   - reason: What the runtime said, for example `Unexpectedly found nil while unwrapping an Optional value`.
     ///   - stack: The crashed thread's frames, innermost first (capped at ``CapturedStack/maximumFrames``).
     ///   - stackOrigin: Where the stack comes from; `"worker"` for a worker process's backtrace.
-    public static func crash(signal: Int32?, reason: String, stack: [StackFrame], stackOrigin: String = "worker") -> FaultDescription {
+    public static func crash(signal: Int32?, reason: String, stack: [StackFrame], stackOrigin: StackOrigin = .worker) -> FaultDescription {
         FaultDescription(kind: .crash, errorType: "", message: reason, signal: signal,
                          stack: Array(stack.prefix(CapturedStack.maximumFrames)), stackOrigin: stackOrigin)
     }
@@ -53,13 +53,13 @@ public struct FaultDescription: Hashable, Sendable {
     ///   - message: The error's description.
     ///   - stack: Its stack when one came with it (with `stackOrigin`), else nil for none.
     public static func error(type: String, message: String, stack: [StackFrame]? = nil,
-                             stackOrigin: String = "error") -> FaultDescription {
+                             stackOrigin: StackOrigin = .error) -> FaultDescription {
         FaultDescription(kind: .error, errorType: type, message: message, signal: nil,
                          stack: stack.map { Array($0.prefix(CapturedStack.maximumFrames)) },
-                         stackOrigin: stack == nil ? StackOrigin.none : stackOrigin)
+                         stackOrigin: stack == nil ? .none : stackOrigin)
     }
 
-    private init(kind: FaultKind, errorType: String, message: String, signal: Int32?, stack: [StackFrame]?, stackOrigin: String) {
+    private init(kind: FaultKind, errorType: String, message: String, signal: Int32?, stack: [StackFrame]?, stackOrigin: StackOrigin) {
         self.kind = kind
         self.errorType = errorType
         self.message = message

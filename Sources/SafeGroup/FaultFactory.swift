@@ -67,14 +67,14 @@ enum FaultFactory {
 
     /// Where a fault happened: its stack, or the stack still to symbolicate.
     private struct Location {
-        var origin: String
+        var origin: StackOrigin
         var stack: [StackFrame] = []
         var unresolved: CapturedStack?
 
         static let none = Location(origin: StackOrigin.none)
 
         /// `captured`'s frames if ready, else the stack to symbolicate; nil for a stack known empty.
-        init?(origin: String, captured: CapturedStack) {
+        init?(origin: StackOrigin, captured: CapturedStack) {
             if let frames = captured.cachedFrames {
                 guard !frames.isEmpty else { return nil }
                 self.init(origin: origin, stack: frames)
@@ -83,7 +83,7 @@ enum FaultFactory {
             }
         }
 
-        init(origin: String, stack: [StackFrame] = [], unresolved: CapturedStack? = nil) {
+        init(origin: StackOrigin, stack: [StackFrame] = [], unresolved: CapturedStack? = nil) {
             self.origin = origin
             self.stack = stack
             self.unresolved = unresolved
@@ -107,16 +107,4 @@ enum FaultFactory {
         }
         return .none
     }
-}
-
-/// The values of `FaultInfo.stackOrigin` that SafeGroup writes (docs/PROTOCOL.md).
-enum StackOrigin {
-    /// Where the error was first thrown inside the child (for a timeout or a cancellation: where
-    /// the child was waiting when it was cancelled).
-    static let `throw` = "throw"
-    /// Where the error was created (``StackCarryingError``).
-    static let error = "error"
-    /// No stack: the error was never thrown inside the child by a `throw` (a continuation resumed
-    /// with it, say), or the child returned late after its timeout.
-    static let none = "none"
 }

@@ -21,6 +21,25 @@ public struct GroupReport<Success: Sendable>: Sendable {
     public let cancellation: CancellationCause?
     /// Children that were still running long after cancellation reached them.
     public let slowToCancel: [TaskID]
+    /// Where each child's value is in ``results``, so that ``value(of:)`` takes no scan.
+    private let resultPositions: [TaskID: Int]
+
+    init(group: GroupID, name: String, faults: [Fault], results: [ChildResult], childCount: Int,
+         cancellation: CancellationCause?, slowToCancel: [TaskID]) {
+        self.group = group
+        self.name = name
+        self.faults = faults
+        self.results = results
+        self.childCount = childCount
+        self.cancellation = cancellation
+        self.slowToCancel = slowToCancel
+        var positions: [TaskID: Int] = [:]
+        positions.reserveCapacity(results.count)
+        for (position, result) in results.enumerated() where positions[result.task] == nil {
+            positions[result.task] = position
+        }
+        self.resultPositions = positions
+    }
 
     /// `faulted` when any child faulted other than by cancellation, else `cancelled`
     /// when the group was cancelled, else `ok`.
@@ -30,9 +49,9 @@ public struct GroupReport<Success: Sendable>: Sendable {
         return .ok
     }
 
-    /// The value the child `task` returned, if it returned one.
+    /// The value the child `task` returned, if it returned one; a lookup, not a scan.
     public func value(of task: TaskID) -> Success? {
-        results.first(where: { $0.task == task })?.value
+        resultPositions[task].map { results[$0].value }
     }
 
     /// Throws ``GroupFaults`` listing every fault, if there is any.

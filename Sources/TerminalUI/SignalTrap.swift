@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Synchronization
 
 /// Catches SIGINT, SIGTERM and SIGHUP (the terminal closed) while a session is open, so the run loop can restore the

@@ -1,10 +1,6 @@
 import CNcurses
 import CSystem
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Restores the terminal whatever kills the process while a session is open, short of SIGKILL.
 ///

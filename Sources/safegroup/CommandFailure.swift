@@ -1,9 +1,6 @@
 import ArgumentParser
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// A runtime failure of a subcommand: reported as one line on standard error, starting
 /// `safegroup: `, and exit status 1.
@@ -31,7 +28,7 @@ func runReportingFailures(_ body: () async throws -> Void) async throws {
     } catch let failure as CommandFailure {
         reportToStandardError(failure.message)
         throw ExitCode(1)
-    } catch let error as SystemError {
+    } catch let error as PosixError {
         reportToStandardError(error.description)
         throw ExitCode(1)
     }

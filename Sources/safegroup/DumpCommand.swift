@@ -1,12 +1,9 @@
 import ArgumentParser
 import GroupEvents
-import GroupMonitor
+import MonitorClient
 import Synchronization
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// `safegroup dump SOURCE [--json] [--follow]`.
 struct DumpCommand: AsyncParsableCommand {
@@ -90,7 +87,7 @@ struct DumpCommand: AsyncParsableCommand {
         var offset: Int64 = 0
         do {
             while true {
-                let count = try buffer.withUnsafeMutableBytes { (raw) throws(SystemError) -> Int in
+                let count = try buffer.withUnsafeMutableBytes { (raw) throws(PosixError) -> Int in
                     try Posix.read(fd, into: raw, subject: source)
                 }
                 if count > 0 {
@@ -134,7 +131,7 @@ struct DumpCommand: AsyncParsableCommand {
 
     /// "truncated" when the open file is shorter than what was read of it, "replaced" when the
     /// path leads to another file now; nil otherwise (or when the path leads nowhere for now).
-    private static func recordedAgain(_ fd: Int32, _ path: String, offset: Int64) throws(SystemError) -> String? {
+    private static func recordedAgain(_ fd: Int32, _ path: String, offset: Int64) throws(PosixError) -> String? {
         let open = try Posix.identity(of: fd, subject: path)
         guard let current = try Posix.identity(of: path) else { return nil }
         if !current.isSameFile(as: open) { return "replaced" }

@@ -57,7 +57,7 @@ struct EventFormatter {
             if let signal = e.signal { line += " signal \(signal)" }
             line += " after \(Self.duration(e.endedAt.nanoseconds(since: e.startedAt)))"
             var lines = [line]
-            if !e.stack.isEmpty { lines.append("    stack (\(TextSanitizer.sanitize(e.stackOrigin))):") }
+            if !e.stack.isEmpty { lines.append("    stack (\(TextSanitizer.sanitize(e.stackOrigin.rawValue))):") }
             for (index, frame) in e.stack.enumerated() {
                 var text = "      \(index) \(TextSanitizer.sanitize(frame.symbol))"
                 if let file = frame.file {
@@ -90,7 +90,7 @@ struct EventFormatter {
                 var text = "      \(index) \(TextSanitizer.sanitize(frame.symbol))"
                 if let address = frame.address, let (image, offset) = e.image(of: address) {
                     // What `addr2line -f -e IMAGE OFFSET` takes.
-                    text += " \(TextSanitizer.sanitize(image.path))+0x\(String(offset, radix: 16))"
+                    text += " " + image.location(offset: offset)
                 }
                 lines.append(text)
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import GroupEvents
-import GroupMonitor
+import MonitorClient
+import SystemCalls
 
 /// `safegroup list [--json]`: this user's services, live and stale.
 struct ListCommand: AsyncParsableCommand {
@@ -38,7 +39,7 @@ struct ListCommand: AsyncParsableCommand {
             } else if services.isEmpty {
                 try out.appendLine("no services (\(ServiceDirectory.placesLookedIn()))")
             } else {
-                try table(services).forEach { line throws(SystemError) in try out.appendLine(line) }
+                try table(services).forEach { line throws(PosixError) in try out.appendLine(line) }
             }
             try out.flush()
         }

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// A buffered writer of whole lines to a file descriptor.
 ///
@@ -28,24 +25,24 @@ struct OutputStream {
     static var standardOutput: OutputStream { OutputStream(fd: STDOUT_FILENO, name: "standard output") }
 
     /// Appends `text` and a newline.
-    mutating func appendLine(_ text: String) throws(SystemError) {
+    mutating func appendLine(_ text: String) throws(PosixError) {
         buffer.append(contentsOf: text.utf8)
         buffer.append(UInt8(ascii: "\n"))
         if buffer.count >= Self.flushThreshold { try flush() }
     }
 
     /// A buffer the caller appends whole lines to directly (for the encoder).
-    mutating func withBuffer(_ body: (inout [UInt8]) -> Void) throws(SystemError) {
+    mutating func withBuffer(_ body: (inout [UInt8]) -> Void) throws(PosixError) {
         body(&buffer)
         if buffer.count >= Self.flushThreshold { try flush() }
     }
 
     /// Writes everything buffered.
-    mutating func flush() throws(SystemError) {
+    mutating func flush() throws(PosixError) {
         guard !buffer.isEmpty else { return }
         let fd = self.fd, name = self.name
         let result = buffer.withUnsafeBytes { bytes in
-            Result { () throws(SystemError) in try Posix.writeAll(fd, bytes, subject: name) }
+            Result { () throws(PosixError) in try Posix.writeAll(fd, bytes, subject: name) }
         }
         try result.get()
         written += UInt64(buffer.count)

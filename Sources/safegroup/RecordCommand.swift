@@ -1,6 +1,7 @@
 import ArgumentParser
 import GroupEvents
-import GroupMonitor
+import MonitorClient
+import SystemCalls
 
 /// `safegroup record [SOCKET] [--pid PID] --output FILE [--duration SECONDS]`.
 struct RecordCommand: AsyncParsableCommand {
@@ -125,7 +126,7 @@ struct Recording: Sendable {
         } catch let error as MonitorClientError {
             try? output.flush()
             return .failure(CommandFailure(error.message))
-        } catch let error as SystemError {
+        } catch let error as PosixError {
             return .failure(CommandFailure(error.description))
         } catch {
             return .failure(CommandFailure("\(error)"))

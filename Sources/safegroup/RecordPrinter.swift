@@ -1,4 +1,5 @@
 import GroupEvents
+import SystemCalls
 
 /// Prints the records `dump` reads: text or canonical NDJSON on standard output,
 /// diagnostics on standard error.
@@ -17,11 +18,11 @@ struct RecordPrinter {
     }
 
     /// Prints every record the decoder holds.
-    mutating func printAll(from decoder: inout WireDecoder) throws(SystemError) {
+    mutating func printAll(from decoder: inout WireDecoder) throws(PosixError) {
         while let record = decoder.next() { try print(record) }
     }
 
-    mutating func print(_ record: WireRecord) throws(SystemError) {
+    mutating func print(_ record: WireRecord) throws(PosixError) {
         switch record {
         case .diagnostic(let note):
             // Diagnostics quote the stream only through WireDiagnostic.printable: ASCII alone.
@@ -47,7 +48,7 @@ struct RecordPrinter {
         }
     }
 
-    mutating func flush() throws(SystemError) { try output.flush() }
+    mutating func flush() throws(PosixError) { try output.flush() }
 
     /// The closing summary on standard error: what was read and what was skipped.
     func summarize(_ counters: WireDecoder.Counters) {

@@ -1,4 +1,5 @@
 import GroupEvents
+import SystemCalls
 
 /// Decodes a recording's records again, by number, for the replay: from the file (or the
 /// loader's copy of a pipe), starting at the nearest ``ReplayTimeline/Checkpoint``.
@@ -44,7 +45,7 @@ struct RecordReader {
     ///   file changed under the replay.
     @discardableResult
     mutating func read(_ range: Range<Int>, in timeline: ReplayTimeline, limit: Int64, isComplete: Bool,
-                       deliver: ([WireRecord]) -> Void) throws(SystemError) -> Int {
+                       deliver: ([WireRecord]) -> Void) throws(PosixError) -> Int {
         guard !range.isEmpty else { return 0 }
         let checkpoint = timeline.checkpoint(atOrBefore: range.lowerBound)
         let decodedUpTo = next + waiting.count - head
@@ -87,7 +88,7 @@ struct RecordReader {
     }
 
     /// Reads and decodes until some records wait; false at the end of what can be read now.
-    private mutating func decodeMore(limit: Int64, isComplete: Bool) throws(SystemError) -> Bool {
+    private mutating func decodeMore(limit: Int64, isComplete: Bool) throws(PosixError) -> Bool {
         waiting.removeAll(keepingCapacity: waiting.capacity <= 4 * Self.batchSize)
         head = 0
         while waiting.isEmpty {
@@ -97,7 +98,7 @@ struct RecordReader {
             if room > 0 {
                 let (fd, offset, subject) = (self.fd, self.offset, self.subject)
                 count = try bytes.withUnsafeMutableBytes { raw in
-                    Result { () throws(SystemError) -> Int in
+                    Result { () throws(PosixError) -> Int in
                         try Posix.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<room]), at: offset, subject: subject)
                     }
                 }.get()

@@ -13,7 +13,7 @@ struct SafeGroupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "safegroup",
         abstract: "Watch, record and print the task-group events of SafeGroup services.",
-        subcommands: [AttachCommand.self, ReplayFileCommand.self, DemoRunCommand.self,
+        subcommands: [AttachCommand.self, ReplayCommand.self, DemoCommand.self,
                       ListCommand.self, RecordCommand.self, DumpCommand.self]
     )
 

@@ -1,10 +1,7 @@
 import GroupEvents
-import GroupMonitor
-#if canImport(Glibc)
+import MonitorClient
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// Lets the user choose among several live services, with a numbered prompt on the terminal,
 /// before the dashboard takes the screen over.

@@ -1,5 +1,5 @@
 import GroupEvents
-import GroupMonitor
+import MonitorClient
 
 /// What `list` learned about one socket: from its file name, its lock, and for a live one,
 /// its header and first heartbeat.

@@ -1,5 +1,5 @@
 import GroupEvents
-import GroupMonitor
+import MonitorClient
 
 /// Picks the socket a command attaches to: the one given, the one of `--pid`, or the only
 /// live service.

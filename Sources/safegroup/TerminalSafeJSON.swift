@@ -1,3 +1,5 @@
+import GroupEvents
+
 /// Rewrites encoded NDJSON so that no code point a terminal acts on appears raw.
 ///
 /// The wire format escapes only what JSON requires (C0 controls); DEL, the C1 controls and the
@@ -16,20 +18,14 @@ enum TerminalSafeJSON {
         var index = 0
         while index < line.count {
             let (scalar, length) = decode(line, at: index)
-            if let scalar, scalar == 0x7F || (0x80...0x9F).contains(scalar) || isBidiOrSeparator(scalar) {
+            // TextSanitizer's list, less the C0 controls (the encoder escapes those itself).
+            if let scalar, scalar >= 0x20, let value = Unicode.Scalar(scalar), TextSanitizer.needsEscape(value) {
                 let hex = String(scalar, radix: 16)
                 output.append(contentsOf: Array("\\u\(String(repeating: "0", count: 4 - hex.count))\(hex)".utf8))
             } else {
                 output.append(contentsOf: line[index..<index + length])
             }
             index += length
-        }
-    }
-
-    private static func isBidiOrSeparator(_ value: UInt32) -> Bool {
-        switch value {
-        case 0x061C, 0x200E, 0x200F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: true
-        default: false
         }
     }
 

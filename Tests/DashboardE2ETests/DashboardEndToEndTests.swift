@@ -1,6 +1,7 @@
 import Foundation
 import GroupEvents
 import Testing
+import TestSupport
 
 /// The real `safegroup` binary in a tmux pane: what a user sees and types.
 @Suite("Dashboard end to end (tmux)", .serialized, .enabled(if: tmuxPath != nil, "tmux is not installed; CI installs it"))
@@ -49,7 +50,7 @@ struct DashboardEndToEndTests {
     @Test func attachFollowsARealServiceThroughStopsCrashesAndRestarts() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: DemoServiceProcess.executable),
                      "no demo-service at \(DemoServiceProcess.executable)")
-        let directory = try ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sg-e2e")
         let socket = directory.file("svc.sock")
         var service = try DemoServiceProcess(socket: socket, name: "attach-e2e", seed: 31)
         defer { service.kill() }
@@ -109,7 +110,7 @@ struct DashboardEndToEndTests {
                      "no demo-service at \(DemoServiceProcess.executable)")
         // A runtime directory of our own (0700), so that the services are found by the scan; other
         // services of this user (in /tmp/safegroup-<uid>/) may be listed too.
-        let runtime = try ScratchDirectory()
+        let runtime = ScratchDirectory(prefix: "sg-e2e")
         let sockets = runtime.file("safegroup")
         try FileManager.default.createDirectory(atPath: sockets, withIntermediateDirectories: false,
                                                 attributes: [.posixPermissions: 0o700])
@@ -265,7 +266,7 @@ struct DashboardEndToEndTests {
 
     /// Hostile text in a recording is drawn as text: the pane title stays, no escape residue.
     @Test func hostileRecordingLeavesTheTerminalAlone() async throws {
-        let directory = try ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sg-e2e")
         let file = directory.file("hostile.ndjson")
         try Recordings.hostile().write(to: URL(fileURLWithPath: file))
         let pane = try TmuxPane()
@@ -324,7 +325,7 @@ struct DashboardEndToEndTests {
     /// `attach` to a demo-service whose child traps in-process: the header shows the service
     /// crashed, with the signal, the task and Swift's message, not merely disconnected.
     @Test func attachShowsTheServiceCrashedWhenAChildTrapsInProcess() async throws {
-        let directory = try ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sg-e2e")
         let socket = directory.file("svc.sock")
         let demoService = productsDirectory.appendingPathComponent("demo-service").path
         let pane = try TmuxPane(columns: 200, rows: 40)
@@ -387,7 +388,7 @@ struct DashboardEndToEndTests {
     }
 
     static func smallRecording() throws -> SmallRecording {
-        let directory = try ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sg-e2e")
         let path = directory.file("small.ndjson")
         try Recordings.small().write(to: URL(fileURLWithPath: path))
         return SmallRecording(directory: directory, path: path)

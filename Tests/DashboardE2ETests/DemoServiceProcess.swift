@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// The real `demo-service`, built beside the test bundle, serving a given socket: the service a
@@ -28,7 +29,7 @@ final class DemoServiceProcess {
 
     /// Waits until the service serves its socket (the file exists), at most 15 s.
     func waitForSocket() async -> Bool {
-        await Self.eventually { FileManager.default.fileExists(atPath: self.socket) }
+        await eventually(within: .seconds(15)) { FileManager.default.fileExists(atPath: self.socket) }
     }
 
     /// Sends `signal` and waits until the process has exited (at most 15 s); whether it did.
@@ -36,20 +37,11 @@ final class DemoServiceProcess {
     func stop(_ signal: Int32) async -> Bool {
         guard process.isRunning else { return true }
         Glibc.kill(process.processIdentifier, signal)
-        return await Self.eventually { !self.process.isRunning }
+        return await eventually(within: .seconds(15)) { !self.process.isRunning }
     }
 
     /// For `defer`: kills the process if it still runs, without waiting.
     func kill() {
         if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-    }
-
-    private static func eventually(_ condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(15)
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
     }
 }

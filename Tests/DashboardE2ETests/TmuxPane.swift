@@ -1,8 +1,8 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The directory of the built products: the test bundle sits beside `safegroup`.
-let productsDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
 let safegroupPath = productsDirectory.appendingPathComponent("safegroup").path
 
 /// Where tmux is, or nil when it is not installed (the suite is then skipped).
@@ -116,19 +116,4 @@ struct TmuxFailed: Error {
 
 struct TmuxMissing: Error, CustomStringConvertible {
     var description: String { "tmux is not installed: the dashboard's end-to-end tests need it (CI installs it)" }
-}
-
-/// A fresh 0700 directory under /tmp, removed at the end.
-final class ScratchDirectory {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "sg-e2e-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false,
-                                                attributes: [.posixPermissions: 0o700])
-    }
-
-    func file(_ name: String) -> String { "\(path)/\(name)" }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 }

@@ -1,25 +1,14 @@
 @testable import Dashboard
 import GroupEvents
 import Testing
+import TestSupport
 
 /// Memory stays bounded whatever the stream does: counted in tracked items, not bytes or time.
 @Suite struct MemoryBoundTests {
-    /// A deterministic generator (SplitMix64), so a failure can be replayed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// One million events of a hostile mix: groups that never close, tasks that never end,
     /// faults, nested groups, ends of unknown tasks, drops; time moving 10 µs an event.
     func hostileStream(count: Int, seed: UInt64, apply: (WireRecord) -> Void) {
-        var random = SplitMix(state: seed)
+        var random = SplitMix64(seed: seed)
         apply(.header(WireHeader(service: "storm", pid: 1, epochUnixNanoseconds: 0)))
         var nextTask: UInt64 = 1
         var nextGroup: UInt64 = 1

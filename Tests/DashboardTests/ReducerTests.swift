@@ -275,7 +275,7 @@ import Testing
 
     @Test func replayKeysBecomeReplayEffects() {
         var state = checkoutState(mode: .replay, size: size)
-        let keys: [(Key, ReplayCommand)] = [
+        let keys: [(Key, ReplayAction)] = [
             (.character(" "), .togglePlay), (.character("+"), .faster), (.character("-"), .slower),
             (.left, .seek(seconds: -10)), (.right, .seek(seconds: 10)), (.character("n"), .nextFault),
             (.character("N"), .previousFault), (.character("["), .step(-1)), (.character("]"), .step(1)),

@@ -48,7 +48,7 @@ struct StreamBuilder {
         event(at: t, .faultRecorded(FaultInfo(
             task: TaskID(task), taskName: taskName, group: GroupID(group), groupName: groupName,
             site: SourceSite(file: "Checkout/Handler.swift", line: 57), kind: kind, errorType: errorType, message: message,
-            startedAt: Self.ms(started), endedAt: Self.ms(t), stackOrigin: origin, stack: stack)), seq: seq)
+            startedAt: Self.ms(started), endedAt: Self.ms(t), stackOrigin: StackOrigin(rawValue: origin), stack: stack)), seq: seq)
     }
 
     mutating func close(_ group: UInt64, _ outcome: GroupClosed.Outcome, at t: UInt64, faults: Int = 0, children: Int,

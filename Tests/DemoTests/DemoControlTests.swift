@@ -3,6 +3,7 @@ import GroupEvents
 import GroupEventsTesting
 import SafeGroup
 import Testing
+import TestSupport
 
 extension DemoTests {
     @Suite("DemoControl acts on running code")
@@ -57,10 +58,10 @@ extension DemoTests {
             let control = DemoControl(seed: 8, sink: sink)
             let name = control.burst(1_000)
             #expect(await eventually { control.runningWorkloads == 0 }, "the burst did not end")
-            let group = try #require(sink.groupsOpened.first { $0.name == name })
+            let group = try #require(sink.opened.first { $0.name == name })
             #expect(group.limit == CacheWarmBurst.concurrentReads)
-            #expect(sink.tasksSpawned.filter { $0.group == group.group }.count == 1_000)
-            let closed = try #require(sink.groupsClosed.first { $0.group == group.group })
+            #expect(sink.spawned.filter { $0.group == group.group }.count == 1_000)
+            let closed = try #require(sink.closed.first { $0.group == group.group })
             #expect(closed.childCount == 1_000)
         }
 
@@ -80,11 +81,11 @@ extension DemoTests {
             #expect(cancelled.group == group)
 
             #expect(await eventually { control.runningWorkloads == 0 }, "the bursts did not end")
-            let closed = try #require(sink.groupsClosed.first { $0.group == group })
+            let closed = try #require(sink.closed.first { $0.group == group })
             #expect(closed.cancellation == .parentCancelled)
             #expect(sink.faults.contains { $0.group == group && $0.kind == .cancelled })
             // The other burst ran to its end, uncancelled.
-            let otherClosed = try #require(sink.groupsClosed.first { $0.group == other })
+            let otherClosed = try #require(sink.closed.first { $0.group == other })
             #expect(otherClosed.cancellation == nil)
             #expect(otherClosed.childCount == 300)
             // Once ended, a run cannot be cancelled.
@@ -93,8 +94,8 @@ extension DemoTests {
 
         /// The group a run opened under `name`, once its group.opened event is in `sink`.
         private func openedGroup(named name: String, in sink: InMemoryEventSink) async -> GroupID? {
-            _ = await eventually { sink.groupsOpened.contains { $0.name == name } }
-            return sink.groupsOpened.first { $0.name == name }?.group
+            _ = await eventually { sink.opened.contains { $0.name == name } }
+            return sink.opened.first { $0.name == name }?.group
         }
     }
 }

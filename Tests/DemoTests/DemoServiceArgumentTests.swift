@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,11 +18,8 @@ extension DemoTests {
 
         /// Runs demo-service with `arguments` in a fresh directory; kills it after 10 s.
         static func run(_ arguments: (String) -> [String]) async throws -> (Outcome, leftovers: [String]) {
-            let directory = URL(fileURLWithPath: NSTemporaryDirectory())
-                .appendingPathComponent("demo-args-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-            defer { try? FileManager.default.removeItem(at: directory) }
+            let directory = ScratchDirectory(prefix: "demo-args")
+            defer { withExtendedLifetime(directory) {} }  // removed at the end of the test, not before
             let process = Process()
             process.executableURL = DemoServiceEndToEndTests.executable
             process.arguments = arguments(directory.path) + ["--workers", "0"]

@@ -3,6 +3,7 @@ import GroupEvents
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 extension DemoTests {
@@ -15,10 +16,9 @@ extension DemoTests {
 
         @Test func servesEventsWithFaultsAndStacksThenExitsCleanlyAndRemovesItsSocket() async throws {
             try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "no demo-service at \(Self.executable.path)")
-            let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("demo-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let socketPath = directory.appendingPathComponent("demo.sock").path
+            let directory = ScratchDirectory(prefix: "demo-e2e")
+            defer { withExtendedLifetime(directory) {} }  // removed at the end of the test, not before
+            let socketPath = directory.file("demo.sock")
 
             let process = Process()
             process.executableURL = Self.executable
@@ -91,10 +91,9 @@ extension DemoTests {
 
         @Test func sigtermStopsItCleanly() async throws {
             try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "no demo-service at \(Self.executable.path)")
-            let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("demo-term-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let socketPath = directory.appendingPathComponent("demo.sock").path
+            let directory = ScratchDirectory(prefix: "demo-term")
+            defer { withExtendedLifetime(directory) {} }  // removed at the end of the test, not before
+            let socketPath = directory.file("demo.sock")
 
             let process = Process()
             process.executableURL = Self.executable
@@ -118,16 +117,15 @@ extension DemoTests {
         /// its recording ends with the last gasp naming a child it said would trap.
         @Test func trapInProcessAfterKillsItByTheTrapAfterItsLastGasp() async throws {
             try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "no demo-service at \(Self.executable.path)")
-            let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("demo-trap-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let recording = directory.appendingPathComponent("trap.ndjson").path
-            let errors = directory.appendingPathComponent("stderr.txt").path
+            let directory = ScratchDirectory(prefix: "demo-trap")
+            defer { withExtendedLifetime(directory) {} }  // removed at the end of the test, not before
+            let recording = directory.file("trap.ndjson")
+            let errors = directory.file("stderr.txt")
             _ = FileManager.default.createFile(atPath: errors, contents: nil)
 
             let process = Process()
             process.executableURL = Self.executable
-            process.arguments = ["--socket", directory.appendingPathComponent("demo.sock").path, "--seed", "13",
+            process.arguments = ["--socket", directory.file("demo.sock"), "--seed", "13",
                                  "--trap-in-process-after", "0.5"]
             var environment = ProcessInfo.processInfo.environment
             environment["SAFEGROUP_RECORD"] = recording

@@ -3,17 +3,7 @@ import GroupEvents
 import GroupEventsTesting
 import SafeGroup
 import Testing
-
-/// Waits until `condition` holds or `limit` passes; returns whether it held. Never asserts a time.
-@discardableResult
-func eventually(within limit: Duration = .seconds(15), _ condition: () -> Bool) async -> Bool {
-    let end = ContinuousClock.now + limit
-    while ContinuousClock.now < end {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return condition()
-}
+import TestSupport
 
 /// Runs one scheduled run through the workloads' public API.
 func perform(_ run: DemoSchedule.Run, in context: WorkloadContext) async {
@@ -32,13 +22,6 @@ func firstScenario<S>(_ make: (Int, inout SeededGenerator) -> S, where accept: (
         if accept(scenario) { return scenario }
     }
     fatalError("no scenario among 10,000 seeds has the property the test needs")
-}
-
-extension InMemoryEventSink {
-    var faults: [FaultInfo] { events { if case .faultRecorded(let fault) = $0 { fault } else { nil } } }
-    var groupsOpened: [GroupOpened] { events { if case .groupOpened(let group) = $0 { group } else { nil } } }
-    var groupsClosed: [GroupClosed] { events { if case .groupClosed(let group) = $0 { group } else { nil } } }
-    var tasksSpawned: [TaskSpawned] { events { if case .taskSpawned(let task) = $0 { task } else { nil } } }
 }
 
 /// Records one fault with a stack, so that the process's first symbolication (which loads the

@@ -1,6 +1,7 @@
 import Foundation
 import GroupEvents
 import Testing
+import TestSupport
 
 extension DemoTests {
     /// How many of a real `demo-service` run's faults show where they happened: the innermost
@@ -10,16 +11,14 @@ extension DemoTests {
         @Test func almostEveryErrorTimeoutAndCancellationFaultShowsTheWorkloadLineWhereItHappened() async throws {
             let executable = DemoServiceEndToEndTests.executable
             try #require(FileManager.default.isExecutableFile(atPath: executable.path), "no demo-service at \(executable.path)")
-            let directory = URL(fileURLWithPath: NSTemporaryDirectory())
-                .appendingPathComponent("demo-stacks-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let recording = directory.appendingPathComponent("demo.ndjson")
+            let directory = ScratchDirectory(prefix: "demo-stacks")
+            defer { withExtendedLifetime(directory) {} }  // removed at the end of the test, not before
+            let recording = URL(fileURLWithPath: directory.file("demo.ndjson"))
 
             // As the issue measured it: seed 5, two workers, ten seconds.
             let process = Process()
             process.executableURL = executable
-            process.arguments = ["--socket", directory.appendingPathComponent("demo.sock").path, "--duration", "10",
+            process.arguments = ["--socket", directory.file("demo.sock"), "--duration", "10",
                                  "--seed", "5", "--workers", "2"]
             process.environment = ProcessInfo.processInfo.environment.merging(["SAFEGROUP_RECORD": recording.path]) { $1 }
             process.standardOutput = FileHandle.nullDevice

@@ -46,7 +46,7 @@ extension DemoTests {
             let sink = InMemoryEventSink()
             let result = await FlakyFanOut().run(request, context: DemoControl(seed: 1, sink: sink).context)
 
-            let legacy = sink.tasksSpawned.first { $0.name == "legacy index" }
+            let legacy = sink.spawned.first { $0.name == "legacy index" }
             #expect(legacy != nil)
             #expect(result.faults.contains { $0.taskName == "legacy index" && $0.kind == .timeout })
             let slow = sink.events { if case .slowToCancel(let slow) = $0 { slow.task } else { nil } }

@@ -5,6 +5,7 @@ import GroupEventsTesting
 import GroupIsolation
 import SafeGroup
 import Testing
+import TestSupport
 
 extension DemoTests {
     /// The invoice import: a legacy parser that really traps on malformed invoices, run in

@@ -11,8 +11,8 @@ extension DemoTests {
             let sink = InMemoryEventSink()
             _ = await NightlySync().run(night, context: DemoControl(seed: 1, sink: sink).context)
 
-            let opened = sink.groupsOpened
-            let spawned = sink.tasksSpawned
+            let opened = sink.opened
+            let spawned = sink.spawned
             let sync = try #require(opened.first { $0.name == "nightly-sync #\(night.runID)" })
             #expect(sync.parentTask == nil)
             #expect(opened.count == 1 + night.tenants.count)
@@ -28,7 +28,7 @@ extension DemoTests {
                 #expect(tables == tenant.tables.map { "copy \($0.name)" }.sorted())
             }
             // Every group closed, every spawned child ended exactly once.
-            #expect(Set(sink.groupsClosed.map(\.group)) == Set(opened.map(\.group)))
+            #expect(Set(sink.closed.map(\.group)) == Set(opened.map(\.group)))
             let ended = sink.events { if case .taskEnded(let end) = $0 { end.task } else { nil } }
             #expect(ended.sorted() == spawned.map(\.task).sorted())
         }
@@ -44,8 +44,8 @@ extension DemoTests {
             let sink = InMemoryEventSink()
             let result = await NightlySync().run(night, context: DemoControl(seed: 1, sink: sink).context)
 
-            let group = try #require(sink.groupsOpened.first { $0.name == "tenant \(strict.name)" })
-            let closed = try #require(sink.groupsClosed.first { $0.group == group.group })
+            let group = try #require(sink.opened.first { $0.name == "tenant \(strict.name)" })
+            let closed = try #require(sink.closed.first { $0.group == group.group })
             let mismatch = try #require(sink.faults.first { $0.group == group.group && $0.errorType == "DemoWorkloads.SchemaMismatch" },
                                         "faults of tenant \(strict.name): \(sink.faults.filter { $0.group == group.group }.map { "\($0.kind) \($0.taskName) \($0.errorType)" })")
             #expect(closed.cancellation == .fault(mismatch.task))

@@ -104,7 +104,7 @@ import Testing
         let fault = FaultInfo(task: TaskID(.max), taskName: controls, group: GroupID(.max), groupName: controls,
                               site: SourceSite(file: controls, line: .max), kind: .crash, errorType: controls,
                               message: controls, startedAt: MonotonicTime(nanoseconds: .max),
-                              endedAt: MonotonicTime(nanoseconds: .max), stackOrigin: controls, stack: frames, signal: .min)
+                              endedAt: MonotonicTime(nanoseconds: .max), stackOrigin: StackOrigin(rawValue: controls), stack: frames, signal: .min)
         var bytes: [UInt8] = []
         WireEncoder().encode(Event(time: MonotonicTime(nanoseconds: .max), .faultRecorded(fault)), seq: .max, into: &bytes)
         #expect(bytes.count < WireFormat.defaultMaxLineLength)

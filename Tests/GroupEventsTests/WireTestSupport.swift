@@ -75,7 +75,7 @@ func randomEvent(using rng: inout any SeededRandomNumberGenerator) -> Event {
             task: TaskID(u64()), taskName: text(), group: GroupID(u64()), groupName: text(),
             site: randomSite(using: &rng), kind: FaultKind.allCases.randomElement(using: &rng)!,
             errorType: text(), message: text(), startedAt: MonotonicTime(nanoseconds: u64()),
-            endedAt: MonotonicTime(nanoseconds: u64()), stackOrigin: text(), stack: frames,
+            endedAt: MonotonicTime(nanoseconds: u64()), stackOrigin: StackOrigin(rawValue: text()), stack: frames,
             signal: optional { edgy(Int32.self, using: &rng) }))
     case 6:
         kind = .slowToCancel(SlowToCancel(task: TaskID(u64()), group: GroupID(u64()), sinceCancelNanoseconds: u64()))

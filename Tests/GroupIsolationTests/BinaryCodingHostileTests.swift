@@ -1,6 +1,7 @@
 import Foundation
 @testable import GroupIsolation
 import Testing
+import TestSupport
 
 /// Hostile or corrupt bytes are decoding errors, never a trap: counts are checked against the
 /// bytes a container holds, entries stay inside their container, and nesting is bounded.
@@ -8,19 +9,6 @@ struct BinaryCodingHostileTests {
     /// A recursive value: each level is a keyed container holding an unkeyed one.
     struct Nest: Codable, Equatable {
         var inner: [Nest]
-    }
-
-    /// A small deterministic generator, so that a failing input can be found again.
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
     }
 
     @Test func aHugeUnkeyedCountIsAnErrorNotAReservation() {
@@ -110,7 +98,7 @@ struct BinaryCodingHostileTests {
     }
 
     @Test func randomBytesNeverTrap() {
-        var random = SplitMix(state: 0x5AFE_6120)
+        var random = SplitMix64(seed: 0x5AFE_6120)
         let tags = (0...9).map(UInt8.init)
         for _ in 0..<3_000 {
             let count = random.below(64)
@@ -122,7 +110,7 @@ struct BinaryCodingHostileTests {
     }
 
     @Test func corruptedEncodingsNeverTrap() throws {
-        var random = SplitMix(state: 0xC0DE)
+        var random = SplitMix64(seed: 0xC0DE)
         let valid = [try JobCodec.encode(BinaryCodingTests.Everything()), try JobCodec.encode(["k": [1, 2, 3]]),
                      Self.nestBytes(depth: 20)]
         for round in 0..<3_000 {

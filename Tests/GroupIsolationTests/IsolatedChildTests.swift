@@ -15,7 +15,7 @@ struct IsolatedChildTests {
         defer { pool.shutdown() }
         let sink = InMemoryEventSink()
         let report = await withSafeGroup(of: Int.self, name: "sums", sink: sink) { group in
-            await group.spawnIsolated(SumJob.self, [1, 2, 3], on: pool, name: "sum 1-3")
+            await group.spawnIsolated("sum 1-3", on: pool, job: SumJob.self, input: [1, 2, 3])
             await group.spawn("in-process") { 4 }
         }
         #expect(report.faults.isEmpty)
@@ -31,7 +31,7 @@ struct IsolatedChildTests {
         defer { pool.shutdown() }
         let sink = InMemoryEventSink()
         let report = await withSafeGroup(of: Int.self, name: "risky", sink: sink) { group in
-            await group.spawnIsolated(TrapJob.self, .nilUnwrap, on: pool, name: "unwrap")
+            await group.spawnIsolated("unwrap", on: pool, job: TrapJob.self, input: .nilUnwrap)
         }
         let fault = try #require(report.faults.first)
         #expect(report.faults.count == 1)
@@ -51,7 +51,7 @@ struct IsolatedChildTests {
 
         // The service lives on: the next isolated child succeeds on the replacement worker.
         let next = await withSafeGroup(of: Int.self, name: "after") { group in
-            await group.spawnIsolated(SumJob.self, [20, 22], on: pool)
+            await group.spawnIsolated(on: pool, job: SumJob.self, input: [20, 22])
         }
         #expect(next.faults.isEmpty)
         #expect(next.results.map(\.value) == [42])
@@ -61,7 +61,7 @@ struct IsolatedChildTests {
         let pool = try fixturePool()
         defer { pool.shutdown() }
         let report = await withSafeGroup(of: Int.self, name: "throws") { group in
-            await group.spawnIsolated(ThrowJob.self, "no space left", on: pool, name: "write")
+            await group.spawnIsolated("write", on: pool, job: ThrowJob.self, input: "no space left")
         }
         let fault = try #require(report.faults.first)
         #expect(fault.kind == .error)
@@ -80,7 +80,7 @@ struct IsolatedChildTests {
         let pid = try await pool.run(PIDJob.self, 0)
         let sink = InMemoryEventSink()
         let report = await withSafeGroup(of: Int.self, name: "slow", sink: sink) { group in
-            await group.spawnIsolated(SleepJob.self, 30_000, on: pool, name: "sleeps 30 s", timeout: .milliseconds(200))
+            await group.spawnIsolated("sleeps 30 s", timeout: .milliseconds(200), on: pool, job: SleepJob.self, input: 30_000)
         }
         let fault = try #require(report.faults.first)
         #expect(report.faults.count == 1)
@@ -100,7 +100,7 @@ struct IsolatedChildTests {
         let pid = try await pool.run(PIDJob.self, 0)
         let run = Task {
             await withSafeGroup(of: Int.self, name: "cancelled") { group in
-                await group.spawnIsolated(SleepJob.self, 30_000, on: pool, name: "sleeps 30 s")
+                await group.spawnIsolated("sleeps 30 s", on: pool, job: SleepJob.self, input: 30_000)
             }
         }
         while pool.idleWorkers > 0 { try await Task.sleep(for: .milliseconds(5)) }
@@ -121,9 +121,9 @@ struct IsolatedChildTests {
             let report = await withSafeGroup(of: Int.self, name: "thousand", limit: 8) { group in
                 for index in 0..<1_000 {
                     if index % 10 == 7 {
-                        await group.spawnIsolated(TrapJob.self, kinds[index / 10 % kinds.count], on: pool, name: "trap \(index)")
+                        await group.spawnIsolated("trap \(index)", on: pool, job: TrapJob.self, input: kinds[index / 10 % kinds.count])
                     } else {
-                        await group.spawnIsolated(SumJob.self, [index, 1], on: pool, name: "sum \(index)")
+                        await group.spawnIsolated("sum \(index)", on: pool, job: SumJob.self, input: [index, 1])
                     }
                 }
             }

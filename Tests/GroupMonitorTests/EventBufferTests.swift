@@ -1,11 +1,12 @@
 import GroupEvents
 @testable import GroupMonitor
 import Testing
+import TestSupport
 
 @Suite("The bounded event buffer and line buffers")
 struct EventBufferTests {
     @Test func overflowIsCountedSoProducedEqualsDeliveredPlusDropped() async throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let monitor = try startMonitor(at: dir.file("svc.sock"), configuration: .with { $0.eventCapacity = 64 })
         await withTaskGroup(of: Void.self) { group in
             for producer in 0..<4 {
@@ -21,7 +22,7 @@ struct EventBufferTests {
     }
 
     @Test func emitsAfterShutdownAreCountedAsDropped() throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let monitor = try startMonitor(at: dir.file("svc.sock"))
         monitor.emit(Lifecycle.opened(1))
         monitor.shutdown()

@@ -4,12 +4,13 @@ import GroupEvents
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 @Suite("Recording to a file")
 struct EventRecorderTests {
     @Test func recordingHasTheSocketStreamFormat() throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let file = dir.file("run.ndjson")
         let monitor = try startMonitor(at: dir.file("svc.sock"), record: file)
         monitor.emit(Lifecycle.opened(1))
@@ -34,7 +35,7 @@ struct EventRecorderTests {
     }
 
     @Test func recordingToAFullDeviceReportsOnceAndTheServiceGoesOn() async throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let reports = ReportCollector()
         let monitor = try startMonitor(at: dir.file("svc.sock"), record: "/dev/full", reporter: reports.reporter)
         defer { monitor.shutdown() }
@@ -56,7 +57,7 @@ struct EventRecorderTests {
     }
 
     @Test func recordingToAnUnopenableFileIsReportedAndTheMonitorStarts() throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let reports = ReportCollector()
         let monitor = try startMonitor(at: dir.file("svc.sock"), record: dir.file("missing/dir/run.ndjson"), reporter: reports.reporter)
         defer { monitor.shutdown() }
@@ -66,7 +67,7 @@ struct EventRecorderTests {
     }
 
     @Test func recordingToAPipeWhoseReaderLeftFailsWithEPIPEAndDoesNotKillTheProcess() async throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let fifo = dir.file("stream.fifo")
         try #require(mkfifo(fifo, 0o600) == 0)
         let reader = open(fifo, O_RDONLY | O_NONBLOCK)

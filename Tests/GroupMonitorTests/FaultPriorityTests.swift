@@ -2,6 +2,7 @@ import GroupEvents
 @testable import GroupMonitor
 import Synchronization
 import Testing
+import TestSupport
 
 /// Under overload routine events are dropped first; faults have a share of the buffers of their
 /// own (docs/MONITOR.md, "Loss is counted, never hidden").
@@ -124,7 +125,7 @@ struct FaultPriorityTests {
     }
 
     @Test func burstOverflowingAViewerLosesNoFaultWhileRoutineEventsAreDropped() async throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let monitor = try startMonitor(at: dir.file("svc.sock"), configuration: .with {
             $0.heartbeatInterval = .seconds(3600)
             $0.stallTimeout = .seconds(3600)

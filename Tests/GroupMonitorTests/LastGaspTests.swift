@@ -4,6 +4,7 @@ import GroupEvents
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// The crash handler, end to end: `monitor-fixture crash` runs a group whose child "doomed"
@@ -40,7 +41,7 @@ struct LastGaspTests {
 
     /// Runs the fixture until its child traps the way `how` says, and reaps it.
     func crash(_ how: String, handler: Bool = true, backtrace: String = "enable=no") async throws -> Run {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let socket = dir.file("svc.sock"), recording = dir.file("rec.ndjson"), stderr = dir.file("stderr.txt")
         let fixture = try SpawnedProcess(
             FixtureProcess.executablePath, ["crash", socket, recording, how] + (handler ? [] : ["--no-handler"]),

@@ -2,15 +2,15 @@ import Foundation
 import GroupEvents
 @testable import GroupMonitor
 import Testing
-#if canImport(Glibc)
 import Glibc
-#endif
+import SystemCalls
+import TestSupport
 
 /// Behaviours that need a second, real process: `monitor-fixture`.
 @Suite("Monitor against other processes")
 struct MonitorProcessTests {
     @Test func secondLiveInstanceOnTheSamePathIsRefused() throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let path = dir.file("svc.sock")
         let fixture = try FixtureProcess(["serve", path])
         #expect(fixture.readLine()?.hasPrefix("ready") == true)
@@ -30,7 +30,7 @@ struct MonitorProcessTests {
     }
 
     @Test func staleSocketOfAKilledProcessIsReplaced() throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let path = dir.file("svc.sock")
         let fixture = try FixtureProcess(["serve", path])
         #expect(fixture.readLine()?.hasPrefix("ready") == true)
@@ -47,7 +47,7 @@ struct MonitorProcessTests {
     @Test func peerOfAnotherUidReadsNothingAndIsCounted() async throws {
         try #require(getuid() == 0, "needs root to run a client as another user")
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser"))
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         // Let `nobody` reach the socket file, so that SO_PEERCRED is the only thing refusing it.
         chmod(dir.path, 0o755)
         let monitor = try startMonitor(at: dir.file("svc.sock"))
@@ -69,7 +69,7 @@ struct MonitorProcessTests {
     }
 
     @Test func tenThousandConnectCyclesDuringAFanOutLeaveTheMonitorUpAndNoDescriptorsBehind() async throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let path = dir.file("svc.sock")
         let fixture = try FixtureProcess(["serve", path, "--fanout"])
         #expect(fixture.readLine()?.hasPrefix("ready") == true)

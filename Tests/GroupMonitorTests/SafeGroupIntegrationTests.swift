@@ -2,13 +2,14 @@ import GroupEvents
 @testable import GroupMonitor
 import SafeGroup
 import Testing
+import TestSupport
 
 @Suite("A real safe group into the monitor")
 struct SafeGroupIntegrationTests {
     struct Declined: Error {}
 
     @Test func fanOutOfChildrenReachesAViewerWithEveryFault() async throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let monitor = try startMonitor(at: dir.file("svc.sock"), configuration: .with { $0.viewerBufferBytes = 32 << 20 })
         defer { monitor.shutdown() }
         let viewer = try TestClient(path: monitor.socketPath)

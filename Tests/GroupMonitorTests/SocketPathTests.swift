@@ -2,14 +2,15 @@ import Foundation
 import GroupEvents
 @testable import GroupMonitor
 import Testing
-#if canImport(Glibc)
 import Glibc
-#endif
+import MonitorClient
+import SystemCalls
+import TestSupport
 
 @Suite("Socket path and permissions")
 struct SocketPathTests {
     @Test func socketIsMode0600InA0700DirectoryEvenUnderUmask000() throws {
-        let runtime = TemporaryDirectory() // mkdtemp makes it 0700, owned by us: a valid XDG_RUNTIME_DIR
+        let runtime = ScratchDirectory(prefix: "sgmon") // mkdtemp makes it 0700, owned by us: a valid XDG_RUNTIME_DIR
         let old = umask(0)
         defer { umask(old) }
         let directory = try SocketPath.defaultDirectory { $0 == "XDG_RUNTIME_DIR" ? runtime.path : nil }
@@ -29,7 +30,7 @@ struct SocketPathTests {
     }
 
     @Test func defaultPathIsServiceAndPidInThePrivateDirectory() throws {
-        let runtime = TemporaryDirectory()
+        let runtime = ScratchDirectory(prefix: "sgmon")
         let path = try SocketPath.resolve(service: "check/out") { $0 == "XDG_RUNTIME_DIR" ? runtime.path : nil }
         #expect(path == "\(runtime.path)/safegroup/check_out-\(getpid()).sock")
     }
@@ -41,15 +42,15 @@ struct SocketPathTests {
     }
 
     @Test func runtimeDirectoryOpenToOthersFallsBackToTmp() throws {
-        let runtime = TemporaryDirectory()
+        let runtime = ScratchDirectory(prefix: "sgmon")
         chmod(runtime.path, 0o755)
         let directory = try SocketPath.defaultDirectory { $0 == "XDG_RUNTIME_DIR" ? runtime.path : nil }
         #expect(directory == "/tmp/safegroup-\(getuid())")
     }
 
     @Test func plantedSymlinkAtTheDirectoryIsRefused() throws {
-        let runtime = TemporaryDirectory()
-        let elsewhere = TemporaryDirectory()
+        let runtime = ScratchDirectory(prefix: "sgmon")
+        let elsewhere = ScratchDirectory(prefix: "sgmon")
         symlink(elsewhere.path, runtime.file("safegroup"))
         let error = #expect(throws: MonitorError.self) {
             try SocketPath.defaultDirectory { $0 == "XDG_RUNTIME_DIR" ? runtime.path : nil }
@@ -60,7 +61,7 @@ struct SocketPathTests {
     }
 
     @Test func directoryWithAWiderModeIsRefused() throws {
-        let runtime = TemporaryDirectory()
+        let runtime = ScratchDirectory(prefix: "sgmon")
         mkdir(runtime.file("safegroup"), 0o755)
         chmod(runtime.file("safegroup"), 0o755)
         let error = #expect(throws: MonitorError.self) {
@@ -70,7 +71,7 @@ struct SocketPathTests {
     }
 
     @Test func plantedSymlinkAtTheSocketPathIsRefusedAndLeftAlone() throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let target = dir.file("target")
         _ = FileManager.default.createFile(atPath: target, contents: Data("keep".utf8))
         symlink(target, dir.file("svc.sock"))
@@ -82,7 +83,7 @@ struct SocketPathTests {
     }
 
     @Test func plantedSymlinkAtTheLockPathIsRefused() throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         symlink(dir.file("elsewhere"), dir.file("svc.sock.lock"))
         let error = #expect(throws: MonitorError.self) { try startMonitor(at: dir.file("svc.sock")) }
         #expect(error?.code == .unsafeSocketPath)
@@ -90,7 +91,7 @@ struct SocketPathTests {
     }
 
     @Test func regularFileAtTheSocketPathIsRefused() throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         _ = FileManager.default.createFile(atPath: dir.file("svc.sock"), contents: Data("data".utf8))
         let error = #expect(throws: MonitorError.self) { try startMonitor(at: dir.file("svc.sock")) }
         #expect(error?.code == .unsafeSocketPath)
@@ -98,7 +99,7 @@ struct SocketPathTests {
 
     /// A path longer than a socket address holds would be served where no client can connect.
     @Test func aPathTooLongForASocketAddressIsRefusedWithTheLimit() throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let path = dir.file(String(repeating: "s", count: 120) + ".sock")
         let error = #expect(throws: MonitorError.self) { try startMonitor(at: path) }
         #expect(error?.code == .socketPathTooLong)
@@ -112,7 +113,7 @@ struct SocketPathTests {
 
     /// A refused service directory is named with why, for list's and attach's "no services".
     @Test func aRefusedServiceDirectoryIsNamedWithWhy() throws {
-        let runtime = TemporaryDirectory()
+        let runtime = ScratchDirectory(prefix: "sgmon")
         let environment: (String) -> String? = { $0 == "XDG_RUNTIME_DIR" ? runtime.path : nil }
         #expect(mkdir(runtime.file("safegroup"), 0o700) == 0)
         #expect(chmod(runtime.file("safegroup"), 0o755) == 0)
@@ -128,7 +129,7 @@ struct SocketPathTests {
     }
 
     @Test func shutdownRemovesSocketAndLockFile() throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let monitor = try startMonitor(at: dir.file("svc.sock"))
         #expect(try Posix.lstat(dir.file("svc.sock")) != nil)
         monitor.shutdown()

@@ -3,36 +3,9 @@ import GroupEvents
 @testable import GroupMonitor
 import Synchronization
 import Testing
-#if canImport(Glibc)
 import Glibc
-#endif
-
-/// A fresh private directory under /tmp, removed with everything in it at the end.
-final class TemporaryDirectory {
-    let path: String
-
-    init() {
-        var template = Array("/tmp/sgmon.XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        precondition(made != nil, "mkdtemp failed")
-        path = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
-    }
-
-    func file(_ name: String) -> String { "\(path)/\(name)" }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// Waits, without a deadline assertion of its own, until `condition` holds or `limit` passes.
-@discardableResult
-func eventually(within limit: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
-    let end = ContinuousClock.now + limit
-    while ContinuousClock.now < end {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return condition()
-}
+import SystemCalls
+import TestSupport
 
 /// A viewer made of a plain blocking socket and a ``WireDecoder``.
 final class TestClient {

@@ -1,6 +1,7 @@
 import GroupEvents
 @testable import GroupMonitor
 import Testing
+import TestSupport
 
 /// Whatever viewers do, each one receives every event or is told it lost it: for each viewer,
 /// the events it received plus the counts of the `dropped` events it received are exactly the
@@ -8,7 +9,7 @@ import Testing
 @Suite("Every viewer's losses add up")
 struct ViewerAccountingTests {
     @Test func sixteenViewersOneOfThemStalledEachReceiveEveryEventOrItsCount() async throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let monitor = try startMonitor(at: dir.file("svc.sock"), configuration: .with {
             $0.viewerBufferBytes = 256 * 1024
             $0.heartbeatInterval = .seconds(3600)

@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 @Suite("Viewers: snapshot, slow readers, limits")
@@ -28,7 +29,7 @@ struct ViewerTests {
     }
 
     @Test func slowViewersDropCountedLinesAndNeverBlockTheProducer() async throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let monitor = try startMonitor(at: dir.file("svc.sock"), configuration: .with {
             $0.viewerBufferBytes = 64 * 1024
             $0.stallTimeout = .seconds(120)
@@ -81,7 +82,7 @@ struct ViewerTests {
     }
 
     @Test func lateViewerGetsASnapshotConsistentWithTheLiveStream() async throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let monitor = try startMonitor(at: dir.file("svc.sock"), configuration: .with { $0.viewerBufferBytes = 32 << 20 })
         defer { monitor.shutdown() }
         let openAtOnce: UInt64 = 200
@@ -139,7 +140,7 @@ struct ViewerTests {
     }
 
     @Test func viewerBeyondTheLimitGetsOneLineOfRefusal() throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let monitor = try startMonitor(at: dir.file("svc.sock"), configuration: .with { $0.maxViewers = 2 })
         defer { monitor.shutdown() }
         let first = try TestClient(path: monitor.socketPath)
@@ -158,7 +159,7 @@ struct ViewerTests {
     }
 
     @Test func viewerStalledBeyondTheLimitIsDisconnected() async throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let monitor = try startMonitor(at: dir.file("svc.sock"), configuration: .with {
             $0.viewerBufferBytes = 16 * 1024
             $0.stallTimeout = .milliseconds(500)
@@ -178,7 +179,7 @@ struct ViewerTests {
     }
 
     @Test func heartbeatCarriesTheRunningTotals() throws {
-        let dir = TemporaryDirectory()
+        let dir = ScratchDirectory(prefix: "sgmon")
         let monitor = try startMonitor(at: dir.file("svc.sock"), configuration: .with { $0.heartbeatInterval = .milliseconds(100) })
         defer { monitor.shutdown() }
         let viewer = try TestClient(path: monitor.socketPath)

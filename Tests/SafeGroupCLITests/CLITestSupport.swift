@@ -1,28 +1,10 @@
 import Foundation
 import GroupEvents
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// The directory of the built products: the test bundle sits beside `safegroup` and `monitor-fixture`.
-let productsDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-
-/// A fresh directory with mode 0700 under /tmp, removed with everything in it at the end.
-final class ScratchDirectory: Sendable {
-    let path: String
-
-    init() {
-        var template = Array("/tmp/sgcli.XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        precondition(made != nil, "mkdtemp failed")
-        path = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
-    }
-
-    func file(_ name: String) -> String { "\(path)/\(name)" }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 /// What a finished run of `safegroup` left: its status, and everything it wrote.
 struct CommandResult {
@@ -35,44 +17,26 @@ struct CommandResult {
 
 /// `safegroup` run as a child process, its output going to files (no pipe can fill and block it).
 final class CommandProcess {
-    let process = Process()
-    private let outPath: String
-    private let errPath: String
+    private let child: ChildProcess
+    var process: Process { child.process }
 
     init(_ arguments: [String], environment: [String: String] = [:], in directory: ScratchDirectory) throws {
-        let id = UUID().uuidString
-        outPath = directory.file("out-\(id)")
-        errPath = directory.file("err-\(id)")
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        process.executableURL = productsDirectory.appendingPathComponent("safegroup")
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["SAFEGROUP_SOCKET"] = nil
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        process.standardOutput = FileHandle(forWritingAtPath: outPath)
-        process.standardError = FileHandle(forWritingAtPath: errPath)
-        try process.run()
+        child = try ChildProcess("safegroup", arguments, environment: environment, removing: ["SAFEGROUP_SOCKET"], in: directory)
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { child.pid }
 
     /// What it has written to standard output and standard error so far.
-    var outputSoFar: String { String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self) }
-    var errorsSoFar: String { String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self) }
+    var outputSoFar: String { child.outputSoFar }
+    var errorsSoFar: String { child.errorsSoFar }
 
     /// Waits for the end, at most `limit`; kills the process and fails the test if it runs over.
     func finish(within limit: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation) async -> CommandResult {
-        let ended = await eventually(within: limit) { !process.isRunning }
-        if !ended {
+        if await !child.waitForExit(within: limit) {
             Issue.record("safegroup \(process.arguments ?? []) still running after \(limit); killed", sourceLocation: sourceLocation)
-            kill(pid, SIGKILL)
         }
-        process.waitUntilExit()
-        let out = FileManager.default.contents(atPath: outPath) ?? Data()
-        let err = FileManager.default.contents(atPath: errPath) ?? Data()
-        return CommandResult(status: process.terminationStatus, stdout: Array(out), stderr: String(decoding: err, as: UTF8.self))
+        let (status, out, err) = child.result
+        return CommandResult(status: status, stdout: Array(out), stderr: String(decoding: err, as: UTF8.self))
     }
 }
 
@@ -80,17 +44,6 @@ final class CommandProcess {
 func safegroup(_ arguments: [String], environment: [String: String] = [:], in directory: ScratchDirectory,
                within limit: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation) async throws -> CommandResult {
     try await CommandProcess(arguments, environment: environment, in: directory).finish(within: limit, sourceLocation: sourceLocation)
-}
-
-/// Waits until `condition` holds or `limit` passes; returns whether it held.
-@discardableResult
-func eventually(within limit: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
-    let end = ContinuousClock.now + limit
-    while ContinuousClock.now < end {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return condition()
 }
 
 /// A `monitor-fixture serve SOCKET` process: a real service with a monitor on SOCKET.

@@ -1,10 +1,12 @@
 import Foundation
 import GroupEvents
 import GroupMonitor
+import MonitorClient
 import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// MonitorClient against real monitor processes: a restart on the same path is a new session.
@@ -17,7 +19,7 @@ import Glibc
     }
 
     @Test func theClientReconnectsAfterTheServiceIsKilledAndRestartedOnTheSamePath() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let socket = dir.file("restarting-1.sock")
         let first = try MonitorFixture(socket: socket, fanout: true)
         let client = MonitorClient(path: socket,
@@ -62,7 +64,7 @@ import Glibc
     }
 
     @Test func aFirstConnectionToNothingEndsWithTheWayOut() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let socket = dir.file("nobody.sock")
         var messages = MonitorClient(path: socket).messages().makeAsyncIterator()
         do {
@@ -75,7 +77,7 @@ import Glibc
     }
 
     @Test func aClientThatDoesNotReconnectEndsAfterReportingTheLoss() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let socket = dir.file("once-1.sock")
         let fixture = try MonitorFixture(socket: socket)
         var messages = MonitorClient(path: socket, reconnects: false).messages().makeAsyncIterator()
@@ -96,7 +98,7 @@ import Glibc
     }
 
     @Test func aViewerRefusedForTooManyViewersIsToldWhyNotHandedAMalformedLine() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let socket = dir.file("busy-1.sock")
         let fixture = try MonitorFixture(socket: socket)
         defer { fixture.quit() }

@@ -1,13 +1,14 @@
 import Foundation
 import GroupEvents
 import Testing
+import TestSupport
 
 /// The dashboard commands need a terminal; without one they say so in one line and point to
 /// `safegroup dump`, leaving nothing else on either output.
 @Suite struct DashboardWithoutTerminalTests {
     @Test(arguments: [["demo", "--seed", "1"], ["replay", "RECORDING"]])
     func withoutATerminalTheDashboardSaysSoAndPointsToDump(_ arguments: [String]) async throws {
-        let directory = ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sgcli")
         let recording = directory.file("small.ndjson")
         var bytes: [UInt8] = []
         WireEncoder().encodeHeader(WireHeader(service: "small", pid: 1, epochUnixNanoseconds: 0), into: &bytes)

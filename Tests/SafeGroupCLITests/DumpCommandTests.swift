@@ -1,6 +1,7 @@
 import Foundation
 import GroupEvents
 import Testing
+import TestSupport
 
 /// `safegroup dump` on hostile and unreadable files: nothing a terminal acts on reaches stdout,
 /// bad lines are reported by number and skipped, an unknown major version is refused.
@@ -30,7 +31,7 @@ import Testing
                 .faultRecorded(FaultInfo(task: task, taskName: text, group: group, groupName: text, site: site,
                                          kind: .error, errorType: text, message: text,
                                          startedAt: MonotonicTime(nanoseconds: 1), endedAt: MonotonicTime(nanoseconds: 2),
-                                         stackOrigin: text, stack: [StackFrame(symbol: text, file: text, line: 3)])),
+                                         stackOrigin: StackOrigin(rawValue: text), stack: [StackFrame(symbol: text, file: text, line: 3)])),
                 .taskEnded(TaskEnded(task: task, group: group, status: .failed, durationNanoseconds: 12_300_000)),
             ]
             for kind in events {
@@ -67,7 +68,7 @@ import Testing
     }
 
     @Test func dumpOfAHostileFilePrintsNothingATerminalActsOnAndReportsTheBadLines() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let (bytes, malformedLine) = Self.hostileFile()
         let path = dir.file("hostile.ndjson")
         try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -91,7 +92,7 @@ import Testing
     }
 
     @Test func dumpJSONOfAHostileFileIsTerminalSafeAndDecodesToTheSameEvents() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let (bytes, _) = Self.hostileFile()
         let path = dir.file("hostile.ndjson")
         try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -107,7 +108,7 @@ import Testing
     }
 
     @Test func anUnknownMajorVersionExitsNonZeroWithOneLine() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let path = dir.file("future.ndjson")
         let lines = [#"{"format":"safegroup-events","version":"2.0","service":"s","pid":1,"epochUnixNs":0,"clock":"monotonic-ns"}"#,
                      #"{"seq":1,"t":1,"type":"dropped","count":1}"#]
@@ -124,14 +125,14 @@ import Testing
     }
 
     @Test func aMissingSourceIsOneLineNamingIt() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let result = try await safegroup(["dump", dir.file("nope.ndjson")], in: dir)
         #expect(result.status == 1)
         #expect(result.stderr == "safegroup: cannot read \(dir.file("nope.ndjson")): no such file or socket\n")
     }
 
     @Test func dumpOfASocketPrintsTheHeaderAndTheStreamUpToTheFirstHeartbeat() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let socket = dir.file("live-1.sock")
         let fixture = try MonitorFixture(socket: socket)
         defer { fixture.quit() }
@@ -177,7 +178,7 @@ import Testing
     }
 
     @Test func dumpShowsWhichTaskCrashedOfWhichSignalWhyAndItsStack() async throws {
-        let directory = ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sgcli")
         let recording = try await Self.crashedRecording(in: directory)
         let result = try await safegroup(["dump", recording], in: directory)
         #expect(result.status == 0)

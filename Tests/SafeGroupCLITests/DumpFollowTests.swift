@@ -3,6 +3,7 @@ import GroupEvents
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// `dump --follow` on a file that is recorded again: truncated in place (`record -o` on it) or
@@ -34,7 +35,7 @@ import Glibc
 
     @Test(arguments: ["truncated", "replaced"])
     func followStartsOverWhenTheFileIsRecordedAgain(_ how: String) async throws {
-        let directory = ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sgcli")
         let file = directory.file("rec.ndjson")
         Self.write(Self.session("first-session", group: "before-restart", tasks: 40), to: file, flags: O_TRUNC)
         let dump = try CommandProcess(["dump", "--follow", file], in: directory)
@@ -68,7 +69,7 @@ import Glibc
 @Suite struct DumpInterruptTests {
     @Test(arguments: [SIGINT, SIGTERM])
     func anInterruptedDumpFlushesItsLinesAndSummarizes(_ signal: Int32) async throws {
-        let directory = ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sgcli")
         let file = directory.file("big.ndjson")
         Self.writeRecording(to: file, tasks: 60_000)
         let process = Process()

@@ -1,6 +1,7 @@
 import Foundation
 import GroupEvents
 import Testing
+import TestSupport
 
 /// `safegroup dump` prints each fault's spawn chain, found from the stream's own events, so a
 /// recording made before the chain was shown (wire format 1.1, `stackOrigin` "recorded") has it too.
@@ -23,7 +24,7 @@ import Testing
         """
 
     @Test func dumpOfAnOldRecordingShowsEachFaultsSpawnChainUpToTheRoot() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let path = dir.file("old.ndjson")
         try Data(Self.oldRecording.utf8).write(to: URL(fileURLWithPath: path))
         let result = try await safegroup(["dump", path], in: dir)

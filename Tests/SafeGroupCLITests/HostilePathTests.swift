@@ -3,6 +3,7 @@ import GroupEvents
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// Paths from the command line are untrusted text too: the errors that name them show their
@@ -17,7 +18,7 @@ import Glibc
     }
 
     @Test func missingFilesAreNamedEscaped() async throws {
-        let directory = ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sgcli")
         let path = directory.file("x\(Self.title)")
         let shown = directory.file(#"x\u{1B}]0;X\u{7}"#)
         let dump = try await safegroup(["dump", path], in: directory)
@@ -29,7 +30,7 @@ import Glibc
     }
 
     @Test func anUnreadableFileIsNamedEscaped() async throws {
-        let directory = ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sgcli")
         let path = directory.file("dir\(Self.title)")
         #expect(mkdir(path, 0o700) == 0)
         let dump = try await safegroup(["dump", path], in: directory)
@@ -38,7 +39,7 @@ import Glibc
     }
 
     @Test func aStaleSocketIsNamedEscaped() async throws {
-        let directory = ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sgcli")
         let path = directory.file("s\(Self.title).sock")
         // A socket file nobody listens on.
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)

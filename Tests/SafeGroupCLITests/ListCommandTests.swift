@@ -3,13 +3,14 @@ import GroupEvents
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// `safegroup list` over a private `XDG_RUNTIME_DIR`: live services with their details, and
 /// stale sockets shown as stale and left in place.
 @Suite struct ListCommandTests {
     @Test func listShowsALiveServiceAndAStaleSocketWithoutDeletingIt() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let runtime = dir.path
         let sockets = "\(runtime)/safegroup"
         #expect(mkdir(sockets, 0o700) == 0)
@@ -45,7 +46,7 @@ import Glibc
     }
 
     @Test func recordWithoutASocketRefusesSeveralServicesAndListsThem() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let sockets = "\(dir.path)/safegroup"
         #expect(mkdir(sockets, 0o700) == 0)
         let first = try MonitorFixture(socket: "\(sockets)/one-1.sock")
@@ -62,7 +63,7 @@ import Glibc
     }
 
     @Test func recordWithPIDFindsTheServiceEvenWhenItsSocketNameHasAnotherPID() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let sockets = "\(dir.path)/safegroup"
         #expect(mkdir(sockets, 0o700) == 0)
         // Named like a default path, but with a pid that is not the fixture's.

@@ -1,5 +1,6 @@
-import GroupMonitor
+import MonitorClient
 import Testing
+import TestSupport
 
 /// ReconnectBackoff: exponential from `initial`, capped at `maximum` (jitter included), spread by ±jitter.
 @Suite struct ReconnectBackoffTests {
@@ -48,18 +49,5 @@ import Testing
         #expect(failed.description == "cannot attach to /run/x.sock: no such socket; retrying in 50 ms")
         let final = Disconnection(path: "/run/x.sock", reason: "the service closed the connection", wasAttached: true, retryIn: nil)
         #expect(final.description == "connection to /run/x.sock lost: the service closed the connection")
-    }
-}
-
-/// A small seeded generator, so the jitter tests are repeatable.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

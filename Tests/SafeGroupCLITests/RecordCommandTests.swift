@@ -3,12 +3,13 @@ import GroupEvents
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// `safegroup record` against a real monitor process, and `dump` of what it wrote.
 @Suite struct RecordCommandTests {
     @Test func recordThenDumpRoundTrip() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let socket = dir.file("fixture-1.sock")
         let fixture = try MonitorFixture(socket: socket, fanout: true)
         defer { fixture.quit() }
@@ -66,7 +67,7 @@ import Glibc
     }
 
     @Test func recordStopsCleanlyOnSIGINTWithOnlyWholeLines() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let socket = dir.file("fixture-2.sock")
         let fixture = try MonitorFixture(socket: socket, fanout: true)
         defer { fixture.quit() }
@@ -93,7 +94,7 @@ import Glibc
     /// The recording is 0600 even over an existing wider file, and never written through a
     /// symbolic link planted at its path.
     @Test func recordWritesMode0600AndNeverThroughASymlink() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let socket = dir.file("fixture-1.sock")
         let fixture = try MonitorFixture(socket: socket)
         defer { fixture.quit() }
@@ -115,7 +116,7 @@ import Glibc
     }
 
     @Test func recordOfAMissingSocketSaysSoInOneLine() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let socket = dir.file("gone.sock")
         let result = try await safegroup(["record", socket, "-o", dir.file("x.ndjson")], in: dir)
         #expect(result.status == 1)
@@ -123,7 +124,7 @@ import Glibc
     }
 
     @Test func recordOfABurstIsByteIdenticalToWhatADirectReaderReceived() async throws {
-        let dir = ScratchDirectory()
+        let dir = ScratchDirectory(prefix: "sgcli")
         let socket = dir.file("burst.sock")
         // What a direct reader of a service's socket receives: a header, then a burst of every
         // kind of event (escapes, non-ASCII, faults with stacks), as the monitor encodes them.

@@ -3,9 +3,9 @@ import Foundation
 import GroupEvents
 @testable import SafeGroupCLI
 import Testing
-#if canImport(Glibc)
 import Glibc
-#endif
+import SystemCalls
+import TestSupport
 
 /// The replay keeps an index, not the records: what it decodes again from the file must be
 /// exactly what a straight read of the file gives, whatever the order of the reads.
@@ -79,7 +79,7 @@ import Glibc
     @Test func recordsReadAgainInAnyOrderAreTheFilesRecords() throws {
         let bytes = Self.recording()
         let expected = try WireDecoder.decode(bytes).records.filter { if case .diagnostic = $0 { false } else { true } }
-        let directory = ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sgcli")
         let path = directory.file("two-sessions.ndjson")
         try Data(bytes).write(to: URL(fileURLWithPath: path))
 
@@ -120,7 +120,7 @@ import Glibc
                              into: &newer)
         bytes += newer
         encoder.encode(Event(time: MonotonicTime(nanoseconds: 99), .heartbeat(Heartbeat(produced: 1, dropped: 0))), seq: 1, into: &bytes)
-        let directory = ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sgcli")
         let path = directory.file("newer-session.ndjson")
         try Data(bytes).write(to: URL(fileURLWithPath: path))
 
@@ -143,7 +143,7 @@ import Glibc
     /// `replay <(zcat rec.ndjson.gz)` names /dev/fd/N, a link to a pipe: the type of what a
     /// link leads to decides how the file is read.
     @Test func aLinkToAPipeOrAFileHasTheTypeOfWhatItLeadsTo() throws {
-        let directory = ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sgcli")
         let fifo = directory.file("pipe"), file = directory.file("file.ndjson")
         #expect(mkfifo(fifo, 0o600) == 0)
         try Data().write(to: URL(fileURLWithPath: file))
@@ -174,7 +174,7 @@ import Glibc
     @Test func aPipeIsCopiedAndReadAgainFromTheCopy() throws {
         let bytes = Self.recording()
         let expected = try WireDecoder.decode(bytes).records.filter { if case .diagnostic = $0 { false } else { true } }
-        let directory = ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sgcli")
         let path = directory.file("pipe")
         #expect(mkfifo(path, 0o600) == 0)
         Self.write(bytes, toFIFO: path)
@@ -206,7 +206,7 @@ import Glibc
     /// it copied can still be read.
     @Test func aPipesCopyIsCappedAndTheLoaderSaysSo() throws {
         let bytes = Self.recording()
-        let directory = ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sgcli")
         let path = directory.file("pipe")
         #expect(mkfifo(path, 0o600) == 0)
         Self.write(bytes, toFIFO: path)
@@ -279,7 +279,7 @@ import Glibc
     /// dashboard sees exactly the records it would have seen from a straight read.
     @Test func theReplaysMovesFeedTheDashboardWhatAStraightReadGives() async throws {
         let (bytes, expected) = try Self.recordingAndRecords()
-        let directory = ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sgcli")
         var source = try Self.replay(bytes, in: directory)
         defer { source.finish() }
 
@@ -323,7 +323,7 @@ import Glibc
     /// slices; a newer move takes over from where the feeding got.
     @Test func aLongMoveIsFedInSlicesAndANewerMoveTakesOver() throws {
         let (bytes, expected) = try Self.recordingAndRecords()
-        let directory = ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sgcli")
         var source = try Self.replay(bytes, in: directory)
         defer { source.finish() }
         source.feedBudgetNanoseconds = 0
@@ -348,7 +348,7 @@ import Glibc
     /// a step feeds at most a checkpoint's spacing of records.
     @Test func stepsBackStartFromACheckpointNotTheHeader() async throws {
         let (bytes, expected) = try Self.recordingAndRecords()
-        let directory = ScratchDirectory()
+        let directory = ScratchDirectory(prefix: "sgcli")
         var source = try Self.replay(bytes, in: directory)
         defer { source.finish() }
         var fed = FedModel()

@@ -1,16 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the built examples, so they never rot.
 @Suite struct ExampleTests {
-    /// The directory of the built products (the test bundle sits beside them).
-    static var productsDirectory: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    }
-
     /// Runs the example; returns its exit status and standard output.
     static func runExample(environment: [String: String] = [:]) throws -> (status: Int32, text: String) {
-        let binary = Self.productsDirectory.appendingPathComponent("safegroup-example")
+        let binary = productsDirectory.appendingPathComponent("safegroup-example")
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build it first: swift build")
         let process = Process()
         process.executableURL = binary

@@ -228,8 +228,8 @@ import Testing
         }
         let id = try #require(stubborn)
         #expect(report.slowToCancel == [id])
-        #expect(sink.slow.map(\.task) == [id])
-        #expect(sink.slow.first.map { $0.sinceCancelNanoseconds >= 1_500_000_000 } == true)
+        #expect(sink.slowToCancel.map(\.task) == [id])
+        #expect(sink.slowToCancel.first.map { $0.sinceCancelNanoseconds >= 1_500_000_000 } == true)
         #expect(sink.ended.first { $0.task == id }?.wasSlowToCancel == true)
         #expect(sink.ended.filter { $0.wasSlowToCancel }.count == 1)
     }

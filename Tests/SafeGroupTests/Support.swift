@@ -21,13 +21,3 @@ final class ConcurrencyGauge: Sendable {
     var now: Int { state.withLock { $0.now } }
     var most: Int { state.withLock { $0.most } }
 }
-
-extension InMemoryEventSink {
-    var spawned: [TaskSpawned] { events { if case .taskSpawned(let e) = $0 { e } else { nil } } }
-    var started: [TaskStarted] { events { if case .taskStarted(let e) = $0 { e } else { nil } } }
-    var ended: [TaskEnded] { events { if case .taskEnded(let e) = $0 { e } else { nil } } }
-    var faults: [FaultInfo] { events { if case .faultRecorded(let e) = $0 { e } else { nil } } }
-    var opened: [GroupOpened] { events { if case .groupOpened(let e) = $0 { e } else { nil } } }
-    var closed: [GroupClosed] { events { if case .groupClosed(let e) = $0 { e } else { nil } } }
-    var slow: [SlowToCancel] { events { if case .slowToCancel(let e) = $0 { e } else { nil } } }
-}

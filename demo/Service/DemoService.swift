@@ -1,12 +1,10 @@
 import ArgumentParser
 import DemoWorkloads
 import GroupIsolation
+import Dispatch
 import GroupMonitor
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// `demo-service`: an instrumented service that runs the demo workloads until stopped.
 @main
@@ -121,7 +119,7 @@ struct DemoService: AsyncParsableCommand {
             }
         }
         defer { trap?.cancel() }
-        let signals = SignalWatch([SIGINT, SIGTERM]) { signal in
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM], queue: DispatchQueue(label: "demo-service.signals")) { signal in
             Self.printError("demo-service: got signal \(signal), stopping")
             work.cancel()
         }

@@ -61,7 +61,7 @@ public struct InvoiceImport: Sendable {
                             timeout: Self.parseTimeout, sink: context.sink) { group in
             context.opened(group.id)
             for invoice in scenario.invoices {
-                await group.spawnIsolated(ParseLegacyInvoice.self, invoice, on: pool, name: "parse invoice #\(invoice.id)")
+                await group.spawnIsolated("parse invoice #\(invoice.id)", on: pool, job: ParseLegacyInvoice.self, input: invoice)
             }
         }
     }

@@ -1,4 +1,5 @@
 import Dispatch
+import SystemCalls
 
 /// A callback-based client of the old search index, with no way to cancel a call.
 ///
@@ -8,8 +9,7 @@ import Dispatch
 enum LegacyIndexClient {
     /// Starts a rebuild; `completion` runs on a Dispatch queue when it is done.
     static func rebuild(shards: Int, taking duration: Duration, completion: @escaping @Sendable (Int) -> Void) {
-        let (seconds, attoseconds) = duration.components
-        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        let nanoseconds = Int(Posix.nanoseconds(duration))
         DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { completion(shards) }
     }
 

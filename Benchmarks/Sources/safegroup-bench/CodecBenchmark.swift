@@ -309,7 +309,7 @@ private struct CodableEvent: Codable {
             type = "fault"; task = e.task.rawValue; taskName = e.taskName; group = e.group.rawValue
             groupName = e.groupName; site = Site(file: e.site.file, line: e.site.line); kind = e.kind.rawValue
             errorType = e.errorType; message = e.message; startedAt = e.startedAt.rawValue; endedAt = e.endedAt.rawValue
-            stackOrigin = e.stackOrigin; signal = e.signal
+            stackOrigin = e.stackOrigin.rawValue; signal = e.signal
             stack = e.stack.map { Frame(symbol: $0.symbol, file: $0.file, line: $0.line == 0 ? nil : $0.line) }
         case .slowToCancel(let e):
             type = "task.slow-to-cancel"; task = e.task.rawValue; group = e.group.rawValue; sinceCancelNs = e.sinceCancelNanoseconds
@@ -363,7 +363,7 @@ private struct CodableEvent: Codable {
                 task: TaskID(task), taskName: taskName, group: GroupID(group), groupName: groupName, site: site,
                 kind: kind, errorType: errorType, message: message,
                 startedAt: MonotonicTime(nanoseconds: startedAt), endedAt: MonotonicTime(nanoseconds: endedAt),
-                stackOrigin: stackOrigin, stack: stack.map { StackFrame(symbol: $0.symbol, file: $0.file, line: $0.line ?? 0) },
+                stackOrigin: StackOrigin(rawValue: stackOrigin), stack: stack.map { StackFrame(symbol: $0.symbol, file: $0.file, line: $0.line ?? 0) },
                 signal: signal)))
         case "task.slow-to-cancel":
             guard let task, let group, let sinceCancelNs else { return nil }

@@ -55,7 +55,7 @@ enum IsolationBenchmark {
                 await group.spawn("small") { try await SmallJob.run(input) }
             } })
             isolated.append(await perJob { _ = await withSafeGroup(of: Int.self, name: "bench") { group in
-                await group.spawnIsolated(SmallJob.self, input, on: pool, name: "small")
+                await group.spawnIsolated("small", on: pool, job: SmallJob.self, input: input)
             } })
             raw.append(await perJob { _ = try? await pool.run(SmallJob.self, input) })
             codec.append(await perJob { codecRoundTrip(input) })
@@ -73,7 +73,7 @@ enum IsolationBenchmark {
         for _ in 0..<rounds {
             let elapsed = await clock.measure {
                 _ = await withSafeGroup(of: Int.self, name: "bench", limit: 8) { group in
-                    for _ in 0..<1_000 { await group.spawnIsolated(SmallJob.self, input, on: pool) }
+                    for _ in 0..<1_000 { await group.spawnIsolated(on: pool, job: SmallJob.self, input: input) }
                 }
             }
             parallel.append(microseconds(elapsed) / 1_000)

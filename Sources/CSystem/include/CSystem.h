@@ -63,6 +63,12 @@ int csystem_errno(void);
 /// actions already replaced are put back) and a later call tries again.
 int csystem_crash_install(uint64_t epoch_offset_ns, int *failed_signal);
 
+/// Gives the calling thread an alternate signal stack (256 KiB behind a guard page, released
+/// when the thread ends), unless it has one, so that a handler of SIGSEGV can run after a stack
+/// overflow. The one installer of alternate stacks: the crash handler's threads and isolated
+/// jobs' threads get theirs here. Returns 0, or -1 when none could be set up.
+int csystem_install_alternate_signal_stack(void);
+
 /// For tests: sets the frame pointer to a bad address (0x10) and traps (SIGILL), as a crash on
 /// a corrupt stack would; the handler must still write its event and chain.
 void csystem_crash_trap_with_corrupt_frame_pointer(void);

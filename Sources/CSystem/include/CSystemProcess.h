@@ -24,11 +24,6 @@ int csystem_set_cloexec(int fd, int on);
 /// from `from` up in the child. Returns 0 or an error number.
 int csystem_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 
-/// Gives the calling thread an alternate signal stack of `size` bytes (allocated, never freed:
-/// it lives as long as the thread), so a handler of SIGSEGV can run after a stack overflow.
-/// Returns 0, or -1 with errno set.
-int csystem_install_alternate_signal_stack(size_t size);
-
 /// fcntl(F_DUPFD_CLOEXEC): a close-on-exec duplicate of `fd` numbered `minimum` or above.
 /// Returns the new descriptor, or -1 with errno set.
 int csystem_dup_cloexec_above(int fd, int minimum);

@@ -20,7 +20,7 @@ enum KeyBindings {
     }
 
     /// A key the replay runner handles, in replay mode.
-    static func replayCommand(_ key: Key) -> ReplayCommand? {
+    static func replayCommand(_ key: Key) -> ReplayAction? {
         switch key {
         case .character(" "): .togglePlay
         case .character("+"), .character("="): .faster
@@ -38,7 +38,7 @@ enum KeyBindings {
     }
 
     /// A key the demo runner handles, in demo mode (the group is filled in by the reducer).
-    static func demoCommand(_ key: Key) -> DemoCommand? {
+    static func demoCommand(_ key: Key) -> DemoAction? {
         switch key {
         case .character("e"): .injectError
         case .character("t"): .injectTimeout

@@ -82,7 +82,7 @@ public struct FaultRecord: Hashable, Sendable {
         self.messageLines = kept
         self.startedAt = info.startedAt
         self.endedAt = info.endedAt
-        self.stackOrigin = TextSanitizer.sanitize(info.stackOrigin)
+        self.stackOrigin = TextSanitizer.sanitize(info.stackOrigin.rawValue)
         // The wire caps a stack at 32 frames; a reader keeps the first 32 whatever it is sent.
         self.stack = info.stack.prefix(WireFormat.maxStackFrames).map { frame in
             let location = frame.file.map { "\(TextSanitizer.sanitize($0)):\(frame.line)" } ?? ""

@@ -283,7 +283,7 @@ public struct StreamModel: Sendable {
         // Where each address is: the image's file name and the offset in it.
         fault.stack = crashed.stack.prefix(WireFormat.maxStackFrames).map { frame in
             let location = frame.address.flatMap { crashed.image(of: $0) }.map { image, offset in
-                "\(TextSanitizer.sanitize(String(image.path.split(separator: "/").last ?? "")))+0x\(String(offset, radix: 16))"
+                image.location(offset: offset, fileNameOnly: true)
             }
             return FaultRecord.Frame(symbol: TextSanitizer.sanitize(frame.symbol), location: location ?? "", file: nil)
         }

@@ -2,11 +2,7 @@
 // registers them) and the tests (which name them to a pool). The traps are real.
 import GroupIsolation
 import SafeGroup
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Every job of the fixture worker.
 public let fixtureJobs = IsolatedJobRegistry(

@@ -19,11 +19,7 @@ import GroupEvents
 import GroupMonitor
 import SafeGroup
 import Synchronization
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Writes one line to stdout at once (no stdio buffering: the test reads it through a pipe).
 func say(_ line: String) {

@@ -214,7 +214,7 @@ enum WireFastPath {
             task: TaskID(task), taskName: taskName, group: GroupID(group), groupName: groupName,
             site: site, kind: kind, errorType: errorType, message: message,
             startedAt: MonotonicTime(nanoseconds: startedAt), endedAt: MonotonicTime(nanoseconds: endedAt),
-            stackOrigin: stackOrigin, stack: stack, signal: signal))
+            stackOrigin: StackOrigin(rawValue: stackOrigin), stack: stack, signal: signal))
     }
 
     private static func heartbeat(_ s: inout JSONScanner) -> Event.Kind? {

@@ -1,21 +1,19 @@
 import CSystem
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
-/// Every system call GroupMonitor makes, as static throwing wrappers.
+/// Every system call the package makes, as static throwing wrappers: one layer for every module.
 ///
 /// Each wrapper goes through ``syscall(_:_:_:)``, which retries on `EINTR`, reads `errno`
 /// right after the call, and throws a ``PosixError`` naming the call and its subject.
 /// Calls that can legitimately "fail" as part of normal non-blocking work (`EAGAIN`) return
-/// `nil` instead of throwing.
-enum Posix {
+/// `nil` instead of throwing. The calls are grouped by concern: this file (the wrapper, clocks,
+/// files, sockets, wake-ups, threads, signals), `Posix+Client.swift` (a viewer's side),
+/// `Posix+Files.swift` (the command's files), `Posix+Process.swift` (worker processes).
+package enum Posix {
     /// Runs `body` until it does not fail with `EINTR`; throws a ``PosixError`` on any other failure.
     @discardableResult
     @inline(__always)
-    static func syscall<T: FixedWidthInteger>(_ call: String, _ subject: @autoclosure () -> String? = nil,
+    package static func syscall<T: FixedWidthInteger>(_ call: String, _ subject: @autoclosure () -> String? = nil,
                                              _ body: () -> T) throws(PosixError) -> T {
         while true {
             let result = body()
@@ -28,7 +26,7 @@ enum Posix {
 
     /// Like ``syscall(_:_:_:)`` but returns nil for `EAGAIN`/`EWOULDBLOCK`.
     @inline(__always)
-    static func nonBlocking<T: FixedWidthInteger>(_ call: String, _ subject: @autoclosure () -> String? = nil,
+    package static func nonBlocking<T: FixedWidthInteger>(_ call: String, _ subject: @autoclosure () -> String? = nil,
                                                  _ body: () -> T) throws(PosixError) -> T? {
         while true {
             let result = body()
@@ -42,39 +40,50 @@ enum Posix {
 
     // MARK: Identity
 
-    static var uid: uid_t { getuid() }
-    static var pid: pid_t { getpid() }
+    package static var uid: uid_t { getuid() }
+    package static var pid: pid_t { getpid() }
 
     /// Wall-clock time, nanoseconds since the Unix epoch.
-    static func wallClockNanoseconds() -> UInt64 {
+    package static func wallClockNanoseconds() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
-    /// Monotonic time, nanoseconds since an arbitrary origin; for the monitor's own deadlines.
-    static func monotonicNanoseconds() -> UInt64 {
+    /// Monotonic time, nanoseconds since an arbitrary origin; for the monitor's and the
+    /// supervisor's own deadlines. (Event timestamps are `CLOCK_BOOTTIME`, read by GroupEvents'
+    /// `SystemClock` and, in a signal handler, by CSystem.)
+    package static func monotonicNanoseconds() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
+    /// A duration in nanoseconds, at most a century, never negative: deadlines add it to a
+    /// monotonic time, and a timeout such as `.seconds(.max)` must mean "never", not an overflow.
+    package static func nanoseconds(_ duration: Duration) -> UInt64 {
+        let century: Int64 = 100 * 365 * 86_400
+        let (seconds, attoseconds) = duration.components
+        guard seconds < century else { return UInt64(century) * 1_000_000_000 }
+        return UInt64(max(seconds, 0)) * 1_000_000_000 + UInt64(max(attoseconds, 0) / 1_000_000_000)
+    }
+
     // MARK: Files and directories
 
     /// `fstat(2)`.
-    static func fstat(_ fd: Int32, path: String) throws(PosixError) -> stat {
+    package static func fstat(_ fd: Int32, path: String) throws(PosixError) -> stat {
         var st = stat()
         try syscall("stat", path) { Glibc.fstat(fd, &st) }
         return st
     }
 
     /// `fchmod(2)`; on an unbound socket it sets the mode the socket file will be created with.
-    static func fchmod(_ fd: Int32, mode: mode_t, subject: String) throws(PosixError) {
+    package static func fchmod(_ fd: Int32, mode: mode_t, subject: String) throws(PosixError) {
         try syscall("chmod", subject) { Glibc.fchmod(fd, mode) }
     }
 
     /// `lstat(2)`; nil when nothing is at `path`.
-    static func lstat(_ path: String) throws(PosixError) -> stat? {
+    package static func lstat(_ path: String) throws(PosixError) -> stat? {
         var st = stat()
         while true {
             if Glibc.lstat(path, &st) == 0 { return st }
@@ -85,8 +94,14 @@ enum Posix {
         }
     }
 
+    /// Whether `st` is a real directory (not a link) owned by `uid` with mode 0700: private
+    /// enough to hold a monitor's sockets.
+    package static func isPrivateDirectory(_ st: stat, uid: uid_t) -> Bool {
+        st.st_mode & S_IFMT == S_IFDIR && st.st_uid == uid && st.st_mode & 0o777 == 0o700
+    }
+
     /// `mkdir(2)`; returns false when something already exists at `path`.
-    static func mkdir(_ path: String, mode: mode_t) throws(PosixError) -> Bool {
+    package static func mkdir(_ path: String, mode: mode_t) throws(PosixError) -> Bool {
         while true {
             if Glibc.mkdir(path, mode) == 0 { return true }
             let code = Glibc.errno
@@ -96,16 +111,16 @@ enum Posix {
         }
     }
 
-    static func chmod(_ path: String, mode: mode_t) throws(PosixError) {
+    package static func chmod(_ path: String, mode: mode_t) throws(PosixError) {
         try syscall("chmod", path) { Glibc.chmod(path, mode) }
     }
 
-    static func rename(_ from: String, to: String) throws(PosixError) {
+    package static func rename(_ from: String, to: String) throws(PosixError) {
         try syscall("rename", "\(from) to \(to)") { Glibc.rename(from, to) }
     }
 
     /// `unlink(2)`; a missing file is not an error.
-    static func unlink(_ path: String) throws(PosixError) {
+    package static func unlink(_ path: String) throws(PosixError) {
         while true {
             if Glibc.unlink(path) == 0 { return }
             let code = Glibc.errno
@@ -116,22 +131,22 @@ enum Posix {
     }
 
     /// `open(2)`, always with `O_CLOEXEC`.
-    static func open(_ path: String, flags: Int32, mode: mode_t = 0o600) throws(PosixError) -> Int32 {
+    package static func open(_ path: String, flags: Int32, mode: mode_t = 0o600) throws(PosixError) -> Int32 {
         try syscall("open", path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
     }
 
     /// `flock(2)` with `LOCK_EX | LOCK_NB`; returns false when another open file holds the lock.
-    static func tryLockExclusive(_ fd: Int32, path: String) throws(PosixError) -> Bool {
+    package static func tryLockExclusive(_ fd: Int32, path: String) throws(PosixError) -> Bool {
         try nonBlocking("lock", path) { csystem_flock_exclusive_nonblocking(fd) } != nil
     }
 
-    static func close(_ fd: Int32) {
+    package static func close(_ fd: Int32) {
         // Never retry close on EINTR: on Linux the descriptor is gone either way.
         _ = Glibc.close(fd)
     }
 
     /// `write(2)` of the whole buffer; returns the bytes written (a short count only for EAGAIN).
-    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, subject: String) throws(PosixError) -> Int {
+    package static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, subject: String) throws(PosixError) -> Int {
         var done = 0
         while done < bytes.count {
             let n = try nonBlocking("write", subject) {
@@ -146,17 +161,17 @@ enum Posix {
     // MARK: Sockets
 
     /// A non-blocking, close-on-exec Unix stream socket.
-    static func unixStreamSocket() throws(PosixError) -> Int32 {
+    package static func unixStreamSocket() throws(PosixError) -> Int32 {
         try syscall("create socket") {
             Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | csystem_sock_nonblock_cloexec(), 0)
         }
     }
 
     /// The longest socket path, in bytes, that a `sockaddr_un` holds with its terminating NUL (107 on Linux).
-    static let maxSocketPathBytes = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+    package static let maxSocketPathBytes = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
 
     /// Fills a `sockaddr_un` with a filesystem path (never the abstract namespace).
-    static func withAddress<R>(_ path: String, call: String,
+    package static func withAddress<R>(_ path: String, call: String,
                                _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) throws(PosixError) -> R {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -175,17 +190,17 @@ enum Posix {
         }
     }
 
-    static func bind(_ fd: Int32, path: String) throws(PosixError) {
+    package static func bind(_ fd: Int32, path: String) throws(PosixError) {
         let result = try withAddress(path, call: "bind") { Glibc.bind(fd, $0, $1) }
         if result != 0 { throw PosixError(call: "bind", subject: path, errno: Glibc.errno) }
     }
 
-    static func listen(_ fd: Int32, backlog: Int32, path: String) throws(PosixError) {
+    package static func listen(_ fd: Int32, backlog: Int32, path: String) throws(PosixError) {
         try syscall("listen on", path) { Glibc.listen(fd, backlog) }
     }
 
     /// `connect(2)`; for a non-blocking socket a Unix connect completes or fails at once.
-    static func connect(_ fd: Int32, path: String) throws(PosixError) {
+    package static func connect(_ fd: Int32, path: String) throws(PosixError) {
         while true {
             let result = try withAddress(path, call: "connect to") { Glibc.connect(fd, $0, $1) }
             if result == 0 { return }
@@ -196,7 +211,7 @@ enum Posix {
     }
 
     /// `accept4(2)` with `SOCK_NONBLOCK | SOCK_CLOEXEC`; nil when no connection is pending.
-    static func accept(_ fd: Int32, path: String) throws(PosixError) -> Int32? {
+    package static func accept(_ fd: Int32, path: String) throws(PosixError) -> Int32? {
         while true {
             let result = csystem_accept4(fd, csystem_sock_nonblock_cloexec())
             if result >= 0 { return result }
@@ -212,28 +227,28 @@ enum Posix {
     }
 
     /// `send(2)` with `MSG_NOSIGNAL | MSG_DONTWAIT`; nil when the socket buffer is full.
-    static func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(PosixError) -> Int? {
+    package static func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(PosixError) -> Int? {
         try nonBlocking("send to", "viewer fd \(fd)") {
             Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
         }
     }
 
     /// `recv(2)`; nil when nothing is waiting, 0 when the peer closed.
-    static func recv(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(PosixError) -> Int? {
+    package static func recv(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(PosixError) -> Int? {
         try nonBlocking("receive from", "fd \(fd)") {
             Glibc.recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
         }
     }
 
     /// The credentials of the peer of a connected Unix socket.
-    static func peerCredentials(_ fd: Int32) throws(PosixError) -> csystem_peer_credentials {
+    package static func peerCredentials(_ fd: Int32) throws(PosixError) -> csystem_peer_credentials {
         var credentials = csystem_peer_credentials()
         try syscall("read SO_PEERCRED of", "fd \(fd)") { csystem_peer_credentials_get(fd, &credentials) }
         return credentials
     }
 
     /// `poll(2)`; returns the number of ready descriptors (0 on timeout).
-    static func poll(_ fds: inout [pollfd], timeoutMilliseconds: Int32) throws(PosixError) -> Int {
+    package static func poll(_ fds: inout [pollfd], timeoutMilliseconds: Int32) throws(PosixError) -> Int {
         let count = nfds_t(fds.count)
         let n = try fds.withUnsafeMutableBufferPointer { (buffer) throws(PosixError) -> Int32 in
             try nonBlocking("poll") { Glibc.poll(buffer.baseAddress, count, timeoutMilliseconds) } ?? 0
@@ -244,18 +259,18 @@ enum Posix {
     // MARK: Wake-ups
 
     /// A non-blocking, close-on-exec eventfd.
-    static func eventfd() throws(PosixError) -> Int32 {
+    package static func eventfd() throws(PosixError) -> Int32 {
         try syscall("create eventfd") { csystem_eventfd() }
     }
 
     /// Adds one to an eventfd; never blocks (a full counter already means "wake up").
-    static func signal(eventfd fd: Int32) {
+    package static func signal(eventfd fd: Int32) {
         var one: UInt64 = 1
         _ = withUnsafeBytes(of: &one) { Glibc.write(fd, $0.baseAddress, 8) }
     }
 
     /// Resets an eventfd to zero.
-    static func drain(eventfd fd: Int32) {
+    package static func drain(eventfd fd: Int32) {
         var value: UInt64 = 0
         _ = withUnsafeMutableBytes(of: &value) { Glibc.read(fd, $0.baseAddress, 8) }
     }
@@ -263,10 +278,10 @@ enum Posix {
     // MARK: Threads
 
     /// Blocks SIGPIPE in the calling thread alone; dispositions are never changed.
-    static func blockSIGPIPEInThisThread() { csystem_block_sigpipe_in_thread() }
+    package static func blockSIGPIPEInThisThread() { csystem_block_sigpipe_in_thread() }
 
     /// Takes a SIGPIPE left pending on this thread by a write to a closed pipe.
-    static func consumePendingSIGPIPE() { csystem_consume_pending_sigpipe() }
+    package static func consumePendingSIGPIPE() { csystem_consume_pending_sigpipe() }
 
     private final class ThreadBody {
         let run: () -> Void
@@ -274,30 +289,44 @@ enum Posix {
     }
 
     /// Starts a joinable pthread running `body`, named `name` (15 bytes at most) for `top -H` and gdb.
-    static func startThread(name: String, _ body: @escaping @Sendable () -> Void) throws(PosixError) -> pthread_t {
+    ///
+    /// - Parameters:
+    ///   - stackSize: the thread's stack in bytes; nil for the system's default.
+    ///   - alternateSignalStack: whether the thread gets an alternate signal stack (with a guard
+    ///     page), so that a stack overflow on it still reaches a crash handler.
+    package static func startThread(name: String, stackSize: Int? = nil, alternateSignalStack: Bool = false,
+                            _ body: @escaping @Sendable () -> Void) throws(PosixError) -> pthread_t {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        if let stackSize { pthread_attr_setstacksize(&attributes, stackSize) }
         var thread = pthread_t()
         let context = Unmanaged.passRetained(ThreadBody({
             csystem_set_thread_name(name)
+            if alternateSignalStack { _ = csystem_install_alternate_signal_stack() }
             body()
         })).toOpaque()
-        let result = pthread_create(&thread, nil, { raw in
+        let result = pthread_create(&thread, &attributes, { raw in
             let body = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
             body.run()
             return nil
         }, context)
         if result != 0 {
             Unmanaged<ThreadBody>.fromOpaque(context).release()
-            throw PosixError(call: "start thread", errno: result)
+            throw PosixError(call: "start thread", subject: name, errno: result)
         }
         return thread
     }
 
+    /// Whether the calling thread is the process's main thread.
+    package static var isMainThread: Bool { csystem_gettid() == getpid() }
+
     /// Lets a thread's resources go when it ends, without a join.
-    static func detach(_ thread: pthread_t) {
+    package static func detach(_ thread: pthread_t) {
         pthread_detach(thread)
     }
 
-    static func join(_ thread: pthread_t) {
+    package static func join(_ thread: pthread_t) {
         pthread_join(thread, nil)
     }
 }
@@ -310,7 +339,7 @@ extension Posix {
     ///
     /// - Throws: ``PosixError`` naming `sigaction` and the signal it failed for (the handlers
     ///   already replaced are put back; a later call tries again).
-    static func installCrashHandler(epochOffsetNanoseconds: UInt64) throws(PosixError) {
+    package static func installCrashHandler(epochOffsetNanoseconds: UInt64) throws(PosixError) {
         var failed: Int32 = 0
         guard csystem_crash_install(epochOffsetNanoseconds, &failed) == 0 else {
             let code = Glibc.errno
@@ -318,15 +347,24 @@ extension Posix {
         }
     }
 
-    /// `SIGSEGV` for 11, and so on for the signals the crash handler takes; else `signal N`.
-    static func signalName(_ signal: Int32) -> String {
+    /// `SIGSEGV` for 11, and so on for the signals a process dies of; else `signal N`.
+    ///
+    /// The one table of signal names on the Swift side (the crash handler, in C, has its own:
+    /// it cannot call Swift).
+    package static func signalName(_ signal: Int32) -> String {
         switch signal {
+        case SIGHUP: "SIGHUP"
+        case SIGINT: "SIGINT"
+        case SIGQUIT: "SIGQUIT"
         case SIGILL: "SIGILL"
         case SIGTRAP: "SIGTRAP"
-        case SIGSEGV: "SIGSEGV"
+        case SIGABRT: "SIGABRT"
         case SIGBUS: "SIGBUS"
         case SIGFPE: "SIGFPE"
-        case SIGABRT: "SIGABRT"
+        case SIGKILL: "SIGKILL"
+        case SIGSEGV: "SIGSEGV"
+        case SIGPIPE: "SIGPIPE"
+        case SIGTERM: "SIGTERM"
         default: "signal \(signal)"
         }
     }
@@ -334,7 +372,7 @@ extension Posix {
 
 extension Posix {
     /// Sleeps the calling thread (`nanosleep`, resumed after a signal).
-    static func sleep(milliseconds: Int) {
+    package static func sleep(milliseconds: Int) {
         var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
         var remaining = timespec()
         while nanosleep(&request, &remaining) == -1 && Glibc.errno == EINTR { request = remaining }

@@ -1,11 +1,7 @@
 import Dashboard
 import GroupEvents
 import TerminalUI
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// The dashboard's run loop, the same for `attach`, `replay` and `demo`: thin on purpose.
 ///

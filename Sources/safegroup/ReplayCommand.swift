@@ -1,13 +1,10 @@
 import ArgumentParser
 import GroupEvents
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// `safegroup replay FILE [--speed X]`: the dashboard, playing a recording.
-struct ReplayFileCommand: AsyncParsableCommand {
+struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Play a recorded file in the terminal dashboard, with its original timing.",

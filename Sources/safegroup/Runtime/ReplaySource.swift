@@ -1,5 +1,6 @@
 import Dashboard
 import GroupEvents
+import SystemCalls
 
 /// The source of `replay`: a recording played with its original timing, at 0.25× to 64×,
 /// with the replay keys carried out here.
@@ -57,7 +58,7 @@ struct ReplaySource: DashboardSource {
     private var sentConnection: ConnectionState = .connected
 
     /// A replay of what `loader` reads, its first chunk already read; playing at `speed`.
-    init(loader: RecordingLoader, first: RecordingLoader.Chunk, speed: Double) throws(SystemError) {
+    init(loader: RecordingLoader, first: RecordingLoader.Chunk, speed: Double) throws(PosixError) {
         self.loader = loader
         reader = try loader.makeReader()
         self.speed = min(max(speed, Self.speeds.lowerBound), Self.speeds.upperBound)

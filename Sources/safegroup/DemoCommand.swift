@@ -1,8 +1,9 @@
 import ArgumentParser
+import SystemCalls
 
 /// `safegroup demo [--seed N] [--record FILE]`: the dashboard over the demo workloads,
 /// run in this process.
-struct DemoRunCommand: AsyncParsableCommand {
+struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Run the demo workloads in this process and watch them in the terminal dashboard.",

@@ -122,7 +122,7 @@ public struct WireEncoder: Sendable {
 
     /// A fault's bound: its strings escaped at worst, and 64 bytes of keys and line number a frame.
     private static func bound(_ e: FaultInfo) -> Int {
-        var total = fixedBound + bound(e.taskName) + bound(e.groupName) + bound(e.errorType) + bound(e.stackOrigin)
+        var total = fixedBound + bound(e.taskName) + bound(e.groupName) + bound(e.errorType) + bound(e.stackOrigin.rawValue)
         total += bound(e.site) + ByteWriter.bound(ofString: min(e.message.utf8.count, WireFormat.maxMessageBytes))
         for frame in e.stack.prefix(WireFormat.maxStackFrames) {
             total += 64 + bound(frame.symbol) + (frame.file.map(bound) ?? 0)
@@ -194,7 +194,7 @@ public struct WireEncoder: Sendable {
         w.key(.message); w.string(e.message, limit: WireFormat.maxMessageBytes)
         w.key(.startedAt); w.unsigned(e.startedAt.rawValue)
         w.key(.endedAt); w.unsigned(e.endedAt.rawValue)
-        w.key(.stackOrigin); w.string(e.stackOrigin, limit: WireFormat.maxTextBytes)
+        w.key(.stackOrigin); w.string(e.stackOrigin.rawValue, limit: WireFormat.maxTextBytes)
         w.key(.stack); w.stack(e.stack)
         if let signal = e.signal { w.key(.signal); w.signed(Int64(signal)) }
     }

@@ -1,9 +1,6 @@
 import GroupEvents
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// The reader thread of one ``MonitorMessages`` iteration: connects, reads, decodes, and
 /// reconnects, pushing what it learns into a ``MessageChannel``.
@@ -92,7 +89,7 @@ final class ClientReader: @unchecked Sendable {
 
     /// Waits `delay` on the wake-up descriptor; false when cancelled meanwhile.
     private func sleep(_ delay: Duration) -> Bool {
-        let end = Posix.monotonicNanoseconds() &+ Self.nanoseconds(delay)
+        let end = Posix.monotonicNanoseconds() &+ Posix.nanoseconds(delay)
         while !channel.isCancelled {
             let now = Posix.monotonicNanoseconds()
             guard now < end else { return true }
@@ -110,7 +107,7 @@ final class ClientReader: @unchecked Sendable {
         var decoder = client.passesLinesThrough ? WireDecoder(passThroughWithMaxLineLength: WireFormat.defaultMaxLineLength) : WireDecoder()
         var firstLine = RefusalDetector()
         var lastByte = Posix.monotonicNanoseconds()
-        let silence = client.silenceTimeout.map(Self.nanoseconds)
+        let silence = client.silenceTimeout.map(Posix.nanoseconds)
         while true {
             if channel.isCancelled { return .cancelled }
             let reading = channel.hasRoom
@@ -209,11 +206,6 @@ final class ClientReader: @unchecked Sendable {
         case EPIPE: "broken pipe"
         default: error.reason
         }
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> UInt64 {
-        let (seconds, attoseconds) = duration.components
-        return UInt64(max(0, seconds)) &* 1_000_000_000 &+ UInt64(max(0, attoseconds) / 1_000_000_000)
     }
 }
 

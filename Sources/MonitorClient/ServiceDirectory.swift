@@ -1,9 +1,6 @@
 import GroupEvents
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// Finds this user's service sockets, live and stale, without changing anything.
 ///
@@ -14,6 +11,13 @@ import Musl
 /// otherwise it is stale: left by a killed process. Stale sockets are reported, never removed:
 /// the next monitor started on that path replaces it.
 public enum ServiceDirectory {
+    /// The environment variable a monitor's socket path may be set in (a monitor's `SocketPath`
+    /// reads the same one): the one socket looked at besides the directories.
+    public static let socketVariable = "SAFEGROUP_SOCKET"
+
+    /// Looks up `name` in the process environment.
+    public static func processEnvironment(_ name: String) -> String? { Posix.getenv(name) }
+
     /// A socket found in a directory or named by the environment.
     public struct Entry: Hashable, Sendable {
         /// The socket's path.
@@ -38,11 +42,11 @@ public enum ServiceDirectory {
     }
 
     /// The directories a monitor of this user would use, in order, without creating any.
-    public static func directories(environment: (String) -> String? = SocketPath.processEnvironment) -> [String] {
+    public static func directories(environment: (String) -> String? = ServiceDirectory.processEnvironment) -> [String] {
         var result: [String] = []
         let uid = Posix.uid
         if let runtime = environment("XDG_RUNTIME_DIR"), runtime.hasPrefix("/"),
-           let st = try? Posix.lstat(runtime), SocketPath.isPrivateDirectory(st, uid: uid) {
+           let st = try? Posix.lstat(runtime), Posix.isPrivateDirectory(st, uid: uid) {
             result.append(runtime.hasSuffix("/") ? "\(runtime)safegroup" : "\(runtime)/safegroup")
         }
         result.append("/tmp/safegroup-\(uid)")
@@ -52,7 +56,7 @@ public enum ServiceDirectory {
     /// The directories of ``directories(environment:)`` that exist but are not looked into,
     /// each with why: `/tmp/safegroup-1000: it is a symbolic link`. For the message that says
     /// no service was found, so that a user learns where they were not looked for.
-    public static func refusals(environment: (String) -> String? = SocketPath.processEnvironment) -> [String] {
+    public static func refusals(environment: (String) -> String? = ServiceDirectory.processEnvironment) -> [String] {
         let uid = Posix.uid
         return directories(environment: environment).compactMap { directory in
             guard let st = try? Posix.lstat(directory) else { return nil }
@@ -74,25 +78,25 @@ public enum ServiceDirectory {
     }
 
     /// `looked in A, B; refused B: it is a symbolic link`: where sockets were looked for.
-    public static func placesLookedIn(environment: (String) -> String? = SocketPath.processEnvironment) -> String {
+    public static func placesLookedIn(environment: (String) -> String? = ServiceDirectory.processEnvironment) -> String {
         let places = directories(environment: environment).map(TextSanitizer.sanitize).joined(separator: ", ")
         let refused = refusals(environment: environment)
         return "looked in \(places)" + (refused.isEmpty ? "" : "; refused " + refused.joined(separator: "; "))
     }
 
     /// Every socket in ``directories(environment:)`` and at `SAFEGROUP_SOCKET`, sorted by path.
-    public static func scan(environment: (String) -> String? = SocketPath.processEnvironment) -> [Entry] {
+    public static func scan(environment: (String) -> String? = ServiceDirectory.processEnvironment) -> [Entry] {
         var paths: Set<String> = []
         let uid = Posix.uid
         for directory in directories(environment: environment) {
             // Only a directory that is ours alone: anything else may hold sockets planted by others.
-            guard let st = try? Posix.lstat(directory), SocketPath.isPrivateDirectory(st, uid: uid),
+            guard let st = try? Posix.lstat(directory), Posix.isPrivateDirectory(st, uid: uid),
                   let names = try? Posix.directoryEntries(directory) else { continue }
             for name in names where name.hasSuffix(".sock") {
                 paths.insert("\(directory)/\(name)")
             }
         }
-        if let path = environment(SocketPath.environmentVariable), !path.isEmpty {
+        if let path = environment(socketVariable), !path.isEmpty {
             paths.insert(path)
         }
         return paths.sorted().compactMap(entry)

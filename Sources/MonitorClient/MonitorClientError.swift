@@ -1,9 +1,6 @@
 import GroupEvents
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemCalls
 
 /// Why a ``MonitorClient`` stopped: the socket could not be reached, or its stream cannot be read.
 public struct MonitorClientError: Error, Hashable, Sendable, CustomStringConvertible {

@@ -1,9 +1,5 @@
 import CSystem
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// The system calls of the client side: connecting viewers, finding services, waiting.
 ///
@@ -14,7 +10,7 @@ extension Posix {
     ///
     /// A Unix connect completes or fails at once, even on a non-blocking socket; `EAGAIN` means
     /// the listener's backlog is full, which the caller treats like any other failed attempt.
-    static func connectedSocket(path: String) throws(PosixError) -> Int32 {
+    package static func connectedSocket(path: String) throws(PosixError) -> Int32 {
         let fd = try unixStreamSocket()
         do {
             try connect(fd, path: path)
@@ -27,14 +23,14 @@ extension Posix {
 
     /// `recv(2)` of what is waiting, naming `path` in errors: nil when nothing is waiting,
     /// 0 when the peer closed.
-    static func receive(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(PosixError) -> Int? {
+    package static func receive(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(PosixError) -> Int? {
         try nonBlocking("receive from", path) {
             Glibc.recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
         }
     }
 
     /// The names in directory `path`, without `.` and `..`; nil when there is no such directory.
-    static func directoryEntries(_ path: String) throws(PosixError) -> [String]? {
+    package static func directoryEntries(_ path: String) throws(PosixError) -> [String]? {
         guard let directory = Glibc.opendir(path) else {
             let code = Glibc.errno
             if code == ENOENT || code == ENOTDIR { return nil }
@@ -52,7 +48,7 @@ extension Posix {
     }
 
     /// Whether `pid` names a live process (`kill(pid, 0)`; a process of another user is alive too).
-    static func isProcessAlive(_ pid: Int32) -> Bool {
+    package static func isProcessAlive(_ pid: Int32) -> Bool {
         guard pid > 0 else { return false }
         if Glibc.kill(pid, 0) == 0 { return true }
         return Glibc.errno == EPERM
@@ -62,7 +58,7 @@ extension Posix {
     ///
     /// Takes the lock for an instant when nobody holds it, and lets it go at once. Nil when
     /// there is no lock file, or it is a symbolic link (never followed).
-    static func isLockHeld(_ path: String) throws(PosixError) -> Bool? {
+    package static func isLockHeld(_ path: String) throws(PosixError) -> Bool? {
         let fd: Int32
         do {
             fd = try open(path, flags: O_RDONLY | O_NOFOLLOW)
@@ -74,7 +70,7 @@ extension Posix {
     }
 
     /// Waits until `fd` is readable or `timeoutMilliseconds` pass (-1: forever); true when readable.
-    static func waitReadable(_ fd: Int32, timeoutMilliseconds: Int32) throws(PosixError) -> Bool {
+    package static func waitReadable(_ fd: Int32, timeoutMilliseconds: Int32) throws(PosixError) -> Bool {
         var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
         return try poll(&fds, timeoutMilliseconds: timeoutMilliseconds) > 0
     }

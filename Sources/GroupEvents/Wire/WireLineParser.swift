@@ -228,7 +228,7 @@ private struct Fields {
                 task: task, taskName: taskName, group: group, groupName: groupName,
                 site: try need(site, .site), kind: try need(kind, .kind),
                 errorType: errorType, message: message, startedAt: startedAt, endedAt: endedAt,
-                stackOrigin: stackOrigin, stack: stack, signal: signal))
+                stackOrigin: StackOrigin(rawValue: stackOrigin), stack: stack, signal: signal))
         case .slowToCancel:
             return .slowToCancel(SlowToCancel(
                 task: TaskID(try need(task, .task)), group: GroupID(try need(group, .group)),

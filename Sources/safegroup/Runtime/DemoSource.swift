@@ -2,6 +2,7 @@ import Dashboard
 import DemoWorkloads
 import GroupEvents
 import GroupIsolation
+import SystemCalls
 
 /// The source of `demo`: the demo workloads (``DemoDriver``) running in this process, their
 /// events going to the dashboard through a ``DashboardEventSink``, and the demo keys carried
@@ -45,7 +46,7 @@ struct DemoSource: DashboardSource {
         self.recording = recording
         // The epoch is the wall-clock time of monotonic zero, as a monitor's header gives it.
         header = WireHeader(service: "demo (seed \(driver.seed))", pid: Posix.pid,
-                            epochUnixNanoseconds: Posix.wallClockNanoseconds() - Int64(MonotonicTime.now().rawValue))
+                            epochUnixNanoseconds: Int64(Posix.wallClockNanoseconds()) - Int64(MonotonicTime.now().rawValue))
         work = Task.detached { await driver.run() }
     }
 
@@ -79,7 +80,7 @@ struct DemoSource: DashboardSource {
     }
 
     /// What a demo key did, in a line for the footer.
-    private func notice(for command: DemoCommand) -> String {
+    private func notice(for command: DemoAction) -> String {
         let control = driver.control
         switch command {
         case .injectError:
@@ -133,7 +134,7 @@ struct DemoSource: DashboardSource {
     }
 
     /// A failed write ends the demo with the error: a recording with a hole would mislead.
-    private mutating func stopRecording(_ error: SystemError) {
+    private mutating func stopRecording(_ error: PosixError) {
         recording = nil
         failure = CommandFailure(error.description)
     }

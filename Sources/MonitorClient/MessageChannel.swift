@@ -1,4 +1,5 @@
 import Synchronization
+import SystemCalls
 
 /// The bounded hand-off between a client's reader thread and the task iterating its messages.
 ///

@@ -1,6 +1,6 @@
 import Dashboard
 import GroupEvents
-import GroupMonitor
+import MonitorClient
 
 /// The source of `attach`: a service's socket, read by ``MonitorClient`` in a task of its own.
 ///

@@ -1,4 +1,5 @@
 import GroupEvents
+import SystemCalls
 
 /// Reads a recorded file chunk by chunk and indexes it for the replay: the time of each record,
 /// where the faults and headers are, and places in the file to decode records from again.
@@ -50,7 +51,7 @@ final class RecordingLoader: @unchecked Sendable {
 
     /// Opens `path` for reading; `seekable` is false for a pipe, which is then spooled (up to
     /// `spoolLimit` bytes).
-    init(path: String, seekable: Bool, spoolLimit: Int64 = RecordingLoader.defaultSpoolLimit) throws(SystemError) {
+    init(path: String, seekable: Bool, spoolLimit: Int64 = RecordingLoader.defaultSpoolLimit) throws(PosixError) {
         self.path = path
         self.spoolLimit = spoolLimit
         fd = try Posix.openForReading(path)
@@ -72,7 +73,7 @@ final class RecordingLoader: @unchecked Sendable {
     }
 
     /// A reader of this recording's records by number: on the file, or on the spool of a pipe.
-    func makeReader() throws(SystemError) -> RecordReader {
+    func makeReader() throws(PosixError) -> RecordReader {
         if let spool { return RecordReader(fd: try Posix.duplicate(spool, subject: path), subject: path) }
         return RecordReader(fd: try Posix.openForReading(path), subject: path)
     }
@@ -89,14 +90,14 @@ final class RecordingLoader: @unchecked Sendable {
                 let limit = spoolLimit >= 1 << 30 ? "\(spoolLimit >> 30) GiB" : "\(spoolLimit >> 20) MiB"
                 throw CommandFailure("stopped copying \(TextSanitizer.sanitize(path)) at \(limit): a pipe is replayed from a copy on disk, and that is as large as the copy may grow (save the stream to a file and replay the file)")
             }
-            let count = try buffer.withUnsafeMutableBytes { (raw) throws(SystemError) -> Int in
+            let count = try buffer.withUnsafeMutableBytes { (raw) throws(PosixError) -> Int in
                 try Posix.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<room]), subject: path)
             }
             if count > 0 {
                 if let spool {
                     let subject = "the copy of \(path)"
                     try buffer.withUnsafeBytes { raw in
-                        Result { () throws(SystemError) in
+                        Result { () throws(PosixError) in
                             try Posix.writeAll(spool, UnsafeRawBufferPointer(rebasing: raw[..<count]), subject: subject)
                         }
                     }.get()
@@ -120,7 +121,7 @@ final class RecordingLoader: @unchecked Sendable {
                 try decoder.finish()
                 isDone = true
             }
-        } catch let error as SystemError {
+        } catch let error as PosixError {
             failure = error.description
         } catch let error as CommandFailure {
             failure = error.message
