@@ -105,6 +105,7 @@ let demoTargets: [Target] = [
             "DemoWorkloads", "GroupMonitor", "GroupIsolation", "SafeGroupLifecycle",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
         ],
         path: "demo/Service"
     ),
