@@ -28,8 +28,10 @@ public final class EventLogSink: EventSink {
         public static let errorType = "safegroup.error.type"
         public static let signal = "safegroup.signal"
         public static let sinceCancel = "safegroup.since-cancel"
+        /// Events lost since the last record: by this sink's full queue, or by the monitor.
         public static let dropped = "safegroup.dropped"
-        public static let count = "safegroup.count"
+        /// The monitor's drops since it started.
+        public static let droppedTotal = "safegroup.dropped.total"
         public static let path = "safegroup.path"
     }
 
@@ -39,7 +41,7 @@ public final class EventLogSink: EventSink {
     }
 
     private let continuation: AsyncStream<Item>.Continuation
-    private let dropped = DropCounter()
+    private let queue: LogQueue
 
     /// - Parameters:
     ///   - logger: where the records go.
@@ -49,16 +51,19 @@ public final class EventLogSink: EventSink {
     public init(logger: Logger, faultLevel: Logger.Level = .error, slowToCancelLevel: Logger.Level = .warning,
                 capacity: Int = 1024) {
         precondition(capacity >= 1, "EventLogSink(capacity: \(capacity)): the capacity must be at least 1")
-        let (stream, continuation) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingOldest(capacity))
+        // Unbounded underneath: the capacity is kept by `queue`, so that a flush is never dropped.
+        let (stream, continuation) = AsyncStream<Item>.makeStream()
         self.continuation = continuation
-        let dropped = self.dropped
+        let queue = LogQueue(capacity: capacity)
+        self.queue = queue
         // Unstructured on purpose: it outlives no one but the sink, whose deinit ends the stream.
         Task.detached {
             for await item in stream {
                 switch item {
                 case .event(let event):
+                    let dropped = queue.taken()
                     Self.log(event, to: logger, faultLevel: faultLevel, slowToCancelLevel: slowToCancelLevel,
-                             droppedBefore: dropped.take())
+                             droppedBefore: dropped)
                 case .flush(let waiter):
                     waiter.resume()
                 }
@@ -71,7 +76,8 @@ public final class EventLogSink: EventSink {
     public func emit(_ event: Event) {
         switch event.kind {
         case .faultRecorded, .slowToCancel:
-            if case .dropped = continuation.yield(.event(event)) { dropped.add(1) }
+            guard queue.admit() else { return }
+            continuation.yield(.event(event))
         default:
             return
         }
@@ -80,7 +86,7 @@ public final class EventLogSink: EventSink {
     /// Returns once every event emitted before the call has been logged (or dropped).
     public func flush() async {
         await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-            // A full queue or an ended stream will never reach the marker: nothing is waiting.
+            // An ended stream will never reach the marker: nothing is waiting.
             if case .enqueued = continuation.yield(.flush(waiter)) { return }
             waiter.resume()
         }

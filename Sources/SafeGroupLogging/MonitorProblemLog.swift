@@ -42,7 +42,7 @@ public final class MonitorProblemLog: Sendable {
         }
         guard newDrops > 0 else { return }
         logger.log(level: level, "the safegroup monitor of '\(monitor.service)' dropped \(newDrops) events (\(dropped) in all)",
-                   metadata: [EventLogSink.MetadataKey.dropped: "\(dropped)", EventLogSink.MetadataKey.count: "\(newDrops)",
+                   metadata: [EventLogSink.MetadataKey.dropped: "\(newDrops)", EventLogSink.MetadataKey.droppedTotal: "\(dropped)",
                               EventLogSink.MetadataKey.path: .string(monitor.socketPath)])
     }
 
