@@ -68,8 +68,12 @@ public final class EventMetricsSink: EventSink {
     private static let shardCount = 16
     private let factory: any MetricsFactory
     private let maxSites: Int
-    private let sites = Mutex<[SourceSite: SiteMetrics]>([:])
-    private let overflow: SiteMetrics
+    private struct Sites {
+        var known: [SourceSite: SiteMetrics] = [:]
+        /// Made when the first site past the bound comes, so a backend shows no `other` before.
+        var overflow: SiteMetrics?
+    }
+    private let sites = Mutex(Sites())
     private let shards: [Shard]
 
     /// - Parameters:
@@ -79,7 +83,6 @@ public final class EventMetricsSink: EventSink {
         precondition(maxSites >= 0, "EventMetricsSink(maxSites: \(maxSites)): cannot be negative")
         self.factory = factory
         self.maxSites = maxSites
-        self.overflow = SiteMetrics(site: Self.overflowSite, factory: factory)
         self.shards = (0..<Self.shardCount).map { _ in Shard() }
     }
 
@@ -113,10 +116,15 @@ public final class EventMetricsSink: EventSink {
     /// The metrics of `site`, made on its first child.
     func metrics(of site: SourceSite) -> SiteMetrics {
         sites.withLock { sites in
-            if let known = sites[site] { return known }
-            guard sites.count < maxSites else { return overflow }
+            if let known = sites.known[site] { return known }
+            guard sites.known.count < maxSites else {
+                if let overflow = sites.overflow { return overflow }
+                let made = SiteMetrics(site: Self.overflowSite, factory: factory)
+                sites.overflow = made
+                return made
+            }
             let made = SiteMetrics(site: site.description, factory: factory)
-            sites[site] = made
+            sites.known[site] = made
             return made
         }
     }
