@@ -22,6 +22,8 @@ struct DemoRunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Also record the events to this file (created or truncated, mode 0600).")
     var record: String?
 
+    @OptionGroup var display: DisplayOptions
+
     func run() async throws {
         let status = try await runDashboardReportingFailures {
             var recording: OutputStream?
@@ -30,7 +32,7 @@ struct DemoRunCommand: AsyncParsableCommand {
             let seed = self.seed
             return try await MainActor.run {
                 var source = DemoSource(seed: seed, recording: recording)
-                return try DashboardRunner.runToExit(&source)
+                return try DashboardRunner.runToExit(&source, colors: !display.noColor)
             }
         }
         if status != 0 { throw ExitCode(status) }

@@ -20,11 +20,13 @@ struct ReplayFileCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The recorded file.")
+    @Argument(help: "The recorded file.", completion: .file())
     var file: String
 
     @Option(name: .long, help: "The playback speed, from 0.25 to 64.")
     var speed: Double = 1
+
+    @OptionGroup var display: DisplayOptions
 
     func validate() throws {
         guard ReplaySource.speeds.contains(speed) else {
@@ -48,7 +50,7 @@ struct ReplayFileCommand: AsyncParsableCommand {
             let speed = self.speed
             return try await MainActor.run {
                 var source = try ReplaySource(loader: loader, first: first, speed: speed)
-                return try DashboardRunner.runToExit(&source)
+                return try DashboardRunner.runToExit(&source, colors: !display.noColor)
             }
         }
         if status != 0 { throw ExitCode(status) }
