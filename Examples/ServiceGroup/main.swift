@@ -16,16 +16,22 @@ let logger = Logger(label: "jobs-example")
 let (jobs, arrivals) = AsyncStream.makeStream(of: Int.self)
 for job in 1...6 { arrivals.yield(job) }
 
+/// Half the jobs return at once; the others would run for an hour.
+func run(_ job: Int) async throws {
+    if job.isMultiple(of: 2) { try await Task.sleep(for: .seconds(3600)) }
+}
+
+func describe(_ report: GroupReport<Void>) async {
+    let cancellation = report.cancellation.map { "\($0)" } ?? "none"
+    print("jobs: \(report.childCount) children, \(report.faults.count) faults, outcome \(report.outcome.rawValue), cancellation \(cancellation)")
+}
+
 // README: begin
 let monitor = SafeGroupMonitorService(service: "jobs-example")
-let worker = SafeGroupService(name: "jobs", limit: 8, drainTimeout: .milliseconds(200), monitor: monitor,
-                              onReport: { report in
-    print("jobs: \(report.childCount) children, \(report.faults.count) faults, outcome \(report.outcome.rawValue), cancellation \(report.cancellation.map { "\($0)" } ?? "none")")
-}) { group in
-    for await job in jobs.cancelOnGracefulShutdown() {
-        await group.spawn("job \(job)") {
-            if job.isMultiple(of: 2) { try await Task.sleep(for: .seconds(3600)) }
-        }
+let worker = SafeGroupService(name: "jobs", limit: 8, drainTimeout: .milliseconds(200),
+                              monitor: monitor, onReport: describe) { group in
+    for await job in jobs.cancelOnGracefulShutdown() {  // no new job once the shutdown begins
+        await group.spawn("job \(job)") { try await run(job) }
     }
 }
 let services = ServiceGroup(configuration: .init(
