@@ -80,14 +80,14 @@ public final class SafeGroupMonitorService: Service, Sendable {
         let monitor: SafeGroupMonitor
         do {
             monitor = try SafeGroupMonitor.start(service: service, socketPath: socketPath, record: record,
-                                                 configuration: configuration, installAsDefault: sinks.isEmpty,
+                                                 configuration: configuration, installAsDefault: true,
                                                  reporter: reporter)
         } catch {
             for waiter in transition(to: .ended(error)) { waiter.resume(returning: nil) }
             throw error
         }
-        let sink = MultiplexEventSink([monitor] + sinks)
-        if !sinks.isEmpty { EventSystem.bootstrap(sink) }
+        // Installed by start (and as `SafeGroupMonitor.shared`); with other sinks, beside them.
+        if !sinks.isEmpty { EventSystem.bootstrap(MultiplexEventSink([monitor] + sinks)) }
         for waiter in transition(to: .running(monitor)) { waiter.resume(returning: monitor) }
         // Graceful shutdown and cancellation both end the wait; the monitor stops either way.
         try? await gracefulShutdown()
