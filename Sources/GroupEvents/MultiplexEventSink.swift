@@ -12,23 +12,37 @@
 /// the event (an `Event` is small; its large payloads are shared boxes). Each sink keeps its own
 /// promise never to block, so the multiplexer keeps it too. Nested multiplexers are flattened
 /// when built, so wrapping one in another costs no second loop.
-public struct MultiplexEventSink: EventSink {
+///
+/// The sinks are kept in a buffer of its own, and each is called where it lies: iterating an
+/// array copies every existential it visits, and children on every core then retain and release
+/// the same sink (the monitor) for every event, which cost more than the call itself.
+public final class MultiplexEventSink: EventSink {
+    // Written once in init and only read afterwards, and every element is Sendable.
+    private nonisolated(unsafe) let buffer: UnsafeMutableBufferPointer<any EventSink>
+
     /// The sinks every event goes to, in the order they receive it.
-    public let sinks: [any EventSink]
+    public var sinks: [any EventSink] { Array(buffer) }
 
     /// Builds a sink that forwards to `sinks`, in order.
     public init(_ sinks: [any EventSink]) {
-        self.sinks = sinks.flatMap { sink -> [any EventSink] in
+        let flat = sinks.flatMap { sink -> [any EventSink] in
             (sink as? MultiplexEventSink)?.sinks ?? [sink]
         }
+        buffer = .allocate(capacity: flat.count)
+        _ = buffer.initialize(from: flat)
     }
 
     /// Builds a sink that forwards to `sinks`, in order.
-    public init(_ sinks: any EventSink...) {
+    public convenience init(_ sinks: any EventSink...) {
         self.init(sinks)
     }
 
+    deinit {
+        buffer.deinitialize()
+        buffer.deallocate()
+    }
+
     public func emit(_ event: Event) {
-        for sink in sinks { sink.emit(event) }
+        for index in 0..<buffer.count { buffer[index].emit(event) }
     }
 }
