@@ -25,6 +25,27 @@ let systemTargets: [Target] = [
     .target(name: "GroupIsolation", dependencies: ["SafeGroup", "GroupEvents", "SystemCalls"]),
 ]
 
+// MARK: - Integrations with the Swift server ecosystem: each a product of its own, so the core
+// never depends on swift-service-lifecycle, swift-log or swift-metrics.
+
+let integrationTargets: [Target] = [
+    .target(
+        name: "SafeGroupLifecycle",
+        dependencies: [
+            "SafeGroup", "GroupEvents", "GroupMonitor",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]
+    ),
+    .target(
+        name: "SafeGroupLogging",
+        dependencies: ["GroupEvents", "GroupMonitor", .product(name: "Logging", package: "swift-log")]
+    ),
+    .target(
+        name: "SafeGroupMetrics",
+        dependencies: ["GroupEvents", "GroupMonitor", .product(name: "CoreMetrics", package: "swift-metrics")]
+    ),
+]
+
 // MARK: - The dashboard: pure state and rendering, and the one module that touches curses
 
 let dashboardTargets: [Target] = [
@@ -44,6 +65,25 @@ let exampleTargets: [Target] = [
         // SafeGroup alone (it re-exports GroupEvents), as a user's program would.
         dependencies: ["SafeGroup", "GroupEventsTesting"],
         path: "Examples/QuickStart"
+    ),
+    // The README's opening example: a ServiceGroup running the monitor and a long-lived group.
+    .executableTarget(
+        name: "safegroup-service-example",
+        dependencies: [
+            "SafeGroup", "SafeGroupLifecycle", "GroupMonitor",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        path: "Examples/ServiceGroup"
+    ),
+    // The metrics sink feeding swift-prometheus, printed in Prometheus text format.
+    .executableTarget(
+        name: "safegroup-prometheus-example",
+        dependencies: [
+            "SafeGroup", "GroupEvents", "SafeGroupMetrics",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ],
+        path: "Examples/Prometheus"
     ),
 ]
 
@@ -69,8 +109,10 @@ let demoTargets: [Target] = [
     .executableTarget(
         name: "demo-service",
         dependencies: [
-            "DemoWorkloads", "GroupMonitor", "GroupIsolation", "SystemCalls",
+            "DemoWorkloads", "GroupMonitor", "GroupIsolation", "SafeGroupLifecycle",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
         ],
         path: "demo/Service"
     ),
@@ -129,6 +171,32 @@ let testTargets: [Target] = [
     ),
     // Runs the built `safegroup` (and demo-service) inside tmux, so it depends on them.
     .testTarget(name: "DashboardE2ETests", dependencies: ["TestSupport", "GroupEvents", "SafeGroupCLI", "demo-service"]),
+    .testTarget(
+        name: "SafeGroupLifecycleTests",
+        dependencies: [
+            "SafeGroupLifecycle", "SafeGroup", "GroupEvents", "GroupEventsTesting", "GroupMonitor",
+            "safegroup-service-example",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
+    .testTarget(
+        name: "SafeGroupLoggingTests",
+        dependencies: [
+            "SafeGroupLogging", "SafeGroup", "GroupEvents", "GroupMonitor",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "InMemoryLogging", package: "swift-log"),
+        ]
+    ),
+    .testTarget(
+        name: "SafeGroupMetricsTests",
+        dependencies: [
+            "SafeGroupMetrics", "SafeGroup", "GroupEvents", "GroupMonitor", "safegroup-prometheus-example",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
+        ]
+    ),
     // Runs the built demo-service, so it depends on it.
     .testTarget(
         name: "DemoTests",
@@ -149,12 +217,19 @@ let package = Package(
         .library(name: "GroupIsolation", targets: ["GroupIsolation"]),
         .library(name: "Dashboard", targets: ["Dashboard"]),
         .executable(name: "safegroup", targets: ["SafeGroupCLI"]),
+        .library(name: "SafeGroupLifecycle", targets: ["SafeGroupLifecycle"]),
+        .library(name: "SafeGroupLogging", targets: ["SafeGroupLogging"]),
+        .library(name: "SafeGroupMetrics", targets: ["SafeGroupMetrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
-    targets: coreTargets + systemTargets + dashboardTargets + commandTargets + exampleTargets + demoTargets + testTargets,
+    targets: coreTargets + systemTargets + integrationTargets + dashboardTargets + commandTargets + exampleTargets + demoTargets + testTargets,
     swiftLanguageModes: [.v6]
 )
 

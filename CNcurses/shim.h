@@ -89,4 +89,24 @@ static inline const char *cn_codeset(void) { return nl_langinfo(CODESET); }
 static inline FILE *cn_stdout(void) { return stdout; }
 static inline FILE *cn_stdin(void) { return stdin; }
 
+// MARK: Terminfo (last: term.h defines object-like macros such as `columns` and `lines`)
+
+#if __has_include(<ncursesw/term.h>)
+#include <ncursesw/term.h>
+#else
+#include <term.h>
+#endif
+
+/// Whether the terminal TERM names can move the cursor (terminfo's `cup`), which the dashboard
+/// needs: 1 yes, 0 no (`dumb`, a printing terminal), -1 when terminfo does not know TERM.
+/// Reads the terminfo entry only: nothing is written to the terminal.
+static inline int cn_terminal_addresses_cursor(int fd) {
+    int status = 0;
+    if (setupterm(NULL, fd, &status) != OK) return -1;
+    const char *cup = tigetstr("cup");
+    int result = (cup != NULL && cup != (const char *)-1) ? 1 : 0;
+    del_curterm(cur_term);
+    return result;
+}
+
 #endif

@@ -69,6 +69,11 @@ public enum CancellationCause: Hashable, Sendable {
     case fault(TaskID)
     /// The code in the group's scope asked for it (`cancelAll`).
     case requested
+    /// The service is shutting down gracefully: the group stopped spawning, let its children
+    /// finish until a deadline, then cancelled the rest (since wire format 1.4). Children
+    /// cancelled this way end `cancelled` but are not faults. On the wire:
+    /// `{"cause":"requested","shutdown":"graceful"}`, which a reader before 1.4 reads as `requested`.
+    case gracefulShutdown
 }
 
 /// A group's scope returned: every child has ended.

@@ -278,6 +278,13 @@ final class GroupCore<Success: Sendable>: Sendable {
         } else {
             kind = .error
         }
+        if kind == .cancelled && state.withLock({ $0.cancellation == .gracefulShutdown }) {
+            // Cancelled by the shutdown the service asked for: an end, not a fault.
+            state.withLock { _ = $0.cancelledRunning.remove(child.task) }
+            if limit != nil { releaseSlot() }
+            emitEnd(child.task, status: .cancelled, startedAt: startedAt, endedAt: endedAt, wasSlow: wasSlow(child.task))
+            return false
+        }
         let cancelSiblings = policyCancels(kind, task: child.task)
         let pending = FaultFactory.fault(kind, error: error, task: child.task, name: child.name, site: child.site,
                                          group: id, groupName: name, startedAt: startedAt, endedAt: endedAt)

@@ -72,6 +72,7 @@ public func withSafeGroup<Success: Sendable>(
                                                       parentGroup: parentTask == nil ? nil : parent?.group.id,
                                                       site: SourceSite(fileID: fileID, line: line), policy: policy, limit: limit))))
     var childCount = 0
+    let reason = CancellationReason.current
     func run() async {
         await withTaskCancellationHandler {
             if policy == .collectAll && limit == nil {
@@ -92,7 +93,7 @@ public func withSafeGroup<Success: Sendable>(
                 // Only PolicyCancellation reaches here: children never throw anything else.
             }
         } onCancel: {
-            core.noteCancellation(.parentCancelled)
+            core.noteCancellation(reason?.cause ?? .parentCancelled)
         }
     }
     if sharedContext {

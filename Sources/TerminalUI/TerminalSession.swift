@@ -32,10 +32,17 @@ public final class TerminalSession {
     public let isUTF8: Bool
     private var isOpen = true
 
-    /// Opens a session; throws ``TerminalError/notATerminal`` when stdin or stdout is not a terminal.
-    public init() throws(TerminalError) {
+    /// Opens a session; throws ``TerminalError/notATerminal`` when stdin or stdout is not a
+    /// terminal, ``TerminalError/cannotAddressCursor(term:)`` when it cannot move the cursor.
+    ///
+    /// - Parameter colors: false to draw without colours (`--no-color`); `NO_COLOR` turns them off too.
+    public init(colors: Bool = true) throws(TerminalError) {
         guard TerminalSystem.isTerminal(STDIN_FILENO), TerminalSystem.isTerminal(STDOUT_FILENO) else {
             throw .notATerminal
+        }
+        // Refused before curses writes anything: on such a terminal the screen would be a mess.
+        if cn_terminal_addresses_cursor(STDOUT_FILENO) == 0 {
+            throw .cannotAddressCursor(term: TerminalSystem.environment("TERM"))
         }
         isUTF8 = TerminalSystem.selectUTF8Locale()
         // The mode to put back if the process dies without closing: read before curses changes it.
@@ -69,7 +76,7 @@ public final class TerminalSession {
         // Esc must be felt at once, not after the default second spent waiting for a sequence.
         _ = set_escdelay(25)
         let noColor = TerminalSystem.environment("NO_COLOR").map { !$0.isEmpty } ?? false
-        palette = ColorPalette(colors: !noColor)
+        palette = ColorPalette(colors: colors && !noColor)
     }
 
     deinit { close() }
@@ -86,8 +93,8 @@ public final class TerminalSession {
     }
 
     /// Opens a session, runs `body`, and closes the session however `body` ends.
-    public static func run<Result>(_ body: (TerminalSession) throws -> Result) throws -> Result {
-        let session = try TerminalSession()
+    public static func run<Result>(colors: Bool = true, _ body: (TerminalSession) throws -> Result) throws -> Result {
+        let session = try TerminalSession(colors: colors)
         defer { session.close() }
         return try body(session)
     }

@@ -14,11 +14,13 @@ struct AttachCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The service's socket path.")
+    @Argument(help: "The service's socket path.", completion: LiveSocketCompletion.kind)
     var socket: String?
 
     @Option(name: .long, help: "Attach to the live service with this process id.")
     var pid: Int32?
+
+    @OptionGroup var display: DisplayOptions
 
     func validate() throws {
         if socket != nil && pid != nil { throw ValidationError("give SOCKET or --pid, not both") }
@@ -29,7 +31,7 @@ struct AttachCommand: AsyncParsableCommand {
             let path = try await ServicePicker.socket(explicit: socket, pid: pid)
             return try await MainActor.run {
                 var source = LiveSource(path: path)
-                return try DashboardRunner.runToExit(&source)
+                return try DashboardRunner.runToExit(&source, colors: !display.noColor)
             }
         }
         if status != 0 { throw ExitCode(status) }

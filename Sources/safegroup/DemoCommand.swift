@@ -23,6 +23,8 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Also record the events to this file (created or truncated, mode 0600).")
     var record: String?
 
+    @OptionGroup var display: DisplayOptions
+
     func run() async throws {
         let status = try await runDashboardReportingFailures {
             var recording: OutputStream?
@@ -31,7 +33,7 @@ struct DemoCommand: AsyncParsableCommand {
             let seed = self.seed
             return try await MainActor.run {
                 var source = DemoSource(seed: seed, recording: recording)
-                return try DashboardRunner.runToExit(&source)
+                return try DashboardRunner.runToExit(&source, colors: !display.noColor)
             }
         }
         if status != 0 { throw ExitCode(status) }

@@ -23,7 +23,7 @@ struct DumpCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "A recorded file, or a service's socket path.")
+    @Argument(help: "A recorded file, or a service's socket path.", completion: LiveSocketCompletion.kind)
     var source: String
 
     @Flag(name: .long, help: "Print canonical NDJSON instead of text.")

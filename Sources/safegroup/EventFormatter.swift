@@ -37,6 +37,7 @@ struct EventFormatter {
             switch e.cancellation {
             case .parentCancelled?: line += ", cancelled by its parent"
             case .requested?: line += ", cancelled on request"
+            case .gracefulShutdown?: line += ", cancelled by a graceful shutdown"
             case .fault(let task)?: line += ", cancelled after the fault of \(task)"
             case nil: break
             }

@@ -17,7 +17,7 @@ struct RecordCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The service's socket path.")
+    @Argument(help: "The service's socket path.", completion: LiveSocketCompletion.kind)
     var socket: String?
 
     @Option(name: .long, help: "Record the live service with this process id.")

@@ -17,11 +17,13 @@ struct ReplayCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The recorded file.")
+    @Argument(help: "The recorded file.", completion: .file())
     var file: String
 
     @Option(name: .long, help: "The playback speed, from 0.25 to 64.")
     var speed: Double = 1
+
+    @OptionGroup var display: DisplayOptions
 
     func validate() throws {
         guard ReplaySource.speeds.contains(speed) else {
@@ -45,7 +47,7 @@ struct ReplayCommand: AsyncParsableCommand {
             let speed = self.speed
             return try await MainActor.run {
                 var source = try ReplaySource(loader: loader, first: first, speed: speed)
-                return try DashboardRunner.runToExit(&source)
+                return try DashboardRunner.runToExit(&source, colors: !display.noColor)
             }
         }
         if status != 0 { throw ExitCode(status) }

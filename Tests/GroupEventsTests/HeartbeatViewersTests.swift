@@ -33,7 +33,7 @@ import Testing
     }
 
     @Test func versionIsStillReadNowThatViewersSharesItsLengthAndFirstLetter() throws {
-        let header = #"{"format":"safegroup-events","version":"1.3","service":"s","pid":1,"epochUnixNs":0,"clock":"monotonic-ns"}"#
+        let header = #"{"format":"safegroup-events","version":"1.4","service":"s","pid":1,"epochUnixNs":0,"clock":"monotonic-ns"}"#
         let decoded = try WireDecoder.decode(Array((header + "\n").utf8))
         #expect(decoded.records == [.header(WireHeader(service: "s", pid: 1, epochUnixNanoseconds: 0))])
     }

@@ -52,7 +52,7 @@ func randomEvent(using rng: inout any SeededRandomNumberGenerator) -> Event {
             parentGroup: optional { GroupID(u64()) }, site: randomSite(using: &rng),
             policy: FailurePolicy.allCases.randomElement(using: &rng)!, limit: optional { edgy(Int.self, using: &rng) }))
     case 1:
-        let causes: [CancellationCause?] = [nil, .parentCancelled, .requested, .fault(TaskID(u64()))]
+        let causes: [CancellationCause?] = [nil, .parentCancelled, .requested, .gracefulShutdown, .fault(TaskID(u64()))]
         kind = .groupClosed(GroupClosed(
             group: GroupID(u64()), outcome: GroupClosed.Outcome.allCases.randomElement(using: &rng)!,
             faultCount: edgy(Int.self, using: &rng), childCount: edgy(Int.self, using: &rng),
@@ -130,7 +130,7 @@ extension [WireRecord] {
     var headers: [WireHeader] { compactMap { if case .header(let h) = $0 { h } else { nil } } }
 }
 
-let headerLine = #"{"format":"safegroup-events","version":"1.3","service":"checkout","pid":4242,"epochUnixNs":1767225600000000000,"clock":"monotonic-ns"}"#
+let headerLine = #"{"format":"safegroup-events","version":"1.4","service":"checkout","pid":4242,"epochUnixNs":1767225600000000000,"clock":"monotonic-ns"}"#
 
 /// A `task.started` line, for streams written by hand.
 func startedLine(seq: Int, task: Int = 7) -> String {

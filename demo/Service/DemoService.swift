@@ -1,10 +1,11 @@
 import ArgumentParser
 import DemoWorkloads
 import GroupIsolation
-import Dispatch
 import GroupMonitor
+import Logging
+import SafeGroupLifecycle
+import ServiceLifecycle
 import Glibc
-import SystemCalls
 
 /// `demo-service`: an instrumented service that runs the demo workloads until stopped.
 @main
@@ -17,8 +18,9 @@ struct DemoService: AsyncParsableCommand {
             seed, and invoice imports whose parser runs in worker processes and sometimes traps \
             (recovered crashes with the workers' stacks), and serves their events on a Unix socket. The first line of output is \
             'demo-service: serving events on PATH'. Attach with 'safegroup attach PATH', record \
-            with 'safegroup record PATH --output FILE'. SIGINT or SIGTERM stops it cleanly: the \
-            runs in flight are cancelled, and the socket is removed.
+            with 'safegroup record PATH --output FILE'. SIGINT or SIGTERM stops it gracefully: no \
+            new run starts, the runs in flight have --drain-timeout seconds to finish, the rest \
+            are cancelled (their groups say graceful-shutdown), and the socket is removed.
             """
     )
 
@@ -60,6 +62,9 @@ struct DemoService: AsyncParsableCommand {
     static let rates: ClosedRange<Double> = 0.001...1_000_000
 
     func validate() throws {
+        guard (0...Self.maxSeconds).contains(drainTimeout) else {
+            throw ValidationError("--drain-timeout must be a number of seconds, 0 or more, at most \(Int(Self.maxSeconds)) (a century), not \(drainTimeout)")
+        }
         guard (0...64).contains(workers) else { throw ValidationError("--workers must be between 0 and 64, not \(workers)") }
         guard Self.rates.contains(rate) else {
             throw ValidationError("--rate must be between \(Self.rates.lowerBound) and \(Int(Self.rates.upperBound)) children per second, not \(rate)")
@@ -74,16 +79,15 @@ struct DemoService: AsyncParsableCommand {
         }
     }
 
+    @Option(help: "On SIGINT or SIGTERM, how many seconds the runs in flight have to finish before the rest are cancelled.")
+    var drainTimeout: Double = 2
+
     func run() async throws {
-        let monitor: SafeGroupMonitor
-        do {
-            var configuration = MonitorConfiguration()
-            configuration.crashHandler = trapInProcessAfter != nil
-            monitor = try SafeGroupMonitor.start(service: name, socketPath: socket, configuration: configuration)
-        } catch {
-            Self.printError("demo-service: \(error)")
-            throw ExitCode.failure
-        }
+        var configuration = MonitorConfiguration()
+        configuration.crashHandler = trapInProcessAfter != nil
+        // The monitor first: a ServiceGroup stops its services in reverse order, so the monitor
+        // stops last and viewers see the workloads' shutdown.
+        let monitor = SafeGroupMonitorService(service: name, socketPath: socket, configuration: configuration)
         var pool: WorkerPool?
         if workers > 0 {
             do {
@@ -91,46 +95,33 @@ struct DemoService: AsyncParsableCommand {
                 pool = try WorkerPool(.init(size: workers, output: .forwardToStandardError))
             } catch {
                 Self.printError("demo-service: \(error)")
-                monitor.shutdown()
                 throw ExitCode.failure
             }
         }
         let driver = DemoDriver(.init(seed: seed, childrenPerSecond: rate, workers: pool))
-        print("demo-service: serving events on \(monitor.socketPath)")
-        print("demo-service: seed \(driver.seed), \(rate) children/s\(duration.map { ", for \($0) s" } ?? "")")
-        // Scripts wait for the first line through a pipe, where stdout is block-buffered: flush it.
-        fflush(nil)
-
-        // Unstructured so that the signal handler can cancel it; it is awaited just below.
-        let work = Task { await driver.run(for: duration.map { .seconds($0) }) }
-        let trap = trapInProcessAfter.map { delay in
-            Task { [control = driver.control] in
-                print("demo-service: a child will trap in-process after \(delay) s (crash handler on)")
-                fflush(nil)
-                do { try await Task.sleep(for: .seconds(delay)) } catch { return }
-                // Again until one traps: the child chosen may be cancelled (its group's policy, its
-                // timeout) before its next await point, where it would carry the trap out.
-                while !Task.isCancelled {
-                    if let target = control.injectTrap() {
-                        Self.printError("demo-service: child \(target.task.map { "\($0) " } ?? "")'\(target.name)' will trap in-process")
-                    }
-                    try? await Task.sleep(for: .milliseconds(100))
-                }
-            }
+        let work = DemoWork(monitor: monitor, driver: driver, pool: pool, duration: duration, rate: rate,
+                            drainTimeout: .seconds(drainTimeout), trapInProcessAfter: trapInProcessAfter)
+        var logger = Logger(label: "demo-service", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = .warning
+        let services = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: monitor),
+                // At the end of --duration the work returns, and the whole service stops.
+                .init(service: work, successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        do {
+            try await services.run()
+        } catch {
+            pool?.shutdown()
+            Self.printError("demo-service: \(error)")
+            throw ExitCode.failure
         }
-        defer { trap?.cancel() }
-        let signals = SignalWatcher(signals: [SIGINT, SIGTERM], queue: DispatchQueue(label: "demo-service.signals")) { signal in
-            Self.printError("demo-service: got signal \(signal), stopping")
-            work.cancel()
-        }
-        await work.value
-        signals.stop()
-        pool?.shutdown()
-        monitor.shutdown()
         print("demo-service: stopped")
     }
 
-    private static func printError(_ message: String) {
+    static func printError(_ message: String) {
         var line = message + "\n"
         line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }

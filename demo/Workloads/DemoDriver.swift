@@ -1,5 +1,6 @@
 import GroupEvents
 import GroupIsolation
+import Synchronization
 
 /// Runs the demo's workloads continuously, at a given rate of children per second.
 ///
@@ -62,9 +63,18 @@ public final class DemoDriver: Sendable {
         precondition(configuration.importEvery >= 1, "DemoDriver: importEvery must be at least 1, not \(configuration.importEvery)")
     }
 
-    /// Starts runs until `duration` has passed (forever when nil) or the calling task is
-    /// cancelled, then returns once every run has ended. On cancellation the runs in flight
-    /// are cancelled; at the end of `duration` they finish normally.
+    /// Set by ``stopStarting()``.
+    private let stopped = Atomic<Bool>(false)
+
+    /// Makes ``run(for:)`` start no more runs and return once those in flight have ended, as at
+    /// the end of its duration: a service's graceful shutdown.
+    public func stopStarting() {
+        stopped.store(true, ordering: .relaxed)
+    }
+
+    /// Starts runs until `duration` has passed (forever when nil), ``stopStarting()`` is called
+    /// or the calling task is cancelled, then returns once every run has ended. On cancellation
+    /// the runs in flight are cancelled; at the end of `duration` they finish normally.
     public func run(for duration: Duration? = nil) async {
         var schedule = DemoSchedule(seed: seed)
         var scheduled = 0
@@ -75,7 +85,7 @@ public final class DemoDriver: Sendable {
             while !Task.isCancelled {
                 if let deadline, clock.now >= deadline { break }
                 await runs.waitUntilFewer(than: configuration.maximumConcurrentRuns)
-                if Task.isCancelled { break }
+                if Task.isCancelled || stopped.load(ordering: .relaxed) { break }
                 let run = schedule.next()
                 control.start(run)
                 scheduled += 1

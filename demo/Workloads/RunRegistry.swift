@@ -1,4 +1,5 @@
 import GroupEvents
+import SafeGroup
 import Synchronization
 
 /// A run of a workload that ``DemoControl/cancelGroup(_:)`` cancelled.
@@ -57,8 +58,10 @@ final class RunRegistry: Sendable {
             return entry
         }
         // Detached: a run is a top-level request of the service, not a child of whoever asked.
+        // It keeps the asker's cancellation reason, so a drained service's runs say why they stopped.
+        let reason = CancellationReason.current
         entry.attach(Task.detached { [self] in
-            await body(entry)
+            await CancellationReason.$current.withValue(reason) { await body(entry) }
             finished(entry)
         })
     }

@@ -263,7 +263,7 @@ enum CodecBenchmark {
 private struct CodableEvent: Codable {
     struct Site: Codable { var file: String; var line: UInt32 }
     struct Frame: Codable { var symbol: String; var file: String?; var line: UInt32? }
-    struct Cancellation: Codable { var cause: String; var task: UInt64? }
+    struct Cancellation: Codable { var cause: String; var task: UInt64?; var shutdown: String? }
 
     var seq: UInt64
     var t: UInt64
@@ -294,6 +294,7 @@ private struct CodableEvent: Codable {
             switch e.cancellation {
             case .parentCancelled?: cancellation = Cancellation(cause: "parent-cancelled")
             case .requested?: cancellation = Cancellation(cause: "requested")
+            case .gracefulShutdown?: cancellation = Cancellation(cause: "requested", shutdown: "graceful")
             case .fault(let task)?: cancellation = Cancellation(cause: "fault", task: task.rawValue)
             case nil: break
             }
@@ -338,7 +339,7 @@ private struct CodableEvent: Codable {
             var cause: CancellationCause?
             switch cancellation?.cause {
             case "parent-cancelled": cause = .parentCancelled
-            case "requested": cause = .requested
+            case "requested": cause = cancellation?.shutdown == "graceful" ? .gracefulShutdown : .requested
             case "fault": cause = cancellation?.task.map { .fault(TaskID($0)) }
             default: cause = nil
             }

@@ -60,6 +60,8 @@ enum GroupBenchmark {
                 return await safeGroup(sink: nil)
             }),
             ("dropped", { await safeGroup(sink: DiscardingSink()) }),
+            ("multiplexed1", { await safeGroup(sink: MultiplexEventSink(DiscardingSink())) }),
+            ("multiplexed3", { await safeGroup(sink: MultiplexEventSink(DiscardingSink(), DiscardingSink(), DiscardingSink())) }),
             ("inMemory", {
                 let sink = InMemoryEventSink()
                 let time = await safeGroup(sink: sink)
@@ -97,6 +99,11 @@ enum GroupBenchmark {
         row("SafeGroup, no sink, throw stacks off", "noSinkNoStacks", target: nil, note: "  (SAFEGROUP_THROW_STACKS=0)")
         row("SafeGroup, events built and dropped", "dropped", target: nil, note: "  (the events' cost alone)")
         row("SafeGroup, InMemoryEventSink", "inMemory", target: 1.25)
+        row("SafeGroup, multiplexer of 1 dropping", "multiplexed1", target: nil, note: "  (against 'events built and dropped': the multiplexer's cost)")
+        row("SafeGroup, multiplexer of 3 dropping", "multiplexed3", target: nil)
+        // The multiplexer's own cost, paired round by round with the sink it wraps.
+        let muxRatios = zip(times["multiplexed1"]!, times["dropped"]!).map { ratio($0, $1) }.sorted()
+        print("  multiplexer of 1 / the same sink alone   per round median \(format(muxRatios[muxRatios.count / 2]))x (quartiles \(format(muxRatios[muxRatios.count / 4]))-\(format(muxRatios[3 * muxRatios.count / 4]))x)")
     }
 }
 

@@ -38,6 +38,8 @@ public struct StreamModel: Sendable {
     public private(set) var crash: CrashRecord?
     /// The newest heartbeat: the producer's totals and how many viewers it has.
     public private(set) var heartbeat: Heartbeat?
+    /// Groups that closed drained by the service's graceful shutdown: the service is stopping.
+    public private(set) var gracefulShutdownGroups = 0
     /// The most recently spawned tracked task, which `follow` selects.
     public private(set) var newestTask: TaskID?
     /// Counts changes to what the tree shows, so a view can tell that its rows are current.
@@ -138,6 +140,7 @@ public struct StreamModel: Sendable {
         groups[closed.group]!.closedAt = time
         groups[closed.group]!.outcome = closed.outcome
         groups[closed.group]!.cancellation = closed.cancellation
+        if closed.cancellation == .gracefulShutdown { gracefulShutdownGroups += 1 }
         // A late viewer saw only part of the group; the producer's counts are the whole.
         groups[closed.group]!.childCount = max(groups[closed.group]!.childCount, closed.childCount)
         groups[closed.group]!.faults = max(groups[closed.group]!.faults, closed.faultCount)

@@ -20,6 +20,11 @@ struct HeaderView {
         // Right side first: what must never be hidden.
         var right: [(String, CellStyle)] = []
         if state.view.isPaused { right.append(("PAUSED", CellStyle(.warning, bold: true, reverse: true))) }
+        if model.gracefulShutdownGroups > 0 {
+            // Said while it happens: the groups close drained, then the connection ends.
+            let ended = state.connection == .ended
+            right.append((ended ? "shut down gracefully" : "SHUTTING DOWN", CellStyle(.warning, bold: true)))
+        }
         if model.droppedFaults > 0 {
             // Lost faults are what a user must not overlook: said apart, in the error style.
             right.append(("dropped \(Format.count(model.dropped)), \(Format.count(model.droppedFaults)) faults", CellStyle(.failed, bold: true)))

@@ -142,6 +142,7 @@ struct TreeView {
         switch cause {
         case .parentCancelled: return "parent cancelled"
         case .requested: return "requested"
+        case .gracefulShutdown: return "graceful shutdown"
         case .fault(let task):
             if let name = model.tasks[task]?.name { return "fault in \(name) (\(task))" }
             return "fault in \(task)"

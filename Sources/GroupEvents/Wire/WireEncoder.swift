@@ -149,6 +149,9 @@ public struct WireEncoder: Sendable {
         case nil: break
         case .parentCancelled?: w.key(.cancellation); w.raw(#"{"cause":"parent-cancelled"}"#)
         case .requested?: w.key(.cancellation); w.raw(#"{"cause":"requested"}"#)
+        // A reader before 1.4 knows no new `cause` value (PROTOCOL.md, "Versioning"), so it
+        // reads `requested` and ignores the field that says why.
+        case .gracefulShutdown?: w.key(.cancellation); w.raw(#"{"cause":"requested","shutdown":"graceful"}"#)
         case .fault(let task)?:
             w.key(.cancellation); w.raw(#"{"cause":"fault","task":"#); w.unsigned(task.rawValue); w.byte(UInt8(ascii: "}"))
         }

@@ -168,6 +168,8 @@ enum WireFastPath {
                 cancellation = .fault(TaskID(task))
             } else if s.match(#"parent-cancelled""#) {
                 cancellation = .parentCancelled
+            } else if s.match(#"requested","shutdown":"graceful""#) {
+                cancellation = .gracefulShutdown
             } else if s.match(#"requested""#) {
                 cancellation = .requested
             } else {

@@ -280,13 +280,17 @@ private struct Fields {
         return SourceSite(file: file, line: line)
     }
 
-    /// Reads `{"cause":"parent-cancelled"|"requested"|"fault","task":…}`.
+    /// Reads `{"cause":"parent-cancelled"|"requested"|"fault","task":…}`, and since 1.4
+    /// `{"cause":"requested","shutdown":"graceful"}`.
     private static func readCancellation(from s: inout JSONScanner) throws(LineFailure) -> CancellationCause {
         var cause: String?
         var task: UInt64?
+        var shutdown: String?
         try s.readObject(depth: 2) { (s, key) throws(LineFailure) in
             if key.equals("cause") {
                 cause = try s.readString()
+            } else if key.equals("shutdown") {
+                shutdown = try s.readString()
             } else if key.equals("task") {
                 task = try s.readUnsigned()
             } else {
@@ -295,7 +299,8 @@ private struct Fields {
         }
         switch cause {
         case "parent-cancelled": return .parentCancelled
-        case "requested": return .requested
+        // Another `shutdown` value, from a later minor version, still reads as a request.
+        case "requested": return shutdown == "graceful" ? .gracefulShutdown : .requested
         case "fault":
             guard let task else { throw LineFailure(reason: "a fault cancellation needs 'task'") }
             return .fault(TaskID(task))

@@ -1,0 +1,48 @@
+/// An ``EventSink`` that hands every event to several sinks, in order.
+///
+/// ``EventSystem/bootstrap(_:)`` keeps one sink; a service that wants the monitor, a log and
+/// metrics at once installs one of these:
+///
+/// ```swift
+/// let monitor = try SafeGroupMonitor.start(service: "checkout", installAsDefault: false)
+/// EventSystem.bootstrap(MultiplexEventSink(monitor, EventLogSink(logger: logger), EventMetricsSink()))
+/// ```
+///
+/// It adds nothing per event beyond a loop over the sinks it was given: no lock, no copy of
+/// the event (an `Event` is small; its large payloads are shared boxes). Each sink keeps its own
+/// promise never to block, so the multiplexer keeps it too. Nested multiplexers are flattened
+/// when built, so wrapping one in another costs no second loop.
+///
+/// The sinks are kept in a buffer of its own, and each is called where it lies: iterating an
+/// array copies every existential it visits, and children on every core then retain and release
+/// the same sink (the monitor) for every event, which cost more than the call itself.
+public final class MultiplexEventSink: EventSink {
+    // Written once in init and only read afterwards, and every element is Sendable.
+    private nonisolated(unsafe) let buffer: UnsafeMutableBufferPointer<any EventSink>
+
+    /// The sinks every event goes to, in the order they receive it.
+    public var sinks: [any EventSink] { Array(buffer) }
+
+    /// Builds a sink that forwards to `sinks`, in order.
+    public init(_ sinks: [any EventSink]) {
+        let flat = sinks.flatMap { sink -> [any EventSink] in
+            (sink as? MultiplexEventSink)?.sinks ?? [sink]
+        }
+        buffer = .allocate(capacity: flat.count)
+        _ = buffer.initialize(from: flat)
+    }
+
+    /// Builds a sink that forwards to `sinks`, in order.
+    public convenience init(_ sinks: any EventSink...) {
+        self.init(sinks)
+    }
+
+    deinit {
+        buffer.deinitialize()
+        buffer.deallocate()
+    }
+
+    public func emit(_ event: Event) {
+        for index in 0..<buffer.count { buffer[index].emit(event) }
+    }
+}
