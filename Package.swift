@@ -22,7 +22,10 @@ let systemTargets: [Target] = [
     .target(name: "MonitorClient", dependencies: ["GroupEvents", "SystemCalls"]),
     // Supervised worker processes for isolated children (FoundationEssentials only to read the
     // backtracer's JSON crash report).
-    .target(name: "GroupIsolation", dependencies: ["SafeGroup", "GroupEvents", "SystemCalls"]),
+    .target(
+        name: "GroupIsolation",
+        dependencies: ["SafeGroup", "GroupEvents", "SystemCalls", .product(name: "DequeModule", package: "swift-collections")]
+    ),
 ]
 
 // MARK: - Integrations with the Swift server ecosystem: each a product of its own, so the core
@@ -52,7 +55,7 @@ let dashboardTargets: [Target] = [
     // No pkgConfig: ncursesw's .pc adds -D flags SwiftPM refuses with a warning on every build; the
     // headers are in the default path and the module map links ncursesw and tinfo itself.
     .systemLibrary(name: "CNcurses", path: "CNcurses", providers: [.apt(["libncurses-dev"])]),
-    .target(name: "Dashboard", dependencies: ["GroupEvents"]),
+    .target(name: "Dashboard", dependencies: ["GroupEvents", .product(name: "DequeModule", package: "swift-collections")]),
     // CSystem for the terminal rescue's signal handler (C, like every handler that must be async-signal-safe).
     .target(name: "TerminalUI", dependencies: ["Dashboard", "CNcurses", "CSystem"]),
 ]
@@ -127,7 +130,7 @@ let testTargets: [Target] = [
     .testTarget(
         name: "GroupEventsTests",
         dependencies: [
-            "GroupEvents",
+            "GroupEvents", "GroupEventsTesting",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]
     ),
@@ -222,6 +225,7 @@ let package = Package(
         .library(name: "SafeGroupMetrics", targets: ["SafeGroupMetrics"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),

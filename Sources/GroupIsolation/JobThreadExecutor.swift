@@ -1,3 +1,4 @@
+import DequeModule
 import Dispatch
 import Synchronization
 import SystemCalls
@@ -12,7 +13,7 @@ final class JobThreadExecutor: TaskExecutor, @unchecked Sendable {
     /// The job thread's stack: as large as a main thread's.
     static let stackSize = 8 << 20
 
-    private let queue = Mutex<[UnownedJob]>([])
+    private let queue = Mutex(Deque<UnownedJob>())
     private let available = DispatchSemaphore(value: 0)
 
     init() throws(PosixError) {

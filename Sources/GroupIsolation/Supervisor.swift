@@ -1,3 +1,4 @@
+import DequeModule
 import Dispatch
 import Synchronization
 import Glibc
@@ -62,8 +63,8 @@ final class Supervisor: @unchecked Sendable {
         var workers: [Int32: Worker] = [:]
         var idle: [Int32] = []
         var jobs: [UInt64: Job] = [:]
-        var queue: [UInt64] = []
-        var queueHead = 0
+        /// Tickets waiting for a worker, oldest first.
+        var queue = Deque<UInt64>()
         var nextTicket: UInt64 = 0
         var closed = false
         var closedAt: UInt64?
@@ -226,13 +227,12 @@ final class Supervisor: @unchecked Sendable {
     /// request did not fit in the pipe at once).
     func dispatch(_ state: inout State, _ resumptions: inout [Resumption]) -> Bool {
         var wake = false
-        while state.queueHead < state.queue.count, let pid = state.idle.last {
-            let ticket = state.queue[state.queueHead]
-            state.queueHead += 1
+        while let ticket = state.queue.first, let pid = state.idle.last {
+            state.queue.removeFirst()
             guard var job = state.jobs[ticket], let continuation = job.continuation else { continue }
             guard var worker = state.workers[pid], !worker.retiring else {
                 state.idle.removeLast()
-                state.queueHead -= 1
+                state.queue.prepend(ticket)
                 continue
             }
             guard worker.jobNames.contains(job.name) else {
@@ -252,7 +252,7 @@ final class Supervisor: @unchecked Sendable {
                 // The worker is gone (EPIPE): the job never reached it; it waits for another.
                 worker.phase.retire()
                 state.workers[pid] = worker
-                state.queueHead -= 1
+                state.queue.prepend(ticket)
                 wake = true
                 bump()
                 continue
@@ -267,14 +267,6 @@ final class Supervisor: @unchecked Sendable {
             job.request = []
             state.workers[pid] = worker
             state.jobs[ticket] = job
-        }
-        if state.queueHead == state.queue.count {
-            state.queue.removeAll(keepingCapacity: true)
-            state.queueHead = 0
-        } else if state.queueHead > 1_024 && state.queueHead * 2 > state.queue.count {
-            // A backlog that never drains must not keep every ticket it ever had.
-            state.queue.removeFirst(state.queueHead)
-            state.queueHead = 0
         }
         return wake
     }
@@ -301,7 +293,6 @@ final class Supervisor: @unchecked Sendable {
                 state.jobs[ticket] = nil
             }
             state.queue.removeAll()
-            state.queueHead = 0
             state.idle.removeAll()
             for (pid, var worker) in state.workers {
                 worker.phase.retire()

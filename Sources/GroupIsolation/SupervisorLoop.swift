@@ -239,14 +239,13 @@ extension Supervisor {
             bump()
             // With no worker that could take them, the queued jobs would wait for nothing.
             guard !state.workers.values.contains(where: { $0.ready && !$0.retiring }) else { return }
-            for ticket in state.queue[state.queueHead...] {
+            for ticket in state.queue {
                 if let continuation = state.jobs[ticket]?.continuation {
                     resumptions.append(.failure(continuation, IsolationError(.workerStartFailed, message)))
                 }
                 state.jobs[ticket] = nil
             }
             state.queue.removeAll()
-            state.queueHead = 0
         }
         for resumption in resumptions { resumption.run() }
     }

@@ -3,11 +3,7 @@ import GroupIsolation
 import GroupMonitor
 import SafeGroupLifecycle
 import ServiceLifecycle
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// The demo's workloads as a `Service`, beside the monitor's in demo-service's `ServiceGroup`.
 ///

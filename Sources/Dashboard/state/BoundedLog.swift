@@ -1,10 +1,12 @@
+import DequeModule
+
 /// The newest `capacity` items of a sequence, numbered in arrival order; older ones are
-/// evicted and counted. Appending is O(1) and never grows past `capacity`.
+/// evicted and counted. Appending is O(1) (swift-collections' `Deque`) and never grows past
+/// `capacity`.
 public struct BoundedLog<Element: Sendable>: Sendable {
     public let capacity: Int
-    private var storage: [Element] = []
-    /// Index in `storage` of the oldest kept item, once `storage` is full.
-    private var head = 0
+    /// Kept items, oldest first.
+    private var storage = Deque<Element>()
     /// How many items were appended in all.
     public private(set) var appended = 0
 
@@ -21,19 +23,15 @@ public struct BoundedLog<Element: Sendable>: Sendable {
     public var firstNumber: Int { evicted }
 
     public mutating func append(_ element: Element) {
-        if storage.count < capacity {
-            storage.append(element)
-        } else {
-            storage[head] = element
-            head = (head + 1) % capacity
-        }
+        if storage.count == capacity { storage.removeFirst() }
+        storage.append(element)
         appended += 1
     }
 
     /// The item with arrival number `number`, if it is still kept.
     public subscript(number number: Int) -> Element? {
         guard number >= firstNumber, number < appended else { return nil }
-        return storage[(head + number - firstNumber) % storage.count]
+        return storage[number - firstNumber]
     }
 
     /// The `offset`-th newest item: 0 is the newest.
@@ -43,6 +41,6 @@ public struct BoundedLog<Element: Sendable>: Sendable {
 
     /// Kept items, newest first.
     public var newestFirst: some Sequence<Element> {
-        (0..<storage.count).lazy.map { self[newest: $0] }
+        storage.reversed()
     }
 }
