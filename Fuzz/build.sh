@@ -34,6 +34,13 @@ module() {
     swiftc "${swift_flags[@]}" -wmo -module-name "$name" -emit-module -emit-module-path "$out/$name.swiftmodule" \
         -c "$@" -o "$out/$name.o"
 }
+# The Dashboard's one package dependency, swift-collections' DequeModule, is taken as SwiftPM
+# builds it (debug, not instrumented: the fuzzers explore our code, not the Deque), with the
+# two modules it needs.
+swift build --target DequeModule >/dev/null
+bin=$(swift build --show-bin-path)
+ld -r -o "$out/Collections.o" "$bin"/{InternalCollectionsUtilities,ContainersPreview,DequeModule}.build/*.o
+swift_flags+=(-I "$bin/Modules")
 module GroupEvents $(find Sources/GroupEvents -name '*.swift' | sort)
 module Dashboard $(find Sources/Dashboard -name '*.swift' | sort)
 module SystemCalls $(find Sources/SystemCalls -name '*.swift' | sort)
@@ -49,7 +56,7 @@ harness() {
         2> >(grep -v "Cannot export local symbol '__asan" >&2)
 }
 harness DecoderFuzz GroupEvents --
-harness ReducerFuzz GroupEvents Dashboard --
+harness ReducerFuzz GroupEvents Dashboard Collections --
 harness FormatterFuzz GroupEvents -- Sources/safegroup/EventFormatter.swift
 harness ProbeFuzz GroupEvents SystemCalls MonitorClient $(cd "$out" && ls CSystem-*.o | sed 's/\.o$//') -- \
     Sources/safegroup/ServiceProbe.swift Sources/safegroup/JSONText.swift Sources/safegroup/TerminalSafeJSON.swift
