@@ -127,7 +127,7 @@ let testTargets: [Target] = [
     .testTarget(
         name: "GroupEventsTests",
         dependencies: [
-            "GroupEvents",
+            "GroupEvents", "GroupEventsTesting",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]
     ),
@@ -159,8 +159,8 @@ let testTargets: [Target] = [
     ),
     .testTarget(
         name: "SafeGroupTests",
-        dependencies: ["TestSupport", 
-            "SafeGroup", "GroupEvents", "GroupEventsTesting", "safegroup-example",
+        dependencies: [
+            "TestSupport", "SafeGroup", "GroupEvents", "GroupEventsTesting", "safegroup-example",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]
     ),
@@ -174,7 +174,7 @@ let testTargets: [Target] = [
     .testTarget(
         name: "SafeGroupLifecycleTests",
         dependencies: [
-            "SafeGroupLifecycle", "SafeGroup", "GroupEvents", "GroupEventsTesting", "GroupMonitor",
+            "TestSupport", "SafeGroupLifecycle", "SafeGroup", "GroupEvents", "GroupEventsTesting", "GroupMonitor",
             "safegroup-service-example",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
@@ -192,7 +192,7 @@ let testTargets: [Target] = [
     .testTarget(
         name: "SafeGroupMetricsTests",
         dependencies: [
-            "SafeGroupMetrics", "SafeGroup", "GroupEvents", "GroupMonitor", "safegroup-prometheus-example",
+            "TestSupport", "SafeGroupMetrics", "SafeGroup", "GroupEvents", "GroupMonitor", "safegroup-prometheus-example",
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "MetricsTestKit", package: "swift-metrics"),
         ]
