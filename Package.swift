@@ -162,8 +162,8 @@ let testTargets: [Target] = [
     ),
     .testTarget(
         name: "SafeGroupTests",
-        dependencies: ["TestSupport", 
-            "SafeGroup", "GroupEvents", "GroupEventsTesting", "safegroup-example",
+        dependencies: [
+            "TestSupport", "SafeGroup", "GroupEvents", "GroupEventsTesting", "safegroup-example",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]
     ),
@@ -177,7 +177,7 @@ let testTargets: [Target] = [
     .testTarget(
         name: "SafeGroupLifecycleTests",
         dependencies: [
-            "SafeGroupLifecycle", "SafeGroup", "GroupEvents", "GroupEventsTesting", "GroupMonitor",
+            "TestSupport", "SafeGroupLifecycle", "SafeGroup", "GroupEvents", "GroupEventsTesting", "GroupMonitor",
             "safegroup-service-example",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
@@ -195,7 +195,7 @@ let testTargets: [Target] = [
     .testTarget(
         name: "SafeGroupMetricsTests",
         dependencies: [
-            "SafeGroupMetrics", "SafeGroup", "GroupEvents", "GroupMonitor", "safegroup-prometheus-example",
+            "TestSupport", "SafeGroupMetrics", "SafeGroup", "GroupEvents", "GroupMonitor", "safegroup-prometheus-example",
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "MetricsTestKit", package: "swift-metrics"),
         ]

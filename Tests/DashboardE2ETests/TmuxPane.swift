@@ -17,6 +17,8 @@ let tmuxPath: String? = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].fi
 final class TmuxPane {
     let socket = "sg-e2e-\(getpid())-\(UUID().uuidString.prefix(8))"
     private let tmux: String
+    /// Where the tmux clients' output goes.
+    private let scratch = ScratchDirectory(prefix: "sg-e2e")
 
     /// Starts a server running an interactive bash, with no rc files and a `$ ` prompt.
     init(columns: Int = 80, rows: Int = 24) throws {
@@ -33,40 +35,21 @@ final class TmuxPane {
 
     /// Runs a tmux command against this server; its standard output.
     ///
-    /// posix_spawn and waitpid, not Foundation's Process: the tmux client of `new-session`
-    /// forks the server and exits, and Process then never saw the client end (it stayed a
-    /// zombie and waitUntilExit hung). The output goes to a file: a pipe would be held open by
-    /// the forked server.
+    /// ``ChildProcess`` (posix_spawn and waitpid, not Foundation's Process): the tmux client of
+    /// `new-session` forks the server and exits, and Process then never saw the client end (it
+    /// stayed a zombie and waitUntilExit hung). The output goes to a file: a pipe would be held
+    /// open by the forked server. The child starts with no signal blocked or ignored: a tmux
+    /// server inheriting the test process's would not hear kill-server's end or its shell's SIGCHLD.
     @discardableResult
     func run(_ arguments: [String]) throws -> String {
-        let outputPath = NSTemporaryDirectory() + "sg-e2e-out-\(UUID().uuidString)"
-        defer { unlink(outputPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = ([tmux, "-L", socket] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        // The test process blocks or ignores some signals; a tmux server inheriting that would
-        // not hear kill-server's end or its shell's SIGCHLD. Start it with a clean slate.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t(), all = sigset_t()
-        sigemptyset(&none)
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, tmux, &actions, &attributes, argv, environ)
-        guard spawned == 0 else { throw TmuxFailed(arguments: arguments, status: spawned) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let output = FileManager.default.contents(atPath: outputPath) ?? Data()
-        return String(decoding: output, as: UTF8.self)
+        let client: ChildProcess
+        do {
+            client = try ChildProcess(tmux, ["-L", socket] + arguments, in: scratch)
+        } catch let error as POSIXError {
+            throw TmuxFailed(arguments: arguments, status: error.code.rawValue)
+        }
+        client.waitUntilExit()
+        return client.outputSoFar
     }
 
     /// Types `text` literally, then Enter.

@@ -1,9 +1,9 @@
 import Foundation
 import GroupEvents
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
-import TestSupport
 #endif
 
 extension DemoTests {
@@ -20,13 +20,9 @@ extension DemoTests {
             defer { withExtendedLifetime(directory) {} }  // removed at the end of the test, not before
             let socketPath = directory.file("demo.sock")
 
-            let process = Process()
-            process.executableURL = Self.executable
-            process.arguments = ["--socket", socketPath, "--name", "demo-e2e", "--duration", "3", "--rate", "300", "--seed", "11"]
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            defer { if process.isRunning { process.terminate() } }
+            let process = try ChildProcess(Self.executable.path, ["--socket", socketPath, "--name", "demo-e2e", "--duration", "3", "--rate", "300", "--seed", "11"],
+                                           in: directory)
+            defer { process.terminate() }
 
             let viewer = try #require(await connect(to: socketPath), "could not connect to \(socketPath) within 15 s")
             defer { close(viewer) }
@@ -66,7 +62,7 @@ extension DemoTests {
                 }
             }
             #expect(header?.service == "demo-e2e")
-            #expect(header?.pid == process.processIdentifier)
+            #expect(header?.pid == process.pid)
             #expect(headerCameFirst, "the header should be the first line")
             #expect(spawned > 0, "no task.spawned event arrived")
             #expect(ended > 0, "no task.ended event arrived")
@@ -82,10 +78,9 @@ extension DemoTests {
             }
 
             try #require(await eventually(within: .seconds(15)) { !process.isRunning }, "demo-service did not exit after --duration 3")
-            #expect(process.terminationReason == .exit)
-            #expect(process.terminationStatus == 0)
+            #expect(process.exitStatus == 0)
             #expect(!FileManager.default.fileExists(atPath: socketPath), "demo-service left its socket behind")
-            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let printed = process.outputSoFar
             #expect(printed.split(separator: "\n").first == "demo-service: serving events on \(socketPath)")
         }
 
@@ -95,21 +90,15 @@ extension DemoTests {
             defer { withExtendedLifetime(directory) {} }  // removed at the end of the test, not before
             let socketPath = directory.file("demo.sock")
 
-            let process = Process()
-            process.executableURL = Self.executable
-            process.arguments = ["--socket", socketPath, "--seed", "12"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            let process = try ChildProcess(Self.executable.path, ["--socket", socketPath, "--seed", "12"], in: directory)
+            defer { process.kill() }
 
             try #require(await eventually { FileManager.default.fileExists(atPath: socketPath) }, "demo-service never created \(socketPath)")
             // Let some runs start, so that the stop has runs in flight to cancel.
             try await Task.sleep(for: .milliseconds(300))
             process.terminate()
             try #require(await eventually { !process.isRunning }, "demo-service did not stop on SIGTERM")
-            #expect(process.terminationReason == .exit)
-            #expect(process.terminationStatus == 0)
+            #expect(process.exitStatus == 0)
             #expect(!FileManager.default.fileExists(atPath: socketPath), "demo-service left its socket behind")
         }
 
@@ -120,47 +109,31 @@ extension DemoTests {
             let directory = ScratchDirectory(prefix: "demo-trap")
             defer { withExtendedLifetime(directory) {} }  // removed at the end of the test, not before
             let recording = directory.file("trap.ndjson")
-            let errors = directory.file("stderr.txt")
-            _ = FileManager.default.createFile(atPath: errors, contents: nil)
 
-            let process = Process()
-            process.executableURL = Self.executable
-            process.arguments = ["--socket", directory.file("demo.sock"), "--seed", "13",
-                                 "--trap-in-process-after", "0.5"]
-            var environment = ProcessInfo.processInfo.environment
-            environment["SAFEGROUP_RECORD"] = recording
-            environment["SWIFT_BACKTRACE"] = "enable=no"
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle(forWritingAtPath: errors)
-            try process.run()
-            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            let process = try ChildProcess(Self.executable.path, ["--socket", directory.file("demo.sock"), "--seed", "13",
+                                                                  "--trap-in-process-after", "0.5"],
+                                           environment: ["SAFEGROUP_RECORD": recording, "SWIFT_BACKTRACE": "enable=no"], in: directory)
+            defer { process.kill() }
 
             try #require(await eventually(within: .seconds(30)) { !process.isRunning }, "demo-service did not trap")
-            #expect(process.terminationReason == .uncaughtSignal)
-            #expect(process.terminationStatus == SIGILL)
+            #expect(process.terminatingSignal == SIGILL)
             let decoded = try WireDecoder.decode(try Data(contentsOf: URL(fileURLWithPath: recording)))
             guard case .event(_, let last)? = decoded.records.last, case .processCrashed(let crash) = last.kind else {
                 Issue.record("the recording does not end with the last gasp: \(decoded.records.suffix(2))")
                 return
             }
             #expect(crash.reason.contains("Fatal error: Unexpectedly found nil"))
-            let told = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+            let told = process.errorsSoFar
             let task = try #require(crash.task, "the crash names no child")
             #expect(told.contains("demo-service: child \(task) '"), "the child that trapped was not one told of:\n\(told.prefix(2000))")
         }
 
         @Test func negativeTrapDelayIsRefused() throws {
-            let process = Process()
-            process.executableURL = Self.executable
-            process.arguments = ["--trap-in-process-after=-1"]
-            let errors = Pipe()
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = errors
-            try process.run()
-            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let directory = ScratchDirectory(prefix: "demo-neg")
+            let process = try ChildProcess(Self.executable.path, ["--trap-in-process-after=-1"], in: directory)
             process.waitUntilExit()
-            #expect(process.terminationStatus == 64)
+            let text = process.errorsSoFar
+            #expect(process.exitStatus == 64)
             #expect(text.contains("--trap-in-process-after must be a number of seconds, 0 or more, not -1.0"), "\(text)")
         }
 

@@ -16,16 +16,11 @@ extension DemoTests {
             let recording = URL(fileURLWithPath: directory.file("demo.ndjson"))
 
             // As the issue measured it: seed 5, two workers, ten seconds.
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = ["--socket", directory.file("demo.sock"), "--duration", "10",
-                                 "--seed", "5", "--workers", "2"]
-            process.environment = ProcessInfo.processInfo.environment.merging(["SAFEGROUP_RECORD": recording.path]) { $1 }
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try ChildProcess(executable.path, ["--socket", directory.file("demo.sock"), "--duration", "10",
+                                                             "--seed", "5", "--workers", "2"],
+                                           environment: ["SAFEGROUP_RECORD": recording.path], in: directory)
             process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+            #expect(process.exitStatus == 0)
 
             var decoder = WireDecoder()
             try decoder.feed(Array(try Data(contentsOf: recording)))

@@ -2,6 +2,7 @@ import Foundation
 import GroupIsolation
 import IsolationTestJobs
 import Testing
+import TestSupport
 
 @Suite(.serialized)
 struct WorkerPoolTests {
@@ -20,22 +21,13 @@ extension WorkerPoolTests {
     /// A service killed with SIGKILL cannot shut its pool down: its workers, idle or busy, die
     /// with it anyway.
     @Test func workersDieWithTheirService() async throws {
-        let host = Process()
-        host.executableURL = URL(fileURLWithPath: fixtureExecutable)
-        host.arguments = ["host"]
-        let output = Pipe()
-        host.standardOutput = output
-        try host.run()
-        var text = ""
-        while !text.contains("\n") {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
-        }
+        let directory = ScratchDirectory(prefix: "sgiso")
+        let host = try ChildProcess(fixtureExecutable, ["host"], in: directory, output: .lines)
+        let text = host.readLine() ?? ""
         let pids = text.split(separator: " ").dropFirst().compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         try #require(text.hasPrefix("workers ") && pids.count == 2, "the host said: \(text)")
         #expect(pids.allSatisfy(processExists))
-        kill(host.processIdentifier, SIGKILL)
+        host.kill()
         host.waitUntilExit()
         let end = ContinuousClock.now + .seconds(15)
         while pids.contains(where: processIsRunning), ContinuousClock.now < end {

@@ -42,10 +42,10 @@ struct LastGaspTests {
     /// Runs the fixture until its child traps the way `how` says, and reaps it.
     func crash(_ how: String, handler: Bool = true, backtrace: String = "enable=no") async throws -> Run {
         let dir = ScratchDirectory(prefix: "sgmon")
-        let socket = dir.file("svc.sock"), recording = dir.file("rec.ndjson"), stderr = dir.file("stderr.txt")
-        let fixture = try SpawnedProcess(
+        let socket = dir.file("svc.sock"), recording = dir.file("rec.ndjson")
+        let fixture = try ChildProcess(
             FixtureProcess.executablePath, ["crash", socket, recording, how] + (handler ? [] : ["--no-handler"]),
-            environment: ["SWIFT_BACKTRACE": backtrace], stderrPath: stderr)
+            environment: ["SWIFT_BACKTRACE": backtrace], in: dir, input: true, output: .lines)
         let running = fixture.readLine()
         #expect(running == "running \(fixture.pid)")
 
@@ -68,7 +68,7 @@ struct LastGaspTests {
 
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: recording)))
         let decoded = try WireDecoder.decode(bytes)
-        let errorText = (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? ""
+        let errorText = fixture.errorsSoFar
         return Run(signal: signal, recording: decoded.records, viewer: viewer.records, viewerSawEOF: viewer.closedByPeer, stderr: errorText)
     }
 

@@ -22,7 +22,7 @@ struct MonitorProcessTests {
         // The refused instance left the live one alone.
         let client = try TestClient(path: path)
         client.read(until: { !$0.isEmpty })
-        #expect(client.headers.first?.pid == fixture.process.processIdentifier)
+        #expect(client.headers.first?.pid == fixture.pid)
 
         fixture.quit()
         #expect(try Posix.lstat(path) == nil)
@@ -62,7 +62,7 @@ struct MonitorProcessTests {
         chmod(executable, 0o755)
         let peer = try FixtureProcess(["peer", monitor.socketPath], asUser: "nobody", executable: executable)
         let reply = peer.readLine()
-        peer.process.waitUntilExit()
+        peer.child.waitUntilExit()
         #expect(reply == "read 0")
         #expect(monitor.statistics.peersRefused == 1)
         #expect(monitor.statistics.viewersAccepted == 0)
@@ -98,6 +98,6 @@ struct MonitorProcessTests {
         client.read(until: { !$0.isEmpty })
         #expect(client.headers.count == 1, "the monitor still serves")
         fixture.quit()
-        #expect(fixture.process.terminationStatus == 0)
+        #expect(fixture.child.exitStatus == 0)
     }
 }

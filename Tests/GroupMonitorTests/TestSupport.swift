@@ -62,12 +62,11 @@ final class TestClient {
     }
 }
 
-/// The `monitor-fixture` executable built next to the test bundle, run as a child process.
+/// The `monitor-fixture` executable built next to the test bundle, run as a child process that
+/// reads commands on its standard input and answers a line each.
 final class FixtureProcess {
-    let process = Process()
-    private let input = Pipe()
-    private let output = Pipe()
-    private var pending: [UInt8] = []
+    let child: ChildProcess
+    private let scratch = ScratchDirectory(prefix: "sgfix")
 
     static var executablePath: String {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
@@ -77,35 +76,20 @@ final class FixtureProcess {
 
     init(_ arguments: [String], asUser user: String? = nil, executable: String = FixtureProcess.executablePath) throws {
         if let user {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", user, "--", executable] + arguments
+            child = try ChildProcess("/usr/sbin/runuser", ["-u", user, "--", executable] + arguments,
+                                     in: scratch, input: true, output: .lines)
         } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
+            child = try ChildProcess(executable, arguments, in: scratch, input: true, output: .lines)
         }
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
     }
+
+    var pid: Int32 { child.pid }
 
     /// Sends one command line.
-    func send(_ line: String) {
-        input.fileHandleForWriting.write(Data((line + "\n").utf8))
-    }
+    func send(_ line: String) { child.send(line) }
 
     /// The next line the fixture prints, or nil at its end.
-    func readLine() -> String? {
-        while true {
-            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: pending[..<newline], as: UTF8.self)
-                pending.removeSubrange(...newline)
-                return line
-            }
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { return nil }
-            pending.append(contentsOf: data)
-        }
-    }
+    func readLine() -> String? { child.readLine() }
 
     /// Sends `command` and returns the reply line.
     func ask(_ command: String) -> String? {
@@ -114,20 +98,16 @@ final class FixtureProcess {
     }
 
     func kill9() {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        child.kill()
+        child.waitUntilExit()
     }
 
     func quit() {
-        if process.isRunning {
+        if child.isRunning {
             send("quit")
             _ = readLine()
-            process.waitUntilExit()
+            child.waitUntilExit()
         }
-    }
-
-    deinit {
-        if process.isRunning { kill9() }
     }
 }
 

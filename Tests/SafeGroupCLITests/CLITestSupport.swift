@@ -17,8 +17,7 @@ struct CommandResult {
 
 /// `safegroup` run as a child process, its output going to files (no pipe can fill and block it).
 final class CommandProcess {
-    private let child: ChildProcess
-    var process: Process { child.process }
+    let child: ChildProcess
 
     init(_ arguments: [String], environment: [String: String] = [:], in directory: ScratchDirectory) throws {
         child = try ChildProcess("safegroup", arguments, environment: environment, removing: ["SAFEGROUP_SOCKET"], in: directory)
@@ -33,7 +32,7 @@ final class CommandProcess {
     /// Waits for the end, at most `limit`; kills the process and fails the test if it runs over.
     func finish(within limit: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation) async -> CommandResult {
         if await !child.waitForExit(within: limit) {
-            Issue.record("safegroup \(process.arguments ?? []) still running after \(limit); killed", sourceLocation: sourceLocation)
+            Issue.record("safegroup \(child.arguments) still running after \(limit); killed", sourceLocation: sourceLocation)
         }
         let (status, out, err) = child.result
         return CommandResult(status: status, stdout: Array(out), stderr: String(decoding: err, as: UTF8.self))
@@ -48,29 +47,19 @@ func safegroup(_ arguments: [String], environment: [String: String] = [:], in di
 
 /// A `monitor-fixture serve SOCKET` process: a real service with a monitor on SOCKET.
 final class MonitorFixture {
-    let process = Process()
-    private let input = Pipe()
-    private let output = Pipe()
+    let child: ChildProcess
+    private let scratch = ScratchDirectory(prefix: "sgfix")
     /// The fixture's pid, as it printed it once ready.
     private(set) var servingPID: Int32 = 0
 
     /// Starts the fixture and waits until it serves (or fails the test).
     init(socket: String, fanout: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        process.executableURL = productsDirectory.appendingPathComponent("monitor-fixture")
-        process.arguments = ["serve", socket] + (fanout ? ["--fanout"] : [])
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
+        child = try ChildProcess("monitor-fixture", ["serve", socket] + (fanout ? ["--fanout"] : []),
+                                 in: scratch, input: true, output: .lines)
         // The fixture prints "ready <pid>" once its socket is listening, or "error: …".
-        var line: [UInt8] = []
-        while !line.contains(UInt8(ascii: "\n")) {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            line.append(contentsOf: data)
-        }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = (child.readLine() ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.hasPrefix("ready "), let pid = Int32(text.dropFirst(6)) else {
-            Issue.record("monitor-fixture did not start: \(text)", sourceLocation: sourceLocation)
+            Issue.record("monitor-fixture did not start: \(text) \(child.errorsSoFar)", sourceLocation: sourceLocation)
             throw FixtureFailure(message: text)
         }
         servingPID = pid
@@ -80,17 +69,15 @@ final class MonitorFixture {
 
     /// Kills it with SIGKILL: its socket and lock file stay behind, stale.
     func kill9() {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        child.kill()
+        child.waitUntilExit()
     }
 
     func quit() {
-        guard process.isRunning else { return }
-        input.fileHandleForWriting.write(Data("quit\n".utf8))
-        process.waitUntilExit()
+        guard child.isRunning else { return }
+        child.send("quit")
+        child.waitUntilExit()
     }
-
-    deinit { if process.isRunning { kill9() } }
 }
 
 /// Decodes a whole stream, failing the test on a header it cannot read.

@@ -150,30 +150,19 @@ import TestSupport
     /// Runs `monitor-fixture crash` until its child has trapped; returns the recording's path.
     static func crashedRecording(in directory: ScratchDirectory) async throws -> String {
         let recording = directory.file("crash.ndjson")
-        let process = Process()
-        let input = Pipe(), output = Pipe()
-        process.executableURL = productsDirectory.appendingPathComponent("monitor-fixture")
-        process.arguments = ["crash", directory.file("svc.sock"), recording, "nil"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWIFT_BACKTRACE"] = "enable=no"
-        process.environment = environment
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        _ = output.fileHandleForReading.availableData  // "running <pid>"
+        let fixture = try ChildProcess("monitor-fixture", ["crash", directory.file("svc.sock"), recording, "nil"],
+                                       environment: ["SWIFT_BACKTRACE": "enable=no"], in: directory, input: true, output: .lines)
+        _ = fixture.readLine()  // "running <pid>"
         // Trap only once the child's start is on disk, so the recording names it.
         let recorded = await eventually {
             let text = (try? String(contentsOfFile: recording, encoding: .utf8)) ?? ""
             return text.contains(#""type":"task.started","task":2"#)
         }
         #expect(recorded)
-        input.fileHandleForWriting.write(Data("not a number\n".utf8))
-        let ended = await eventually { !process.isRunning }
+        fixture.send("not a number")
+        let ended = await fixture.waitForExit()
         #expect(ended, "the fixture died of its trap")
-        if !ended { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(fixture.terminatingSignal != nil)
         return recording
     }
 

@@ -39,7 +39,7 @@ import TestSupport
         let file = directory.file("rec.ndjson")
         Self.write(Self.session("first-session", group: "before-restart", tasks: 40), to: file, flags: O_TRUNC)
         let dump = try CommandProcess(["dump", "--follow", file], in: directory)
-        defer { if dump.process.isRunning { kill(dump.pid, SIGKILL) } }
+        defer { dump.child.kill() }
         #expect(await eventually(within: .seconds(10)) { dump.outputSoFar.contains("'before-restart'") },
                 "the first session was not printed:\n\(dump.outputSoFar)")
 
@@ -72,23 +72,13 @@ import TestSupport
         let directory = ScratchDirectory(prefix: "sgcli")
         let file = directory.file("big.ndjson")
         Self.writeRecording(to: file, tasks: 60_000)
-        let process = Process()
-        process.executableURL = productsDirectory.appendingPathComponent("safegroup")
-        process.arguments = ["dump", file]
-        let output = Pipe()
-        let errors = directory.file("stderr")
-        _ = FileManager.default.createFile(atPath: errors, contents: nil)
-        process.standardOutput = output
-        process.standardError = FileHandle(forWritingAtPath: errors)
-        try process.run()
+        let dump = try ChildProcess("safegroup", ["dump", file], in: directory, output: .lines)
         // Nobody reads yet: the dump fills the pipe and waits in write, with output buffered.
         try await Task.sleep(for: .milliseconds(700))
-        kill(process.processIdentifier, signal)
-        let printed = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let stderr = String(decoding: FileManager.default.contents(atPath: errors) ?? Data(), as: UTF8.self)
-        #expect(process.terminationReason == .exit && process.terminationStatus == 128 + signal,
-                "\(process.terminationReason) \(process.terminationStatus): \(stderr)")
+        dump.signal(signal)
+        let printed = Array(dump.readToEnd().utf8)
+        let stderr = dump.errorsSoFar
+        #expect(dump.exitStatus == 128 + signal, "\(dump.terminatingSignal.map { "signal \($0)" } ?? "status \(dump.status)"): \(stderr)")
         #expect(printed.last == UInt8(ascii: "\n"), "the output ends in the middle of a line")
         #expect(stderr.contains("interrupted before its end") && stderr.contains(" events; "), "no summary: \(stderr)")
         let lines = String(decoding: printed, as: UTF8.self).split(separator: "\n")

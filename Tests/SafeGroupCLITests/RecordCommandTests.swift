@@ -52,16 +52,10 @@ import TestSupport
 
         // And each line is JSON for jq, when jq is installed.
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/jq") {
-            let jq = Process()
-            jq.executableURL = URL(fileURLWithPath: "/usr/bin/jq")
-            jq.arguments = ["-c", ".", file]
-            let out = dir.file("jq.out")
-            _ = FileManager.default.createFile(atPath: out, contents: nil)
-            jq.standardOutput = FileHandle(forWritingAtPath: out)
-            try jq.run()
+            let jq = try ChildProcess("/usr/bin/jq", ["-c", ".", file], in: dir)
             jq.waitUntilExit()
-            #expect(jq.terminationStatus == 0)
-            let jqLines = (try String(contentsOfFile: out, encoding: .utf8)).split(separator: "\n")
+            #expect(jq.exitStatus == 0)
+            let jqLines = jq.outputSoFar.split(separator: "\n")
             #expect(jqLines.count == recorded.counters.lines)
         }
     }
@@ -80,7 +74,7 @@ import TestSupport
         #expect(grew, "the recording never grew past 100 kB")
         kill(record.pid, SIGINT)
         let result = await record.finish()
-        #expect(record.process.terminationReason == .exit, "record died of the signal instead of stopping")
+        #expect(record.child.terminatingSignal == nil, "record died of the signal instead of stopping")
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("recorded"))
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))

@@ -18,17 +18,11 @@ import Glibc
         let directory = ScratchDirectory()
         let output = directory.file("terminal")
         let binary = productsDirectory.appendingPathComponent("safegroup").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: script)
         // -e: script exits with the program's status; everything the program writes is in `output`.
-        process.arguments = ["-qec", ([binary] + arguments).map { "'\($0)'" }.joined(separator: " "), output]
-        process.environment = ProcessInfo.processInfo.environment.merging(["TERM": "dumb"]) { $1 }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        #expect(await eventually { !process.isRunning })
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 1)
+        let process = try ChildProcess(script, ["-qec", ([binary] + arguments).map { "'\($0)'" }.joined(separator: " "), output],
+                                       environment: ["TERM": "dumb"], in: directory)
+        #expect(await process.waitForExit())
+        #expect(process.exitStatus == 1)
         let written = try String(contentsOfFile: output, encoding: .utf8)
         // One line and nothing else (script's own header and trailer around it): no screen.
         let lines = written.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("Script started") && !$0.hasPrefix("Script done") }

@@ -6,6 +6,7 @@ import MetricsTestKit
 import SafeGroup
 import SafeGroupMetrics
 import Testing
+import TestSupport
 
 @Suite struct EventMetricsSinkTests {
     struct Declined: Error {}
@@ -88,17 +89,13 @@ import Testing
 /// Runs the built Prometheus example, so it never rots.
 @Suite struct PrometheusExampleTests {
     @Test func theExamplePrintsTheMetricsInPrometheusTextFormat() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("safegroup-prometheus-example")
+        let binary = productsDirectory.appendingPathComponent("safegroup-prometheus-example")
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build it first: swift build")
-        let process = Process()
-        process.executableURL = binary
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let directory = ScratchDirectory(prefix: "sgprom")
+        let process = try ChildProcess(binary.path, [], in: directory)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let text = process.outputSoFar
+        #expect(process.exitStatus == 0)
         #expect(text.hasPrefix("prices: 4 children, 2 faults\n"), "\(text)")
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines.contains("# TYPE safegroup_children_spawned_total counter"), "\(text)")

@@ -8,15 +8,10 @@ import TestSupport
     static func runExample(environment: [String: String] = [:]) throws -> (status: Int32, text: String) {
         let binary = productsDirectory.appendingPathComponent("safegroup-example")
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build it first: swift build")
-        let process = Process()
-        process.executableURL = binary
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let directory = ScratchDirectory(prefix: "sgex")
+        let process = try ChildProcess(binary.path, [], environment: environment, in: directory)
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return (process.status, process.outputSoFar)
     }
 
     @Test func theQuickStartExampleReportsEveryFaultOfTheCheckout() throws {
