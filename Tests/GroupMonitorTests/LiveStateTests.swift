@@ -1,24 +1,12 @@
 import GroupEvents
 @testable import GroupMonitor
 import Testing
+import TestSupport
 
 /// The monitor's live state: what a late viewer's snapshot holds, checked against a plain
 /// dictionary of the same events, through ring laps, growth, long-lived tasks and the limit.
 @Suite("Live state kept for late viewers")
 struct LiveStateTests {
-    /// A small, seeded generator (SplitMix64): the same sequence every run.
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     static let group = GroupID(1)
     static let site = SourceSite(fileID: "App/Main.swift", line: 7)
 
@@ -102,7 +90,7 @@ struct LiveStateTests {
 
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
     func randomLivesMatchAPlainDictionary(seed: UInt64) {
-        var random = SplitMix(state: seed)
+        var random = SplitMix64(seed: seed)
         var state = Checked()
         var next: UInt64 = 1
         var live: [UInt64] = []
