@@ -24,23 +24,14 @@ public final class InMemoryEventSink: EventSink {
         var event: Event
     }
 
-    private final class Shard: Sendable {
-        struct Storage {
-            var full: [[Numbered]] = []
-            var current: [Numbered] = []
-        }
-        // Shards are allocated one after another; the padding keeps two shards' locks off one
-        // cache line (lines are 64 bytes, and adjacent lines are fetched in pairs).
-        private let before: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                             UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        let storage = Mutex(Storage())
-        private let after: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                            UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    private struct Shard {
+        var full: [[Numbered]] = []
+        var current: [Numbered] = []
     }
 
     /// Bumped by every event: on lines of its own, apart from `shards`, which every event reads.
     private let sequence = PaddedCounter()
-    private let shards: [Shard] = (0..<InMemoryEventSink.shardCount).map { _ in Shard() }
+    private let shards = (0..<InMemoryEventSink.shardCount).map { _ in PaddedMutex(Shard()) }
 
     private struct Waiter {
         var condition: @Sendable ([Event]) -> Bool
@@ -56,7 +47,7 @@ public final class InMemoryEventSink: EventSink {
 
     public func emit(_ event: Event) {
         let number = sequence.next()
-        shards[CurrentThread.shard(of: Self.shardCount)].storage.withLock { storage in
+        shards[CurrentThread.shard(of: Self.shardCount)].withLock { storage in
             if storage.current.count == Self.chunkSize {
                 storage.full.append(storage.current)
                 storage.current = []
@@ -115,7 +106,7 @@ public final class InMemoryEventSink: EventSink {
     public var events: [Event] {
         var all: [Numbered] = []
         for shard in shards {
-            shard.storage.withLock { storage in
+            shard.withLock { storage in
                 for chunk in storage.full { all.append(contentsOf: chunk) }
                 all.append(contentsOf: storage.current)
             }
@@ -127,13 +118,13 @@ public final class InMemoryEventSink: EventSink {
     /// How many events were received so far.
     public var count: Int {
         shards.reduce(0) { total, shard in
-            total + shard.storage.withLock { $0.full.count * Self.chunkSize + $0.current.count }
+            total + shard.withLock { $0.full.count * Self.chunkSize + $0.current.count }
         }
     }
 
     /// Removes every event received so far.
     public func clear() {
-        for shard in shards { shard.storage.withLock { $0 = Shard.Storage() } }
+        for shard in shards { shard.withLock { $0 = Shard() } }
     }
 
     /// The events of one kind, picked out by `extract`, in order.

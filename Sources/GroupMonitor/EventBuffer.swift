@@ -4,31 +4,73 @@ import SystemCalls
 
 /// The bounded multi-producer, single-consumer queue between the groups and the monitor thread.
 ///
-/// Producers append under a short lock to a preallocated array and never wait for the consumer;
-/// when ``capacity`` events are already waiting, the event is dropped and counted, so that
-/// `produced == delivered + dropped` holds exactly once the consumer has caught up. The consumer
-/// swaps the whole array out in O(1).
+/// **Shards.** Every thread appends to the shard its identity hashes to (``CurrentThread``), each
+/// a lock and an array alone on their cache lines, so that the two cores of a fan-out do not
+/// take turns at one lock and one array: with a single lock, the lock's line and the array's
+/// tail moved between the cores on every event. The consumer swaps each shard's array out in O(1).
 ///
-/// The last ``reserved`` places are kept for fault-class events (``Event/isFaultClass``): a
-/// routine event is dropped once `capacity - reserved` wait, a fault only when all `capacity`
-/// do, so an overflowing burst loses its routine events first. A producer writes to the wake-up eventfd only when the
-/// consumer said it is about to sleep, so a busy stream costs no system call per event.
+/// **Order.** An accepted event takes the next number of one shared counter, inside its shard's
+/// lock, so a shard's array is in number order. The consumer merges the shards by number and
+/// hands on only the unbroken run from the next number it expects: when a producer took a number
+/// but appended to a shard the consumer had already swapped out, the events after the hole wait
+/// for the next take. Numbers are taken in an order that agrees with what happened before what
+/// (an atomic increment is ordered with the code around it), so a task's spawned, started and
+/// ended events, and a group's close after its children's ends, come out in the order they
+/// happened, whichever threads emitted them.
+///
+/// **Bounds.** Producers never wait for the consumer. When ``capacity`` events are numbered and not
+/// yet taken, the event is dropped and counted, so that `produced == delivered + dropped` holds
+/// exactly once the consumer has caught up. The last ``reserved`` places are kept for fault-class
+/// events (``Event/isFaultClass``): a routine event is dropped once `capacity - reserved` wait, a
+/// fault only when all `capacity` do, so an overflowing burst loses its routine events first. The
+/// check reads the counters without a lock, so producers racing past it can overshoot by at most
+/// one event each.
+///
+/// **Wake-up.** A producer writes to the wake-up eventfd only when the consumer said it is about to
+/// sleep, so a busy stream costs no system call per event.
 final class EventBuffer: Sendable {
-    struct State: ~Copyable {
-        var events: [Event]
+    struct Numbered {
+        var number: UInt64
+        var event: Event
+    }
+
+    struct Shard: ~Copyable {
+        var events: [Numbered] = []
         var produced: UInt64 = 0
         var dropped: UInt64 = 0
         /// Of `dropped`, the fault-class events.
         var droppedFaults: UInt64 = 0
-        var consumerSleeping = false
         var closed = false
     }
+
+    /// The consumer's side: the arrays it swaps in, the events waiting behind a hole in the
+    /// numbers, and the next number it hands on. Only the monitor thread touches it.
+    struct Consumer {
+        var spares: [[Numbered]]
+        /// Each shard's recent largest take, decaying: a spare far larger than that is trimmed, so
+        /// a past burst does not keep its memory.
+        var peaks: [Int]
+        var runs: [[Numbered]]
+        /// Taken events after a hole, in number order.
+        var waiting: [Numbered] = []
+        var next: UInt64 = 1
+    }
+
+    /// Shards: a power of two. More than the cores a service has, so that its threads rarely share.
+    static let shardCount = 8
 
     /// The most events that can wait for the consumer.
     let capacity: Int
     /// The places only fault-class events may take: an eighth of ``capacity``.
     let reserved: Int
-    private let state: Mutex<State>
+    private let shards: [PaddedMutex<Shard>]
+    /// The last number handed to an accepted event (the first gets 1). Bumped by every accepted
+    /// event, on cache lines of its own.
+    private let numbered = PaddedCounter()
+    /// Events the consumer has taken out of the shards: published once per take, read by every push.
+    private let taken = PaddedCounter()
+    private let consumerSleeping = Atomic<Bool>(false)
+    private let consumer: Mutex<Consumer>
     /// The eventfd that wakes the consumer. Owned here and closed only in `deinit`, when no
     /// producer can hold the buffer any more: a late `push` never writes to a reused descriptor.
     let wakeFD: Int32
@@ -37,41 +79,107 @@ final class EventBuffer: Sendable {
         self.capacity = capacity
         self.reserved = Self.reserve(of: capacity)
         self.wakeFD = try Posix.eventfd()
-        var events: [Event] = []
-        events.reserveCapacity(capacity)
-        self.state = Mutex(State(events: events))
+        self.shards = (0..<Self.shardCount).map { _ in PaddedMutex(Shard()) }
+        self.consumer = Mutex(Consumer(spares: Array(repeating: [], count: Self.shardCount),
+                                       peaks: Array(repeating: 0, count: Self.shardCount),
+                                       runs: Array(repeating: [], count: Self.shardCount)))
     }
 
     /// Adds `event`, or counts it as dropped when the buffer is full or closed. Never blocks
-    /// beyond the lock; never allocates once the buffer has been used at capacity.
-    func push(_ event: Event) {
+    /// beyond its shard's lock, which another producer holds only when two threads share a shard.
+    /// `shard` is the calling thread's, unless a test chooses.
+    func push(_ event: Event, shard: Int = CurrentThread.shard(of: EventBuffer.shardCount)) {
         // Classified outside the lock: a producer holds it for the append alone.
         let isFault = event.isFaultClass
-        let limit = isFault ? capacity : capacity - reserved
-        let wake = state.withLock { s -> Bool in
+        let limit = UInt64(isFault ? capacity : capacity - reserved)
+        let accepted = shards[shard].withLock { s -> Bool in
             s.produced &+= 1
-            if s.closed || s.events.count >= limit {
+            // `taken` first: every number it counts was handed out before it was published.
+            let taken = self.taken.load()
+            let numbered = self.numbered.load()
+            if s.closed || numbered &- min(taken, numbered) >= limit {
                 s.dropped &+= 1
                 if isFault { s.droppedFaults &+= 1 }
                 return false
             }
-            s.events.append(event)
-            if s.consumerSleeping {
-                s.consumerSleeping = false
-                return true
-            }
-            return false
+            s.events.append(Numbered(number: self.numbered.nextSequentiallyConsistent(), event: event))
+            return true
         }
-        if wake { Posix.signal(eventfd: wakeFD) }
+        // After the number (sequentially consistent): either the consumer, about to sleep, sees
+        // it, or this sees the consumer's flag and wakes it.
+        if accepted, consumerSleeping.load(ordering: .sequentiallyConsistent),
+           consumerSleeping.exchange(false, ordering: .sequentiallyConsistent) {
+            Posix.signal(eventfd: wakeFD)
+        }
     }
 
-    /// Swaps the waiting events into `batch` (which must be empty) and returns the running
-    /// totals at that instant.
+    /// Moves the events that can be handed on, in order, into `batch` (which must be empty) and
+    /// returns the running totals at that instant.
     func take(into batch: inout [Event]) -> (produced: UInt64, dropped: UInt64, droppedFaults: UInt64) {
-        state.withLock { s in
-            swap(&s.events, &batch)
-            return (s.produced, s.dropped, s.droppedFaults)
+        consumer.withLock { c in
+            var produced: UInt64 = 0, dropped: UInt64 = 0, droppedFaults: UInt64 = 0
+            var count = 0
+            for index in 0..<Self.shardCount {
+                var run = c.spares[index]
+                c.spares[index] = []
+                shards[index].withLock { s in
+                    swap(&s.events, &run)
+                    produced &+= s.produced
+                    dropped &+= s.dropped
+                    droppedFaults &+= s.droppedFaults
+                }
+                count += run.count
+                c.runs[index] = run
+            }
+            taken.add(UInt64(count))
+            Self.merge(&c, into: &batch)
+            for index in 0..<Self.shardCount {
+                var run = c.runs[index]
+                c.runs[index] = []
+                c.peaks[index] = max(run.count, c.peaks[index] - c.peaks[index] / 16)
+                if run.capacity > 2 * c.peaks[index] + 1024 {
+                    run = []
+                    run.reserveCapacity(c.peaks[index])
+                } else {
+                    run.removeAll(keepingCapacity: true)
+                }
+                c.spares[index] = run
+            }
+            return (produced, dropped, droppedFaults)
         }
+    }
+
+    /// Hands on, in number order, the events numbered `c.next`, `c.next + 1`, … that the runs and
+    /// the waiting events hold; keeps the rest, behind a hole, waiting.
+    static func merge(_ c: inout Consumer, into batch: inout [Event]) {
+        var waiting = c.waiting
+        c.waiting = []
+        var cursors = [Int](repeating: 0, count: shardCount + 1)
+        var next = c.next
+        // Each run is in number order; consecutive numbers usually come from one run, so the
+        // inner loop copies a stretch of one run before looking at the others.
+        func drain(_ run: [Numbered], _ cursor: inout Int) -> Bool {
+            let start = cursor
+            while cursor < run.count, run[cursor].number == next {
+                batch.append(run[cursor].event)
+                next &+= 1
+                cursor += 1
+            }
+            return cursor != start
+        }
+        var progressed = true
+        while progressed {
+            progressed = drain(waiting, &cursors[shardCount])
+            for index in 0..<shardCount where drain(c.runs[index], &cursors[index]) { progressed = true }
+        }
+        c.next = next
+        // What is left follows a hole: it waits, in number order, for the next take.
+        var left = Array(waiting[cursors[shardCount]...])
+        for index in 0..<shardCount where cursors[index] < c.runs[index].count {
+            left.append(contentsOf: c.runs[index][cursors[index]...])
+        }
+        left.sort { $0.number < $1.number }
+        c.waiting = left
     }
 
     /// The share of a buffer of `capacity` kept for fault-class events: an eighth, at least one
@@ -81,23 +189,33 @@ final class EventBuffer: Sendable {
     }
 
     /// Marks the consumer as sleeping when nothing waits; returns false when events are waiting
-    /// (then the consumer must not sleep).
+    /// or behind a hole (then the consumer must not sleep).
     func prepareToSleep() -> Bool {
-        state.withLock { s in
-            if s.events.isEmpty { s.consumerSleeping = true; return true }
+        consumerSleeping.store(true, ordering: .sequentiallyConsistent)
+        if numbered.load() != taken.load() {
+            consumerSleeping.store(false, ordering: .sequentiallyConsistent)
             return false
         }
+        return true
     }
 
     /// From now on every event is dropped (counted), so the totals stay exact after shutdown.
+    /// Once it returns, every accepted event is in a shard: the next take has no hole.
     func close() {
-        state.withLock { $0.closed = true }
+        for shard in shards { shard.withLock { $0.closed = true } }
     }
 
     deinit { Posix.close(wakeFD) }
 
     /// The running totals.
     var totals: (produced: UInt64, dropped: UInt64) {
-        state.withLock { ($0.produced, $0.dropped) }
+        var produced: UInt64 = 0, dropped: UInt64 = 0
+        for shard in shards {
+            shard.withLock { s in
+                produced &+= s.produced
+                dropped &+= s.dropped
+            }
+        }
+        return (produced, dropped)
     }
 }
