@@ -23,8 +23,8 @@ import SystemCalls
 /// exactly once the consumer has caught up. The last ``reserved`` places are kept for fault-class
 /// events (``Event/isFaultClass``): a routine event is dropped once `capacity - reserved` wait, a
 /// fault only when all `capacity` do, so an overflowing burst loses its routine events first. The
-/// check reads the counters without a lock, so producers racing past it can overshoot by at most
-/// one event each.
+/// check counts from the shard's own last number rather than the shared counter's line, so each
+/// shard can overshoot by one event: at most ``shardCount`` events beyond ``capacity``.
 ///
 /// **Wake-up.** A producer writes to the wake-up eventfd only when the consumer said it is about to
 /// sleep, so a busy stream costs no system call per event.
@@ -41,6 +41,8 @@ final class EventBuffer: Sendable {
         /// Of `dropped`, the fault-class events.
         var droppedFaults: UInt64 = 0
         var closed = false
+        /// The number this shard's last accepted event took.
+        var lastNumber: UInt64 = 0
     }
 
     /// The consumer's side: the arrays it swaps in, the events waiting behind a hole in the
@@ -94,15 +96,18 @@ final class EventBuffer: Sendable {
         let limit = UInt64(isFault ? capacity : capacity - reserved)
         let accepted = shards[shard].withLock { s -> Bool in
             s.produced &+= 1
-            // `taken` first: every number it counts was handed out before it was published.
+            // The shard's last number stands for the shared counter, whose line the other core
+            // is writing: it is behind by what other shards numbered since, so this shard can
+            // overshoot the limit by one event before its next number shows the truth.
             let taken = self.taken.load()
-            let numbered = self.numbered.load()
-            if s.closed || numbered &- min(taken, numbered) >= limit {
+            if s.closed || s.lastNumber &- min(taken, s.lastNumber) >= limit {
                 s.dropped &+= 1
                 if isFault { s.droppedFaults &+= 1 }
                 return false
             }
-            s.events.append(Numbered(number: self.numbered.nextSequentiallyConsistent(), event: event))
+            let number = self.numbered.nextSequentiallyConsistent()
+            s.lastNumber = number
+            s.events.append(Numbered(number: number, event: event))
             return true
         }
         // After the number (sequentially consistent): either the consumer, about to sleep, sees

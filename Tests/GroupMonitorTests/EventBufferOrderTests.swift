@@ -128,7 +128,7 @@ struct EventBufferOrderTests {
         }
         var batch: [Event] = []
         let totals = buffer.take(into: &batch)
-        // Routine events stop at capacity - reserved (56); racing producers may overshoot by one each.
+        // Routine events stop at capacity - reserved (56); each shard in use may overshoot by one.
         #expect(batch.count >= 64 - buffer.reserved)
         #expect(batch.count <= 64 - buffer.reserved + 4)
         #expect(totals.produced == 400)
