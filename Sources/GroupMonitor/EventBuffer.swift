@@ -45,6 +45,20 @@ final class EventBuffer: Sendable {
         var lastNumber: UInt64 = 0
     }
 
+    /// A shard's lock alone on its cache lines. Shards are allocated one after another; the
+    /// padding keeps two shards' locks off one line (lines are 64 bytes, and adjacent lines are
+    /// fetched in pairs). Not generic, so the per-event call is direct (`InMemoryEventSink`'s
+    /// shard is the same shape for its own storage).
+    final class ShardLock: Sendable {
+        private let before: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                             UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let state: Mutex<Shard>
+        private let after: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                            UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+        init(_ shard: consuming Shard) { state = Mutex(shard) }
+    }
+
     /// The consumer's side: the arrays it swaps in, the events waiting behind a hole in the
     /// numbers, and the next number it hands on. Only the monitor thread touches it.
     struct Consumer {
@@ -65,7 +79,7 @@ final class EventBuffer: Sendable {
     let capacity: Int
     /// The places only fault-class events may take: an eighth of ``capacity``.
     let reserved: Int
-    private let shards: [PaddedMutex<Shard>]
+    private let shards: [ShardLock]
     /// The last number handed to an accepted event (the first gets 1). Bumped by every accepted
     /// event, on cache lines of its own.
     private let numbered = PaddedCounter()
@@ -81,8 +95,20 @@ final class EventBuffer: Sendable {
         self.capacity = capacity
         self.reserved = Self.reserve(of: capacity)
         self.wakeFD = try Posix.eventfd()
-        self.shards = (0..<Self.shardCount).map { _ in PaddedMutex(Shard()) }
-        self.consumer = Mutex(Consumer(spares: Array(repeating: [], count: Self.shardCount),
+        // Each shard and each spare starts with room for its share of the capacity, so a
+        // thread's first burst does not grow its array by copies and fresh pages; a thread that
+        // emits more than its share grows its arrays, which then keep that size while it does.
+        let share = Self.share(of: capacity)
+        self.shards = (0..<Self.shardCount).map { _ in
+            var shard = Shard()
+            shard.events.reserveCapacity(share)
+            return ShardLock(shard)
+        }
+        self.consumer = Mutex(Consumer(spares: (0..<Self.shardCount).map { _ in
+                                           var spare: [Numbered] = []
+                                           spare.reserveCapacity(share)
+                                           return spare
+                                       },
                                        peaks: Array(repeating: 0, count: Self.shardCount),
                                        runs: Array(repeating: [], count: Self.shardCount)))
     }
@@ -94,7 +120,7 @@ final class EventBuffer: Sendable {
         // Classified outside the lock: a producer holds it for the append alone.
         let isFault = event.isFaultClass
         let limit = UInt64(isFault ? capacity : capacity - reserved)
-        let accepted = shards[shard].withLock { s -> Bool in
+        let accepted = shards[shard].state.withLock { s -> Bool in
             s.produced &+= 1
             // The shard's last number stands for the shared counter, whose line the other core
             // is writing: it is behind by what other shards numbered since, so this shard can
@@ -127,7 +153,7 @@ final class EventBuffer: Sendable {
             for index in 0..<Self.shardCount {
                 var run = c.spares[index]
                 c.spares[index] = []
-                shards[index].withLock { s in
+                shards[index].state.withLock { s in
                     swap(&s.events, &run)
                     produced &+= s.produced
                     dropped &+= s.dropped
@@ -142,9 +168,10 @@ final class EventBuffer: Sendable {
                 var run = c.runs[index]
                 c.runs[index] = []
                 c.peaks[index] = max(run.count, c.peaks[index] - c.peaks[index] / 16)
-                if run.capacity > 2 * c.peaks[index] + 1024 {
+                let keep = max(2 * c.peaks[index], Self.share(of: capacity))
+                if run.capacity > keep + 1024 {
                     run = []
-                    run.reserveCapacity(c.peaks[index])
+                    run.reserveCapacity(keep)
                 } else {
                     run.removeAll(keepingCapacity: true)
                 }
@@ -161,21 +188,29 @@ final class EventBuffer: Sendable {
         c.waiting = []
         var cursors = [Int](repeating: 0, count: shardCount + 1)
         var next = c.next
+        let placeholder = Self.placeholder
         // Each run is in number order; consecutive numbers usually come from one run, so the
-        // inner loop copies a stretch of one run before looking at the others.
-        func drain(_ run: [Numbered], _ cursor: inout Int) -> Bool {
+        // inner loop moves a stretch of one run before looking at the others. Moved, not copied:
+        // a copy and the run's later destruction of each event cost the monitor thread a third
+        // of its time. What an event leaves behind is a placeholder with nothing to release.
+        func drain(_ run: inout [Numbered], _ cursor: inout Int) -> Bool {
             let start = cursor
-            while cursor < run.count, run[cursor].number == next {
-                batch.append(run[cursor].event)
-                next &+= 1
-                cursor += 1
+            run.withUnsafeMutableBufferPointer { elements in
+                guard let base = elements.baseAddress else { return }
+                while cursor < elements.count, elements[cursor].number == next {
+                    let element = (base + cursor).move()
+                    (base + cursor).initialize(to: Numbered(number: 0, event: placeholder))
+                    batch.append(element.event)
+                    next &+= 1
+                    cursor += 1
+                }
             }
             return cursor != start
         }
         var progressed = true
         while progressed {
-            progressed = drain(waiting, &cursors[shardCount])
-            for index in 0..<shardCount where drain(c.runs[index], &cursors[index]) { progressed = true }
+            progressed = drain(&waiting, &cursors[shardCount])
+            for index in 0..<shardCount where drain(&c.runs[index], &cursors[index]) { progressed = true }
         }
         c.next = next
         // What is left follows a hole: it waits, in number order, for the next take.
@@ -185,6 +220,15 @@ final class EventBuffer: Sendable {
         }
         left.sort { $0.number < $1.number }
         c.waiting = left
+    }
+
+    /// What a moved-out event leaves in its run until the run is cleared: a payload of plain
+    /// numbers, so clearing it releases nothing.
+    private static let placeholder = Event(time: MonotonicTime(nanoseconds: 0), .dropped(Dropped(count: 0, faults: 0)))
+
+    /// A shard's share of `capacity`: what each shard's arrays are made with.
+    static func share(of capacity: Int) -> Int {
+        min(capacity, max(64, capacity / shardCount))
     }
 
     /// The share of a buffer of `capacity` kept for fault-class events: an eighth, at least one
@@ -207,7 +251,7 @@ final class EventBuffer: Sendable {
     /// From now on every event is dropped (counted), so the totals stay exact after shutdown.
     /// Once it returns, every accepted event is in a shard: the next take has no hole.
     func close() {
-        for shard in shards { shard.withLock { $0.closed = true } }
+        for shard in shards { shard.state.withLock { $0.closed = true } }
     }
 
     deinit { Posix.close(wakeFD) }
@@ -216,7 +260,7 @@ final class EventBuffer: Sendable {
     var totals: (produced: UInt64, dropped: UInt64) {
         var produced: UInt64 = 0, dropped: UInt64 = 0
         for shard in shards {
-            shard.withLock { s in
+            shard.state.withLock { s in
                 produced &+= s.produced
                 dropped &+= s.dropped
             }

@@ -21,7 +21,8 @@ import Glibc
 /// (default 21), `MBENCH_SECONDS` (each sustained rate, default 10), `MBENCH_RATES` (events/s,
 /// default `100000,500000,1000000`), `MBENCH_VARIANTS` (the fan-out's monitor variants, for
 /// profiling one: `noViewer,record,stalled,sixteen,recordFile`).
-/// Parts: `safegroup-bench monitor [fanout] [sustained] [burst]` (all by default).
+/// Parts: `safegroup-bench monitor [fanout] [sustained] [burst] [emit]` (the first three by
+/// default; `emit` is the producers' side alone, for work on the event buffer).
 enum MonitorBenchmark {
     static let children = GroupBenchmark.children
     static var rounds: Int { environment("MBENCH_ROUNDS").flatMap { Int($0) } ?? GroupBenchmark.rounds }
@@ -52,7 +53,8 @@ enum MonitorBenchmark {
             case "fanout": await fanOut()
             case "sustained": sustained()
             case "burst": burst()
-            default: print("monitor: unknown part '\(part)' (fanout, sustained, burst)")
+            case "emit": emitCost()
+            default: print("monitor: unknown part '\(part)' (fanout, sustained, burst, emit)")
             }
         }
     }
@@ -184,6 +186,56 @@ enum MonitorBenchmark {
             seen.recordedDropped = counts.dropped
         }
         return (time, seen)
+    }
+
+    // MARK: The producers' side alone
+
+    /// Two threads emit prebuilt events as fast as they can, into a monitor with no viewer (its
+    /// buffer large enough to drop none) and into a sink that drops them, rounds interleaved: the
+    /// cost of `emit` itself, apart from what building events and running children cost.
+    static func emitCost() {
+        let threads = 2, perThread = 500_000
+        print("== monitor emit: \(threads) threads x \(perThread) prebuilt events, \(rounds) interleaved rounds. \(load())")
+        let event = Event(.taskStarted(TaskStarted(task: TaskID(1), group: GroupID(1))))
+        func timed(_ sink: any EventSink) -> Double {
+            let go = DispatchSemaphore(value: 0), done = DispatchGroup()
+            for _ in 0..<threads {
+                done.enter()
+                Thread {
+                    go.wait()
+                    for _ in 0..<perThread { sink.emit(event) }
+                    done.leave()
+                }.start()
+            }
+            let start = monotonicNow()
+            for _ in 0..<threads { go.signal() }
+            done.wait()
+            return Double(monotonicNow() - start) / Double(threads * perThread)
+        }
+        var monitorCosts: [Double] = [], droppedCosts: [Double] = []
+        var configuration = MonitorConfiguration()
+        configuration.eventCapacity = threads * perThread + 4096
+        for round in 0..<rounds {
+            for offset in 0..<2 {
+                if (round + offset) % 2 == 0 {
+                    droppedCosts.append(timed(GroupBenchmark.DiscardingSink()))
+                } else {
+                    guard let monitor = try? SafeGroupMonitor.start(service: "bench", socketPath: "\(directory)/e.sock",
+                                                                   configuration: configuration, installAsDefault: false) else {
+                        print("  cannot start a monitor in \(directory)"); return
+                    }
+                    monitorCosts.append(timed(monitor))
+                    _ = waitFor(seconds: 10) { let s = monitor.statistics; return s.delivered + s.dropped == s.produced }
+                    let stats = monitor.statistics
+                    monitor.shutdown()
+                    if stats.dropped > 0 { print("  round \(round): the monitor dropped \(stats.dropped) events") }
+                }
+            }
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        print("  emit into a dropping sink           median \(format(median(droppedCosts), digits: 1)) ns/event")
+        print("  emit into the monitor, no viewer    median \(format(median(monitorCosts), digits: 1)) ns/event "
+              + "(best \(format(monitorCosts.min()!, digits: 1)))")
     }
 
     // MARK: Sustained rates
