@@ -37,6 +37,8 @@ final class MonitorLoop: @unchecked Sendable {
     private var live = LiveState()
     private var viewers: [Viewer] = []
     private var recorder: RecorderOutput?
+    /// The flight recorder, when it is on: every encoded line goes into its ring too.
+    let blackBox: BlackBox?
     private var reportedDropped: UInt64 = 0
     private var reportedDroppedFaults: UInt64 = 0
     private var batch: [Event] = []
@@ -67,7 +69,9 @@ final class MonitorLoop: @unchecked Sendable {
         self.heartbeatNanoseconds = max(1_000_000, Posix.nanoseconds(configuration.heartbeatInterval))
         self.headerLine = encoder.headerLine(header)
         self.crash = configuration.crashHandler ? CrashTargets() : nil
+        self.blackBox = Self.openBlackBox(configuration, service: header.service, headerLine: headerLine, reporter: reporter)
         batch.reserveCapacity(configuration.eventCapacity)
+        if let blackBox, let crash { crash.setRing(blackBox) }
         if var recorder = self.recorder {
             recorder.output.append(headerLine: headerLine)
             recorder.crashSlot = crash?.add(fd: recorder.fd, isSocket: false)
@@ -76,6 +80,22 @@ final class MonitorLoop: @unchecked Sendable {
     }
 
     static func now() -> UInt64 { Posix.monotonicNanoseconds() }
+
+    /// The black box the configuration and `SAFEGROUP_BLACKBOX` ask for; a failure is reported
+    /// once, and the service goes on without one.
+    private static func openBlackBox(_ configuration: MonitorConfiguration, service: String, headerLine: [UInt8],
+                                     reporter: @Sendable (String) -> Void) -> BlackBox? {
+        let asked = BlackBox.Settings.resolve(bytes: configuration.blackBoxBytes, directory: configuration.blackBoxDirectory,
+                                              environment: SocketPath.processEnvironment(BlackBox.environmentVariable))
+        do {
+            guard let settings = try asked.get() else { return nil }
+            let stem = String(SocketPath.fileName(service: service, pid: Posix.pid).dropLast(".sock".count))
+            return try BlackBox.open(settings, stem: stem, headerLine: headerLine)
+        } catch {
+            reporter(error.description)
+            return nil
+        }
+    }
 
     /// Closes the recording of a loop whose thread never started, through the copy that knows
     /// its crash-handler slot: closing the caller's copy would leave the handler writing to a
@@ -143,6 +163,9 @@ final class MonitorLoop: @unchecked Sendable {
             recorder.close()
             self.recorder = nil
         }
+        // A clean end removes the box. Not while the last gasp may be writing into its ring:
+        // the process is dying, and the box is its evidence.
+        if let blackBox, crash?.setRing(nil) ?? true { blackBox.remove() }
         crash?.close()
         listener.remove()
     }
@@ -157,12 +180,13 @@ final class MonitorLoop: @unchecked Sendable {
     private func drainEvents() -> Int {
         let (_, dropped, droppedFaults) = buffer.take(into: &batch)
         let taken = batch.count
-        let targets = !viewers.isEmpty || recorder != nil
+        let targets = !viewers.isEmpty || recorder != nil || blackBox != nil
         // When every target is losing lines and cannot catch up before the next flush (all
         // viewers stalled), routine events are not encoded at all, only counted as lost: a
         // stalled viewer costs no more than none. Fault-class lines are still encoded, for
-        // their reserve.
-        let saturated = targets && viewers.allSatisfy(\.output.isSaturated) && (recorder?.output.isSaturated ?? true)
+        // their reserve. The black box never loses a line: with it, every event is encoded.
+        let saturated = targets && blackBox == nil
+            && viewers.allSatisfy(\.output.isSaturated) && (recorder?.output.isSaturated ?? true)
         let encode = targets && !saturated
         var live = LiveState.empty // shares the static's storage: no allocation
         swap(&live, &self.live)
@@ -234,7 +258,7 @@ final class MonitorLoop: @unchecked Sendable {
     private func broadcast(_ event: Event) {
         seq &+= 1
         crash?.publish(seq)
-        guard !viewers.isEmpty || recorder != nil else { return }
+        guard !viewers.isEmpty || recorder != nil || blackBox != nil else { return }
         send(event)
     }
 
@@ -256,6 +280,13 @@ final class MonitorLoop: @unchecked Sendable {
             if viewer.output.lost > before { counters.viewerLinesDropped.add(viewer.output.lost - before) }
         }
         recorder?.output.append(chunk: chunk, lines: marks, faults: markedFaults, encoder: &encoder)
+        if let blackBox {
+            // Inside the crash handler's gate, as every target: the crash line must not be
+            // copied over by a chunk (held, the chunk is left out; the process is dying).
+            chunk.withUnsafeBytes { bytes in
+                if crash != nil { CrashTargets.pass { blackBox.append(bytes) } } else { blackBox.append(bytes) }
+            }
+        }
     }
 
     private func heartbeat() {

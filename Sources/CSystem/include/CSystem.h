@@ -111,6 +111,31 @@ void csystem_crash_task_leave(int32_t slot);
 /// Children that could not be registered because the table was full.
 uint64_t csystem_crash_task_overflows(void);
 
+// MARK: - The black box's ring (CrashHandler.c)
+
+/// A black box's ring in a shared mapping, as the monitor and the last gasp write it. The
+/// words are 8- or 4-byte aligned fields of the file's header (docs/MONITOR.md has the layout).
+typedef struct csystem_ring {
+    uint8_t *data;
+    uint64_t capacity;
+    /// Bytes ever written; the next byte goes at `*head % capacity`. Stored after the bytes.
+    uint64_t *head;
+    /// Where the write under way ends; stored before the bytes, so a reader of a process that
+    /// died mid-write knows which bytes may be half-written.
+    uint64_t *writing;
+    /// 1 running, 2 crashed (set by the last gasp), and the crash's signal.
+    uint32_t *state;
+    int32_t *signal;
+} csystem_ring;
+
+/// Appends `count` bytes to `ring` (only the last `capacity` of them when there are more).
+/// One writer at a time; async-signal-safe (memcpy and atomic stores).
+void csystem_ring_append(const csystem_ring *ring, const void *bytes, size_t count);
+
+/// Gives `stream` a black box ring (copied), or takes it away (NULL): on a crash the last gasp
+/// appends its event to the ring too and marks it crashed. Call it inside the gate.
+void csystem_crash_stream_set_ring(int stream, const csystem_ring *ring);
+
 // MARK: - The terminal rescue (TerminalRescue.c)
 
 #include <termios.h>
