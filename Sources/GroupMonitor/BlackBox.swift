@@ -114,7 +114,13 @@ final class BlackBox {
         rotate(directory)
 
         let started = Int64(Posix.wallClockNanoseconds())
-        let name = BlackBoxPlace.fileName(socketStem: stem, startedUnixSeconds: started / 1_000_000_000)
+        var name = BlackBoxPlace.fileName(socketStem: stem, startedUnixSeconds: started / 1_000_000_000)
+        // A second monitor of the same service in this process, in the same second: a name of its own.
+        var suffix = 1
+        while (try? Posix.lstat("\(directory)/\(name)")) != nil || (try? Posix.lstat("\(directory)/.\(name).new")) != nil {
+            suffix += 1
+            name = BlackBoxPlace.fileName(socketStem: "\(stem)-\(suffix)", startedUnixSeconds: started / 1_000_000_000)
+        }
         let path = "\(directory)/\(name)"
         // Made under a name no reader looks at, locked, filled in, then renamed into place:
         // a box that `list` sees is whole and, while its process lives, locked.
