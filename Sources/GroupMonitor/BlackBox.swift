@@ -18,6 +18,8 @@ import SystemCalls
 final class BlackBox {
     /// `SAFEGROUP_BLACKBOX`: `off`, `on`, a size (`8M`, `512K`, bytes) or a directory (`/…`).
     static let environmentVariable = "SAFEGROUP_BLACKBOX"
+    /// `SAFEGROUP_BLACKBOX_SIGUSR1=1`: a snapshot on `SIGUSR1` (``MonitorConfiguration/blackBoxSnapshotOnSIGUSR1``).
+    static let signalVariable = "SAFEGROUP_BLACKBOX_SIGUSR1"
     /// The ring's size by default: 8 MiB, about 40,000 events of a fan-out.
     static let defaultBytes = 8 << 20
     /// The smallest and largest rings.
@@ -228,6 +230,41 @@ final class BlackBox {
     func recording() -> [UInt8] {
         let bytes = [UInt8](UnsafeRawBufferPointer(start: base, count: length))
         return (try? BlackBoxImage(bytes))?.recording ?? []
+    }
+
+    /// The line a viewer sends to ask for a snapshot (`safegroup snapshot`), without its newline.
+    static let snapshotRequest = Array(#"{"request":"blackbox-snapshot"}"#.utf8)
+
+    /// Writes the box as it stands to a new recording next to it,
+    /// `<box name>-snapshot-<ms since the epoch>.ndjson` (mode 0600); returns its path.
+    /// Monitor thread only.
+    func writeSnapshot() throws(PosixError) -> String {
+        let stem = path.hasSuffix(BlackBoxImage.fileExtension) ? String(path.dropLast(BlackBoxImage.fileExtension.count)) : path
+        var target = "\(stem)-snapshot-\(Posix.wallClockNanoseconds() / 1_000_000).ndjson"
+        var fd: Int32 = -1
+        for attempt in 1...100 {
+            do {
+                fd = try Posix.open(target, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
+                break
+            } catch where error.errno == EEXIST && attempt < 100 {
+                target = "\(stem)-snapshot-\(Posix.wallClockNanoseconds() / 1_000_000)-\(attempt).ndjson"
+            }
+        }
+        defer { Posix.close(fd) }
+        let bytes = recording()
+        do {
+            try bytes.withUnsafeBytes { raw in Result { () throws(PosixError) in try Posix.writeAll(fd, raw, subject: target) } }.get()
+        } catch {
+            try? Posix.unlink(target)
+            throw error
+        }
+        return target
+    }
+
+    /// The line answering a snapshot request: `{"snapshot":"<path>"}` or `{"snapshotFailed":"<why>"}`.
+    static func snapshotReply(path: String?, failure: String?) -> [UInt8] {
+        let (key, value) = path.map { ("snapshot", $0) } ?? ("snapshotFailed", failure ?? "unknown")
+        return Array("{\"\(key)\":".utf8) + JSONString.quoted(value) + Array("}\n".utf8)
     }
 
     /// Removes the file: a clean shutdown leaves no box behind. The crash handler must have let

@@ -31,6 +31,10 @@ public struct MonitorConfiguration: Sendable {
     /// The directory of black boxes; nil: `$XDG_STATE_HOME/safegroup`, else
     /// `~/.local/state/safegroup` (created 0700).
     public var blackBoxDirectory: String?
+    /// Write a snapshot of the black box (a recording beside it) on `SIGUSR1`. Default off;
+    /// `SAFEGROUP_BLACKBOX_SIGUSR1=1` turns it on too. Installed only when `SIGUSR1` has its
+    /// default action: a handler of the host's own is left alone (and that is reported once).
+    public var blackBoxSnapshotOnSIGUSR1: Bool = false
 
     public init() {}
 }

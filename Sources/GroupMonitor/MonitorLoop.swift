@@ -39,6 +39,10 @@ final class MonitorLoop: @unchecked Sendable {
     private var recorder: RecorderOutput?
     /// The flight recorder, when it is on: every encoded line goes into its ring too.
     let blackBox: BlackBox?
+    /// This loop's slot among the SIGUSR1 handler's wake-ups, when SIGUSR1 snapshots are on,
+    /// and the handler's count of signals already answered.
+    private var snapshotSignalSlot: Int32?
+    private var snapshotSignalsSeen: UInt64 = 0
     private var reportedDropped: UInt64 = 0
     private var reportedDroppedFaults: UInt64 = 0
     private var batch: [Event] = []
@@ -72,6 +76,18 @@ final class MonitorLoop: @unchecked Sendable {
         self.blackBox = Self.openBlackBox(configuration, service: header.service, headerLine: headerLine, reporter: reporter)
         batch.reserveCapacity(configuration.eventCapacity)
         if let blackBox, let crash { crash.setRing(blackBox) }
+        if blackBox != nil, configuration.blackBoxSnapshotOnSIGUSR1 || SocketPath.processEnvironment(BlackBox.signalVariable) == "1" {
+            do {
+                if try Posix.installSnapshotSignal() {
+                    snapshotSignalsSeen = Posix.snapshotSignals
+                    snapshotSignalSlot = Posix.wakeOnSnapshotSignal(wakeFD)
+                } else {
+                    reporter("safegroup: SIGUSR1 has a handler of the host's own, left alone: no black box snapshots on SIGUSR1 (use 'safegroup snapshot SOCKET')")
+                }
+            } catch {
+                reporter("safegroup: no black box snapshots on SIGUSR1: \(error)")
+            }
+        }
         if var recorder = self.recorder {
             recorder.output.append(headerLine: headerLine)
             recorder.crashSlot = crash?.add(fd: recorder.fd, isSocket: false)
@@ -127,6 +143,7 @@ final class MonitorLoop: @unchecked Sendable {
             let stop = stopping.load(ordering: .acquiring)
             if stop { buffer.close() }
             let taken = drainEvents()
+            if snapshotSignalSlot != nil { answerSnapshotSignal() }
             let now = Self.now()
             if now >= nextHeartbeat {
                 heartbeat()
@@ -153,6 +170,7 @@ final class MonitorLoop: @unchecked Sendable {
     }
 
     private func finish() {
+        if let snapshotSignalSlot { Posix.stopWakingOnSnapshotSignal(slot: snapshotSignalSlot) }
         let now = Self.now()
         flushAll(now: now)
         for viewer in viewers { viewer.close() }
@@ -363,6 +381,7 @@ final class MonitorLoop: @unchecked Sendable {
                 continue
             }
             if revents & POLLIN != 0, viewer.readInput() == .closed { closing.append(i); continue }
+            if viewer.wantsSnapshot { answerSnapshot(viewer, now: now) }
             if revents & POLLOUT != 0 {
                 viewer.isBlocked = false
                 if viewer.flush(now: now, encoder: &encoder) == .closed { closing.append(i) }
@@ -371,6 +390,36 @@ final class MonitorLoop: @unchecked Sendable {
         for i in closing.reversed() { disconnect(at: i) }
 
         if fds[1].revents & Int16(POLLIN) != 0 { acceptAll(now: now) }
+    }
+
+    /// After SIGUSR1: writes the black box to a recording beside it and reports where.
+    private func answerSnapshotSignal() {
+        let signals = Posix.snapshotSignals
+        guard signals != snapshotSignalsSeen, let blackBox else { return }
+        snapshotSignalsSeen = signals
+        do {
+            report("safegroup: SIGUSR1: black box snapshot written to \(try blackBox.writeSnapshot())")
+        } catch {
+            report("safegroup: SIGUSR1: cannot write a black box snapshot: \(error)")
+        }
+    }
+
+    /// Writes the black box to a recording beside it and tells `viewer` where (or why not):
+    /// `safegroup snapshot SOCKET`. The reply is not a wire line; only the asking viewer gets it.
+    private func answerSnapshot(_ viewer: Viewer, now: UInt64) {
+        viewer.wantsSnapshot = false
+        let reply: [UInt8]
+        if let blackBox {
+            do {
+                reply = BlackBox.snapshotReply(path: try blackBox.writeSnapshot(), failure: nil)
+            } catch {
+                reply = BlackBox.snapshotReply(path: nil, failure: "cannot write the snapshot: \(error)")
+            }
+        } else {
+            reply = BlackBox.snapshotReply(path: nil, failure: "this service has no black box (turn it on with \(BlackBox.environmentVariable)=on)")
+        }
+        reply.withUnsafeBytes { viewer.output.append($0, seq: seq, isFault: true, encoder: &encoder) }
+        if !viewer.isBlocked { _ = viewer.flush(now: now, encoder: &encoder) }
     }
 
     private func acceptAll(now: UInt64) {

@@ -136,6 +136,20 @@ void csystem_ring_append(const csystem_ring *ring, const void *bytes, size_t cou
 /// appends its event to the ring too and marks it crashed. Call it inside the gate.
 void csystem_crash_stream_set_ring(int stream, const csystem_ring *ring);
 
+// MARK: - SIGUSR1 asks for black box snapshots (SnapshotSignal.c, opt-in)
+
+/// Installs the SIGUSR1 handler if SIGUSR1 still has its default action. Returns 1 when ours
+/// is installed (now or before), 0 when the host has a handler of its own or ignores SIGUSR1
+/// (then nothing is changed), -1 with errno set when sigaction fails.
+int csystem_snapshot_signal_install(void);
+/// Registers an eventfd the handler writes to on each SIGUSR1; returns its slot, or -1 when
+/// all 16 are taken.
+int csystem_snapshot_signal_add(int fd);
+/// Unregisters a slot (before its eventfd is closed).
+void csystem_snapshot_signal_remove(int slot);
+/// How many SIGUSR1s the handler has taken.
+uint64_t csystem_snapshot_signal_count(void);
+
 // MARK: - The terminal rescue (TerminalRescue.c)
 
 #include <termios.h>

@@ -24,6 +24,8 @@
 //                                            "ready" and obeys stdin like serve; "burst N" emits N
 //                                            events at about a million a second, prints
 //                                            "burst produced=… dropped=…", then obeys stdin.
+//                                            --host-usr1: a SIGUSR1 handler of the host's own first
+//                                            (it prints "host SIGUSR1").
 import CSystem
 import GroupEvents
 import GroupMonitor
@@ -223,7 +225,13 @@ func burst(_ monitor: SafeGroupMonitor, count: Int) {
     }
 }
 
-func blackbox(socket: String, how: String, handler: Bool) -> Int32 {
+func blackbox(socket: String, how: String, handler: Bool, hostUSR1: Bool) -> Int32 {
+    if hostUSR1 {
+        signal(SIGUSR1) { _ in
+            let line: StaticString = "host SIGUSR1\n"
+            _ = write(1, line.utf8Start, line.utf8CodeUnitCount)
+        }
+    }
     var configuration = MonitorConfiguration()
     configuration.crashHandler = handler
     let monitor: SafeGroupMonitor
@@ -291,7 +299,8 @@ case "peer": exit(peer(socket: arguments[2]))
 case "crash" where arguments.count >= 5:
     exit(crash(socket: arguments[2], record: arguments[3], how: arguments[4], handler: !arguments.contains("--no-handler")))
 case "blackbox" where arguments.count >= 4:
-    exit(blackbox(socket: arguments[2], how: arguments[3], handler: arguments.contains("--handler")))
+    exit(blackbox(socket: arguments[2], how: arguments[3], handler: arguments.contains("--handler"),
+                  hostUSR1: arguments.contains("--host-usr1")))
 default:
     say("error: unknown mode \(arguments[1])")
     exit(2)
