@@ -8,8 +8,9 @@ import SystemCalls
 ///
 /// The monitor thread copies each chunk of lines it has encoded for viewers into the ring as
 /// well (one `memcpy`, no system call); the last gasp (``CrashHandler``) appends its
-/// `process.crashed` event and marks the box crashed. A clean shutdown removes the file; a box
-/// left behind is the evidence of a process that died. The file layout is ``BlackBoxImage``'s.
+/// `process.crashed` event and marks the box crashed. A clean shutdown removes the file, and so
+/// does a normal exit without one (`atexit`); a box left behind is the evidence of a process
+/// that died. The file layout is ``BlackBoxImage``'s.
 ///
 /// One box per monitor, `<service>-<pid>-<start>.blackbox` in the user's private state
 /// directory (``BlackBoxPlace``), mode 0600, locked (`flock`) for the process's life, so a
@@ -84,9 +85,12 @@ final class BlackBox {
     private let base: UnsafeMutableRawPointer
     private let length: Int
     private var ring: csystem_ring
+    /// The slot of the exit-time removal (a process that exits without shutting down).
+    private let exitSlot: Int32?
 
     private init(path: String, fd: Int32, base: UnsafeMutableRawPointer, length: Int, capacity: Int) {
         self.path = path
+        self.exitSlot = Posix.unlinkAtExit(path)
         self.fd = fd
         self.base = base
         self.length = length
@@ -270,6 +274,7 @@ final class BlackBox {
     /// Removes the file: a clean shutdown leaves no box behind. The crash handler must have let
     /// go of the ring first.
     func remove() {
+        if let exitSlot { Posix.cancelUnlinkAtExit(slot: exitSlot) }
         try? Posix.unlink(path)
         Posix.unmap(base, length: length)
         Posix.close(fd)

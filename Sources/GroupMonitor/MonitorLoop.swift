@@ -119,6 +119,7 @@ final class MonitorLoop: @unchecked Sendable {
     func closeUnstarted() {
         recorder?.close()
         recorder = nil
+        if let blackBox, crash?.setRing(nil) ?? true { blackBox.remove() }
     }
 
     /// Asks the thread to finish; it drains, closes viewers and removes the socket.

@@ -1,3 +1,4 @@
+import CSystem
 import Glibc
 
 /// Files mapped into memory: the black box's ring (`MAP_SHARED`, so its pages outlive the process).
@@ -31,6 +32,15 @@ extension Posix {
     package static func unmap(_ address: UnsafeMutableRawPointer, length: Int) {
         _ = Glibc.munmap(address, length)
     }
+
+    /// Unlinks `path` when the process exits normally (`atexit`); nil when it cannot be arranged.
+    package static func unlinkAtExit(_ path: String) -> Int32? {
+        let slot = csystem_blackbox_remove_at_exit(path)
+        return slot >= 0 ? slot : nil
+    }
+
+    /// Cancels ``unlinkAtExit(_:)``.
+    package static func cancelUnlinkAtExit(slot: Int32) { csystem_blackbox_keep_at_exit(slot) }
 
     /// `msync(MS_ASYNC)`: starts writing the mapping's dirty pages back, without waiting.
     package static func syncAsynchronously(_ address: UnsafeMutableRawPointer, length: Int) {

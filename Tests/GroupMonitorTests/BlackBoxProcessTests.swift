@@ -143,6 +143,17 @@ struct BlackBoxProcessTests {
         #expect(try Posix.directoryEntries(dir.file("safegroup")) == [])
     }
 
+    @Test func normalExitWithoutShutdownRemovesTheBoxToo() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let fixture = try Self.start("serve", in: dir, environment: ["XDG_STATE_HOME": dir.path, "SAFEGROUP_BLACKBOX": "on"])
+        let box = try #require(fixture.box)
+        #expect(fixture.child.readLine()?.hasPrefix("ready") == true)
+        fixture.child.send("exit")
+        #expect(fixture.child.readLine() == "bye")
+        #expect(fixture.child.waitUntilExit() == 0)
+        #expect(try Posix.lstat(box) == nil, "exit() without shutdown() leaves no box: the process did not die")
+    }
+
     /// A million events at a million a second through a 256 KiB ring: it wraps dozens of times,
     /// and what is left reads as whole lines, with consecutive seqs, up to the newest.
     @Test func ringWrapsCorrectlyUnderAMillionEventsASecond() throws {

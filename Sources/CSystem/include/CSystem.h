@@ -136,6 +136,13 @@ void csystem_ring_append(const csystem_ring *ring, const void *bytes, size_t cou
 /// appends its event to the ring too and marks it crashed. Call it inside the gate.
 void csystem_crash_stream_set_ring(int stream, const csystem_ring *ring);
 
+/// Removes the black box at `path` when the process exits normally (atexit), unless
+/// csystem_blackbox_keep_at_exit(slot) is called first. Returns the slot, or -1 (16 boxes, or a
+/// path of 4096 bytes or more): then the box stays after a normal exit.
+int csystem_blackbox_remove_at_exit(const char *path);
+/// Forgets a slot of csystem_blackbox_remove_at_exit (the box was removed already).
+void csystem_blackbox_keep_at_exit(int slot);
+
 // MARK: - SIGUSR1 asks for black box snapshots (SnapshotSignal.c, opt-in)
 
 /// Installs the SIGUSR1 handler if SIGUSR1 still has its default action. Returns 1 when ours

@@ -281,6 +281,10 @@ func blackbox(socket: String, how: String, handler: Bool, hostUSR1: Bool) -> Int
             monitor.shutdown()
             say("bye")
             return 0
+        case "exit":
+            // A normal exit without shutting the monitor down.
+            say("bye")
+            exit(0)
         default:
             say("error: unknown command \(line)")
         }
