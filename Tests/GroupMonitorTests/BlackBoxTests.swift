@@ -109,6 +109,38 @@ struct BlackBoxTests {
         #expect(image.lines == Array(tail.drop { $0 != 10 }.dropFirst()))
     }
 
+    /// A box is read from a file anyone could have made: whatever its header says (head,
+    /// writing, capacity, lengths), the reader throws or returns lines from within the file.
+    @Test func aHostileHeaderNeverTrapsTheReader() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path), stem: "hostile-1", headerLine: Self.header)
+        defer { box.remove() }
+        let lines = [UInt8](repeating: UInt8(ascii: "x"), count: 90_000).enumerated().map { $0.offset % 10 == 9 ? 10 : $0.element }
+        lines.withUnsafeBytes { box.append($0) }
+        let valid = [UInt8](try Data(contentsOf: URL(fileURLWithPath: box.path)))
+        var random = SplitMix64(seed: 1717)
+        let fields = [8, 12, 16, 24, 32, 36, 40, 44, 48, 56]
+        for _ in 0..<3000 {
+            var bytes = valid
+            for _ in 0..<(1 + Int(random.next() % 3)) {
+                let field = fields[Int(random.next() % UInt64(fields.count))]
+                let value: UInt64 = switch random.next() % 4 {
+                case 0: random.next()
+                case 1: UInt64.max - random.next() % 4
+                case 2: random.next() % (1 << 17)
+                default: 0
+                }
+                withUnsafeBytes(of: value.littleEndian) { raw in
+                    for i in 0..<min(8, 64 - field) { bytes[field + i] = raw[i] }
+                }
+            }
+            if random.next() % 8 == 0 { bytes.removeLast(Int(random.next() % UInt64(bytes.count))) }
+            guard let image = try? BlackBoxImage(bytes) else { continue }
+            #expect(image.lines.count <= image.capacity && image.capacity <= bytes.count)
+            #expect(image.headerLine.count <= BlackBoxImage.headerLineLimit + 1)
+        }
+    }
+
     @Test func garbageIsNotABlackBox() {
         #expect(throws: BlackBoxImage.Malformed.self) { try BlackBoxImage(Array("{\"format\":\"safegroup-events\"}\n".utf8)) }
         var short = BlackBoxImage.magic + [UInt8](repeating: 0, count: 100)
