@@ -47,15 +47,20 @@ public enum BlackBoxFiles {
         return result
     }
 
-    /// Every black box in ``directories(environment:)``, newest first. Unreadable files are skipped.
-    public static func scan(environment: (String) -> String? = ServiceDirectory.processEnvironment) -> [Entry] {
+    /// The black boxes in ``directories(environment:)`` left by processes that are gone (with
+    /// `includingLive`, those of live processes too), newest first. Unreadable files are skipped;
+    /// a live process's box is not read unless asked for.
+    public static func scan(includingLive: Bool = false,
+                            environment: (String) -> String? = ServiceDirectory.processEnvironment) -> [Entry] {
         var entries: [Entry] = []
         let uid = Posix.uid
         for directory in directories(environment: environment) {
             guard let st = try? Posix.lstat(directory), Posix.isPrivateDirectory(st, uid: uid),
                   let names = try? Posix.directoryEntries(directory) else { continue }
             for name in names where name.hasSuffix(BlackBoxImage.fileExtension) && !name.hasPrefix(".") {
-                if let entry = try? entry("\(directory)/\(name)") { entries.append(entry) }
+                let path = "\(directory)/\(name)"
+                if !includingLive, (try? Posix.isLockHeld(path)) == true { continue }
+                if let entry = try? entry(path) { entries.append(entry) }
             }
         }
         return entries.sorted { ($0.image.startedUnixNanoseconds, $0.path) > ($1.image.startedUnixNanoseconds, $1.path) }

@@ -36,7 +36,7 @@ struct BlackBoxCommand: AsyncParsableCommand {
                 entry = found
             } else {
                 let places = BlackBoxFiles.directories().map(TextSanitizer.sanitize).joined(separator: ", ")
-                guard let newest = BlackBoxFiles.scan().first(where: { !$0.isLive }) else {
+                guard let newest = BlackBoxFiles.scan().first else {
                     throw CommandFailure("no black box left by a process that died (looked in \(places))")
                 }
                 entry = newest

@@ -46,7 +46,7 @@ struct ListCommand: AsyncParsableCommand {
                 try table(services).forEach { line throws(PosixError) in try out.appendLine(line) }
             }
             if !json {
-                let boxes = BlackBoxFiles.scan().filter { !$0.isLive }
+                let boxes = BlackBoxFiles.scan()
                 if !boxes.isEmpty {
                     try out.appendLine("")
                     try Self.blackBoxTable(boxes).forEach { line throws(PosixError) in try out.appendLine(line) }

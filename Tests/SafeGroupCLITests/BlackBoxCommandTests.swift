@@ -39,7 +39,15 @@ struct BlackBoxCommandTests {
         let dir = ScratchDirectory(prefix: "sgcli")
         let crashed = try await Self.leaveABox("trap", in: dir)
         let killed = try await Self.leaveABox("serve", in: dir)
+        // A live service's box is not listed (nor read).
+        let live = try ChildProcess("monitor-fixture", ["blackbox", dir.file("live.sock"), "serve"],
+                                    environment: ["XDG_STATE_HOME": dir.path, "SAFEGROUP_BLACKBOX": "on"],
+                                    in: dir, input: true, output: .lines)
+        let liveBox = String(try #require(live.readLine()).dropFirst(4))
+        #expect(live.readLine()?.hasPrefix("ready") == true)
+        defer { live.send("quit"); _ = live.waitUntilExit() }
         let result = try await safegroup(["list"], environment: ["XDG_STATE_HOME": dir.path, "XDG_RUNTIME_DIR": dir.path], in: dir)
+        #expect(!result.stdoutText.contains(liveBox), "\(result.stdoutText)")
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdoutText.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.hasPrefix("BLACK BOX") && $0.contains("LAST EVENT") && $0.contains("ENDED") })
