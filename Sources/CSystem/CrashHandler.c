@@ -113,6 +113,10 @@ struct target {
 };
 static struct target targets[TARGET_COUNT];
 
+// Each stream's black box ring, when it has one.
+static csystem_ring stream_rings[STREAM_COUNT];
+static atomic_int stream_has_ring[STREAM_COUNT];
+
 static atomic_int gate_writers;
 static _Atomic uint64_t hold_until_ns;
 
@@ -139,6 +143,37 @@ void csystem_crash_stream_close(int stream) {
 
 void csystem_crash_stream_publish(int stream, uint64_t seq) {
     if (stream >= 0 && stream < STREAM_COUNT) atomic_store_explicit(&stream_seq[stream], seq, memory_order_release);
+}
+
+void csystem_ring_append(const csystem_ring *ring, const void *bytes, size_t count) {
+    uint64_t capacity = ring->capacity;
+    if (capacity == 0 || count == 0) return;
+    _Atomic uint64_t *head = (_Atomic uint64_t *)ring->head;
+    _Atomic uint64_t *writing = (_Atomic uint64_t *)ring->writing;
+    uint64_t at = atomic_load_explicit(head, memory_order_relaxed);
+    uint64_t end = at + count;
+    const uint8_t *from = bytes;
+    if (count > capacity) {
+        from += count - capacity;
+        at += count - capacity;
+        count = (size_t)capacity;
+    }
+    // First say which bytes are about to change, then change them, then publish them.
+    atomic_store_explicit(writing, end, memory_order_release);
+    atomic_thread_fence(memory_order_seq_cst);
+    uint64_t offset = at % capacity;
+    size_t first = capacity - offset < count ? (size_t)(capacity - offset) : count;
+    memcpy(ring->data + offset, from, first);
+    if (count > first) memcpy(ring->data, from + first, count - first);
+    atomic_store_explicit(head, end, memory_order_release);
+}
+
+void csystem_crash_stream_set_ring(int stream, const csystem_ring *ring) {
+    if (stream < 0 || stream >= STREAM_COUNT) return;
+    atomic_store(&stream_has_ring[stream], 0);
+    if (!ring) return;
+    stream_rings[stream] = *ring;
+    atomic_store_explicit(&stream_has_ring[stream], 1, memory_order_release);
 }
 
 int csystem_crash_target_add(int stream, int fd, int is_socket) {
@@ -596,6 +631,20 @@ static void write_last_gasp(int sig, siginfo_t *info, void *context) {
     while (atomic_load(&gate_writers) > 0 && csystem_boottime_ns() - start < 200000000ull) {}
 
     size_t body_length = format_body(sig, info, context);
+    // The black boxes first: they are what is left when nobody was watching.
+    for (int s = 0; s < STREAM_COUNT; s++) {
+        if (!atomic_load_explicit(&stream_has_ring[s], memory_order_acquire)) continue;
+        const csystem_ring *ring = &stream_rings[s];
+        struct text t = {line, line + sizeof(line)};
+        put(&t, "\n{\"seq\":");
+        put_unsigned(&t, atomic_load_explicit(&stream_seq[s], memory_order_acquire) + 1);
+        size_t head = (size_t)(t.at - line);
+        if (head + body_length > sizeof(line)) continue;
+        memcpy(line + head, body, body_length);
+        csystem_ring_append(ring, line, head + body_length);
+        atomic_store((_Atomic int32_t *)ring->signal, sig);
+        atomic_store((_Atomic uint32_t *)ring->state, 2);
+    }
     for (int i = 0; i < TARGET_COUNT; i++) {
         int fd = atomic_load_explicit(&targets[i].fd_plus_one, memory_order_acquire) - 1;
         if (fd < 0) continue;

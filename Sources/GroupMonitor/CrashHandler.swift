@@ -72,6 +72,19 @@ struct CrashTargets {
     /// Publishes the newest `seq`: a crash event takes the next one.
     func publish(_ seq: UInt64) { csystem_crash_stream_publish(stream, seq) }
 
+    /// Lets the last gasp append its event to `blackBox`'s ring too (nil: no longer). False,
+    /// doing nothing, while a crash event is being written: then the ring must stay mapped.
+    @discardableResult
+    func setRing(_ blackBox: BlackBox?) -> Bool {
+        Self.pass {
+            if let blackBox {
+                blackBox.withRing { csystem_crash_stream_set_ring(stream, $0) }
+            } else {
+                csystem_crash_stream_set_ring(stream, nil)
+            }
+        } != nil
+    }
+
     /// Adds a target; returns its slot, or nil when the table is full or a crash is being written.
     func add(fd: Int32, isSocket: Bool) -> Int32? {
         Self.pass { () -> Int32? in

@@ -23,6 +23,18 @@ public struct MonitorConfiguration: Sendable {
     /// `process.crashed` event to its viewers and recording before the process dies. Default
     /// off (it changes the process's signal handlers); `SAFEGROUP_CRASH_HANDLER=1` turns it on too.
     public var crashHandler: Bool = false
+    /// The black box's ring in bytes (``BlackBox``): the most recent events, in a memory-mapped
+    /// file that outlives a crash; 0 turns it off. Default 0 (off: see docs/MONITOR.md for what
+    /// it costs); `SAFEGROUP_BLACKBOX` (`off`, `on`, a size such as `8M`, or a directory)
+    /// overrides it.
+    public var blackBoxBytes: Int = 0
+    /// The directory of black boxes; nil: `$XDG_STATE_HOME/safegroup`, else
+    /// `~/.local/state/safegroup` (created 0700).
+    public var blackBoxDirectory: String?
+    /// Write a snapshot of the black box (a recording beside it) on `SIGUSR1`. Default off;
+    /// `SAFEGROUP_BLACKBOX_SIGUSR1=1` turns it on too. Installed only when `SIGUSR1` has its
+    /// default action: a handler of the host's own is left alone (and that is reported once).
+    public var blackBoxSnapshotOnSIGUSR1: Bool = false
 
     public init() {}
 }

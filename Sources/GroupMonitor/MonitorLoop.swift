@@ -37,6 +37,12 @@ final class MonitorLoop: @unchecked Sendable {
     private var live = LiveState()
     private var viewers: [Viewer] = []
     private var recorder: RecorderOutput?
+    /// The flight recorder, when it is on: every encoded line goes into its ring too.
+    let blackBox: BlackBox?
+    /// This loop's slot among the SIGUSR1 handler's wake-ups, when SIGUSR1 snapshots are on,
+    /// and the handler's count of signals already answered.
+    private var snapshotSignalSlot: Int32?
+    private var snapshotSignalsSeen: UInt64 = 0
     private var reportedDropped: UInt64 = 0
     private var reportedDroppedFaults: UInt64 = 0
     private var batch: [Event] = []
@@ -67,7 +73,21 @@ final class MonitorLoop: @unchecked Sendable {
         self.heartbeatNanoseconds = max(1_000_000, Posix.nanoseconds(configuration.heartbeatInterval))
         self.headerLine = encoder.headerLine(header)
         self.crash = configuration.crashHandler ? CrashTargets() : nil
+        self.blackBox = Self.openBlackBox(configuration, service: header.service, headerLine: headerLine, reporter: reporter)
         batch.reserveCapacity(configuration.eventCapacity)
+        if let blackBox, let crash { crash.setRing(blackBox) }
+        if blackBox != nil, configuration.blackBoxSnapshotOnSIGUSR1 || SocketPath.processEnvironment(BlackBox.signalVariable) == "1" {
+            do {
+                if try Posix.installSnapshotSignal() {
+                    snapshotSignalsSeen = Posix.snapshotSignals
+                    snapshotSignalSlot = Posix.wakeOnSnapshotSignal(wakeFD)
+                } else {
+                    reporter("safegroup: SIGUSR1 has a handler of the host's own, left alone: no black box snapshots on SIGUSR1 (use 'safegroup snapshot SOCKET')")
+                }
+            } catch {
+                reporter("safegroup: no black box snapshots on SIGUSR1: \(error)")
+            }
+        }
         if var recorder = self.recorder {
             recorder.output.append(headerLine: headerLine)
             recorder.crashSlot = crash?.add(fd: recorder.fd, isSocket: false)
@@ -77,12 +97,29 @@ final class MonitorLoop: @unchecked Sendable {
 
     static func now() -> UInt64 { Posix.monotonicNanoseconds() }
 
+    /// The black box the configuration and `SAFEGROUP_BLACKBOX` ask for; a failure is reported
+    /// once, and the service goes on without one.
+    private static func openBlackBox(_ configuration: MonitorConfiguration, service: String, headerLine: [UInt8],
+                                     reporter: @Sendable (String) -> Void) -> BlackBox? {
+        let asked = BlackBox.Settings.resolve(bytes: configuration.blackBoxBytes, directory: configuration.blackBoxDirectory,
+                                              environment: SocketPath.processEnvironment(BlackBox.environmentVariable))
+        do {
+            guard let settings = try asked.get() else { return nil }
+            let stem = String(SocketPath.fileName(service: service, pid: Posix.pid).dropLast(".sock".count))
+            return try BlackBox.open(settings, stem: stem, headerLine: headerLine)
+        } catch {
+            reporter(error.description)
+            return nil
+        }
+    }
+
     /// Closes the recording of a loop whose thread never started, through the copy that knows
     /// its crash-handler slot: closing the caller's copy would leave the handler writing to a
     /// descriptor number that the next open file may get.
     func closeUnstarted() {
         recorder?.close()
         recorder = nil
+        if let blackBox, crash?.setRing(nil) ?? true { blackBox.remove() }
     }
 
     /// Asks the thread to finish; it drains, closes viewers and removes the socket.
@@ -107,6 +144,7 @@ final class MonitorLoop: @unchecked Sendable {
             let stop = stopping.load(ordering: .acquiring)
             if stop { buffer.close() }
             let taken = drainEvents()
+            if snapshotSignalSlot != nil { answerSnapshotSignal() }
             let now = Self.now()
             if now >= nextHeartbeat {
                 heartbeat()
@@ -133,6 +171,7 @@ final class MonitorLoop: @unchecked Sendable {
     }
 
     private func finish() {
+        if let snapshotSignalSlot { Posix.stopWakingOnSnapshotSignal(slot: snapshotSignalSlot) }
         let now = Self.now()
         flushAll(now: now)
         for viewer in viewers { viewer.close() }
@@ -143,6 +182,9 @@ final class MonitorLoop: @unchecked Sendable {
             recorder.close()
             self.recorder = nil
         }
+        // A clean end removes the box. Not while the last gasp may be writing into its ring:
+        // the process is dying, and the box is its evidence.
+        if let blackBox, crash?.setRing(nil) ?? true { blackBox.remove() }
         crash?.close()
         listener.remove()
     }
@@ -157,12 +199,13 @@ final class MonitorLoop: @unchecked Sendable {
     private func drainEvents() -> Int {
         let (_, dropped, droppedFaults) = buffer.take(into: &batch)
         let taken = batch.count
-        let targets = !viewers.isEmpty || recorder != nil
+        let targets = !viewers.isEmpty || recorder != nil || blackBox != nil
         // When every target is losing lines and cannot catch up before the next flush (all
         // viewers stalled), routine events are not encoded at all, only counted as lost: a
         // stalled viewer costs no more than none. Fault-class lines are still encoded, for
-        // their reserve.
-        let saturated = targets && viewers.allSatisfy(\.output.isSaturated) && (recorder?.output.isSaturated ?? true)
+        // their reserve. The black box never loses a line: with it, every event is encoded.
+        let saturated = targets && blackBox == nil
+            && viewers.allSatisfy(\.output.isSaturated) && (recorder?.output.isSaturated ?? true)
         let encode = targets && !saturated
         var live = LiveState.empty // shares the static's storage: no allocation
         swap(&live, &self.live)
@@ -234,7 +277,7 @@ final class MonitorLoop: @unchecked Sendable {
     private func broadcast(_ event: Event) {
         seq &+= 1
         crash?.publish(seq)
-        guard !viewers.isEmpty || recorder != nil else { return }
+        guard !viewers.isEmpty || recorder != nil || blackBox != nil else { return }
         send(event)
     }
 
@@ -256,6 +299,13 @@ final class MonitorLoop: @unchecked Sendable {
             if viewer.output.lost > before { counters.viewerLinesDropped.add(viewer.output.lost - before) }
         }
         recorder?.output.append(chunk: chunk, lines: marks, faults: markedFaults, encoder: &encoder)
+        if let blackBox {
+            // Inside the crash handler's gate, as every target: the crash line must not be
+            // copied over by a chunk (held, the chunk is left out; the process is dying).
+            chunk.withUnsafeBytes { bytes in
+                if crash != nil { CrashTargets.pass { blackBox.append(bytes) } } else { blackBox.append(bytes) }
+            }
+        }
     }
 
     private func heartbeat() {
@@ -332,6 +382,7 @@ final class MonitorLoop: @unchecked Sendable {
                 continue
             }
             if revents & POLLIN != 0, viewer.readInput() == .closed { closing.append(i); continue }
+            if viewer.wantsSnapshot { answerSnapshot(viewer, now: now) }
             if revents & POLLOUT != 0 {
                 viewer.isBlocked = false
                 if viewer.flush(now: now, encoder: &encoder) == .closed { closing.append(i) }
@@ -340,6 +391,36 @@ final class MonitorLoop: @unchecked Sendable {
         for i in closing.reversed() { disconnect(at: i) }
 
         if fds[1].revents & Int16(POLLIN) != 0 { acceptAll(now: now) }
+    }
+
+    /// After SIGUSR1: writes the black box to a recording beside it and reports where.
+    private func answerSnapshotSignal() {
+        let signals = Posix.snapshotSignals
+        guard signals != snapshotSignalsSeen, let blackBox else { return }
+        snapshotSignalsSeen = signals
+        do {
+            report("safegroup: SIGUSR1: black box snapshot written to \(try blackBox.writeSnapshot())")
+        } catch {
+            report("safegroup: SIGUSR1: cannot write a black box snapshot: \(error)")
+        }
+    }
+
+    /// Writes the black box to a recording beside it and tells `viewer` where (or why not):
+    /// `safegroup snapshot SOCKET`. The reply is not a wire line; only the asking viewer gets it.
+    private func answerSnapshot(_ viewer: Viewer, now: UInt64) {
+        viewer.wantsSnapshot = false
+        let reply: [UInt8]
+        if let blackBox {
+            do {
+                reply = BlackBox.snapshotReply(path: try blackBox.writeSnapshot(), failure: nil)
+            } catch {
+                reply = BlackBox.snapshotReply(path: nil, failure: "cannot write the snapshot: \(error)")
+            }
+        } else {
+            reply = BlackBox.snapshotReply(path: nil, failure: "this service has no black box (turn it on with \(BlackBox.environmentVariable)=on)")
+        }
+        reply.withUnsafeBytes { viewer.output.append($0, seq: seq, isFault: true, encoder: &encoder) }
+        if !viewer.isBlocked { _ = viewer.flush(now: now, encoder: &encoder) }
     }
 
     private func acceptAll(now: UInt64) {

@@ -129,6 +129,10 @@ public final class SafeGroupMonitor: EventSink {
         buffer.push(event)
     }
 
+    /// The black box's file, when the black box is on (``MonitorConfiguration/blackBoxBytes``,
+    /// `SAFEGROUP_BLACKBOX`); a clean ``shutdown()`` removes it.
+    public var blackBoxPath: String? { loop.blackBox?.path }
+
     /// The running totals.
     public var statistics: MonitorStatistics {
         let totals = buffer.totals

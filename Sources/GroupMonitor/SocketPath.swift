@@ -50,14 +50,15 @@ public enum SocketPath {
     }
 
     /// Creates `path` with mode 0700 if it is missing, then checks that it is a real directory
-    /// owned by us with mode 0700.
-    static func ensurePrivateDirectory(_ path: String) throws(MonitorError) {
+    /// owned by us with mode 0700. `purpose` and `wayOut` go into the refusal's message.
+    static func ensurePrivateDirectory(_ path: String, purpose: String = "socket directory",
+                                       wayOut: String = "set \(environmentVariable) to a path in a private directory") throws(MonitorError) {
         if try MonitorError.wrap(path, { () throws(PosixError) in try Posix.mkdir(path, mode: 0o700) }) {
             // The umask may have taken bits away; set the mode we mean.
             try MonitorError.wrap(path) { () throws(PosixError) in try Posix.chmod(path, mode: 0o700) }
         }
         guard let st = try MonitorError.wrap(path, { () throws(PosixError) in try Posix.lstat(path) }) else {
-            throw MonitorError(.unsafeDirectory, path: path, "socket directory \(path) vanished while it was being created")
+            throw MonitorError(.unsafeDirectory, path: path, "\(purpose) \(path) vanished while it was being created")
         }
         let uid = Posix.uid
         let problem: String? =
@@ -68,7 +69,7 @@ public enum SocketPath {
             else { nil }
         if let problem {
             throw MonitorError(.unsafeDirectory, path: path,
-                "refusing socket directory \(path): \(problem) (remove it, or set \(environmentVariable) to a path in a private directory)")
+                "refusing \(purpose) \(path): \(problem) (remove it, or \(wayOut))")
         }
     }
 

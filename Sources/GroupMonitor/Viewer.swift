@@ -58,7 +58,14 @@ final class Viewer {
         }
     }
 
-    /// Reads and discards what the viewer sent (no commands are defined yet).
+    /// The viewer asked for a copy of the black box (``BlackBox/snapshotRequest``); the loop
+    /// answers and clears it.
+    var wantsSnapshot = false
+    /// The start of a line the viewer is still sending (at most 512 bytes are kept).
+    private var partialInput: [UInt8] = []
+
+    /// Reads what the viewer sent: the one request understood is the black box snapshot
+    /// (a line of its own); everything else is discarded.
     func readInput() -> FlushResult {
         var scratch = [UInt8](repeating: 0, count: 512)
         while true {
@@ -70,6 +77,14 @@ final class Viewer {
             }
             guard let n else { return .open }
             if n == 0 { doneSending = true; return .open }
+            for byte in scratch[..<n] {
+                if byte == UInt8(ascii: "\n") {
+                    if partialInput == BlackBox.snapshotRequest { wantsSnapshot = true }
+                    partialInput.removeAll(keepingCapacity: true)
+                } else if partialInput.count < 512 {
+                    partialInput.append(byte)
+                }
+            }
         }
     }
 

@@ -347,6 +347,27 @@ extension Posix {
         }
     }
 
+    /// Installs the SIGUSR1 snapshot handler where SIGUSR1 has its default action; false when
+    /// the host has its own handler (or ignores it), which is left alone.
+    package static func installSnapshotSignal() throws(PosixError) -> Bool {
+        switch csystem_snapshot_signal_install() {
+        case 1: return true
+        case 0: return false
+        default: throw PosixError(call: "sigaction", subject: "SIGUSR1 for black box snapshots", errno: Glibc.errno)
+        }
+    }
+
+    /// Has the SIGUSR1 handler write to eventfd `fd` on each signal; the slot, or nil when full.
+    package static func wakeOnSnapshotSignal(_ fd: Int32) -> Int32? {
+        let slot = csystem_snapshot_signal_add(fd)
+        return slot >= 0 ? slot : nil
+    }
+
+    package static func stopWakingOnSnapshotSignal(slot: Int32) { csystem_snapshot_signal_remove(slot) }
+
+    /// How many SIGUSR1s the snapshot handler has taken.
+    package static var snapshotSignals: UInt64 { csystem_snapshot_signal_count() }
+
     /// `SIGSEGV` for 11, and so on for the signals a process dies of; else `signal N`.
     ///
     /// The one table of signal names on the Swift side (the crash handler, in C, has its own:

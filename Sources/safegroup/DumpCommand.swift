@@ -11,8 +11,8 @@ struct DumpCommand: AsyncParsableCommand {
         commandName: "dump",
         abstract: "Print a recorded file or a live socket's stream, one sanitized line per event.",
         discussion: """
-            SOURCE is a file written by 'safegroup record' (or SAFEGROUP_RECORD), or a service's \
-            socket. Text from the stream is untrusted: control characters, escape sequences and \
+            SOURCE is a file written by 'safegroup record' (or SAFEGROUP_RECORD), a black box \
+            (see 'safegroup list'), or a service's socket. Text from the stream is untrusted: control characters, escape sequences and \
             bidi controls are shown as visible escapes such as \\u{1B}, never passed through. \
             With --json, prints canonical NDJSON (docs/PROTOCOL.md) for jq, with DEL, C1 and bidi \
             characters as \\u escapes so that it is safe on a terminal too. Malformed lines are \
@@ -49,6 +49,9 @@ struct DumpCommand: AsyncParsableCommand {
                 var printer = RecordPrinter(json: json, source: TextSanitizer.sanitize(source))
                 if type == S_IFSOCK {
                     try await Self.dumpSocket(source, follow: follow, to: &printer)
+                } else if type == S_IFREG, let recording = try BlackBoxRecording.openAsRecording(source) {
+                    // A black box: its recording, once (a dead process's box does not grow).
+                    try await Self.dumpFile(recording, follow: false, to: &printer)
                 } else {
                     try await Self.dumpFile(source, follow: follow, to: &printer)
                 }

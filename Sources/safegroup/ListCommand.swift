@@ -1,6 +1,7 @@
 import ArgumentParser
 import GroupEvents
 import MonitorClient
+import Glibc
 import SystemCalls
 
 /// `safegroup list [--json]`: this user's services, live and stale.
@@ -12,7 +13,10 @@ struct ListCommand: AsyncParsableCommand {
             Looks in $XDG_RUNTIME_DIR/safegroup/ (when private), /tmp/safegroup-<uid>/ and \
             SAFEGROUP_SOCKET. A socket whose lock no live process holds is stale: it is listed \
             as such and left alone (the next service started on that path replaces it). The \
-            viewer count comes from the service's next heartbeat and does not count list itself.
+            viewer count comes from the service's next heartbeat and does not count list itself. \
+            Then, without --json, the black boxes left by processes that died (in \
+            $XDG_STATE_HOME/safegroup/ or ~/.local/state/safegroup/): read one with 'safegroup \
+            replay BOX' or 'dump BOX', copy it out with 'safegroup blackbox BOX'.
             """
     )
 
@@ -41,8 +45,43 @@ struct ListCommand: AsyncParsableCommand {
             } else {
                 try table(services).forEach { line throws(PosixError) in try out.appendLine(line) }
             }
+            if !json {
+                let boxes = BlackBoxFiles.scan()
+                if !boxes.isEmpty {
+                    try out.appendLine("")
+                    try Self.blackBoxTable(boxes).forEach { line throws(PosixError) in try out.appendLine(line) }
+                }
+            }
             try out.flush()
         }
+    }
+
+    /// The black boxes left by processes that died: service, pid, when its last event was, size, how it ended.
+    static func blackBoxTable(_ boxes: [BlackBoxFiles.Entry]) -> [String] {
+        let rows = [["BLACK BOX", "PID", "LAST EVENT", "SIZE", "ENDED", "FILE"]] + boxes.map { box in
+            [box.header.map { TextSanitizer.sanitize($0.service) } ?? "?", String(box.image.pid),
+             box.lastEventUnixNanoseconds.map(utcText) ?? "-", sizeText(box.image.lines.count), box.outcome,
+             TextSanitizer.sanitize(box.path)]
+        }
+        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            (0..<5).map { row[$0] + String(repeating: " ", count: widths[$0] - row[$0].count) }.joined(separator: "  ")
+                + "  " + row[5]
+        }
+    }
+
+    /// `2026-12-03 07:01:39Z`.
+    static func utcText(_ unixNanoseconds: Int64) -> String {
+        var seconds = time_t(unixNanoseconds / 1_000_000_000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
+
+    /// `812 KiB`, `7.9 MiB`.
+    static func sizeText(_ bytes: Int) -> String {
+        bytes < 1 << 20 ? "\((bytes + 1023) >> 10) KiB" : "\(Double(bytes * 10 >> 20) / 10) MiB"
     }
 
     private func table(_ services: [ServiceProbe]) -> [String] {

@@ -9,7 +9,8 @@ struct ReplayCommand: AsyncParsableCommand {
         commandName: "replay",
         abstract: "Play a recorded file in the terminal dashboard, with its original timing.",
         discussion: """
-            FILE is a recording written by 'safegroup record' or SAFEGROUP_RECORD. Keys: space \
+            FILE is a recording written by 'safegroup record' or SAFEGROUP_RECORD, or a black \
+            box (see 'safegroup list'). Keys: space \
             plays or pauses, + and - change the speed (0.25x to 64x), left and right arrows seek \
             10 s, n and N jump to the next or previous fault, [ and ] step one event, g and G go to \
             the start or the end; ? lists every key, q quits. Lines that cannot be read are \
@@ -39,8 +40,10 @@ struct ReplayCommand: AsyncParsableCommand {
             guard type == S_IFREG || type == S_IFIFO else {
                 throw CommandFailure("cannot replay \(TextSanitizer.sanitize(file)): not a regular file (for a live service, use 'safegroup attach')")
             }
+            // A black box is played as the recording it holds.
+            let recording = type == S_IFREG ? try BlackBoxRecording.openAsRecording(file) : nil
             // A pipe (`<(…)`) cannot be read twice: the loader copies it for the replay's reader.
-            let loader = try RecordingLoader(path: file, seekable: type == S_IFREG)
+            let loader = try RecordingLoader(path: recording ?? file, seekable: type == S_IFREG)
             // The first chunk now: an unreadable file is reported before the screen is taken over.
             let first = loader.next()
             if let failure = first.failure, first.entries.isEmpty { throw CommandFailure(failure) }

@@ -14,7 +14,7 @@ struct SafeGroupCommand: AsyncParsableCommand {
         commandName: "safegroup",
         abstract: "Watch, record and print the task-group events of SafeGroup services.",
         subcommands: [AttachCommand.self, ReplayCommand.self, DemoCommand.self,
-                      ListCommand.self, RecordCommand.self, DumpCommand.self]
+                      ListCommand.self, RecordCommand.self, DumpCommand.self, BlackBoxCommand.self, SnapshotCommand.self]
     )
 
     /// The demo's `c` key runs a job in a worker process, which is this binary started again:

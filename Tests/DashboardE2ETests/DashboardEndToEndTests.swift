@@ -343,6 +343,27 @@ struct DashboardEndToEndTests {
         try pane.press("q")
     }
 
+    /// A demo-service with its black box on and nobody attached traps in-process; `replay` of
+    /// the box it left shows the service's last events and, at the end, the crash.
+    @Test func replayOfTheBlackBoxACrashedServiceLeftShowsTheCrash() async throws {
+        let directory = ScratchDirectory(prefix: "sg-e2e")
+        let socket = directory.file("svc.sock")
+        let boxes = directory.file("boxes")
+        let demoService = productsDirectory.appendingPathComponent("demo-service").path
+        let pane = try TmuxPane(columns: 200, rows: 40)
+        defer { pane.kill() }
+        try pane.type("SWIFT_BACKTRACE=enable=no SAFEGROUP_BLACKBOX=\(boxes) \(demoService) --socket \(socket) --seed 5 "
+                      + "--trap-in-process-after 1 >/dev/null 2>&1; \(safegroupPath) replay \(boxes)/*.blackbox")
+        let shown = try await pane.waitForScreen(within: .seconds(20)) { $0.contains("REPLAY") && $0.contains("demo") }
+        #expect(shown.matched, "replay of the box did not start:\n\(shown.screen)")
+        try pane.press("G")
+        let crashed = try await pane.waitForScreen(within: .seconds(20)) {
+            $0.contains("SERVICE CRASHED: SIGILL in t") && $0.contains("Fatal error: Unexpectedly found nil")
+        }
+        #expect(crashed.matched, "the end of the box does not show the crash:\n\(crashed.screen)")
+        try pane.press("q")
+    }
+
     /// SIGTERM ends the dashboard with 128 + 15, the screen and the terminal restored (a
     /// process killed by the signal would leave the terminal raw, with the same status).
     @Test func sigtermExitsWith143AndRestoresTheTerminal() async throws {

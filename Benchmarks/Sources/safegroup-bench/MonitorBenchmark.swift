@@ -20,9 +20,11 @@ import Glibc
 /// Environment: `SAFEGROUP_BIN` (default `<root>/.build/release/safegroup`), `MBENCH_ROUNDS`
 /// (default 21), `MBENCH_SECONDS` (each sustained rate, default 10), `MBENCH_RATES` (events/s,
 /// default `100000,500000,1000000`), `MBENCH_VARIANTS` (the fan-out's monitor variants, for
-/// profiling one: `noViewer,record,stalled,sixteen,recordFile`).
-/// Parts: `safegroup-bench monitor [fanout] [sustained] [burst] [emit]` (the first three by
-/// default; `emit` is the producers' side alone, for work on the event buffer).
+/// profiling one: `noViewer,record,stalled,sixteen,recordFile,blackBox`).
+/// Parts: `safegroup-bench monitor [fanout] [sustained] [burst] [blackbox] [emit]` (all but
+/// `emit` by default); `blackbox` crashes a process with a full black box and times
+/// `safegroup replay` of it to its first screen; `emit` is the producers' side alone, for work
+/// on the event buffer.
 enum MonitorBenchmark {
     static let children = GroupBenchmark.children
     static var rounds: Int { environment("MBENCH_ROUNDS").flatMap { Int($0) } ?? GroupBenchmark.rounds }
@@ -40,6 +42,8 @@ enum MonitorBenchmark {
         let extra = Array(CommandLine.arguments.dropFirst(2))
         // Internal: a viewer process of this benchmark, `monitor-viewer read|stall SOCKET`.
         if extra.first == "viewer", extra.count == 3 { viewerProcess(mode: extra[1], socket: extra[2]) }
+        // Internal: a service that fills its black box and traps, `monitor crashbox DIR`.
+        if extra.first == "crashbox", extra.count == 2 { crashWithAFullBlackBox(directory: extra[1]) }
         guard FileManager.default.isExecutableFile(atPath: safegroupBinary) else {
             print("== monitor: SKIP, no safegroup binary at \(safegroupBinary): build it with "
                   + "'swift build -c release --product safegroup' (or point SAFEGROUP_BIN at one)")
@@ -47,14 +51,15 @@ enum MonitorBenchmark {
         }
         mkdir(directory, 0o700)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let parts = extra.isEmpty ? ["fanout", "sustained", "burst"] : extra
+        let parts = extra.isEmpty ? ["fanout", "sustained", "burst", "blackbox"] : extra
         for part in parts {
             switch part {
             case "fanout": await fanOut()
             case "sustained": sustained()
             case "burst": burst()
+            case "blackbox": blackBoxReplay()
             case "emit": emitCost()
-            default: print("monitor: unknown part '\(part)' (fanout, sustained, burst, emit)")
+            default: print("monitor: unknown part '\(part)' (fanout, sustained, burst, blackbox, emit)")
             }
         }
     }
@@ -63,7 +68,7 @@ enum MonitorBenchmark {
 
     /// One monitor variant of a round: how it is set up around the measured group.
     enum Setup: String, CaseIterable {
-        case noViewer, record, stalled, sixteen, recordFile
+        case noViewer, record, stalled, sixteen, recordFile, blackBox
     }
 
     /// What one monitor round observed, outside the timing.
@@ -136,6 +141,7 @@ enum MonitorBenchmark {
         row("monitor, a viewer that never reads", .stalled, target: 1.10)
         row("monitor, 16 viewers reading", .sixteen, target: 1.5)
         row("monitor, SAFEGROUP_RECORD=file", .recordFile, target: nil)
+        row("monitor, black box (8 MiB), no viewer", .blackBox, target: 1.15)
     }
 
     /// Sets `setup` up, measures one fan-out into its monitor, and tears it down.
@@ -146,7 +152,12 @@ enum MonitorBenchmark {
         if setup == .recordFile { setenv(EventRecorder.environmentVariable, recording, 1) }
         let monitor: SafeGroupMonitor
         do {
-            monitor = try SafeGroupMonitor.start(service: "bench", socketPath: socket, installAsDefault: false)
+            var configuration = MonitorConfiguration()
+            if setup == .blackBox {
+                configuration.blackBoxBytes = 8 << 20
+                configuration.blackBoxDirectory = "\(directory)/boxes"
+            }
+            monitor = try SafeGroupMonitor.start(service: "bench", socketPath: socket, configuration: configuration, installAsDefault: false)
         } catch {
             print("  cannot start a monitor at \(socket): \(error)")
             return nil
@@ -154,7 +165,7 @@ enum MonitorBenchmark {
         if setup == .recordFile { unsetenv(EventRecorder.environmentVariable) }
         var viewers: [Process] = []
         switch setup {
-        case .noViewer, .recordFile: break
+        case .noViewer, .recordFile, .blackBox: break
         case .record: viewers = [launch(safegroupBinary, ["record", socket, "--output", recording])]
         case .stalled: viewers = [launch(selfBinary, ["monitor", "viewer", "stall", socket])]
         case .sixteen: viewers = (0..<16).map { _ in launch(selfBinary, ["monitor", "viewer", "read", socket]) }
@@ -236,6 +247,72 @@ enum MonitorBenchmark {
         print("  emit into a dropping sink           median \(format(median(droppedCosts), digits: 1)) ns/event")
         print("  emit into the monitor, no viewer    median \(format(median(monitorCosts), digits: 1)) ns/event "
               + "(best \(format(monitorCosts.min()!, digits: 1)))")
+    // MARK: The black box after a crash
+
+    /// A child process fills an 8 MiB black box (it wraps) and traps; then the release
+    /// `safegroup replay BOX` runs in tmux, timed to its first screen.
+    static func blackBoxReplay() {
+        DashboardBenchmark.say("\n== monitor: `safegroup replay` of the black box a crashed service left (8 MiB ring, wrapped); \(load())")
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else {
+            DashboardBenchmark.say("  SKIP: tmux is not installed (needed for a pseudo-terminal)")
+            return
+        }
+        let boxes = "\(directory)/crashed"
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: selfBinary)
+        child.arguments = ["monitor", "crashbox", boxes]
+        child.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle.nullDevice
+        do { try child.run() } catch { fatalError("cannot run \(selfBinary): \(error)") }
+        child.waitUntilExit()
+        guard child.terminationReason == .uncaughtSignal,
+              let name = (try? FileManager.default.contentsOfDirectory(atPath: boxes))?.first(where: { $0.hasSuffix(".blackbox") }) else {
+            DashboardBenchmark.say("  MISS: the crashing child left no black box (status \(child.terminationStatus))")
+            return
+        }
+        let path = "\(boxes)/\(name)"
+        let server = "mbench-box-\(getpid())"
+        let start = ContinuousClock.now
+        _ = DashboardBenchmark.shell("tmux -L \(server) -f /dev/null new-session -d -x 160 -y 48 \"exec '\(safegroupBinary)' replay '\(path)'\"")
+        defer { _ = DashboardBenchmark.shell("tmux -L \(server) kill-server") }
+        var firstScreen: Duration?
+        while ContinuousClock.now - start < .seconds(30), firstScreen == nil {
+            if DashboardBenchmark.shell("tmux -L \(server) capture-pane -p").contains("REPLAY") { firstScreen = ContinuousClock.now - start }
+            else { usleep(5_000) }
+        }
+        guard let firstScreen else {
+            DashboardBenchmark.say("  MISS: no REPLAY screen within 30 s; pane: \(DashboardBenchmark.paneLine("/usr/bin/tmux", server))")
+            return
+        }
+        let ms = Double(firstScreen.components.seconds) * 1000 + Double(firstScreen.components.attoseconds) / 1e15
+        DashboardBenchmark.say("  box \(fileSize(path) >> 10) KiB; first screen after \(DashboardBenchmark.fmt(ms, 0)) ms "
+                               + "(tmux start included)  target <= 1 s " + (ms <= 1000 ? "PASS" : "MISS"))
+    }
+
+    /// The child of ``blackBoxReplay()``: a monitor with an 8 MiB black box and the crash
+    /// handler, 400,000 events (the ring wraps), then a trap in-process.
+    static func crashWithAFullBlackBox(directory: String) -> Never {
+        var configuration = MonitorConfiguration()
+        configuration.blackBoxBytes = 8 << 20
+        configuration.blackBoxDirectory = directory
+        configuration.crashHandler = true
+        guard let monitor = try? SafeGroupMonitor.start(service: "bench-crash", socketPath: "\(directory).sock",
+                                                        configuration: configuration, installAsDefault: false) else { exit(3) }
+        let site = SourceSite(fileID: #fileID, line: #line)
+        monitor.emit(Event(.groupOpened(GroupOpened(group: GroupID(1), name: "orders", site: site, policy: .collectAll))))
+        for n in 1...400_000 / 3 {
+            let task = TaskID(UInt64(n))
+            monitor.emit(Event(.taskSpawned(TaskSpawned(task: task, group: GroupID(1), name: "order-\(n % 97)", site: site))))
+            monitor.emit(Event(.taskStarted(TaskStarted(task: task, group: GroupID(1)))))
+            monitor.emit(Event(.taskEnded(TaskEnded(task: task, group: GroupID(1), status: .ok, durationNanoseconds: 1_000))))
+            if n % 4096 == 0 { _ = waitFor(seconds: 5) { let s = monitor.statistics; return s.delivered + s.dropped == s.produced } }
+        }
+        _ = waitFor(seconds: 5) { let s = monitor.statistics; return s.delivered + s.dropped == s.produced }
+        usleep(20_000)
+        let missing: Int? = directory.isEmpty ? 1 : nil
+        print(missing!)
+        exit(0)
     }
 
     // MARK: Sustained rates

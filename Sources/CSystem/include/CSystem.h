@@ -111,6 +111,52 @@ void csystem_crash_task_leave(int32_t slot);
 /// Children that could not be registered because the table was full.
 uint64_t csystem_crash_task_overflows(void);
 
+// MARK: - The black box's ring (CrashHandler.c)
+
+/// A black box's ring in a shared mapping, as the monitor and the last gasp write it. The
+/// words are 8- or 4-byte aligned fields of the file's header (docs/MONITOR.md has the layout).
+typedef struct csystem_ring {
+    uint8_t *data;
+    uint64_t capacity;
+    /// Bytes ever written; the next byte goes at `*head % capacity`. Stored after the bytes.
+    uint64_t *head;
+    /// Where the write under way ends; stored before the bytes, so a reader of a process that
+    /// died mid-write knows which bytes may be half-written.
+    uint64_t *writing;
+    /// 1 running, 2 crashed (set by the last gasp), and the crash's signal.
+    uint32_t *state;
+    int32_t *signal;
+} csystem_ring;
+
+/// Appends `count` bytes to `ring` (only the last `capacity` of them when there are more).
+/// One writer at a time; async-signal-safe (memcpy and atomic stores).
+void csystem_ring_append(const csystem_ring *ring, const void *bytes, size_t count);
+
+/// Gives `stream` a black box ring (copied), or takes it away (NULL): on a crash the last gasp
+/// appends its event to the ring too and marks it crashed. Call it inside the gate.
+void csystem_crash_stream_set_ring(int stream, const csystem_ring *ring);
+
+/// Removes the black box at `path` when the process exits normally (atexit), unless
+/// csystem_blackbox_keep_at_exit(slot) is called first. Returns the slot, or -1 (16 boxes, or a
+/// path of 4096 bytes or more): then the box stays after a normal exit.
+int csystem_blackbox_remove_at_exit(const char *path);
+/// Forgets a slot of csystem_blackbox_remove_at_exit (the box was removed already).
+void csystem_blackbox_keep_at_exit(int slot);
+
+// MARK: - SIGUSR1 asks for black box snapshots (SnapshotSignal.c, opt-in)
+
+/// Installs the SIGUSR1 handler if SIGUSR1 still has its default action. Returns 1 when ours
+/// is installed (now or before), 0 when the host has a handler of its own or ignores SIGUSR1
+/// (then nothing is changed), -1 with errno set when sigaction fails.
+int csystem_snapshot_signal_install(void);
+/// Registers an eventfd the handler writes to on each SIGUSR1; returns its slot, or -1 when
+/// all 16 are taken.
+int csystem_snapshot_signal_add(int fd);
+/// Unregisters a slot (before its eventfd is closed).
+void csystem_snapshot_signal_remove(int slot);
+/// How many SIGUSR1s the handler has taken.
+uint64_t csystem_snapshot_signal_count(void);
+
 // MARK: - The terminal rescue (TerminalRescue.c)
 
 #include <termios.h>

@@ -14,6 +14,18 @@
 //                                            of nil), "overflow" (stack overflow), "abort",
 //                                            "detached" (nil, in an unstructured task of the child),
 //                                            or "badfp" (a trap with a corrupt frame pointer).
+//   monitor-fixture blackbox SOCKET HOW [--handler]
+//                                            start a monitor (its black box as SAFEGROUP_BLACKBOX
+//                                            says), print "box <path>" (or "box none") and every
+//                                            report as "report: …", run a group "warmup" whose
+//                                            child "flaky-upstream" throws, then by HOW: "trap"
+//                                            runs "doomed" in a group "jobs", prints "running <pid>"
+//                                            and traps (nil) on a line on stdin; "serve" prints
+//                                            "ready" and obeys stdin like serve; "burst N" emits N
+//                                            events at about a million a second, prints
+//                                            "burst produced=… dropped=…", then obeys stdin.
+//                                            --host-usr1: a SIGUSR1 handler of the host's own first
+//                                            (it prints "host SIGUSR1").
 import CSystem
 import GroupEvents
 import GroupMonitor
@@ -188,6 +200,98 @@ func crash(socket: String, record: String, how: String, handler: Bool) -> Int32 
     while true { pause() }
 }
 
+struct UpstreamUnavailable: Error, CustomStringConvertible {
+    var description: String { "upstream rates service answered 503" }
+}
+
+/// Emits `count` events (task lifecycles in one group) at about a million a second.
+func burst(_ monitor: SafeGroupMonitor, count: Int) {
+    let site = SourceSite(fileID: #fileID, line: #line)
+    let group = GroupID(900)
+    monitor.emit(Event(.groupOpened(GroupOpened(group: group, name: "burst", site: site, policy: .collectAll))))
+    var emitted = 1, task: UInt64 = 10_000
+    let start = MonotonicTime.now()
+    while emitted < count {
+        // Paced per millisecond: a thousand events, then wait for the next millisecond.
+        for _ in 0..<333 where emitted < count {
+            task += 1
+            monitor.emit(Event(.taskSpawned(TaskSpawned(task: TaskID(task), group: group, name: "burst-child", site: site))))
+            monitor.emit(Event(.taskStarted(TaskStarted(task: TaskID(task), group: group))))
+            monitor.emit(Event(.taskEnded(TaskEnded(task: TaskID(task), group: group, status: .ok, durationNanoseconds: 700))))
+            emitted += 3
+        }
+        let due = UInt64(emitted) * 1000
+        while MonotonicTime.now().nanoseconds(since: start) < due {}
+    }
+}
+
+func blackbox(socket: String, how: String, handler: Bool, hostUSR1: Bool) -> Int32 {
+    if hostUSR1 {
+        signal(SIGUSR1) { _ in
+            let line: StaticString = "host SIGUSR1\n"
+            _ = write(1, line.utf8Start, line.utf8CodeUnitCount)
+        }
+    }
+    var configuration = MonitorConfiguration()
+    configuration.crashHandler = handler
+    let monitor: SafeGroupMonitor
+    do {
+        monitor = try SafeGroupMonitor.start(service: "fixture", socketPath: socket, configuration: configuration,
+                                             reporter: { say("report: \($0)") })
+    } catch {
+        say("error: \(error)")
+        return 1
+    }
+    say("box \(monitor.blackBoxPath ?? "none")")
+    let done = Atomic<Bool>(false)
+    Task.detached {
+        _ = await withSafeGroup(name: "warmup") { group in
+            await group.spawn("fetch-rates") { try await Task.sleep(for: .milliseconds(5)) }
+            await group.spawn("flaky-upstream") { throw UpstreamUnavailable() }
+        }
+        done.store(true, ordering: .releasing)
+    }
+    while !done.load(ordering: .acquiring) { usleep(1000) }
+    if how == "trap" {
+        Task.detached {
+            _ = await withSafeGroup(name: "jobs") { group in
+                await group.spawn("doomed") {
+                    say("running \(getpid())")
+                    _ = process(command: readLine() ?? "", how: "nil")
+                }
+            }
+        }
+        while true { pause() }
+    }
+    if how.hasPrefix("burst ") {
+        let count = Int(how.dropFirst(6)) ?? 1_000_000
+        burst(monitor, count: count)
+        while monitor.statistics.produced != monitor.statistics.delivered + monitor.statistics.dropped { usleep(1000) }
+        let s = monitor.statistics
+        say("burst produced=\(s.produced) dropped=\(s.dropped)")
+    } else {
+        say("ready \(getpid())")
+    }
+    while let line = readLine() {
+        switch line {
+        case "stats":
+            let s = monitor.statistics
+            say("stats produced=\(s.produced) delivered=\(s.delivered) dropped=\(s.dropped) viewers=\(s.viewers)")
+        case "quit":
+            monitor.shutdown()
+            say("bye")
+            return 0
+        case "exit":
+            // A normal exit without shutting the monitor down.
+            say("bye")
+            exit(0)
+        default:
+            say("error: unknown command \(line)")
+        }
+    }
+    return 0
+}
+
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
     say("usage: monitor-fixture serve SOCKET [--fanout] | peer SOCKET")
@@ -198,6 +302,9 @@ case "serve": exit(serve(socket: arguments[2], fanout: arguments.contains("--fan
 case "peer": exit(peer(socket: arguments[2]))
 case "crash" where arguments.count >= 5:
     exit(crash(socket: arguments[2], record: arguments[3], how: arguments[4], handler: !arguments.contains("--no-handler")))
+case "blackbox" where arguments.count >= 4:
+    exit(blackbox(socket: arguments[2], how: arguments[3], handler: arguments.contains("--handler"),
+                  hostUSR1: arguments.contains("--host-usr1")))
 default:
     say("error: unknown mode \(arguments[1])")
     exit(2)

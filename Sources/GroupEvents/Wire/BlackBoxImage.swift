@@ -1,0 +1,171 @@
+/// A black box file: the ring of a service's most recent wire lines, kept in a memory-mapped
+/// file that outlives the process, and what a reader makes of it.
+///
+/// The file is a header page of its own, then the ring. Every number is little-endian:
+///
+/// | offset | size | field |
+/// |-------:|-----:|-------|
+/// | 0 | 8 | magic `SGBLKBOX` |
+/// | 8 | 4 | layout version, 1 |
+/// | 12 | 4 | header bytes (where the ring starts), 4096 |
+/// | 16 | 8 | ring capacity in bytes |
+/// | 24 | 8 | head: bytes ever written; the next byte goes at `head % capacity` |
+/// | 32 | 4 | state: 1 running, 2 crashed (the last gasp wrote its event) |
+/// | 36 | 4 | the crash's signal, when crashed |
+/// | 40 | 4 | the service's pid |
+/// | 44 | 4 | the header line's length |
+/// | 48 | 8 | when the box was opened, ns since the Unix epoch |
+/// | 56 | 8 | writing: where the write under way ends (stored before its bytes, `head` after) |
+/// | 64 | ≤ 4032 | the stream's header line (``WireHeader``), newline included |
+///
+/// The ring holds whole wire lines, the same bytes viewers receive. Once `head` passes the
+/// capacity, the oldest line is partly overwritten: a reader starts at the first newline after
+/// the wrap point (`head % capacity`) and reads to it around the ring. The writer stores
+/// `writing` before it copies and `head` after, so what lies before `head` is whole; a process
+/// killed in the middle of a copy leaves `writing` past `head`, and the bytes between may be
+/// half-written over the oldest lines, which the reader then skips too. The one exception: the
+/// last gasp writing over a line the monitor was still copying (the crash line starts with a
+/// newline, so the torn piece reads as one malformed line). A clean shutdown removes the file.
+public struct BlackBoxImage: Sendable {
+    /// `SGBLKBOX`.
+    public static let magic: [UInt8] = Array("SGBLKBOX".utf8)
+    /// The layout this build writes and reads.
+    public static let layoutVersion: UInt32 = 1
+    /// The header page's size: the ring starts here.
+    public static let headerBytes = 4096
+    /// Where the header line starts, and the most bytes it may take.
+    public static let headerLineOffset = 64
+    public static let headerLineLimit = headerBytes - headerLineOffset
+    /// The fields' offsets (see the table above).
+    public enum Offset {
+        public static let version = 8, headerBytes = 12, capacity = 16, head = 24, state = 32
+        public static let signal = 36, pid = 40, headerLineLength = 44, started = 48, writing = 56
+    }
+    /// The file name's extension.
+    public static let fileExtension = ".blackbox"
+
+    /// What the box says about how its process ended.
+    public enum State: UInt32, Sendable {
+        /// Written to until the end: the process is alive, or died without a word (`SIGKILL`,
+        /// the OOM killer, a crash without the crash handler).
+        case running = 1
+        /// The last gasp wrote a `process.crashed` event into the ring.
+        case crashed = 2
+    }
+
+    /// Why bytes are not a black box.
+    public struct Malformed: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    public var state: State
+    /// The signal of the crash, when ``state`` is ``State/crashed``.
+    public var signal: Int32
+    public var pid: Int32
+    /// When the box was opened, in ns since the Unix epoch.
+    public var startedUnixNanoseconds: Int64
+    public var capacity: Int
+    /// Bytes ever written: more than ``capacity`` when the ring wrapped.
+    public var head: UInt64
+    /// The stream's header line.
+    public var headerLine: [UInt8]
+    /// The ring's lines in order, oldest first, the partial oldest line of a wrapped ring left out.
+    public var lines: [UInt8]
+
+    /// Whether the ring wrapped: the oldest events were overwritten.
+    public var wrapped: Bool { head > UInt64(capacity) }
+    /// Whether the process died in the middle of writing to the ring (the bytes it was writing
+    /// were left out).
+    public var diedMidWrite: Bool
+
+    /// True when `bytes` start with the black box magic.
+    public static func isBlackBox(_ prefix: some Collection<UInt8>) -> Bool {
+        prefix.count >= magic.count && prefix.prefix(magic.count).elementsEqual(magic)
+    }
+
+    /// Reads a black box file's bytes.
+    ///
+    /// - Throws: ``Malformed`` naming what is wrong: not a black box, another layout version,
+    ///   a header or ring that does not fit the file.
+    public init(_ bytes: [UInt8]) throws(Malformed) {
+        guard Self.isBlackBox(bytes) else { throw Malformed(description: "not a black box (no SGBLKBOX magic)") }
+        guard bytes.count >= Self.headerBytes else {
+            throw Malformed(description: "a black box of \(bytes.count) bytes, shorter than its \(Self.headerBytes)-byte header")
+        }
+        func u32(_ at: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(bytes[at + $1]) << (8 * $1) } }
+        func u64(_ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * $1) } }
+        let version = u32(Offset.version)
+        guard version == Self.layoutVersion else {
+            throw Malformed(description: "black box layout version \(version); this build reads version \(Self.layoutVersion) (use a safegroup of the service's version)")
+        }
+        let dataStart = Int(u32(Offset.headerBytes))
+        let capacity = u64(Offset.capacity)
+        guard dataStart == Self.headerBytes, capacity > 0, capacity <= UInt64(bytes.count - dataStart) else {
+            throw Malformed(description: "black box ring of \(capacity) bytes at \(dataStart) does not fit its \(bytes.count)-byte file")
+        }
+        let lineLength = Int(u32(Offset.headerLineLength))
+        guard lineLength > 0, lineLength <= Self.headerLineLimit else {
+            throw Malformed(description: "black box header line of \(lineLength) bytes (at most \(Self.headerLineLimit))")
+        }
+        state = State(rawValue: u32(Offset.state)) ?? .running
+        signal = Int32(bitPattern: u32(Offset.signal))
+        pid = Int32(bitPattern: u32(Offset.pid))
+        startedUnixNanoseconds = Int64(bitPattern: u64(Offset.started))
+        self.capacity = Int(capacity)
+        head = u64(Offset.head)
+        headerLine = Array(bytes[Self.headerLineOffset..<(Self.headerLineOffset + lineLength)])
+        if headerLine.last != UInt8(ascii: "\n") { headerLine.append(UInt8(ascii: "\n")) }
+
+        // The bytes that may hold lines, by position in the stream: the last `capacity` before
+        // the end of any write that was under way, up to `head`.
+        let writing = max(u64(Offset.writing), head)
+        diedMidWrite = writing > head
+        let lower = writing > capacity ? writing - capacity : 0
+        var ordered: [UInt8] = []
+        if lower < head {
+            ordered.reserveCapacity(Int(head - lower))
+            let from = Int(lower % capacity), to = Int(head % capacity)
+            if from < to {
+                ordered.append(contentsOf: bytes[(dataStart + from)..<(dataStart + to)])
+            } else {
+                ordered.append(contentsOf: bytes[(dataStart + from)..<(dataStart + Int(capacity))])
+                ordered.append(contentsOf: bytes[dataStart..<(dataStart + to)])
+            }
+        }
+        if lower > 0 {
+            // The oldest line was partly overwritten: start after its end.
+            if let newline = ordered.firstIndex(of: UInt8(ascii: "\n")) {
+                ordered.removeFirst(newline + 1)
+            } else {
+                ordered.removeAll()
+            }
+        }
+        lines = ordered
+    }
+
+    /// The box as an ordinary recording: the header line, then the ring's lines.
+    public var recording: [UInt8] { headerLine + lines }
+}
+
+/// Where black boxes live, and what they are called: the one rule, for the monitor that writes
+/// them and the tools that find them.
+public enum BlackBoxPlace {
+    /// `$XDG_STATE_HOME/safegroup` when `XDG_STATE_HOME` is an absolute path, else
+    /// `$HOME/.local/state/safegroup`; nil when neither is set.
+    public static func directory(environment: (String) -> String?) -> String? {
+        if let state = environment("XDG_STATE_HOME"), state.hasPrefix("/") {
+            return state.hasSuffix("/") ? "\(state)safegroup" : "\(state)/safegroup"
+        }
+        if let home = environment("HOME"), home.hasPrefix("/") {
+            return home.hasSuffix("/") ? "\(home).local/state/safegroup" : "\(home)/.local/state/safegroup"
+        }
+        return nil
+    }
+
+    /// `<service>-<pid>-<start>.blackbox`: the socket's name (`<service>-<pid>`), and the
+    /// start time in seconds since the Unix epoch, so that a reused pid never writes over
+    /// the box of the process that had it before. `stem` is the socket's file name without `.sock`.
+    public static func fileName(socketStem stem: String, startedUnixSeconds: Int64) -> String {
+        "\(stem)-\(startedUnixSeconds)\(BlackBoxImage.fileExtension)"
+    }
+}

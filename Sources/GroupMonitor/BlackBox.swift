@@ -1,0 +1,294 @@
+import CSystem
+import GroupEvents
+import Glibc
+import SystemCalls
+
+/// The flight recorder: the monitor's most recent wire lines, in a ring that lives in a
+/// memory-mapped file (`MAP_SHARED`), so that the kernel keeps them when the process dies.
+///
+/// The monitor thread copies each chunk of lines it has encoded for viewers into the ring as
+/// well (one `memcpy`, no system call); the last gasp (``CrashHandler``) appends its
+/// `process.crashed` event and marks the box crashed. A clean shutdown removes the file, and so
+/// does a normal exit without one (`atexit`); a box left behind is the evidence of a process
+/// that died. The file layout is ``BlackBoxImage``'s.
+///
+/// One box per monitor, `<service>-<pid>-<start>.blackbox` in the user's private state
+/// directory (``BlackBoxPlace``), mode 0600, locked (`flock`) for the process's life, so a
+/// reader tells a live box from a dead one. When a box is opened, old dead boxes beyond the
+/// newest ``retainedCount`` or ``retainedBytes`` are deleted.
+final class BlackBox {
+    /// `SAFEGROUP_BLACKBOX`: `off`, `on`, a size (`8M`, `512K`, bytes) or a directory (`/…`).
+    static let environmentVariable = "SAFEGROUP_BLACKBOX"
+    /// `SAFEGROUP_BLACKBOX_SIGUSR1=1`: a snapshot on `SIGUSR1` (``MonitorConfiguration/blackBoxSnapshotOnSIGUSR1``).
+    static let signalVariable = "SAFEGROUP_BLACKBOX_SIGUSR1"
+    /// The ring's size by default: 8 MiB, about 40,000 events of a fan-out.
+    static let defaultBytes = 8 << 20
+    /// The smallest and largest rings.
+    static let minimumBytes = 64 << 10, maximumBytes = 1 << 30
+    /// Dead boxes kept when a new one is opened: the newest 8, 128 MiB at most.
+    static let retainedCount = 8, retainedBytes = 128 << 20
+
+    /// Where and how large, from a configuration and the environment.
+    struct Settings: Equatable {
+        var bytes: Int
+        var directory: String?
+
+        /// `SAFEGROUP_BLACKBOX` overrides the configuration: `off` (or `0`) turns the box off,
+        /// `on` (or `1`) on at its configured size (8 MiB when that is 0), a size sets the size,
+        /// an absolute path the directory. Nil when it is off; a message for a value it cannot read.
+        static func resolve(bytes: Int, directory: String?, environment: String?) -> Result<Settings?, BlackBoxFailure> {
+            var settings = Settings(bytes: bytes, directory: directory)
+            if let value = environment?.trimmingSpaces, !value.isEmpty {
+                switch value.lowercased() {
+                case "off", "0", "no", "false": return .success(nil)
+                case "on", "1", "yes", "true": if settings.bytes <= 0 { settings.bytes = defaultBytes }
+                default:
+                    if value.hasPrefix("/") {
+                        settings.directory = value
+                        if settings.bytes <= 0 { settings.bytes = defaultBytes }
+                    } else if let size = parseSize(value) {
+                        settings.bytes = size
+                    } else {
+                        return .failure(BlackBoxFailure("\(environmentVariable)=\(value) is not off, on, a size (8M, 512K) or an absolute directory; the service goes on without a black box"))
+                    }
+                }
+            }
+            guard settings.bytes > 0 else { return .success(nil) }
+            guard settings.bytes >= minimumBytes, settings.bytes <= maximumBytes else {
+                return .failure(BlackBoxFailure("a black box of \(settings.bytes) bytes is outside 64K…1G; the service goes on without one"))
+            }
+            // Whole pages.
+            settings.bytes = (settings.bytes + 4095) & ~4095
+            return .success(settings)
+        }
+
+        /// `8M`, `8MiB`, `512k`, `1G`, `65536`.
+        static func parseSize(_ text: String) -> Int? {
+            var digits = Substring(text.lowercased())
+            for suffix in ["ib", "b"] where digits.hasSuffix(suffix) { digits = digits.dropLast(suffix.count); break }
+            var scale = 1
+            switch digits.last {
+            case "k": scale = 1 << 10
+            case "m": scale = 1 << 20
+            case "g": scale = 1 << 30
+            default: break
+            }
+            if scale > 1 { digits = digits.dropLast() }
+            guard let value = Int(digits), value > 0, value <= Int(Int32.max) else { return nil }
+            return value * scale
+        }
+    }
+
+    /// The file's path.
+    let path: String
+    private let fd: Int32
+    private let base: UnsafeMutableRawPointer
+    private let length: Int
+    private var ring: csystem_ring
+    /// The slot of the exit-time removal (a process that exits without shutting down).
+    private let exitSlot: Int32?
+
+    private init(path: String, fd: Int32, base: UnsafeMutableRawPointer, length: Int, capacity: Int) {
+        self.path = path
+        self.exitSlot = Posix.unlinkAtExit(path)
+        self.fd = fd
+        self.base = base
+        self.length = length
+        let header = base
+        ring = csystem_ring(
+            data: (base + BlackBoxImage.headerBytes).assumingMemoryBound(to: UInt8.self),
+            capacity: UInt64(capacity),
+            head: (header + BlackBoxImage.Offset.head).assumingMemoryBound(to: UInt64.self),
+            writing: (header + BlackBoxImage.Offset.writing).assumingMemoryBound(to: UInt64.self),
+            state: (header + BlackBoxImage.Offset.state).assumingMemoryBound(to: UInt32.self),
+            signal: (header + BlackBoxImage.Offset.signal).assumingMemoryBound(to: Int32.self))
+    }
+
+    /// Opens a new box for this process in `settings.directory` (else the state directory),
+    /// after deleting old dead ones beyond the retention limits.
+    ///
+    /// - Parameters:
+    ///   - stem: the socket's file name without `.sock`: `<service>-<pid>`.
+    ///   - headerLine: the stream's header line, kept in the file's header.
+    /// - Throws: a ``BlackBoxFailure`` whose message names the directory or file and the cause.
+    static func open(_ settings: Settings, stem: String, headerLine: [UInt8],
+                     environment: (String) -> String? = SocketPath.processEnvironment) throws(BlackBoxFailure) -> BlackBox {
+        guard headerLine.count <= BlackBoxImage.headerLineLimit else {
+            throw BlackBoxFailure("the stream's header line takes \(headerLine.count) bytes, more than a black box keeps (\(BlackBoxImage.headerLineLimit)); the service goes on without one")
+        }
+        let directory = try prepareDirectory(settings.directory, environment: environment)
+        rotate(directory)
+
+        let started = Int64(Posix.wallClockNanoseconds())
+        var name = BlackBoxPlace.fileName(socketStem: stem, startedUnixSeconds: started / 1_000_000_000)
+        // A second monitor of the same service in this process, in the same second: a name of its own.
+        var suffix = 1
+        while (try? Posix.lstat("\(directory)/\(name)")) != nil || (try? Posix.lstat("\(directory)/.\(name).new")) != nil {
+            suffix += 1
+            name = BlackBoxPlace.fileName(socketStem: "\(stem)-\(suffix)", startedUnixSeconds: started / 1_000_000_000)
+        }
+        let path = "\(directory)/\(name)"
+        // Made under a name no reader looks at, locked, filled in, then renamed into place:
+        // a box that `list` sees is whole and, while its process lives, locked.
+        let temporary = "\(directory)/.\(name).new"
+        let length = BlackBoxImage.headerBytes + settings.bytes
+        var fd: Int32 = -1
+        var mapped: UnsafeMutableRawPointer?
+        do throws(PosixError) {
+            fd = try Posix.open(temporary, flags: O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
+            try Posix.fchmod(fd, mode: 0o600, subject: temporary)
+            _ = try Posix.tryLockExclusive(fd, path: temporary)
+            try Posix.allocate(fd, length: length, subject: temporary)
+            let base = try Posix.mapShared(fd, length: length, subject: temporary)
+            mapped = base
+            writeHeader(base, capacity: settings.bytes, started: started, headerLine: headerLine)
+            try Posix.rename(temporary, to: path)
+            return BlackBox(path: path, fd: fd, base: base, length: length, capacity: settings.bytes)
+        } catch {
+            if let mapped { Posix.unmap(mapped, length: length) }
+            if fd >= 0 {
+                try? Posix.unlink(temporary)
+                Posix.close(fd)
+            }
+            throw BlackBoxFailure("no black box: cannot create \(path) (\(length >> 10) KiB): \(error.call): \(error.reason); the service goes on without one")
+        }
+    }
+
+    /// The directory, created 0700 if missing (the state directory's parents too), and checked
+    /// to be ours alone.
+    private static func prepareDirectory(_ explicit: String?, environment: (String) -> String?) throws(BlackBoxFailure) -> String {
+        let directory: String
+        if let explicit, !explicit.isEmpty {
+            directory = explicit.count > 1 && explicit.hasSuffix("/") ? String(explicit.dropLast()) : explicit
+        } else {
+            guard let place = BlackBoxPlace.directory(environment: environment) else {
+                throw BlackBoxFailure("no black box: neither XDG_STATE_HOME nor HOME is set (set \(environmentVariable) to a directory); the service goes on without one")
+            }
+            directory = place
+            // ~/.local/state may not exist yet: its missing parts are made 0700, as XDG asks.
+            var parent = ""
+            for part in place.split(separator: "/").dropLast() {
+                parent += "/" + part
+                _ = try? Posix.mkdir(parent, mode: 0o700)
+            }
+        }
+        do {
+            try SocketPath.ensurePrivateDirectory(directory, purpose: "black box directory",
+                                                  wayOut: "set \(environmentVariable) to a private directory")
+        } catch {
+            throw BlackBoxFailure("no black box: \(error.message); the service goes on without one")
+        }
+        return directory
+    }
+
+    private static func writeHeader(_ base: UnsafeMutableRawPointer, capacity: Int, started: Int64, headerLine: [UInt8]) {
+        typealias O = BlackBoxImage.Offset
+        base.copyMemory(from: BlackBoxImage.magic, byteCount: BlackBoxImage.magic.count)
+        base.storeBytes(of: BlackBoxImage.layoutVersion.littleEndian, toByteOffset: O.version, as: UInt32.self)
+        base.storeBytes(of: UInt32(BlackBoxImage.headerBytes).littleEndian, toByteOffset: O.headerBytes, as: UInt32.self)
+        base.storeBytes(of: UInt64(capacity).littleEndian, toByteOffset: O.capacity, as: UInt64.self)
+        base.storeBytes(of: 0, toByteOffset: O.head, as: UInt64.self)
+        base.storeBytes(of: 0, toByteOffset: O.writing, as: UInt64.self)
+        base.storeBytes(of: BlackBoxImage.State.running.rawValue.littleEndian, toByteOffset: O.state, as: UInt32.self)
+        base.storeBytes(of: 0, toByteOffset: O.signal, as: Int32.self)
+        base.storeBytes(of: Posix.pid.littleEndian, toByteOffset: O.pid, as: Int32.self)
+        base.storeBytes(of: UInt32(headerLine.count).littleEndian, toByteOffset: O.headerLineLength, as: UInt32.self)
+        base.storeBytes(of: started.littleEndian, toByteOffset: O.started, as: Int64.self)
+        (base + BlackBoxImage.headerLineOffset).copyMemory(from: headerLine, byteCount: headerLine.count)
+    }
+
+    /// Deletes dead boxes in `directory` beyond the newest ``retainedCount`` and ``retainedBytes``
+    /// (a box whose lock a process holds is alive, and never touched).
+    private static func rotate(_ directory: String) {
+        guard let names = try? Posix.directoryEntries(directory) else { return }
+        var dead: [(path: String, modified: Int, size: Int)] = []
+        for name in names where name.hasSuffix(BlackBoxImage.fileExtension) && !name.hasPrefix(".") {
+            let path = "\(directory)/\(name)"
+            guard let st = try? Posix.lstat(path), st.st_mode & S_IFMT == S_IFREG,
+                  (try? Posix.isLockHeld(path)) == false else { continue }
+            dead.append((path, st.st_mtim.tv_sec, Int(st.st_size)))
+        }
+        dead.sort { ($0.modified, $0.path) > ($1.modified, $1.path) }
+        var kept = 0, bytes = 0
+        for box in dead {
+            if kept < retainedCount - 1, bytes + box.size <= retainedBytes {
+                kept += 1
+                bytes += box.size
+            } else {
+                try? Posix.unlink(box.path)
+            }
+        }
+    }
+
+    /// Appends whole lines. Monitor thread only.
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let start = bytes.baseAddress, bytes.count > 0 else { return }
+        csystem_ring_append(&ring, start, bytes.count)
+    }
+
+    /// The ring's description for the crash handler.
+    func withRing<T>(_ body: (UnsafePointer<csystem_ring>) -> T) -> T { body(&ring) }
+
+    /// The box as it stands, as an ordinary recording: the header line, then its lines.
+    /// Monitor thread only (nothing writes meanwhile).
+    func recording() -> [UInt8] {
+        let bytes = [UInt8](UnsafeRawBufferPointer(start: base, count: length))
+        return (try? BlackBoxImage(bytes))?.recording ?? []
+    }
+
+    /// The line a viewer sends to ask for a snapshot (`safegroup snapshot`), without its newline.
+    static let snapshotRequest = Array(#"{"request":"blackbox-snapshot"}"#.utf8)
+
+    /// Writes the box as it stands to a new recording next to it,
+    /// `<box name>-snapshot-<ms since the epoch>.ndjson` (mode 0600); returns its path.
+    /// Monitor thread only.
+    func writeSnapshot() throws(PosixError) -> String {
+        let stem = path.hasSuffix(BlackBoxImage.fileExtension) ? String(path.dropLast(BlackBoxImage.fileExtension.count)) : path
+        var target = "\(stem)-snapshot-\(Posix.wallClockNanoseconds() / 1_000_000).ndjson"
+        var fd: Int32 = -1
+        for attempt in 1...100 {
+            do {
+                fd = try Posix.open(target, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
+                break
+            } catch where error.errno == EEXIST && attempt < 100 {
+                target = "\(stem)-snapshot-\(Posix.wallClockNanoseconds() / 1_000_000)-\(attempt).ndjson"
+            }
+        }
+        defer { Posix.close(fd) }
+        let bytes = recording()
+        do {
+            try bytes.withUnsafeBytes { raw in Result { () throws(PosixError) in try Posix.writeAll(fd, raw, subject: target) } }.get()
+        } catch {
+            try? Posix.unlink(target)
+            throw error
+        }
+        return target
+    }
+
+    /// The line answering a snapshot request: `{"snapshot":"<path>"}` or `{"snapshotFailed":"<why>"}`.
+    static func snapshotReply(path: String?, failure: String?) -> [UInt8] {
+        let (key, value) = path.map { ("snapshot", $0) } ?? ("snapshotFailed", failure ?? "unknown")
+        return Array("{\"\(key)\":".utf8) + JSONString.quoted(value) + Array("}\n".utf8)
+    }
+
+    /// Removes the file: a clean shutdown leaves no box behind. The crash handler must have let
+    /// go of the ring first.
+    func remove() {
+        if let exitSlot { Posix.cancelUnlinkAtExit(slot: exitSlot) }
+        try? Posix.unlink(path)
+        Posix.unmap(base, length: length)
+        Posix.close(fd)
+    }
+}
+
+/// Why the black box is off: the one message the reporter gets.
+struct BlackBoxFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = "safegroup: " + description }
+}
+
+private extension String {
+    var trimmingSpaces: String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import GroupEvents
+import Glibc
+import SystemCalls
+
+/// `safegroup snapshot SOCKET [-o OUT]`: asks a running service for a copy of its black box.
+struct SnapshotCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snapshot",
+        abstract: "Have a running service write its black box (its most recent events) to a recording, without stopping it.",
+        discussion: """
+            The service writes the recording beside its black box (in $XDG_STATE_HOME/safegroup/ \
+            or ~/.local/state/safegroup/) and says where; with -o, it is moved to OUT (on the same \
+            filesystem) or copied there. The service must have its black box on \
+            (SAFEGROUP_BLACKBOX=on or MonitorConfiguration.blackBoxBytes).
+            """
+    )
+
+    @Argument(help: "The service's socket (see 'safegroup list').", completion: LiveSocketCompletion.kind)
+    var socket: String
+
+    @Option(name: .shortAndLong, help: "Where to put the recording.")
+    var output: String?
+
+    /// The request line, as the monitor expects it.
+    static let request = Array(#"{"request":"blackbox-snapshot"}"#.utf8) + [10]
+    /// How long to wait for the service's answer.
+    static let timeoutMilliseconds: Int32 = 10_000
+
+    func run() async throws {
+        try await runReportingFailures {
+            let shown = TextSanitizer.sanitize(socket)
+            let socket = self.socket
+            let fd: Int32
+            switch Result(catching: { () throws(PosixError) -> Int32 in try Posix.connectedSocket(path: socket) }) {
+            case .success(let connected): fd = connected
+            case .failure(let error):
+                throw CommandFailure("cannot connect to \(shown): \(error.reason) (is the service running? try 'safegroup list')")
+            }
+            defer { Posix.close(fd) }
+            _ = try Self.request.withUnsafeBytes { raw in Result { () throws(PosixError) -> Int? in try Posix.send(fd, raw) } }.get()
+            let reply = try Self.awaitReply(fd, socket: shown)
+            if let failure = reply["snapshotFailed"] {
+                throw CommandFailure("\(shown): \(TextSanitizer.sanitize(failure))")
+            }
+            guard let written = reply["snapshot"] else {
+                throw CommandFailure("\(shown) answered the snapshot request with nothing this safegroup understands")
+            }
+            var path = written
+            if let output {
+                path = try Self.move(written, to: output)
+            }
+            var out = OutputStream.standardOutput
+            try out.appendLine(TextSanitizer.sanitize(path))
+            try out.flush()
+        }
+    }
+
+    /// Reads the stream (header, snapshot, live lines) until the reply line; its string members.
+    static func awaitReply(_ fd: Int32, socket shown: String) throws -> [String: String] {
+        var line: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        let deadline = Posix.monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
+        while Posix.monotonicNanoseconds() < deadline {
+            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
+            _ = try Posix.poll(&fds, timeoutMilliseconds: 200)
+            let count = try buffer.withUnsafeMutableBytes { raw in
+                Result { () throws(PosixError) -> Int? in try Posix.receive(fd, into: raw, path: shown) }
+            }.get()
+            guard let count else { continue }
+            if count == 0 { throw CommandFailure("\(shown) closed the connection before answering the snapshot request") }
+            for byte in buffer[..<count] {
+                if byte != 10 {
+                    // Lines of the stream can be long; only the start of a line matters here.
+                    if line.count < 8192 { line.append(byte) }
+                    continue
+                }
+                if line.starts(with: Array(#"{"snapshot"#.utf8)), let members = JSONString.stringMembers(of: line) { return members }
+                line.removeAll(keepingCapacity: true)
+            }
+        }
+        throw CommandFailure("\(shown) did not answer the snapshot request within \(timeoutMilliseconds / 1000) s (a service older than this safegroup ignores it)")
+    }
+
+    /// Moves (renames) `from` to `to`, or copies and removes it across filesystems; returns `to`.
+    static func move(_ from: String, to: String) throws -> String {
+        let renamed = Result { () throws(PosixError) in try Posix.rename(from, to: to) }
+        if case .failure(let error) = renamed, error.errno == EXDEV {
+            let fd = try Posix.openForReading(from)
+            defer { Posix.close(fd) }
+            let target = try Posix.open(to, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
+            defer { Posix.close(target) }
+            var buffer = [UInt8](repeating: 0, count: 256 << 10)
+            while true {
+                let n = try buffer.withUnsafeMutableBytes { raw in
+                    Result { () throws(PosixError) -> Int in try Posix.read(fd, into: raw, subject: from) }
+                }.get()
+                if n == 0 { break }
+                try buffer[..<n].withUnsafeBytes { raw in Result { () throws(PosixError) in try Posix.writeAll(target, raw, subject: to) } }.get()
+            }
+            try? Posix.unlink(from)
+            return to
+        }
+        try renamed.get()
+        return to
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import GroupEvents
+@testable import GroupMonitor
+import Testing
+import Glibc
+import SystemCalls
+import TestSupport
+
+/// The black box in-process: its settings, its ring against a reader, its rotation, and a
+/// monitor that keeps one.
+@Suite("Black box")
+struct BlackBoxTests {
+    static let header = Array(#"{"format":"safegroup-events","version":"1.3","service":"box","pid":1,"epoch":0,"clock":"monotonic"}"#.utf8) + [10]
+
+    static func settings(_ value: String?, bytes: Int = 0, directory: String? = nil) -> BlackBox.Settings? {
+        try? BlackBox.Settings.resolve(bytes: bytes, directory: directory, environment: value).get()
+    }
+
+    @Test func environmentOverridesTheConfiguration() throws {
+        #expect(Self.settings(nil) == nil, "off unless asked for")
+        #expect(Self.settings(nil, bytes: 1 << 20) == .init(bytes: 1 << 20, directory: nil))
+        #expect(Self.settings("off", bytes: 1 << 20) == nil)
+        #expect(Self.settings("0", bytes: 1 << 20) == nil)
+        #expect(Self.settings("on") == .init(bytes: 8 << 20, directory: nil))
+        #expect(Self.settings("on", bytes: 1 << 20) == .init(bytes: 1 << 20, directory: nil))
+        #expect(Self.settings("16M") == .init(bytes: 16 << 20, directory: nil))
+        #expect(Self.settings("512KiB") == .init(bytes: 512 << 10, directory: nil))
+        #expect(Self.settings("100000") == .init(bytes: 102_400, directory: nil), "whole pages")
+        #expect(Self.settings("/var/boxes") == .init(bytes: 8 << 20, directory: "/var/boxes"))
+        #expect(Self.settings("/var/boxes", bytes: 1 << 20) == .init(bytes: 1 << 20, directory: "/var/boxes"))
+    }
+
+    @Test func unreadableOrOutOfRangeValuesAreRefusedWithAMessage() {
+        for value in ["lots", "8X", "-1", "relative/dir"] {
+            guard case .failure(let failure) = BlackBox.Settings.resolve(bytes: 0, directory: nil, environment: value) else {
+                Issue.record("\(value) was taken")
+                continue
+            }
+            #expect(failure.description.contains("SAFEGROUP_BLACKBOX=\(value)") && failure.description.contains("without a black box"))
+        }
+        guard case .failure(let small) = BlackBox.Settings.resolve(bytes: 0, directory: nil, environment: "4K") else {
+            Issue.record("a 4K ring was taken")
+            return
+        }
+        #expect(small.description.contains("outside 64K"))
+    }
+
+    @Test func stateDirectoryFollowsXDG() {
+        #expect(BlackBoxPlace.directory(environment: ["XDG_STATE_HOME": "/s", "HOME": "/h"].lookup) == "/s/safegroup")
+        #expect(BlackBoxPlace.directory(environment: ["XDG_STATE_HOME": "relative", "HOME": "/h/"].lookup) == "/h/.local/state/safegroup")
+        #expect(BlackBoxPlace.directory(environment: [:].lookup) == nil)
+    }
+
+    /// The ring against a model: every appended chunk goes into a byte string; the box holds
+    /// its last lines, whole, in order, from just after the first newline past the wrap point.
+    @Test func ringMatchesAModelOfTheStream() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let capacity = 64 << 10
+        let box = try BlackBox.open(.init(bytes: capacity, directory: dir.path), stem: "model-1", headerLine: Self.header)
+        defer { box.remove() }
+        var random = SplitMix64(seed: 42)
+        var stream: [UInt8] = []
+        var next = 1
+        while stream.count < 7 * capacity + 12_345 {
+            var chunk: [UInt8] = []
+            for _ in 0..<(1 + Int(random.next() % 40)) {
+                chunk += Array(#"{"seq":\#(next),"pad":"\#(String(repeating: "y", count: Int(random.next() % 300)))"}"#.utf8) + [10]
+                next += 1
+            }
+            chunk.withUnsafeBytes { box.append($0) }
+            stream += chunk
+        }
+        let image = try BlackBoxImage([UInt8](Data(contentsOf: URL(fileURLWithPath: box.path))))
+        #expect(image.head == UInt64(stream.count))
+        let tail = stream.suffix(capacity)
+        let expected = Array(tail.drop { $0 != 10 }.dropFirst())
+        #expect(image.lines == expected)
+        // Whole lines, consecutive seqs, ending with the newest.
+        let seqs = image.lines.split(separator: 10).map { line in
+            Int(String(decoding: line.dropFirst(7).prefix { $0 != UInt8(ascii: ",") }, as: UTF8.self)) ?? -1
+        }
+        #expect(seqs.last == next - 1)
+        #expect(zip(seqs, seqs.dropFirst()).allSatisfy { $1 == $0 + 1 })
+        #expect(box.recording() == Self.header + expected, "a snapshot of the live ring is the same recording")
+    }
+
+    /// A process killed in the middle of a copy leaves `writing` past `head`: the bytes it was
+    /// writing over (the oldest lines) are left out, and the rest still reads.
+    @Test func bytesOfAWriteCutShortAreLeftOut() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let capacity = 64 << 10
+        let box = try BlackBox.open(.init(bytes: capacity, directory: dir.path), stem: "cut-1", headerLine: Self.header)
+        defer { box.remove() }
+        var stream: [UInt8] = []
+        var seq = 1
+        while stream.count < 3 * capacity {
+            let line = Array(#"{"seq":\#(seq),"pad":"\#(String(repeating: "z", count: 100 + seq % 77))"}"#.utf8) + [10]
+            line.withUnsafeBytes { box.append($0) }
+            stream += line
+            seq += 1
+        }
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: box.path)))
+        // As if a 5,000-byte write had begun and the process died.
+        let writing = UInt64(stream.count + 5000)
+        withUnsafeBytes(of: writing.littleEndian) { bytes.replaceSubrange(56..<64, with: $0) }
+        let image = try BlackBoxImage(bytes)
+        #expect(image.diedMidWrite)
+        let tail = stream.suffix(capacity - 5000)
+        #expect(image.lines == Array(tail.drop { $0 != 10 }.dropFirst()))
+    }
+
+    /// A box is read from a file anyone could have made: whatever its header says (head,
+    /// writing, capacity, lengths), the reader throws or returns lines from within the file.
+    @Test func aHostileHeaderNeverTrapsTheReader() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path), stem: "hostile-1", headerLine: Self.header)
+        defer { box.remove() }
+        let lines = [UInt8](repeating: UInt8(ascii: "x"), count: 90_000).enumerated().map { $0.offset % 10 == 9 ? 10 : $0.element }
+        lines.withUnsafeBytes { box.append($0) }
+        let valid = [UInt8](try Data(contentsOf: URL(fileURLWithPath: box.path)))
+        var random = SplitMix64(seed: 1717)
+        let fields = [8, 12, 16, 24, 32, 36, 40, 44, 48, 56]
+        for _ in 0..<3000 {
+            var bytes = valid
+            for _ in 0..<(1 + Int(random.next() % 3)) {
+                let field = fields[Int(random.next() % UInt64(fields.count))]
+                let value: UInt64 = switch random.next() % 4 {
+                case 0: random.next()
+                case 1: UInt64.max - random.next() % 4
+                case 2: random.next() % (1 << 17)
+                default: 0
+                }
+                withUnsafeBytes(of: value.littleEndian) { raw in
+                    for i in 0..<min(8, 64 - field) { bytes[field + i] = raw[i] }
+                }
+            }
+            if random.next() % 8 == 0 { bytes.removeLast(Int(random.next() % UInt64(bytes.count))) }
+            guard let image = try? BlackBoxImage(bytes) else { continue }
+            #expect(image.lines.count <= image.capacity && image.capacity <= bytes.count)
+            #expect(image.headerLine.count <= BlackBoxImage.headerLineLimit + 1)
+        }
+    }
+
+    @Test func garbageIsNotABlackBox() {
+        #expect(throws: BlackBoxImage.Malformed.self) { try BlackBoxImage(Array("{\"format\":\"safegroup-events\"}\n".utf8)) }
+        var short = BlackBoxImage.magic + [UInt8](repeating: 0, count: 100)
+        #expect(throws: BlackBoxImage.Malformed.self) { try BlackBoxImage(short) }
+        // A capacity beyond the file.
+        short = BlackBoxImage.magic + [1, 0, 0, 0, 0, 16, 0, 0] + [0xFF, 0xFF, 0, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 5000)
+        let error = #expect(throws: BlackBoxImage.Malformed.self) { try BlackBoxImage(short) }
+        #expect(error?.description.contains("does not fit") == true)
+    }
+
+    /// Opening a box deletes old dead ones beyond the newest seven (eight with the new one),
+    /// and never one a live process holds.
+    @Test func openingRotatesOldDeadBoxes() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let now = Int(time(nil))
+        for i in 0..<10 {
+            let path = dir.file("old-\(i)-1.blackbox")
+            FileManager.default.createFile(atPath: path, contents: Data(count: 1000))
+            var times = [timespec(tv_sec: now - 1000 + i, tv_nsec: 0), timespec(tv_sec: now - 1000 + i, tv_nsec: 0)]
+            utimensat(AT_FDCWD, path, &times, 0)
+        }
+        // The oldest of all, but alive: its lock is held.
+        let live = dir.file("live-1-1.blackbox")
+        FileManager.default.createFile(atPath: live, contents: Data(count: 1000))
+        var times = [timespec(tv_sec: now - 5000, tv_nsec: 0), timespec(tv_sec: now - 5000, tv_nsec: 0)]
+        utimensat(AT_FDCWD, live, &times, 0)
+        let held = try Posix.open(live, flags: O_RDONLY)
+        defer { Posix.close(held) }
+        #expect(try Posix.tryLockExclusive(held, path: live))
+
+        let box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path), stem: "new-1", headerLine: Self.header)
+        defer { box.remove() }
+        let names = Set(try Posix.directoryEntries(dir.path) ?? [])
+        #expect(names == Set((3..<10).map { "old-\($0)-1.blackbox" } + ["live-1-1.blackbox", box.path.split(separator: "/").last.map(String.init)!]))
+    }
+
+    @Test func aMonitorKeepsItsEventsInTheBoxAndRemovesItOnShutdown() async throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        var configuration = MonitorConfiguration()
+        configuration.blackBoxBytes = 1 << 20
+        configuration.blackBoxDirectory = dir.file("boxes")
+        let reports = ReportCollector()
+        let monitor = try SafeGroupMonitor.start(service: "in-process", socketPath: dir.file("s.sock"), configuration: configuration,
+                                                 installAsDefault: false, reporter: reports.reporter)
+        let path = try #require(monitor.blackBoxPath)
+        #expect(path.hasPrefix(dir.file("boxes/in-process-\(getpid())-")))
+        monitor.emit(Lifecycle.opened(7))
+        monitor.emit(Lifecycle.spawned(70, group: 7))
+        let kept = await eventually {
+            guard let image = try? BlackBoxImage([UInt8](Data(contentsOf: URL(fileURLWithPath: path)))),
+                  let decoded = try? WireDecoder.decode(image.recording) else { return false }
+            return decoded.records.contains { if case .event(_, let e) = $0, case .taskSpawned(let s) = e.kind { s.task == TaskID(70) } else { false } }
+        }
+        #expect(kept, "with no viewer and no recording, the events are encoded for the box")
+        monitor.shutdown()
+        #expect(try Posix.lstat(path) == nil, "a clean shutdown removes the box")
+        #expect(reports.all.isEmpty)
+    }
+}
+
+private extension Dictionary where Key == String, Value == String {
+    var lookup: (String) -> String? { { self[$0] } }
+}
