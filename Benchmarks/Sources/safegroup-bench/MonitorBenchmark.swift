@@ -247,6 +247,8 @@ enum MonitorBenchmark {
         print("  emit into a dropping sink           median \(format(median(droppedCosts), digits: 1)) ns/event")
         print("  emit into the monitor, no viewer    median \(format(median(monitorCosts), digits: 1)) ns/event "
               + "(best \(format(monitorCosts.min()!, digits: 1)))")
+    }
+
     // MARK: The black box after a crash
 
     /// A child process fills an 8 MiB black box (it wraps) and traps; then the release
