@@ -47,6 +47,11 @@ let integrationTargets: [Target] = [
         name: "SafeGroupMetrics",
         dependencies: ["GroupEvents", "GroupMonitor", .product(name: "CoreMetrics", package: "swift-metrics")]
     ),
+    // Groups and children as spans, through the core's GroupInstrument hook (docs/FLEET.md).
+    .target(
+        name: "SafeGroupTracing",
+        dependencies: ["GroupEvents", .product(name: "Tracing", package: "swift-distributed-tracing")]
+    ),
 ]
 
 // MARK: - The dashboard: pure state and rendering, and the one module that touches curses
@@ -200,6 +205,24 @@ let testTargets: [Target] = [
             .product(name: "MetricsTestKit", package: "swift-metrics"),
         ]
     ),
+    // The worker binary of SafeGroupTracingTests' isolated child (an in-memory tracer in the worker).
+    .executableTarget(
+        name: "tracing-fixture",
+        dependencies: [
+            "GroupIsolation", "SafeGroupTracing",
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+            .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+        ],
+        path: "Tests/Fixtures/TracingFixture"
+    ),
+    .testTarget(
+        name: "SafeGroupTracingTests",
+        dependencies: [
+            "TestSupport", "SafeGroupTracing", "SafeGroup", "GroupEvents", "GroupEventsTesting", "GroupIsolation", "tracing-fixture",
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+            .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+        ]
+    ),
     // Runs the built demo-service, so it depends on it.
     .testTarget(
         name: "DemoTests",
@@ -223,6 +246,7 @@ let package = Package(
         .library(name: "SafeGroupLifecycle", targets: ["SafeGroupLifecycle"]),
         .library(name: "SafeGroupLogging", targets: ["SafeGroupLogging"]),
         .library(name: "SafeGroupMetrics", targets: ["SafeGroupMetrics"]),
+        .library(name: "SafeGroupTracing", targets: ["SafeGroupTracing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
@@ -232,6 +256,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
     ],
     targets: coreTargets + systemTargets + integrationTargets + dashboardTargets + commandTargets + exampleTargets + demoTargets + testTargets,
     swiftLanguageModes: [.v6]
