@@ -75,3 +75,10 @@ extension Posix {
         return try poll(&fds, timeoutMilliseconds: timeoutMilliseconds) > 0
     }
 }
+
+extension Posix {
+    /// `rmdir(2)`; a missing directory is not an error.
+    package static func rmdir(_ path: String) {
+        _ = Glibc.rmdir(path)
+    }
+}
