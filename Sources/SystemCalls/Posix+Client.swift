@@ -1,4 +1,4 @@
-import CSystem
+import CSafeGroupSystem
 import Glibc
 
 /// The system calls of the client side: connecting viewers, finding services, waiting.

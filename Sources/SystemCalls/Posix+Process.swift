@@ -1,4 +1,4 @@
-import CSystem
+import CSafeGroupSystem
 import Glibc
 
 /// The system calls of worker processes: pipes, spawning, reaping, the worker's own setup.

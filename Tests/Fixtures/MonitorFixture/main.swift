@@ -14,7 +14,7 @@
 //                                            of nil), "overflow" (stack overflow), "abort",
 //                                            "detached" (nil, in an unstructured task of the child),
 //                                            or "badfp" (a trap with a corrupt frame pointer).
-import CSystem
+import CSafeGroupSystem
 import GroupEvents
 import GroupMonitor
 import SafeGroup
