@@ -68,6 +68,12 @@ public final class TracingSink: InstrumentedEventSink, GroupInstrument {
     public func withChild<Result>(_ child: InstrumentedChild, _ body: () async -> Result) async -> Result {
         let span = tracer.startSpan("child \(child.site)", context: ServiceContext.current ?? .topLevel, ofKind: .internal,
                                     at: DefaultTracerClock.now, function: "spawn", file: child.site.file, line: UInt(child.site.line))
+        guard span.isRecording else {
+            // Not sampled (or a no-op tracer): nothing will read its attributes or events, so it
+            // is only bound, for what the child calls, and ended with the child's work.
+            defer { span.end() }
+            return await ServiceContext.withValue(span.context) { await body() }
+        }
         var attributes = span.attributes
         attributes[SpanAttributeName.taskName] = child.name
         attributes[SpanAttributeName.taskID] = Int64(truncatingIfNeeded: child.task.rawValue)

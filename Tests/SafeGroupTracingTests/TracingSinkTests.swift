@@ -213,6 +213,16 @@ import Tracing
         #expect(tracer.finishedSpans.map(\.operationName) == ["outside"])
     }
 
+    @Test func aTracerThatDoesNotRecordStillRunsEveryChildAndKeepsNoSpan() async throws {
+        // NoOpTracer's spans do not record: the sink binds and ends them with the child's work.
+        let report = await withSafeGroup(of: Int.self, name: "unsampled", sink: TracingSink(tracer: NoOpTracer())) { group in
+            for value in 0..<50 { await group.spawn("v\(value)") { value } }
+            await group.spawn("fails") { try await Self.failingLookup("n") }
+        }
+        #expect(report.results.map(\.value).sorted() == Array(0..<50))
+        #expect(report.faults.map(\.kind) == [.error])
+    }
+
     /// The fixture's job, as this side names it: the worker answers with what its current span is.
     struct TraceContextJob: IsolatedJob {
         static let name = "trace-context"

@@ -25,6 +25,20 @@ enum TracingBenchmark {
         func emit(_ event: Event) {}
     }
 
+    /// A dropping sink whose instrument only runs the body: the hook's own cost when taken.
+    final class PassThroughSink: InstrumentedEventSink, GroupInstrument {
+        var instrument: (any GroupInstrument)? { self }
+        func emit(_ event: Event) {}
+        func withGroup<Result>(_ group: InstrumentedGroup, isolation: isolated (any Actor)?, _ body: () async -> Result) async -> Result {
+            await body()
+        }
+        func withChild<Result>(_ child: InstrumentedChild, _ body: () async -> Result) async -> Result { await body() }
+        func propagationCarrier() -> [String: String] { [:] }
+        func withPropagatedCarrier<Result>(_ carrier: [String: String], job: String, _ body: () async throws -> Result) async throws -> Result {
+            try await body()
+        }
+    }
+
     static func run() async {
         print("== tracing: a \(children)-child fan-out, \(rounds) interleaved rounds, each round's variants in a rotated order")
         _ = await withSafeGroup(of: Void.self, name: "install") { _ in }  // installs the throw hook before any round
@@ -32,6 +46,7 @@ enum TracingBenchmark {
         let variants: [(name: String, run: () async -> Duration)] = [
             ("none", { await fanOut(sink: nil) }),
             ("dropped", { await fanOut(sink: DroppingSink()) }),
+            ("passThrough", { await fanOut(sink: PassThroughSink()) }),
             ("tracingNoOp", { await fanOut(sink: tracing) }),
             ("monitorLike+tracing", { await fanOut(sink: MultiplexEventSink(DroppingSink(), tracing)) }),
         ]
@@ -50,12 +65,13 @@ enum TracingBenchmark {
             let ratios = zip(times[name]!, times[base]!).map { ratio($0, $1) }.sorted()
             return "median \(format(ratios[ratios.count / 2]))x (quartiles \(format(ratios[ratios.count / 4]))-\(format(ratios[3 * ratios.count / 4]))x)"
         }
-        for name in ["none", "dropped", "tracingNoOp", "monitorLike+tracing"] {
+        for name in ["none", "dropped", "passThrough", "tracingNoOp", "monitorLike+tracing"] {
             print("  \(name.padding(toLength: 22, withPad: " ", startingAt: 0)) median \(perChild(median(times[name]!))), best \(perChild(best(times[name]!)))")
         }
         print("  tracing sink, no-op tracer / no sink          per round \(paired("tracingNoOp", "none"))")
         print("  tracing sink, no-op tracer / dropping sink    per round \(paired("tracingNoOp", "dropped"))  (the spans' own cost)")
         print("  dropping sink / no sink                       per round \(paired("dropped", "none"))  (events, hook not taken)")
+        print("  pass-through instrument / dropping sink       per round \(paired("passThrough", "dropped"))  (the hook taken, doing nothing)")
         print("  dropping + tracing multiplexed / dropping     per round \(paired("monitorLike+tracing", "dropped"))")
     }
 }
