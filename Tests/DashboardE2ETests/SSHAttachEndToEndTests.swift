@@ -157,4 +157,32 @@ struct SSHAttachEndToEndTests {
                 "ssh \(ssh) outlived the safegroup that started it")
         #expect(await service.stop(SIGTERM))
     }
+
+    @Test func aForwardWhoseSSHDiesIsStartedAgainAndTheStreamGoesOn() async throws {
+        let server = try await SSHServer()
+        defer { server.stop() }
+        let directory = ScratchDirectory(prefix: "sg-ssh-e2e")
+        let socket = directory.file("svc.sock")
+        let service = try DemoServiceProcess(socket: socket, name: "ssh-drop", seed: 45)
+        defer { service.kill() }
+        try #require(await service.waitForSocket())
+        let dump = try ChildProcess(safegroupPath, ["dump", "--follow", server.address + socket], environment: ["PATH": server.path], in: directory)
+        defer { dump.kill() }
+        let header = "== 'ssh-drop' pid \(service.pid)"
+        #expect(await eventually(within: .seconds(30)) { dump.outputSoFar.contains(header) }, "\(dump.errorsSoFar)")
+        let marker = "safegroup-ssh-\(getuid())-\(dump.pid)-"
+        let first = Self.processes(containing: marker)
+        try #require(first.count == 1, "no ssh forwarding for safegroup \(dump.pid)")
+        // The network drops: ssh dies. The tunnel starts a new one, and the client reconnects
+        // through it to the same service (a second header of the same process).
+        kill(first[0], SIGKILL)
+        let again = await eventually(within: .seconds(30)) {
+            dump.outputSoFar.components(separatedBy: header).count - 1 >= 2
+        }
+        #expect(again, "no second attachment after ssh died:\n\(dump.outputSoFar.suffix(800))\n\(dump.errorsSoFar)")
+        let second = Self.processes(containing: marker)
+        #expect(second.count == 1 && second != first, "ssh was not started again: \(first) then \(second)")
+        #expect(dump.isRunning)
+        #expect(await service.stop(SIGTERM))
+    }
 }
