@@ -84,6 +84,7 @@ def check(spans_file):
     if not faults:
         fail("no child span with error status and an exception event")
     good = []
+    missing = {}
     for span in faults:
         exception = next(e for e in span["events"] if e["name"] == "exception")["attributes"]
         parent = by_id.get((span["trace_id"], span["parent_span_id"]))
@@ -92,6 +93,13 @@ def check(spans_file):
                 and exception.get("exception.type") and exception.get("exception.message")
                 and exception.get("exception.stacktrace", "").startswith("at ")):
             good.append((span, parent, exception))
+        else:
+            lacks = [name for name, ok in [
+                ("a group parent", parent and parent["name"].startswith("group ")),
+                ("type", exception.get("exception.type")), ("message", exception.get("exception.message")),
+                ("stack", exception.get("exception.stacktrace", "").startswith("at "))] if not ok]
+            key = f"{exception.get('safegroup.fault.kind')} without {', '.join(lacks)}"
+            missing[key] = missing.get(key, 0) + 1
     if not good:
         fail("no error span whose parent is its group's span with exception.type, .message and .stacktrace")
     span, parent, exception = good[0]
@@ -100,6 +108,8 @@ def check(spans_file):
           f"in '{parent['name']}' group '{parent['attributes'].get('safegroup.group.name')}': "
           f"{exception['exception.type']}: {exception['exception.message']}")
     print("check: stack: " + exception["exception.stacktrace"].split("\n")[0])
+    for key, count in sorted(missing.items()):
+        print(f"check: {count} error spans: {key}")
     workers = [s for s in spans if s["name"].startswith("isolated job ")]
     joined = [w for w in workers if (w["trace_id"], w["parent_span_id"]) in by_id]
     print(f"check: {len(workers)} isolated-job spans from workers, {len(joined)} joined to their child's span")

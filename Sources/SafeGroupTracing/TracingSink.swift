@@ -20,7 +20,8 @@ import Tracing
 ///   (``SpanAttributeName``), the site also as the semantic conventions' `code.file.path` and
 ///   `code.line.number`.
 /// - A fault sets the child's span status to error and records the error as an `exception`
-///   event with `exception.type`, `exception.message` and `exception.stacktrace` (the stack
+///   event with `exception.type` (`SafeGroup.timeout`, `SafeGroup.crash` for faults without an
+///   error value), `exception.message` and `exception.stacktrace` (the stack
 ///   of where it was thrown); a timeout, a cancellation and slowness to cancel are span events
 ///   (``SpanEventName``), and a group's cancellation cause is an event of the group's span.
 /// - An isolated child sends its context (a W3C `traceparent` with swift-otel) to the worker;
@@ -158,7 +159,8 @@ public final class TracingSink: InstrumentedEventSink, GroupInstrument {
     private func record(_ fault: FaultInfo, on span: any Span) {
         span.setStatus(SpanStatus(code: .error, message: "\(fault.kind.rawValue): \(fault.message)"))
         var attributes = SpanAttributes()
-        attributes.set("exception.type", value: .string(fault.errorType))
+        // A timeout or a crash has no error value, so no type: the kind stands in for it.
+        attributes.set("exception.type", value: .string(fault.errorType.isEmpty ? "SafeGroup.\(fault.kind.rawValue)" : fault.errorType))
         attributes.set("exception.message", value: .string(fault.message))
         attributes.set(SpanAttributeName.faultKind, value: .string(fault.kind.rawValue))
         attributes.set(SpanAttributeName.stackOrigin, value: .string(fault.stackOrigin.rawValue))

@@ -149,6 +149,11 @@ import Tracing
         #expect(names.contains(SpanEventName.timeout))
         #expect(names.contains(SpanEventName.slowToCancel))
         #expect(deaf.errors.count == 1)
+        if case .string(let type)? = deaf.errors.first?.attributes.get("exception.type") {
+            #expect(type == "SafeGroup.timeout")
+        } else {
+            Issue.record("a timeout's exception has no type")
+        }
         #expect(deaf.status?.code == .error)
         #expect(deaf.attributes.get(SpanAttributeName.slowToCancel) == .bool(true))
         #expect(Self.string(deaf, SpanAttributeName.taskStatus) == "timed-out")
