@@ -72,8 +72,11 @@ public final class SSHTunnel: Sendable {
     }
 
     /// A new directory of mode 0700 for the local socket: `/tmp/safegroup-ssh-<uid>-<pid>-<n>`.
+    /// Those of this user whose process is gone (it was killed before it could remove its own)
+    /// are removed first.
     private static func makePrivateDirectory() throws(RemoteServiceError) -> String {
         let base = (Posix.getenv("TMPDIR").flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp")
+        removeAbandoned(in: base)
         for _ in 0..<100 {
             let path = "\(base)/safegroup-ssh-\(Posix.uid)-\(Posix.pid)-\(counter.add(1, ordering: .relaxed).newValue)"
             do {
@@ -83,6 +86,21 @@ public final class SSHTunnel: Sendable {
             }
         }
         throw RemoteServiceError("cannot make a private directory for the ssh forward in \(base)")
+    }
+
+    /// Removes `safegroup-ssh-<uid>-<pid>-<n>` directories of this user whose process is gone:
+    /// only a directory (not a link) owned by this user, and only its `remote.sock`.
+    private static func removeAbandoned(in base: String) {
+        let prefix = "safegroup-ssh-\(Posix.uid)-"
+        guard let names = try? Posix.directoryEntries(base) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            let fields = name.dropFirst(prefix.count).split(separator: "-")
+            guard fields.count == 2, let pid = Int32(fields[0]), pid != Posix.pid, !Posix.isProcessAlive(pid) else { continue }
+            let directory = "\(base)/\(name)"
+            guard let st = try? Posix.lstat(directory), st.st_mode & S_IFMT == S_IFDIR, st.st_uid == Posix.uid else { continue }
+            try? Posix.unlink(directory + "/remote.sock")
+            Posix.rmdir(directory)
+        }
     }
 
     /// Spawns ssh and waits until the local socket exists or ssh ends.

@@ -155,6 +155,12 @@ struct SSHAttachEndToEndTests {
         _ = await dump.waitForExit()
         #expect(await eventually(within: .seconds(15)) { Self.processes(containing: marker).isEmpty },
                 "ssh \(ssh) outlived the safegroup that started it")
+        // Its forward's directory stays behind until the next forward removes it.
+        let abandoned = "/tmp/\(marker)1"
+        #expect(FileManager.default.fileExists(atPath: abandoned))
+        let next = try await Self.safegroup(["dump", server.address + socket], path: server.path, in: directory)
+        #expect(next.status == 0, "\(next.errors)")
+        #expect(!FileManager.default.fileExists(atPath: abandoned), "\(abandoned) was not removed")
         #expect(await service.stop(SIGTERM))
     }
 
@@ -183,6 +189,10 @@ struct SSHAttachEndToEndTests {
         let second = Self.processes(containing: marker)
         #expect(second.count == 1 && second != first, "ssh was not started again: \(first) then \(second)")
         #expect(dump.isRunning)
+        // SIGTERM: dump ends cleanly, closing the forward and removing its directory.
+        dump.terminate()
+        #expect(await dump.waitForExit())
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/\(marker)1"), "the forward's directory was left behind")
         #expect(await service.stop(SIGTERM))
     }
 }
