@@ -12,12 +12,14 @@ let coreTargets: [Target] = [
 // MARK: - In-service and system: sockets, processes, C shims
 
 let systemTargets: [Target] = [
-    .target(name: "CSystem"),
+    // Not "CSystem": swift-system (in the graph of every package that uses swift-nio) has a target
+    // of that name, and SwiftPM refuses two targets of one name in a package graph.
+    .target(name: "CSafeGroupSystem", path: "Sources/CSystem"),
     // The one system layer (package access): every system call behind one retrying wrapper and
     // one error type, threads, eventfd, poll, clocks, signal names, the signal watcher.
-    .target(name: "SystemCalls", dependencies: ["GroupEvents", "CSystem"]),
+    .target(name: "SystemCalls", dependencies: ["GroupEvents", "CSafeGroupSystem"]),
     // The socket's server side, in the service: monitor thread, buffers, recorder, last gasp.
-    .target(name: "GroupMonitor", dependencies: ["GroupEvents", "SystemCalls", "CSystem"]),
+    .target(name: "GroupMonitor", dependencies: ["GroupEvents", "SystemCalls", "CSafeGroupSystem"]),
     // The socket's client side, for viewers: connect, decode, reconnect, find services.
     .target(name: "MonitorClient", dependencies: ["GroupEvents", "SystemCalls"]),
     // Supervised worker processes for isolated children (FoundationEssentials only to read the
@@ -47,6 +49,11 @@ let integrationTargets: [Target] = [
         name: "SafeGroupMetrics",
         dependencies: ["GroupEvents", "GroupMonitor", .product(name: "CoreMetrics", package: "swift-metrics")]
     ),
+    // Groups and children as spans, through the core's GroupInstrument hook (docs/FLEET.md).
+    .target(
+        name: "SafeGroupTracing",
+        dependencies: ["GroupEvents", .product(name: "Tracing", package: "swift-distributed-tracing")]
+    ),
 ]
 
 // MARK: - The dashboard: pure state and rendering, and the one module that touches curses
@@ -56,8 +63,8 @@ let dashboardTargets: [Target] = [
     // headers are in the default path and the module map links ncursesw and tinfo itself.
     .systemLibrary(name: "CNcurses", path: "CNcurses", providers: [.apt(["libncurses-dev"])]),
     .target(name: "Dashboard", dependencies: ["GroupEvents", .product(name: "DequeModule", package: "swift-collections")]),
-    // CSystem for the terminal rescue's signal handler (C, like every handler that must be async-signal-safe).
-    .target(name: "TerminalUI", dependencies: ["Dashboard", "CNcurses", "CSystem"]),
+    // CSafeGroupSystem for the terminal rescue's signal handler (C, like every handler that must be async-signal-safe).
+    .target(name: "TerminalUI", dependencies: ["Dashboard", "CNcurses", "CSafeGroupSystem"]),
 ]
 
 // MARK: - Examples (executables that tests run, so they never rot)
@@ -109,16 +116,18 @@ let commandTargets: [Target] = [
 
 let demoTargets: [Target] = [
     .target(name: "DemoWorkloads", dependencies: ["SafeGroup", "GroupEvents", "GroupIsolation", "SystemCalls"], path: "demo/Workloads"),
-    .executableTarget(
-        name: "demo-service",
+    // The service's command, a library so that Examples/OTel builds it with an OTLP exporter.
+    .target(
+        name: "DemoServiceKit",
         dependencies: [
-            "DemoWorkloads", "GroupMonitor", "GroupIsolation", "SafeGroupLifecycle",
+            "DemoWorkloads", "GroupEvents", "GroupMonitor", "GroupIsolation", "SafeGroup", "SafeGroupLifecycle", "SafeGroupTracing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ],
         path: "demo/Service"
     ),
+    .executableTarget(name: "demo-service", dependencies: ["DemoServiceKit"], path: "demo/ServiceMain"),
 ]
 
 // MARK: - Tests
@@ -145,7 +154,7 @@ let testTargets: [Target] = [
     // A second process for GroupMonitorTests (kill -9, second instance, another uid, fd counts).
     .executableTarget(
         name: "monitor-fixture",
-        dependencies: ["GroupMonitor", "GroupEvents", "SafeGroup", "CSystem"],
+        dependencies: ["GroupMonitor", "GroupEvents", "SafeGroup", "CSafeGroupSystem"],
         path: "Tests/Fixtures/MonitorFixture"
     ),
     // Jobs that really trap, for GroupIsolationTests and the worker binary that runs them.
@@ -200,6 +209,24 @@ let testTargets: [Target] = [
             .product(name: "MetricsTestKit", package: "swift-metrics"),
         ]
     ),
+    // The worker binary of SafeGroupTracingTests' isolated child (an in-memory tracer in the worker).
+    .executableTarget(
+        name: "tracing-fixture",
+        dependencies: [
+            "GroupIsolation", "SafeGroupTracing",
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+            .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+        ],
+        path: "Tests/Fixtures/TracingFixture"
+    ),
+    .testTarget(
+        name: "SafeGroupTracingTests",
+        dependencies: [
+            "TestSupport", "SafeGroupTracing", "SafeGroup", "GroupEvents", "GroupEventsTesting", "GroupIsolation", "tracing-fixture",
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+            .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+        ]
+    ),
     // Runs the built demo-service, so it depends on it.
     .testTarget(
         name: "DemoTests",
@@ -223,6 +250,9 @@ let package = Package(
         .library(name: "SafeGroupLifecycle", targets: ["SafeGroupLifecycle"]),
         .library(name: "SafeGroupLogging", targets: ["SafeGroupLogging"]),
         .library(name: "SafeGroupMetrics", targets: ["SafeGroupMetrics"]),
+        .library(name: "SafeGroupTracing", targets: ["SafeGroupTracing"]),
+        // For Examples/OTel, which builds demo-service with an OTLP exporter (docs/FLEET.md).
+        .library(name: "DemoServiceKit", targets: ["DemoServiceKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
@@ -232,6 +262,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
     ],
     targets: coreTargets + systemTargets + integrationTargets + dashboardTargets + commandTargets + exampleTargets + demoTargets + testTargets,
     swiftLanguageModes: [.v6]

@@ -7,10 +7,13 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 let rootIdentity = root.lastPathComponent.lowercased()
 
 // Benchmarks live in their own package so the main build and `swift test` never compile them.
-// Run: swift run -c release --package-path Benchmarks safegroup-bench [group|throws|codec|dashboard|isolation|crash|monitor|all]
+// Run: swift run -c release --package-path Benchmarks safegroup-bench [group|throws|codec|dashboard|isolation|crash|monitor|tracing|all]
 let package = Package(
     name: "SafeGroupBenchmarks",
-    dependencies: [.package(path: "..")],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+    ],
     targets: [
         .executableTarget(
             name: "safegroup-bench",
@@ -21,6 +24,8 @@ let package = Package(
                 .product(name: "Dashboard", package: rootIdentity),
                 .product(name: "GroupMonitor", package: rootIdentity),
                 .product(name: "GroupIsolation", package: rootIdentity),
+                .product(name: "SafeGroupTracing", package: rootIdentity),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
         ),
     ],

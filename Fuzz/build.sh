@@ -13,11 +13,11 @@ mkdir -p "$out"
 cd "$root"
 
 swift_flags=(-sanitize=fuzzer,address -O -g -swift-version 6 -package-name safegroup -parse-as-library -I "$out"
-             -Xcc -fmodule-map-file="$out/CSystem.modulemap")
+             -Xcc -fmodule-map-file="$out/CSafeGroupSystem.modulemap")
 
 # CSystem: C, compiled with clang; its module map points at the package's header.
-cat > "$out/CSystem.modulemap" <<MAP
-module CSystem {
+cat > "$out/CSafeGroupSystem.modulemap" <<MAP
+module CSafeGroupSystem {
     header "$root/Sources/CSystem/include/CSystem.h"
     link "pthread"
     export *

@@ -16,9 +16,12 @@
 /// The sinks are kept in a buffer of its own, and each is called where it lies: iterating an
 /// array copies every existential it visits, and children on every core then retain and release
 /// the same sink (the monitor) for every event, which cost more than the call itself.
-public final class MultiplexEventSink: EventSink {
+public final class MultiplexEventSink: InstrumentedEventSink {
     // Written once in init and only read afterwards, and every element is Sendable.
     private nonisolated(unsafe) let buffer: UnsafeMutableBufferPointer<any EventSink>
+
+    /// The instrument of the first of its sinks that has one (a tracing sink beside the monitor).
+    public let instrument: (any GroupInstrument)?
 
     /// The sinks every event goes to, in the order they receive it.
     public var sinks: [any EventSink] { Array(buffer) }
@@ -30,6 +33,7 @@ public final class MultiplexEventSink: EventSink {
         }
         buffer = .allocate(capacity: flat.count)
         _ = buffer.initialize(from: flat)
+        instrument = flat.lazy.compactMap { ($0 as? any InstrumentedEventSink)?.instrument }.first
     }
 
     /// Builds a sink that forwards to `sinks`, in order.

@@ -45,8 +45,8 @@ public enum IsolatedWorker {
     /// call it from async code (it would block the main queue that runs it); there, call
     /// `await serveIfWorker(_:)`. It has a name of its own so that top-level code that awaits
     /// cannot pick it by accident.
-    public static func serveIfWorkerSynchronously(_ jobs: IsolatedJobRegistry) {
-        guard startServing(jobs) else { return }
+    public static func serveIfWorkerSynchronously(_ jobs: IsolatedJobRegistry, instrument: (any GroupInstrument)? = nil) {
+        guard startServing(jobs, instrument: instrument) else { return }
         // The main queue (the main actor's executor) must be drained for jobs that use it.
         if Posix.isMainThread { dispatchMain() }
         while true { pause() }
@@ -56,14 +56,18 @@ public enum IsolatedWorker {
     ///
     /// The variant for an `async` main: it awaits for ever, so the main actor stays free to
     /// run the work jobs hand it (`await MainActor.run { … }`, a `@MainActor` function).
-    public static func serveIfWorker(_ jobs: IsolatedJobRegistry) async {
-        guard startServing(jobs) else { return }
+    ///
+    /// With an `instrument` (a tracer's, from `SafeGroupTracing`), each job runs under the context
+    /// its child sent (``GroupInstrument/withPropagatedCarrier(_:job:_:)``), so the spans the
+    /// worker opens join the child's trace.
+    public static func serveIfWorker(_ jobs: IsolatedJobRegistry, instrument: (any GroupInstrument)? = nil) async {
+        guard startServing(jobs, instrument: instrument) else { return }
         while true { try? await Task.sleep(for: .seconds(86_400)) }
     }
 
     /// Starts serving `jobs` on a thread of their own, if this process is a worker; false
     /// when it is not.
-    private static func startServing(_ jobs: IsolatedJobRegistry) -> Bool {
+    private static func startServing(_ jobs: IsolatedJobRegistry, instrument: (any GroupInstrument)?) -> Bool {
         guard let marker = Posix.getenv(environmentKey) else { return false }
         Posix.unsetenv(environmentKey)
         guard let parent = Int32(marker), Posix.isOpen(requestFD), Posix.isOpen(replyFD) else {
@@ -97,25 +101,29 @@ public enum IsolatedWorker {
             exit(71)
         }
         Task(executorPreference: executor) {
-            await serve(jobs)
+            await serve(jobs, instrument: instrument)
             exit(0)
         }
         return true
     }
 
     /// Reads jobs and writes replies until the channel closes.
-    private static func serve(_ jobs: IsolatedJobRegistry) async {
+    private static func serve(_ jobs: IsolatedJobRegistry, instrument: (any GroupInstrument)?) async {
         do {
             try Posix.writeAll(replyFD, JobFrame.ready(version: JobFrame.version, pid: Posix.pid, jobs: jobs.names).encoded())
             while let frame = try readFrame() {
-                guard case .request(let name, let input) = frame else {
+                guard case .request(let name, let context, let input) = frame else {
                     report("unexpected frame on the job channel; exiting")
                     return
                 }
                 let reply: JobFrame
                 if let runner = jobs.runners[name] {
                     do {
-                        reply = .returned(output: try await runner(input))
+                        if let instrument, !context.isEmpty {
+                            reply = .returned(output: try await instrument.withPropagatedCarrier(context, job: name) { try await runner(input) })
+                        } else {
+                            reply = .returned(output: try await runner(input))
+                        }
                     } catch {
                         reply = threw(error)
                     }

@@ -8,8 +8,9 @@ import GroupEvents
 enum JobFrame: Equatable, Sendable {
     /// The worker is up: the channel's version, its pid and the jobs it knows.
     case ready(version: UInt32, pid: Int32, jobs: [String])
-    /// Run job `name` on `input` (its `Input`, encoded).
-    case request(name: String, input: [UInt8])
+    /// Run job `name` on `input` (its `Input`, encoded), under the child's propagated
+    /// `context` (a tracer's carrier entries, such as a W3C `traceparent`; empty for none).
+    case request(name: String, context: [String: String] = [:], input: [UInt8])
     /// The job returned `output` (its `Output`, encoded).
     case returned(output: [UInt8])
     /// The job threw: the error's type, description, and its creation stack when it carried one.
@@ -18,7 +19,8 @@ enum JobFrame: Equatable, Sendable {
     case unknownJob(name: String)
 
     /// The version a ready frame carries; a supervisor refuses a worker of another one.
-    static let version: UInt32 = 1
+    /// 2: a request carries the child's propagated context.
+    static let version: UInt32 = 2
     /// The largest frame either side accepts (64 MiB): a larger length means a broken channel.
     static let maximumLength = 64 << 20
 
@@ -36,9 +38,14 @@ enum JobFrame: Equatable, Sendable {
             w.u32(UInt32(bitPattern: pid))
             w.u32(UInt32(jobs.count))
             for job in jobs { w.string(job) }
-        case .request(let name, let input):
+        case .request(let name, let context, let input):
             w.byte(Kind.request.rawValue)
             w.string(name)
+            w.u32(UInt32(context.count))
+            for (key, value) in context {
+                w.string(key)
+                w.string(value)
+            }
             w.bytes.append(contentsOf: input)
         case .returned(let output):
             w.byte(Kind.returned.rawValue)
@@ -75,7 +82,14 @@ enum JobFrame: Equatable, Sendable {
             return .ready(version: version, pid: pid, jobs: jobs)
         case .request:
             let name = try r.string()
-            return .request(name: name, input: Array(r.rest()))
+            let count = try r.u32()
+            guard count <= 64 else { throw JobFrameError("a request with \(count) context entries") }
+            var context: [String: String] = [:]
+            for _ in 0..<count {
+                let key = try r.string()
+                context[key] = try r.string()
+            }
+            return .request(name: name, context: context, input: Array(r.rest()))
         case .returned:
             return .returned(output: Array(r.rest()))
         case .threw:

@@ -1,3 +1,5 @@
+@_spi(Isolation) import SafeGroup
+
 /// A pool of long-lived worker processes that run ``IsolatedJob``s, so that a job that traps
 /// crashes its worker and not the service.
 ///
@@ -116,7 +118,9 @@ public final class WorkerPool: Sendable {
     /// Runs job `name` on encoded `input` in a worker; returns its encoded output.
     @usableFromInline
     func perform(job name: String, input: [UInt8]) async throws -> [UInt8] {
-        let request = JobFrame.request(name: name, input: input).encoded()
+        // The child's context (its span, when a tracer instruments its group) goes with the job,
+        // so the worker's spans join the same trace.
+        let request = JobFrame.request(name: name, context: ChildInstrumentation.propagationCarrier(), input: input).encoded()
         guard request.count - 4 <= JobFrame.maximumLength else {
             throw IsolationError(.tooLarge, "the input of job '\(name)' is \(input.count) bytes; the channel takes \(JobFrame.maximumLength)")
         }

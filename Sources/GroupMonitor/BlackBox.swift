@@ -1,4 +1,4 @@
-import CSystem
+import CSafeGroupSystem
 import GroupEvents
 import Glibc
 import SystemCalls

@@ -43,8 +43,17 @@ final class ChildRunner<Success: Sendable>: Sendable {
         let tracking = ChildTracking.enter(task: task, group: core.id)
         defer { ChildTracking.leave(tracking) }
         return await TaskContext(task: task, group: context).bind {
-            await execute(startedAt: startedAt)
+            // One branch when the sink has no instrument; the instrumented path is out of line.
+            guard let instrument = core.instrument else { return await execute(startedAt: startedAt) }
+            return await executeInstrumented(instrument, startedAt: startedAt)
         }
+    }
+
+    /// Runs the child through its group's instrument (a tracer opens the child's span around it).
+    @usableFromInline
+    func executeInstrumented(_ instrument: any GroupInstrument, startedAt: MonotonicTime) async -> Bool {
+        let child = InstrumentedChild(task: task, name: name, group: core.id, groupName: core.name, site: site)
+        return await instrument.withChild(child) { await execute(startedAt: startedAt) }
     }
 
     @inlinable

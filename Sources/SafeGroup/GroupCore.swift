@@ -30,6 +30,9 @@ final class GroupCore<Success: Sendable>: Sendable {
     /// Whether the children run in a context the throw hook sees (their own, or the group's):
     /// a timeout's timer then steps out of it.
     let inThrowHookContext: Bool
+    /// The instrument of the sink, when it is an ``InstrumentedEventSink`` with one (a tracer):
+    /// the group's scope and each child run through it.
+    @usableFromInline let instrument: (any GroupInstrument)?
 
     private struct State: ~Copyable {
         var faults: [Fault] = []
@@ -71,6 +74,7 @@ final class GroupCore<Success: Sendable>: Sendable {
         self.emits = sink != nil
         self.emitter = sink ?? DroppingSink()
         self.inThrowHookContext = inThrowHookContext
+        self.instrument = (sink as? any InstrumentedEventSink)?.instrument
     }
 
     // MARK: Slots

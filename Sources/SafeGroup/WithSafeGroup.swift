@@ -96,6 +96,16 @@ public func withSafeGroup<Success: Sendable>(
             core.noteCancellation(reason?.cause ?? .parentCancelled)
         }
     }
+    if let instrument = core.instrument {
+        // Its sink instruments (a tracer): the scope, and the close whose event ends the
+        // group's span, run inside it, and the children inherit what it binds.
+        let group = InstrumentedGroup(group: core.id, name: name, site: SourceSite(fileID: fileID, line: line),
+                                      policy: policy, limit: limit, parentTask: parentTask)
+        return await instrument.withGroup(group, isolation: isolation) {
+            await run()
+            return await core.close(childCount: childCount)
+        }
+    }
     if sharedContext {
         await TaskContext.$current.withValue(TaskContext(task: nil, group: GroupContext(id: core.id, sink: nil))) { await run() }
     } else {

@@ -1,4 +1,4 @@
-import CSystem
+import CSafeGroupSystem
 import Glibc
 
 /// The system calls of the client side: connecting viewers, finding services, waiting.
@@ -73,5 +73,12 @@ extension Posix {
     package static func waitReadable(_ fd: Int32, timeoutMilliseconds: Int32) throws(PosixError) -> Bool {
         var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
         return try poll(&fds, timeoutMilliseconds: timeoutMilliseconds) > 0
+    }
+}
+
+extension Posix {
+    /// `rmdir(2)`; a missing directory is not an error.
+    package static func rmdir(_ path: String) {
+        _ = Glibc.rmdir(path)
     }
 }

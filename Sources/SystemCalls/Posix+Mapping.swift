@@ -1,4 +1,4 @@
-import CSystem
+import CSafeGroupSystem
 import Glibc
 
 /// Files mapped into memory: the black box's ring (`MAP_SHARED`, so its pages outlive the process).

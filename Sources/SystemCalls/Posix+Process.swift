@@ -1,4 +1,4 @@
-import CSystem
+import CSafeGroupSystem
 import Glibc
 
 /// The system calls of worker processes: pipes, spawning, reaping, the worker's own setup.
@@ -112,17 +112,36 @@ extension Posix {
     /// dispositions and an empty signal mask, and no descriptor but 0-4 inherited.
     package static func spawn(_ executable: String, arguments: [String], environment: [String],
                       descriptors: ChildDescriptors) throws(PosixError) -> pid_t {
+        try spawn(executable, arguments: arguments, environment: environment,
+                  descriptors: [descriptors.output, descriptors.output, descriptors.requests, descriptors.replies], what: "worker")
+    }
+
+    /// `posix_spawn(2)` of a helper command (the user's `ssh`), as ``spawn(_:arguments:environment:descriptors:)``
+    /// spawns a worker: stdin `standardInput` (default /dev/null), `standardOutput` and
+    /// `standardError` as its 1 and 2, nothing else inherited.
+    package static func spawnCommand(_ executable: String, arguments: [String], environment: [String], standardInput: Int32? = nil,
+                                     standardOutput: Int32, standardError: Int32) throws(PosixError) -> pid_t {
+        try spawn(executable, arguments: arguments, environment: environment,
+                  descriptors: [standardOutput, standardError], input: standardInput, what: "command")
+    }
+
+    /// The spawn of both: `descriptors` become the child's fds 1, 2, 3… in order.
+    private static func spawn(_ executable: String, arguments: [String], environment: [String],
+                              descriptors: [Int32], input: Int32? = nil, what: String) throws(PosixError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         try check("spawn (file actions)", executable, posix_spawn_file_actions_init(&actions))
         defer { posix_spawn_file_actions_destroy(&actions) }
-        try check("spawn (stdin)", executable, posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0))
-        try check("spawn (stdout)", executable, posix_spawn_file_actions_adddup2(&actions, descriptors.output, 1))
-        try check("spawn (stderr)", executable, posix_spawn_file_actions_adddup2(&actions, descriptors.output, 2))
-        try check("spawn (requests)", executable, posix_spawn_file_actions_adddup2(&actions, descriptors.requests, 3))
-        try check("spawn (replies)", executable, posix_spawn_file_actions_adddup2(&actions, descriptors.replies, 4))
-        // Whatever the service has open (sockets of viewers, files) stays out of the worker,
+        if let input {
+            try check("spawn (stdin)", executable, posix_spawn_file_actions_adddup2(&actions, input, 0))
+        } else {
+            try check("spawn (stdin)", executable, posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0))
+        }
+        for (index, fd) in descriptors.enumerated() {
+            try check("spawn (fd \(index + 1))", executable, posix_spawn_file_actions_adddup2(&actions, fd, Int32(index + 1)))
+        }
+        // Whatever the service has open (sockets of viewers, files) stays out of the child,
         // close-on-exec or not.
-        try check("spawn (close others)", executable, csystem_spawn_file_actions_addclosefrom(&actions, 5))
+        try check("spawn (close others)", executable, csystem_spawn_file_actions_addclosefrom(&actions, Int32(descriptors.count + 1)))
 
         var attributes = posix_spawnattr_t()
         try check("spawn (attributes)", executable, posix_spawnattr_init(&attributes))
@@ -146,7 +165,7 @@ extension Posix {
             for pointer in envp { free(pointer) }
         }
         let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        try check("spawn worker", executable, result)
+        try check("spawn \(what)", executable, result)
         return pid
     }
 
@@ -211,6 +230,16 @@ extension Posix {
             pointer += 1
         }
         return result
+    }
+
+    /// The first executable file called `name` in `$PATH`, as a shell would find it; nil when none.
+    package static func executableInPath(_ name: String) -> String? {
+        let path = getenv("PATH") ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            let candidate = "\(directory)/\(name)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
     }
 
     package static func getenv(_ name: String) -> String? {

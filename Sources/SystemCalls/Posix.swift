@@ -1,4 +1,4 @@
-import CSystem
+import CSafeGroupSystem
 import Glibc
 
 /// Every system call the package makes, as static throwing wrappers: one layer for every module.

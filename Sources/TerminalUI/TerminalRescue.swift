@@ -1,5 +1,5 @@
 import CNcurses
-import CSystem
+import CSafeGroupSystem
 import Glibc
 
 /// Restores the terminal whatever kills the process while a session is open, short of SIGKILL.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MonitorClient
 
 /// `safegroup attach [SOCKET] [--pid PID]`: the dashboard, live.
 struct AttachCommand: AsyncParsableCommand {
@@ -14,7 +15,7 @@ struct AttachCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The service's socket path.", completion: LiveSocketCompletion.kind)
+    @Argument(help: "The service's socket path, or a remote service: ssh://[user@]host[:port][/path/to/socket].", completion: LiveSocketCompletion.kind)
     var socket: String?
 
     @Option(name: .long, help: "Attach to the live service with this process id.")
@@ -28,7 +29,11 @@ struct AttachCommand: AsyncParsableCommand {
 
     func run() async throws {
         let status = try await runDashboardReportingFailures {
-            let path = try await ServicePicker.socket(explicit: socket, pid: pid)
+            // A remote service is forwarded through the user's ssh to a local socket.
+            let tunnel = try await socket.flatMap { RemoteService.isRemote($0) ? $0 : nil }.asyncMap { try await RemoteSelection.open($0, pick: true) }
+            defer { tunnel?.close() }
+            let path: String
+            if let tunnel { path = tunnel.localPath } else { path = try await ServicePicker.socket(explicit: socket, pid: pid) }
             return try await MainActor.run {
                 var source = LiveSource(path: path)
                 return try DashboardRunner.runToExit(&source, colors: !display.noColor)

@@ -23,7 +23,7 @@ struct DumpCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "A recorded file, or a service's socket path.", completion: LiveSocketCompletion.kind)
+    @Argument(help: "A recorded file, a service's socket path, or a remote service: ssh://[user@]host[:port][/path/to/socket].", completion: LiveSocketCompletion.kind)
     var source: String
 
     @Flag(name: .long, help: "Print canonical NDJSON instead of text.")
@@ -37,6 +37,17 @@ struct DumpCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingFailures {
+            if RemoteService.isRemote(source) {
+                let tunnel = try await RemoteSelection.open(source, pick: false)
+                defer { tunnel.close() }
+                let (json, follow, name) = (self.json, self.follow, tunnel.remote.description)
+                let signal = try await Self.interruptible {
+                    var printer = RecordPrinter(json: json, source: TextSanitizer.sanitize(name))
+                    try await Self.dumpSocket(tunnel.localPath, follow: follow, to: &printer)
+                }
+                if let signal, !follow { throw ExitCode(128 + signal) }
+                return
+            }
             guard let type = try Posix.fileType(source) else {
                 throw CommandFailure("cannot read \(TextSanitizer.sanitize(source)): no such file or socket")
             }

@@ -20,6 +20,9 @@ struct ListCommand: AsyncParsableCommand {
             """
     )
 
+    @Argument(help: "A remote host's services instead of this one's: ssh://[user@]host[:port].")
+    var remote: String?
+
     @Flag(name: .long, help: "Print a JSON array instead of a table.")
     var json = false
 
@@ -28,6 +31,10 @@ struct ListCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingFailures {
+            if let remote {
+                try await listRemote(remote)
+                return
+            }
             let entries = ServiceDirectory.scan()
             let services = await withTaskGroup(of: (Int, ServiceProbe).self) { group in
                 for (index, entry) in entries.enumerated() {
@@ -37,23 +44,66 @@ struct ListCommand: AsyncParsableCommand {
                 for await (index, probe) in group { probes[index] = probe }
                 return probes.compactMap { $0 }
             }
-            var out = OutputStream.standardOutput
-            if json {
-                try out.appendLine("[" + services.map(\.json).joined(separator: ",\n ") + "]")
-            } else if services.isEmpty {
-                try out.appendLine("no services (\(ServiceDirectory.placesLookedIn()))")
-            } else {
-                try table(services).forEach { line throws(PosixError) in try out.appendLine(line) }
-            }
-            if !json {
-                let boxes = BlackBoxFiles.scan()
-                if !boxes.isEmpty {
-                    try out.appendLine("")
-                    try Self.blackBoxTable(boxes).forEach { line throws(PosixError) in try out.appendLine(line) }
-                }
-            }
-            try out.flush()
+            try print(services, none: "no services (\(ServiceDirectory.placesLookedIn()))", blackBoxes: !json)
         }
+    }
+
+    /// The services as a table or JSON; with `blackBoxes`, then the boxes left by processes that died.
+    private func print(_ services: [ServiceProbe], none: String, blackBoxes: Bool = false) throws(PosixError) {
+        var out = OutputStream.standardOutput
+        if json {
+            try out.appendLine("[" + services.map(\.json).joined(separator: ",\n ") + "]")
+        } else if services.isEmpty {
+            try out.appendLine(none)
+        } else {
+            for line in table(services) { try out.appendLine(line) }
+        }
+        if blackBoxes {
+            let boxes = BlackBoxFiles.scan()
+            if !boxes.isEmpty {
+                try out.appendLine("")
+                for line in Self.blackBoxTable(boxes) { try out.appendLine(line) }
+            }
+        }
+        try out.flush()
+    }
+
+    /// The remote's sockets, each live one probed through an ssh forward of its own; their
+    /// paths are shown as the ssh:// addresses that attach to them.
+    private func listRemote(_ address: String) async throws {
+        let remote: RemoteService
+        let entries: [ServiceDirectory.Entry]
+        do throws(RemoteServiceError) {
+            remote = try RemoteService(parsing: address)
+            guard remote.socketPath == nil else {
+                throw RemoteServiceError("list takes a host, not a socket: \(TextSanitizer.sanitize(remote.hostAddress))")
+            }
+            entries = try await RemoteDirectory.scan(remote)
+        } catch {
+            throw CommandFailure(error.message)
+        }
+        var services: [ServiceProbe] = []
+        for entry in entries {
+            let address = remote.at(entry.path)
+            var probe: ServiceProbe
+            if entry.state == .live {
+                do throws(RemoteServiceError) {
+                    let tunnel = try await SSHTunnel.open(address)
+                    defer { tunnel.close() }
+                    var local = entry
+                    local.path = tunnel.localPath
+                    probe = await ServiceProbe.probe(local, within: Self.probeTime)
+                } catch {
+                    probe = ServiceProbe(path: entry.path, service: entry.nameFromPath, pid: entry.pidFromPath,
+                                         viewers: nil, live: true, note: error.message)
+                }
+            } else {
+                probe = await ServiceProbe.probe(entry, within: Self.probeTime)
+            }
+            probe.path = address.description
+            services.append(probe)
+        }
+        try print(services, none: "no services on \(TextSanitizer.sanitize(remote.host)) (looked in $XDG_RUNTIME_DIR/safegroup and /tmp/safegroup-<uid> there)")
     }
 
     /// The black boxes left by processes that died: service, pid, when its last event was, size, how it ended.

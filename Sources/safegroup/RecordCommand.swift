@@ -17,7 +17,7 @@ struct RecordCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The service's socket path.", completion: LiveSocketCompletion.kind)
+    @Argument(help: "The service's socket path, or a remote service: ssh://[user@]host[:port][/path/to/socket].", completion: LiveSocketCompletion.kind)
     var socket: String?
 
     @Option(name: .long, help: "Record the live service with this process id.")
@@ -36,7 +36,10 @@ struct RecordCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingFailures {
-            let path = try await ServiceSelection.socket(explicit: socket, pid: pid)
+            let tunnel = try await socket.flatMap { RemoteService.isRemote($0) ? $0 : nil }.asyncMap { try await RemoteSelection.open($0, pick: false) }
+            defer { tunnel?.close() }
+            let path: String
+            if let tunnel { path = tunnel.localPath } else { path = try await ServiceSelection.socket(explicit: socket, pid: pid) }
             let signals = SignalWatcher()
             let fd = try Posix.createForWriting(output)
             defer { Posix.close(fd) }

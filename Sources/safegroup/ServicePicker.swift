@@ -14,7 +14,15 @@ enum ServicePicker {
         guard explicit == nil, pid == nil, live.count > 1, isatty(STDIN_FILENO) == 1 else {
             return try await ServiceSelection.socket(explicit: explicit, pid: pid)
         }
-        var prompt = "\(live.count) live services:\n"
+        if let chosen = pick(from: live, on: nil) { return chosen }
+        throw CommandFailure("no service chosen")
+    }
+
+    /// Asks on the terminal which of `live` to use (on `host`, for a remote); nil when the user
+    /// answers q or nothing, or stdin is not a terminal.
+    static func pick(from live: [ServiceDirectory.Entry], on host: String?) -> String? {
+        guard isatty(STDIN_FILENO) == 1 else { return nil }
+        var prompt = "\(live.count) live services\(host.map { " on \(TextSanitizer.sanitize($0))" } ?? ""):\n"
         for (number, entry) in live.enumerated() {
             let name = entry.nameFromPath.map { TextSanitizer.sanitize($0) } ?? "?"
             let pid = entry.pidFromPath.map(String.init) ?? "?"
@@ -28,7 +36,7 @@ enum ServicePicker {
             if let number = Int(text), (1...live.count).contains(number) { return live[number - 1].path }
             write("please answer a number from 1 to \(live.count), or q: ")
         }
-        throw CommandFailure("no service chosen")
+        return nil
     }
 
     private static func write(_ text: String) {

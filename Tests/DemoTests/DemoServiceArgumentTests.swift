@@ -45,6 +45,17 @@ extension DemoTests {
             #expect(leftovers.isEmpty, "it left \(leftovers) behind")
         }
 
+        @Test func otlpEndpointIsRefusedByABuildWithoutAnExporterWithTheWayToOne() async throws {
+            let (outcome, leftovers) = try await Self.run { directory in
+                ["--socket", "\(directory)/demo.sock", "--duration", "2", "--otlp-endpoint", "http://127.0.0.1:4318"]
+            }
+            #expect(outcome.exited && outcome.status == 1, "exited \(outcome.exited), \(outcome.status):\n\(outcome.output)")
+            #expect(outcome.output.contains("demo-service: --otlp-endpoint: this build has no OTLP exporter; build and run Examples/OTel's demo-service-otlp"),
+                    "\(outcome.output)")
+            #expect(!outcome.output.contains("serving events"), "it started serving:\n\(outcome.output)")
+            #expect(leftovers.isEmpty, "it left \(leftovers) behind")
+        }
+
         @Test func aSocketPathTooLongForAUnixSocketIsRefusedWithTheLimit() async throws {
             let (outcome, leftovers) = try await Self.run { directory in
                 ["--socket", "\(directory)/\(String(repeating: "s", count: 120)).sock", "--duration", "2"]

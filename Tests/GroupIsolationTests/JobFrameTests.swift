@@ -6,7 +6,7 @@ import Testing
 struct JobFrameTests {
     static let frames: [JobFrame] = [
         .ready(version: 1, pid: 4242, jobs: ["echo", "sum", "ünïcode"]),
-        .request(name: "sum", input: Array("[1,2,3]".utf8)),
+        .request(name: "sum", context: ["traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"], input: Array("[1,2,3]".utf8)),
         .request(name: "empty", input: []),
         .returned(output: Array(#""done""#.utf8)),
         .threw(type: "App.ParseError", message: "line 3: \"unexpected\"\n", stack: [

@@ -1,16 +1,38 @@
 import ArgumentParser
 import DemoWorkloads
+import GroupEvents
 import GroupIsolation
 import GroupMonitor
 import Logging
 import SafeGroupLifecycle
+import SafeGroupTracing
 import ServiceLifecycle
 import Glibc
 
+/// How a build of demo-service with a span exporter (Examples/OTel) sets one up.
+public struct DemoTracing: Sendable {
+    /// Bootstraps the tracer (`InstrumentationSystem`) to export to `endpoint`, an OTLP/HTTP
+    /// base URL; returns the exporter's service, which runs first in the service group (so it
+    /// stops last and flushes the spans of the shutdown).
+    public var bootstrap: @Sendable (_ endpoint: String) throws -> any Service
+
+    public init(bootstrap: @escaping @Sendable (_ endpoint: String) throws -> any Service) {
+        self.bootstrap = bootstrap
+    }
+}
+
 /// `demo-service`: an instrumented service that runs the demo workloads until stopped.
-@main
-struct DemoService: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct DemoService: AsyncParsableCommand {
+    public init() {}
+
+    /// The span exporter of this build: nil in the main package's `demo-service`, set by
+    /// Examples/OTel's `demo-service-otlp` before ``runService()``.
+    nonisolated(unsafe) public static var tracing: DemoTracing?
+
+    /// The standard variable an OTLP exporter reads its endpoint from.
+    public static let endpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT"
+
+    public static let configuration = CommandConfiguration(
         commandName: "demo-service",
         abstract: "An instrumented service that runs SafeGroup's demo workloads continuously.",
         discussion: """
@@ -24,12 +46,27 @@ struct DemoService: AsyncParsableCommand {
             """
     )
 
-    /// A worker process of this service (for the isolated invoice parser) serves its jobs and
-    /// exits here, before any argument parsing.
-    static func main() async {
+    /// Runs the service: a worker process of this service (for the isolated invoice parser)
+    /// serves its jobs and exits here, before any argument parsing. (Not `main()`: top-level
+    /// code would pick ParsableCommand's synchronous one.)
+    public static func runService() async {
         await IsolatedWorker.serveIfWorker(demoJobs)
         await main(nil)
     }
+
+    /// Whether this process is one of the service's workers (started by its pool).
+    public static var isWorker: Bool { IsolatedWorker.isWorker }
+
+    /// In a worker: serves the invoice parser, each job under its child's propagated context
+    /// through `instrument`, and never returns. Otherwise returns at once.
+    public static func serveIfWorker(instrument: any GroupInstrument) async {
+        await IsolatedWorker.serveIfWorker(demoJobs, instrument: instrument)
+    }
+
+    @Option(help: ArgumentHelp(
+        "Export every group and child as OpenTelemetry spans to this OTLP/HTTP endpoint (a base URL, e.g. http://127.0.0.1:4318; default: $OTEL_EXPORTER_OTLP_ENDPOINT).",
+        discussion: "Only in a build with an exporter: Examples/OTel's demo-service-otlp (docs/FLEET.md)."))
+    var otlpEndpoint: String?
 
     @Option(help: "The socket to serve (default: $SAFEGROUP_SOCKET, else <service>-<pid>.sock in a private per-user directory).")
     var socket: String?
@@ -61,7 +98,7 @@ struct DemoService: AsyncParsableCommand {
     /// ``maxSeconds``), a million a second at the fastest.
     static let rates: ClosedRange<Double> = 0.001...1_000_000
 
-    func validate() throws {
+    public func validate() throws {
         guard (0...Self.maxSeconds).contains(drainTimeout) else {
             throw ValidationError("--drain-timeout must be a number of seconds, 0 or more, at most \(Int(Self.maxSeconds)) (a century), not \(drainTimeout)")
         }
@@ -82,12 +119,31 @@ struct DemoService: AsyncParsableCommand {
     @Option(help: "On SIGINT or SIGTERM, how many seconds the runs in flight have to finish before the rest are cancelled.")
     var drainTimeout: Double = 2
 
-    func run() async throws {
+    public func run() async throws {
+        // Spans: --otlp-endpoint, or the standard variable in a build that can export.
+        var exporter: (any Service)?
+        var sinks: [any EventSink] = []
+        let endpoint = otlpEndpoint ?? (Self.tracing == nil ? nil : getenv(Self.endpointVariable).map { String(cString: $0) })
+        if let endpoint {
+            guard let tracing = Self.tracing else {
+                Self.printError("demo-service: --otlp-endpoint: this build has no OTLP exporter; build and run Examples/OTel's demo-service-otlp (swift build --package-path Examples/OTel; see docs/FLEET.md)")
+                throw ExitCode.failure
+            }
+            // The workers export their spans too: they read the endpoint from the environment.
+            setenv(Self.endpointVariable, endpoint, 1)
+            do {
+                exporter = try tracing.bootstrap(endpoint)
+            } catch {
+                Self.printError("demo-service: cannot export spans to \(endpoint): \(error)")
+                throw ExitCode.failure
+            }
+            sinks.append(TracingSink())
+        }
         var configuration = MonitorConfiguration()
         configuration.crashHandler = trapInProcessAfter != nil
         // The monitor first: a ServiceGroup stops its services in reverse order, so the monitor
         // stops last and viewers see the workloads' shutdown.
-        let monitor = SafeGroupMonitorService(service: name, socketPath: socket, configuration: configuration)
+        let monitor = SafeGroupMonitorService(service: name, socketPath: socket, configuration: configuration, sinks: sinks)
         var pool: WorkerPool?
         if workers > 0 {
             do {
@@ -104,7 +160,7 @@ struct DemoService: AsyncParsableCommand {
         var logger = Logger(label: "demo-service", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = .warning
         let services = ServiceGroup(configuration: .init(
-            services: [
+            services: (exporter.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
                 .init(service: monitor),
                 // At the end of --duration the work returns, and the whole service stops.
                 .init(service: work, successTerminationBehavior: .gracefullyShutdownGroup),

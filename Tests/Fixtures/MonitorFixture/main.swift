@@ -26,7 +26,7 @@
 //                                            "burst produced=… dropped=…", then obeys stdin.
 //                                            --host-usr1: a SIGUSR1 handler of the host's own first
 //                                            (it prints "host SIGUSR1").
-import CSystem
+import CSafeGroupSystem
 import GroupEvents
 import GroupMonitor
 import SafeGroup
