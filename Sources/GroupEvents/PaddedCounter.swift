@@ -18,20 +18,4 @@ package struct PaddedCounter: ~Copyable, Sendable {
     package func next() -> UInt64 {
         value.add(1, ordering: .relaxed).newValue
     }
-
-    /// Adds one and returns the new value, ordered with every other sequentially consistent
-    /// access: for a handshake such as a consumer's "about to sleep" against a producer's "one more".
-    package func nextSequentiallyConsistent() -> UInt64 {
-        value.add(1, ordering: .sequentiallyConsistent).newValue
-    }
-
-    /// Adds `count`, for a counter that one thread advances in steps.
-    package func add(_ count: UInt64) {
-        value.add(count, ordering: .sequentiallyConsistent)
-    }
-
-    /// The value now.
-    package func load() -> UInt64 {
-        value.load(ordering: .sequentiallyConsistent)
-    }
 }
