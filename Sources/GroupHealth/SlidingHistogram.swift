@@ -1,0 +1,66 @@
+import Histogram
+
+/// Durations over a sliding window, in a real histogram (HdrHistogram, two significant
+/// digits, microseconds): the window is two halves, and percentiles cover the half being
+/// filled and the one before it.
+///
+/// Two histograms, not three: `window` holds both halves (every value is recorded in it and in
+/// `current`), so when a half ends, the new window is exactly the half that was being filled.
+/// Nothing is ever subtracted. The arrays grow with the largest value (auto-resize): durations
+/// up to a second take about 7 KiB each, up to an hour about 13 KiB.
+struct SlidingHistogram: Sendable {
+    private var window = Self.empty()
+    private var current = Self.empty()
+    /// The half (stream time / half length) `current` belongs to.
+    private var half: UInt64 = 0
+
+    private static func empty() -> Histogram<UInt32> { Histogram<UInt32>(numberOfSignificantValueDigits: .two) }
+
+    /// The largest duration recorded, in microseconds: longer ones count as this (an hour).
+    static let highest: UInt64 = 3_600_000_000
+
+    /// Moves the window to the half of `now`, dropping what is older than the half before.
+    mutating func advance(toHalf now: UInt64) {
+        guard now > half else { return }
+        if now == half + 1 {
+            window = current
+        } else if window.totalCount > 0 {
+            window = Self.empty()  // a gap: both halves are old
+        }
+        current = Self.empty()
+        half = now
+    }
+
+    /// Records a duration in nanoseconds that ended in half `at`.
+    mutating func record(nanoseconds: UInt64, at halfNumber: UInt64) {
+        advance(toHalf: halfNumber)
+        let micros = min(Self.highest, max(1, nanoseconds / 1_000))
+        window.record(micros)
+        if halfNumber == half { current.record(micros) }
+    }
+
+    /// How many durations the window holds.
+    var count: UInt64 { window.totalCount }
+
+    /// p50, p90, p99 and max of the window, in nanoseconds (zeros when it is empty).
+    var percentiles: Percentiles {
+        guard window.totalCount > 0 else { return Percentiles() }
+        return Percentiles(
+            count: Int(window.totalCount),
+            p50: window.valueAtPercentile(50) * 1_000, p90: window.valueAtPercentile(90) * 1_000,
+            p99: window.valueAtPercentile(99) * 1_000, max: window.maxRecorded * 1_000)
+    }
+
+    /// The bytes the two histograms hold.
+    var footprint: Int { window.estimatedFootprintInBytes + current.estimatedFootprintInBytes }
+}
+
+/// Duration percentiles of a site's window, in nanoseconds. HdrHistogram at two significant
+/// digits: each is within 1% of the exact value (rounded to a microsecond).
+public struct Percentiles: Hashable, Sendable {
+    public var count = 0
+    public var p50: UInt64 = 0
+    public var p90: UInt64 = 0
+    public var p99: UInt64 = 0
+    public var max: UInt64 = 0
+}
