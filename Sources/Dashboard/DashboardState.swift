@@ -1,4 +1,5 @@
 import GroupEvents
+import GroupHealth
 
 /// The dashboard's whole state: the stream's model, the user's view choices, the clock, the
 /// connection, and the tree pane's flattened rows.
@@ -41,6 +42,10 @@ public struct DashboardState: Sendable {
     public private(set) var treeRows: [TreeRow] = []
     /// The faults pane's rows: fault numbers, newest first, filtered; refreshed with ``treeRows``.
     public private(set) var faultRows: [Int] = []
+    /// The sites view's rows, sorted by ``ViewState/siteSort`` (built only while it shows).
+    public private(set) var siteRows: [SiteStatistics] = []
+    /// The warnings view's rows: the active warnings, by kind then age.
+    public var warningRows: [HealthWarning] { displayed.health?.warnings ?? [] }
     /// Whether records arrived since the rows were built: the next tick, replay position, key
     /// or resize rebuilds them (``refreshRows()`` does it at once).
     public var rowsAreStale: Bool { needsIndex }
@@ -58,6 +63,8 @@ public struct DashboardState: Sendable {
     /// The model revision the rows were built from: a tick rebuilds them only when the model
     /// changed since (or the duration sort makes time itself reorder them).
     private var indexedRevision: UInt64?
+    /// The health revision the rows were built from: warnings change with time alone.
+    private var indexedHealthRevision: UInt64?
 
     public init(mode: DashboardMode, size: TerminalSize = TerminalSize(columns: 80, rows: 24),
                 limits: DashboardLimits = .default) {
@@ -140,7 +147,8 @@ public struct DashboardState: Sendable {
             clock.tick(viewerNanoseconds: viewerNanoseconds)
             model.expire(at: clock.now)
             // Tasks may have left the tree, or (with the duration sort) durations reordered it.
-            if frozen == nil && (model.revision != indexedRevision || view.sort == .duration) { needsIndex = true }
+            if frozen == nil && (model.revision != indexedRevision || view.sort == .duration
+                                 || model.health?.revision != indexedHealthRevision) { needsIndex = true }
         case .resize(let newSize):
             size = newSize
             needsIndex = true
@@ -262,10 +270,15 @@ public struct DashboardState: Sendable {
         var showsHistory: Bool
         var isPaused: Bool
         var follows: Bool
+        var tab: Tab
+        var siteSort: SiteColumn
+        var siteSortReversed: Bool
+        var siteFilter: String?
 
         init(_ view: ViewState) {
             (filter, sort, collapsed) = (view.filter, view.sort, view.collapsed)
             (showsHistory, isPaused, follows) = (view.showsHistory, view.isPaused, view.follows)
+            (tab, siteSort, siteSortReversed, siteFilter) = (view.tab, view.siteSort, view.siteSortReversed, view.siteFilter)
         }
     }
 
@@ -286,6 +299,8 @@ public struct DashboardState: Sendable {
 
     /// Keeps both cursors in view after a move.
     private mutating func rescroll() {
+        view.siteScroll = scrolled(view.siteScroll, cursor: view.siteCursor, count: siteRows.count, visible: layout.treeRows - 1)
+        view.warningScroll = scrolled(view.warningScroll, cursor: view.warningCursor, count: warningRows.count, visible: layout.treeRows)
         view.treeScroll = scrolled(view.treeScroll, cursor: view.treeCursor, count: treeRows.count, visible: layout.treeRows)
         view.faultScroll = scrolled(view.faultScroll, cursor: view.faultCursor, count: faultRows.count, visible: layout.faultRows)
     }
@@ -305,13 +320,22 @@ public struct DashboardState: Sendable {
         rowBuilds += 1
         let shown = displayed
         indexedRevision = shown.revision
+        indexedHealthRevision = shown.health?.revision
         view.collapsed = view.collapsed.filter { shown.groups[$0] != nil }
         treeRows = TreeIndex.rows(of: shown, view: view, now: displayedNow)
         let filter = TextFilter(view.filter)
+        let site = view.siteFilter
         faultRows = shown.faults.newestFirst.filter { fault in
-            filter.matches(fault.taskName) || filter.matches(fault.kind.rawValue) || filter.matches(fault.groupName)
-                || filter.matches(fault.errorType)
+            (site == nil || fault.site == site) && (filter.matches(fault.taskName) || filter.matches(fault.kind.rawValue)
+                || filter.matches(fault.groupName) || filter.matches(fault.errorType))
         }.map(\.number)
+        // The sites view sorts every site: only while it shows.
+        siteRows = view.tab == .sites ? view.siteSort.sorted(shown.health.map { Array($0.sites.values) } ?? [], reversed: view.siteSortReversed)
+            .filter { filter.matches($0.site) } : []
+        view.siteCursor = clamp(view.siteCursor, count: siteRows.count)
+        view.siteScroll = scrolled(view.siteScroll, cursor: view.siteCursor, count: siteRows.count, visible: layout.treeRows - 1)
+        view.warningCursor = clamp(view.warningCursor, count: warningRows.count)
+        view.warningScroll = scrolled(view.warningScroll, cursor: view.warningCursor, count: warningRows.count, visible: layout.treeRows)
 
         // Tree selection: the followed task, else the same row as before, else the same position.
         if view.follows, !view.showsHistory, let newest = shown.newestTask,

@@ -33,8 +33,8 @@ public struct HealthModel: Sendable {
     public private(set) var warningsNotTracked = 0
     /// The active warnings, by kind then by when they fired (rebuilt at each evaluation).
     public private(set) var warnings: [HealthWarning] = []
-    /// The tasks and groups that have an active warning (for markers).
-    public private(set) var warnedSubjects: Set<HealthWarning.Subject> = []
+    /// The kinds of active warning on each task, group and site (for markers).
+    public private(set) var warnedSubjects: [HealthWarning.Subject: [WarningKind]] = [:]
     /// The newest stream time seen.
     public private(set) var now = MonotonicTime(nanoseconds: 0)
     /// Changes whenever the active warnings or the sites' statistics change.
@@ -169,6 +169,7 @@ public struct HealthModel: Sendable {
         if started.waitedNanoseconds > 0 || sites.values[index].waits != nil {
             if sites.values[index].waits == nil { sites.values[index].waits = SlidingHistogram() }
             sites.values[index].waits!.record(nanoseconds: started.waitedNanoseconds, at: half(of: time))
+            sites.values[index].isDirty = true
         }
         sites.values[index].runningQueue.append(.init(task: started.task, time: time))
         let running = sites.values[index].running
@@ -193,6 +194,7 @@ public struct HealthModel: Sendable {
         sites.values[index].slots.record(fault: [.failed, .timedOut, .crashed].contains(ended.status), at: time)
         if task.startedAt != nil {
             sites.values[index].durations.record(nanoseconds: ended.durationNanoseconds, at: half(of: time))
+            sites.values[index].isDirty = true
         }
         revision &+= 1
     }
@@ -246,8 +248,16 @@ public struct HealthModel: Sendable {
         let enabled = configuration.enabled
         let halfNow = half(of: now)
         for index in sites.indices {
-            sites.values[index].durations.advance(toHalf: halfNow)
-            sites.values[index].waits?.advance(toHalf: halfNow)
+            // A window that moves changes the percentiles even with nothing recorded.
+            if sites.values[index].durations.advance(toHalf: halfNow) { sites.values[index].isDirty = true }
+            if sites.values[index].waits?.advance(toHalf: halfNow) == true { sites.values[index].isDirty = true }
+            let rate = sites.values[index].faultRate(at: now)
+            sites.values[index].summary.faultRate = rate?.rate ?? 0
+            sites.values[index].summary.recentEnds = rate?.ends ?? 0
+            guard sites.values[index].isDirty else { continue }
+            sites.values[index].isDirty = false
+            sites.values[index].summary.durations = sites.values[index].durations.percentiles
+            sites.values[index].summary.waits = sites.values[index].waits?.percentiles ?? Percentiles()
         }
         if enabled.contains(.stuck) { findStuck(into: &holding) }
         if enabled.contains(.queueing) { findQueueing(into: &holding) }
@@ -304,7 +314,7 @@ public struct HealthModel: Sendable {
                               firedAt: $0, detail: condition.detail)
             }
         }.sorted { ($0.kind, $0.firedAt.rawValue, $0.subject) < ($1.kind, $1.firedAt.rawValue, $1.subject) }
-        warnedSubjects = Set(warnings.map(\.subject))
+        warnedSubjects = Dictionary(grouping: warnings, by: \.subject).mapValues { $0.map(\.kind) }
         revision &+= 1
     }
 
@@ -316,7 +326,7 @@ public struct HealthModel: Sendable {
             Self.dropDeparted(&sites.values[index].runningQueue, running: true, tasks: tasks)
             guard let oldest = sites.values[index].runningQueue.first,
                   now.nanoseconds(since: oldest.time) >= config.stuckMinimumNanoseconds else { continue }
-            let percentiles = sites.values[index].durationPercentiles
+            let percentiles = sites.values[index].summary.durations
             var limit = config.stuckAfterNanoseconds
             var reason = "over \(Self.seconds(limit))"
             if percentiles.count >= config.stuckMinimumSamples {

@@ -45,10 +45,16 @@ public struct SiteStatistics: Sendable {
     /// Children that ended, in all.
     public var ended: Int { ok + failed + timedOut + cancelled + crashed }
 
-    /// Duration percentiles over the window (see ``HealthConfiguration/windowNanoseconds``).
+    /// Duration percentiles over the window (see ``HealthConfiguration/windowNanoseconds``),
+    /// computed now (a pass over the histogram; ``summary`` has them as of the last evaluation).
     public var durationPercentiles: Percentiles { durations.percentiles }
     /// Spawned-to-started waits over the window; empty for a site whose children never waited.
     public var waitPercentiles: Percentiles { waits?.percentiles ?? Percentiles() }
+    /// Percentiles and fault rate as of the last evaluation (at most one evaluation interval
+    /// old): what views sort and show, so a frame never walks every site's histogram.
+    public internal(set) var summary = SiteSummary()
+    /// Whether something was recorded since ``summary`` was made.
+    var isDirty = false
 
     /// Faults (failed, timed out, crashed) per end over the last minute, with the ends; nil
     /// when nothing ended in it.
@@ -62,6 +68,15 @@ public struct SiteStatistics: Sendable {
         256 + site.utf8.count + durations.footprint + (waits?.footprint ?? 0)
             + (runningQueue.count + waitingQueue.count) * MemoryLayout<QueuedTask>.stride
     }
+}
+
+/// A site's percentiles and fault rate at one evaluation.
+public struct SiteSummary: Hashable, Sendable {
+    public var durations = Percentiles()
+    public var waits = Percentiles()
+    /// Faults per end over the last minute (0 when nothing ended), and the ends.
+    public var faultRate: Double = 0
+    public var recentEnds = 0
 }
 
 /// Counts of ends and faults per 10-second slot of stream time, over six minutes: the last

@@ -19,16 +19,20 @@ struct SlidingHistogram: Sendable {
     /// The largest duration recorded, in microseconds: longer ones count as this (an hour).
     static let highest: UInt64 = 3_600_000_000
 
-    /// Moves the window to the half of `now`, dropping what is older than the half before.
-    mutating func advance(toHalf now: UInt64) {
-        guard now > half else { return }
+    /// Moves the window to the half of `now`, dropping what is older than the half before;
+    /// returns whether the window changed.
+    @discardableResult
+    mutating func advance(toHalf now: UInt64) -> Bool {
+        guard now > half else { return false }
+        defer { half = now }
+        let changed = window.totalCount > 0
         if now == half + 1 {
             window = current
         } else if window.totalCount > 0 {
             window = Self.empty()  // a gap: both halves are old
         }
-        current = Self.empty()
-        half = now
+        if current.totalCount > 0 { current = Self.empty() }
+        return changed
     }
 
     /// Records a duration in nanoseconds that ended in half `at`.
@@ -42,13 +46,24 @@ struct SlidingHistogram: Sendable {
     /// How many durations the window holds.
     var count: UInt64 { window.totalCount }
 
-    /// p50, p90, p99 and max of the window, in nanoseconds (zeros when it is empty).
+    /// p50, p90, p99 and max of the window, in nanoseconds (zeros when it is empty): one pass
+    /// over the recorded values, as `valueAtPercentile` would find each (the highest value
+    /// equivalent to the bucket that reaches the rank, within the recorded range).
     var percentiles: Percentiles {
-        guard window.totalCount > 0 else { return Percentiles() }
-        return Percentiles(
-            count: Int(window.totalCount),
-            p50: window.valueAtPercentile(50) * 1_000, p90: window.valueAtPercentile(90) * 1_000,
-            p99: window.valueAtPercentile(99) * 1_000, max: window.maxRecorded * 1_000)
+        let total = window.totalCount
+        guard total > 0 else { return Percentiles() }
+        let ranks = [50.0, 90, 99].map { Swift.max(1, UInt64((($0.nextDown) * Double(total) / 100).rounded(.up))) }
+        var found: [UInt64] = []
+        found.reserveCapacity(3)
+        let low = window.min, high = window.maxRecorded
+        for step in window.recordedValues() {
+            while found.count < 3, step.totalCountToThisValue >= ranks[found.count] {
+                found.append(Swift.max(Swift.min(step.value, high), low))
+            }
+            if found.count == 3 { break }
+        }
+        while found.count < 3 { found.append(high) }
+        return Percentiles(count: Int(total), p50: found[0] * 1_000, p90: found[1] * 1_000, p99: found[2] * 1_000, max: high * 1_000)
     }
 
     /// The bytes the two histograms hold.

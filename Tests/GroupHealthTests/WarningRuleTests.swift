@@ -19,7 +19,7 @@ import Testing
         #expect(stream.kinds() == [.stuck])
         #expect(stream.model.warnings.first?.subject == .task(task))
         #expect(stream.model.warnings.first?.detail.hasPrefix("running 65 s") == true)
-        #expect(stream.model.warnedSubjects.contains(.task(task)))
+        #expect(stream.model.warnedSubjects[.task(task)] == [.stuck])
         // It ends: the warning stays for the hold, then clears.
         stream.end(task, at: 66, duration: 66)
         stream.advance(to: 70)

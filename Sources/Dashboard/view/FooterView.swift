@@ -19,7 +19,7 @@ struct FooterView {
             x += screen.put(" \(notice) ", x: x, y: y, limit: area.width / 2, style: CellStyle(.warning, bold: true, reverse: true)) + 1
         }
         var keys: [(String, String)] = [("?", "help"), ("q", "quit"), ("/", "filter"), ("s", "sort"), ("f", "follow"),
-                                        ("p", state.view.isPaused ? "resume" : "pause"), ("Tab", "pane"), ("Enter", "expand")]
+                                        ("p", state.view.isPaused ? "resume" : "pause"), ("Tab", "pane"), ("Enter", "expand"), ("1-3", "views")]
         switch state.mode {
         case .replay: keys.insert(contentsOf: [("Space", "play"), ("←→", "seek"), ("n", "next fault")], at: 2)
         case .demo: keys.insert(contentsOf: [("e", "error"), ("t", "timeout"), ("b", "burst")], at: 2)
