@@ -109,6 +109,7 @@ let commandTargets: [Target] = [
         name: "SafeGroupCLI",
         dependencies: [
             "GroupEvents", "MonitorClient", "GroupIsolation", "Dashboard", "TerminalUI", "DemoWorkloads", "SystemCalls",
+            "GroupHealth",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/safegroup"

@@ -46,10 +46,11 @@ public struct HealthConfiguration: Hashable, Sendable {
     public var windowNanoseconds: UInt64 = 30_000_000_000
 
     /// Spawn sites kept. Beyond it, the least recently active sites with no live child are
-    /// evicted (and counted in ``HealthModel/evictedSites``). Each site costs about 30 KiB at
-    /// most (two histograms of durations up to an hour at two significant digits, two more
-    /// when its children wait for a slot), so the default bounds the statistics near 60 MiB.
-    public var maxSites: Int = 2_048
+    /// evicted (and counted in ``HealthModel/evictedSites``). A site holds four histograms
+    /// (durations and waits, two each) at two significant digits: about 7 KiB each for values
+    /// up to a second, 13 KiB up to an hour (the largest kept), so 28–52 KiB a site, and the
+    /// default of 1,024 bounds the statistics near 52 MiB in the worst case.
+    public var maxSites: Int = 1_024
     /// Live children tracked; beyond it, new ones are counted as untracked. Default 262,144
     /// (the monitor's snapshot holds at most that many).
     public var maxTasks: Int = 262_144

@@ -32,11 +32,11 @@ public struct HealthWarning: Hashable, Sendable {
     /// One line: the measure that tripped the rule, and its threshold.
     public var detail: String
 
-    /// `stuck task 42 at Checkout.swift:57: running 75 s (site p99 1.2 s)`
+    /// `stuck t42 at Checkout.swift:57: running 75 s (site p99 1.2 s)`
     public var summary: String {
         let what = switch subject {
-        case .task(let id): "task \(id)"
-        case .group(let id): "group \(id)"
+        case .task(let id): id.description
+        case .group(let id): id.description
         case .site: "site"
         }
         return "\(kind.rawValue) \(what) at \(site): \(detail)"

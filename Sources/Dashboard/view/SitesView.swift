@@ -70,7 +70,6 @@ struct SitesView {
         let cursor = min(state.view.siteCursor, rows.count - 1)
         if cursor >= scroll + visible { scroll = cursor - visible + 1 }
         if cursor < scroll { scroll = cursor }
-        let now = state.displayedNow
         for (offset, index) in (scroll..<min(rows.count, scroll + visible)).enumerated() {
             let site = rows[index]
             let y = area.y + 2 + offset
@@ -80,7 +79,7 @@ struct SitesView {
             screen.put((warned ? "⚠ " : "") + site.site, x: x, y: y, limit: siteWidth, style: CellStyle(role))
             x += siteWidth + 1
             for (column, width) in columns {
-                let text = Self.text(column, of: site, now: now)
+                let text = column.text(of: site)
                 screen.put(String(repeating: " ", count: max(0, width - DisplayWidth.of(text))) + text, x: x, y: y, limit: width,
                            style: Self.style(column, of: site))
                 x += width + 1
@@ -95,11 +94,25 @@ struct SitesView {
         }
     }
 
-    /// A cell's text: counts, `12%`, durations; `-` where there is nothing to measure.
-    static func text(_ column: SiteColumn, of site: SiteStatistics, now: MonotonicTime) -> String {
+    private static func style(_ column: SiteColumn, of site: SiteStatistics) -> CellStyle {
+        switch column {
+        case .failed where site.failed > 0: CellStyle(.failed)
+        case .timedOut where site.timedOut > 0: CellStyle(.timedOut)
+        case .crashed where site.crashed > 0: CellStyle(.crashed, bold: true)
+        case .faultRate where site.summary.faultRate > 0: CellStyle(.failed, bold: true)
+        case .running where site.running > 0: CellStyle(.running)
+        default: .normal
+        }
+    }
+}
+
+extension SiteColumn {
+    /// A cell's text as the sites view and `safegroup dump --sites` show it: counts, `12%`,
+    /// durations; `-` where there is nothing to measure.
+    public func text(of site: SiteStatistics) -> String {
         let summary = site.summary
         func duration(_ value: UInt64, _ count: Int) -> String { count == 0 ? "-" : Format.duration(value) }
-        switch column {
+        switch self {
         case .site: return site.site
         case .started: return Format.count(site.started)
         case .running: return Format.count(site.running)
@@ -114,17 +127,6 @@ struct SitesView {
         case .p99: return duration(summary.durations.p99, summary.durations.count)
         case .max: return duration(summary.durations.max, summary.durations.count)
         case .wait: return duration(summary.waits.p90, summary.waits.count)
-        }
-    }
-
-    private static func style(_ column: SiteColumn, of site: SiteStatistics) -> CellStyle {
-        switch column {
-        case .failed where site.failed > 0: CellStyle(.failed)
-        case .timedOut where site.timedOut > 0: CellStyle(.timedOut)
-        case .crashed where site.crashed > 0: CellStyle(.crashed, bold: true)
-        case .faultRate where site.summary.faultRate > 0: CellStyle(.failed, bold: true)
-        case .running where site.running > 0: CellStyle(.running)
-        default: .normal
         }
     }
 }
