@@ -14,6 +14,13 @@ extension DashboardState {
             editFilter(key)
             return []
         }
+        if let pending = view.pendingCancel {
+            // The confirmation takes the next key: y cancels, anything else keeps it.
+            view.pendingCancel = nil
+            if key == .character("y") { return [.cancel(pending.target)] }
+            notice = "not cancelled"
+            return []
+        }
         if KeyBindings.isQuit(key) { return [.quit] }
         if KeyBindings.isHelp(key) {
             view.showsHelp = true
@@ -25,6 +32,10 @@ extension DashboardState {
         if mode == .demo, let command = KeyBindings.demoCommand(key) {
             if case .cancelGroup = command { return [.demo(.cancelGroup(selectedGroup))] }
             return [.demo(command)]
+        }
+        if KeyBindings.isCancel(key) {
+            askToCancel()
+            return []
         }
         if let tab = KeyBindings.tab(key) {
             view.tab = tab
@@ -149,6 +160,26 @@ extension DashboardState {
             view.selectedRow = .group(group)  // its children are about to disappear
         } else {
             view.collapsed.remove(group)
+        }
+    }
+
+    /// `x` (live): asks to confirm the cancel of the selected task or group, or says why it cannot.
+    private mutating func askToCancel() {
+        guard mode == .live else {
+            notice = "x: actions need a live service (this is a \(mode.rawValue.lowercased()))"
+            return
+        }
+        guard model.acceptsActions else {
+            notice = "x: actions are off in this service (it must set MonitorConfiguration.actions; docs/MONITOR.md)"
+            return
+        }
+        switch (view.tab, view.pane, selectedTreeRow?.ref) {
+        case (.tree, .tree, .task(let id)?) where displayed.tasks[id]?.phase.hasEnded == false:
+            view.pendingCancel = PendingCancel(target: .task(id), label: "\(id) '\(displayed.tasks[id]?.name ?? "")'")
+        case (.tree, .tree, .group(let id)?) where displayed.groups[id]?.closedAt == nil:
+            view.pendingCancel = PendingCancel(target: .group(id), label: "every child of \(id) '\(displayed.groups[id]?.name ?? "")'")
+        default:
+            notice = "x: select a running task or an open group in the tree first"
         }
     }
 

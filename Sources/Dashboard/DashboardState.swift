@@ -36,7 +36,7 @@ public struct DashboardState: Sendable {
     /// Lines the decoder skipped (malformed, over-long, unknown type, torn).
     public var skippedLines: Int { max(skippedFromRecords, skippedFromCounters) }
     /// The runner's notice, shown in the footer until the next key.
-    public private(set) var notice: String?
+    public internal(set) var notice: String?
     /// The tree pane's rows, flattened (see ``TreeIndex``), as of the last message that moved
     /// time or changed the view (see ``update(_:)``).
     public private(set) var treeRows: [TreeRow] = []
@@ -248,16 +248,32 @@ public struct DashboardState: Sendable {
         case .header(let header):
             // A new session (a restarted service, the next recording): start the tree afresh.
             sessions += 1
-            model = StreamModel(service: header.service, pid: header.pid, limits: limits)
+            model = StreamModel(service: header.service, pid: header.pid, limits: limits, acceptsActions: header.actions)
             clock.startSession()
         case .event(let seq, let event):
             clock.observe(event.time)
             model.apply(event, seq: seq)
+            if case .viewerAction(let action) = event.kind { notice = Self.describe(action, in: model) }
             model.expire(at: clock.now)
         case .diagnostic(let diagnostic):
             if diagnostic.kind != .missingHeader { skippedFromRecords += 1 }
         }
         if frozen == nil { needsIndex = true }
+    }
+
+    /// `viewer 4711 cancelled t42 (charge-card)`, `refused viewer 4711's cancel of g3: actions are off…`
+    static func describe(_ action: ViewerAction, in model: StreamModel) -> String {
+        let target: String = switch action.target {
+        case .task(let id)?: id.description + (model.tasks[id].map { " (\($0.name))" } ?? "")
+        case .group(let id)?: id.description + (model.groups[id].map { " (\($0.name))" } ?? "")
+        case nil: "nothing"
+        }
+        let what = TextSanitizer.sanitize(action.action)
+        switch action.result {
+        case .cancelled: return "viewer \(action.viewer) cancelled \(target)"
+        case .refused:
+            return "refused viewer \(action.viewer)'s \(what) of \(target): " + TextSanitizer.sanitize(action.reason ?? "no reason given")
+        }
     }
 
     // MARK: Rows and selection

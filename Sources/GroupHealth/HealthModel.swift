@@ -118,7 +118,7 @@ public struct HealthModel: Sendable {
         case .taskEnded(let ended): end(ended, at: event.time)
         case .slowToCancel(let slow):
             if tasks[slow.task] != nil, slowToCancel.count < configuration.maxTasks { slowToCancel.insert(slow.task) }
-        case .faultRecorded, .dropped, .heartbeat, .processCrashed: break
+        case .faultRecorded, .dropped, .heartbeat, .processCrashed, .viewerAction: break
         }
         advance(to: event.time)
     }

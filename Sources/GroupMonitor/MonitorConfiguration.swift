@@ -23,6 +23,12 @@ public struct MonitorConfiguration: Sendable {
     /// `process.crashed` event to its viewers and recording before the process dies. Default
     /// off (it changes the process's signal handlers); `SAFEGROUP_CRASH_HANDLER=1` turns it on too.
     public var crashHandler: Bool = false
+    /// Let attached viewers act on the service: cancel a task or a group (`x` in `safegroup
+    /// attach`). Default off: every request is then refused, with a reason, in the stream.
+    /// Viewers are the peers the socket already admits (the service's uid, or root); each
+    /// request is recorded as a `viewer.action` event naming the viewer's process id.
+    /// docs/MONITOR.md, "Actions", states the threat model.
+    public var actions: Bool = false
 
     public init() {}
 }

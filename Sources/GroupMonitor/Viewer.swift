@@ -1,4 +1,5 @@
 import Glibc
+import GroupEvents
 import SystemCalls
 
 /// One attached viewer: its socket and its own bounded buffer of lines.
@@ -58,10 +59,20 @@ final class Viewer {
         }
     }
 
-    /// Reads and discards what the viewer sent (no commands are defined yet).
+    /// Request lines the viewer sent (``ViewerRequest``), without their newlines, for the
+    /// monitor loop to answer; a line over ``ViewerRequest/maxLineBytes`` is cut to that many
+    /// bytes plus one, so that it is refused as too long.
+    var requests: [[UInt8]] = []
+    /// Bytes of a request line not yet ended by a newline.
+    private var partial: [UInt8] = []
+    /// Set while the rest of an over-long line is skipped.
+    private var skippingLine = false
+
+    /// Reads what the viewer sent: request lines go to ``requests`` (at most 16 per read:
+    /// the rest of a flood is not read until those are answered).
     func readInput() -> FlushResult {
         var scratch = [UInt8](repeating: 0, count: 512)
-        while true {
+        while requests.count < 16 {
             let n: Int?
             do {
                 n = try scratch.withUnsafeMutableBytes { (raw) throws(PosixError) -> Int? in try Posix.recv(fd, into: raw) }
@@ -70,7 +81,22 @@ final class Viewer {
             }
             guard let n else { return .open }
             if n == 0 { doneSending = true; return .open }
+            for byte in scratch[..<n] {
+                if byte == UInt8(ascii: "\n") {
+                    if !skippingLine, !partial.isEmpty { requests.append(partial) }
+                    partial.removeAll(keepingCapacity: true)
+                    skippingLine = false
+                } else if !skippingLine {
+                    partial.append(byte)
+                    if partial.count > ViewerRequest.maxLineBytes {
+                        requests.append(partial)  // refused as too long
+                        partial.removeAll(keepingCapacity: true)
+                        skippingLine = true
+                    }
+                }
+            }
         }
+        return .open
     }
 
     func close() { CrashTargets.removeAndClose(slot: crashSlot, fd: fd) }

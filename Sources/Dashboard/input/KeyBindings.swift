@@ -11,6 +11,9 @@ enum KeyBindings {
     static func isScrollDetailDown(_ key: Key) -> Bool { key == .character("J") }
     static func isScrollDetailUp(_ key: Key) -> Bool { key == .character("K") }
 
+    /// `x`: cancel the selected task or group (live, when the service allows actions; the demo maps it itself).
+    static func isCancel(_ key: Key) -> Bool { key == .character("x") }
+
     /// The tab a key shows in the tree pane: `1` tree, `2` sites, `3` warnings.
     static func tab(_ key: Key) -> Tab? {
         guard case .character(let character) = key else { return nil }
@@ -95,7 +98,9 @@ enum KeyBindings {
         ]))
         switch mode {
         case .live:
-            break
+            sections.append(("Live", [
+                HelpEntry(keys: "x", action: "cancel the selected task or group (y confirms)"),
+            ]))
         case .replay:
             sections.append(("Replay", [
                 HelpEntry(keys: "Space", action: "play or pause"),

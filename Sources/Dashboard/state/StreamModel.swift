@@ -43,6 +43,10 @@ public struct StreamModel: Sendable {
     public private(set) var gracefulShutdownGroups = 0
     /// The most recently spawned tracked task, which `follow` selects.
     public private(set) var newestTask: TaskID?
+    /// Whether the service accepts viewers' actions (its header said so).
+    public let acceptsActions: Bool
+    /// The newest `viewer.action` event: what a viewer asked and what the service did.
+    public private(set) var lastAction: ViewerAction?
     /// Per-site statistics and warnings, when ``DashboardLimits/health`` turns them on.
     public private(set) var health: HealthModel?
     /// Counts changes to what the tree shows, so a view can tell that its rows are current.
@@ -53,8 +57,9 @@ public struct StreamModel: Sendable {
     /// Closed groups in the order they closed.
     private var closing = IDQueue<GroupID>()
 
-    public init(service: String = "", pid: Int32? = nil, limits: DashboardLimits = .default) {
+    public init(service: String = "", pid: Int32? = nil, limits: DashboardLimits = .default, acceptsActions: Bool = false) {
         self.limits = limits
+        self.acceptsActions = acceptsActions
         self.service = TextSanitizer.sanitize(service)
         self.pid = pid
         self.faults = BoundedLog(capacity: limits.maxFaults)
@@ -87,6 +92,7 @@ public struct StreamModel: Sendable {
             droppedFaults.addSaturating(lost.faults)
         case .heartbeat(let beat): heartbeat = beat
         case .processCrashed(let crashed): recordCrash(crashed, at: time)
+        case .viewerAction(let action): lastAction = action
         }
         health?.apply(event)
     }

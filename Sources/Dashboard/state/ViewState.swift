@@ -75,8 +75,18 @@ public struct ViewState: Hashable, Sendable {
     public var warningCursor = 0
     public var warningScroll = 0
 
+    /// A cancel waiting for `y` (`x` asked for it): what it names, and how the footer says it.
+    public var pendingCancel: PendingCancel?
+
     /// How many lines the detail pane is scrolled down (`J`, `K`); back to 0 when the selection moves.
     public var detailScroll = 0
 
     public init() {}
+}
+
+/// A cancel that `x` asked for, waiting for `y`.
+public struct PendingCancel: Hashable, Sendable {
+    public var target: ViewerAction.Target
+    /// `t42 'charge-card'`, `every child of g3 'checkout'`.
+    public var label: String
 }
