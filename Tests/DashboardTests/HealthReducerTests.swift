@@ -111,3 +111,51 @@ func checkoutHealthState(size: TerminalSize) -> DashboardState {
         #expect(state.model.health?.configuration.enabled == [.queueing])
     }
 }
+
+/// `x` asks for `y`; only `y` asks the run loop to send the cancel; the answer in the stream
+/// becomes the footer's notice.
+@Suite struct CancelKeyTests {
+    static let size = TerminalSize(columns: 160, rows: 48)
+
+    private func state(acceptsActions: Bool, mode: DashboardMode = .live) -> DashboardState {
+        var state = DashboardState(mode: mode, size: Self.size)
+        state.update(.connection(.connected))
+        var stream = StreamBuilder()
+        stream.records.append(.header(WireHeader(service: "svc", pid: 7, epochUnixNanoseconds: 0, actions: acceptsActions)))
+        stream.open(1, "jobs", at: 0)
+        stream.spawn(5, in: 1, "long job", at: 0)
+        stream.start(5, in: 1, at: 0)
+        state.feed(stream)
+        return state
+    }
+
+    @Test func xAsksForYAndOnlyYSendsTheCancel() {
+        var state = state(acceptsActions: true)
+        #expect(state.press(.down, .character("x")).isEmpty)
+        #expect(state.view.pendingCancel == PendingCancel(target: .task(TaskID(5)), label: "t5 'long job'"))
+        #expect(render(state, size: Self.size).text.contains("cancel t5 'long job'?  y confirm"))
+        #expect(state.press(.character("n")).isEmpty)
+        #expect(state.notice == "not cancelled")
+        #expect(state.press(.character("x"), .character("y")) == [.cancel(.task(TaskID(5)))])
+        // On the group row it names every child of the group.
+        state.press(.up, .character("x"))
+        #expect(state.view.pendingCancel?.target == .group(GroupID(1)))
+        // The service's answer, from the stream.
+        state.update(.record(.event(seq: 10, Event(time: StreamBuilder.ms(5), .viewerAction(ViewerAction(
+            viewer: 4711, request: 1, action: "cancel", target: .task(TaskID(5)), result: .cancelled))))))
+        #expect(state.notice == "viewer 4711 cancelled t5 (long job)")
+    }
+
+    @Test func xSaysWhyWhenTheServiceHasActionsOffOrThisIsAReplay() {
+        var off = state(acceptsActions: false)
+        #expect(off.press(.down, .character("x")).isEmpty)
+        #expect(off.view.pendingCancel == nil)
+        #expect(off.notice == "x: actions are off in this service (it must set MonitorConfiguration.actions; docs/MONITOR.md)")
+        var replay = state(acceptsActions: true, mode: .replay)
+        replay.press(.character("x"))
+        #expect(replay.notice?.hasPrefix("x: actions need a live service") == true)
+        var nothing = state(acceptsActions: true)
+        nothing.press(.character("2"), .character("x"))
+        #expect(nothing.notice == "x: select a running task or an open group in the tree first")
+    }
+}
