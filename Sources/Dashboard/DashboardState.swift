@@ -338,7 +338,9 @@ public struct DashboardState: Sendable {
         indexedRevision = shown.revision
         indexedHealthRevision = shown.health?.revision
         view.collapsed = view.collapsed.filter { shown.groups[$0] != nil }
-        treeRows = TreeIndex.rows(of: shown, view: view, now: displayedNow)
+        // The sites and warnings views hide the tree: its rows (O(tracked tasks)) wait until it shows again.
+        let showsTree = view.tab == .tree
+        if showsTree { treeRows = TreeIndex.rows(of: shown, view: view, now: displayedNow) }
         let filter = TextFilter(view.filter)
         let site = view.siteFilter
         faultRows = shown.faults.newestFirst.filter { fault in
@@ -346,7 +348,7 @@ public struct DashboardState: Sendable {
                 || filter.matches(fault.groupName) || filter.matches(fault.errorType))
         }.map(\.number)
         // The sites view sorts every site: only while it shows.
-        siteRows = view.tab == .sites ? view.siteSort.sorted(shown.health.map { Array($0.sites.values) } ?? [], reversed: view.siteSortReversed)
+        siteRows = view.tab == .sites ? view.siteSort.sorted(shown.health?.sites ?? [], reversed: view.siteSortReversed)
             .filter { filter.matches($0.site) } : []
         view.siteCursor = clamp(view.siteCursor, count: siteRows.count)
         view.siteScroll = scrolled(view.siteScroll, cursor: view.siteCursor, count: siteRows.count, visible: layout.treeRows - 1)
@@ -354,15 +356,19 @@ public struct DashboardState: Sendable {
         view.warningScroll = scrolled(view.warningScroll, cursor: view.warningCursor, count: warningRows.count, visible: layout.treeRows)
 
         // Tree selection: the followed task, else the same row as before, else the same position.
-        if view.follows, !view.showsHistory, let newest = shown.newestTask,
+        if !showsTree {
+            // Kept as it was: the tree's rows are not current.
+        } else if view.follows, !view.showsHistory, let newest = shown.newestTask,
            let index = treeRows.lastIndex(where: { $0.ref == .task(newest) }) {
             view.treeCursor = index
         } else if let selected = view.selectedRow, let index = treeRows.firstIndex(where: { $0.ref == selected }) {
             view.treeCursor = index
         }
-        view.treeCursor = clamp(view.treeCursor, count: treeRows.count)
-        view.selectedRow = selectedTreeRow?.ref
-        view.treeScroll = scrolled(view.treeScroll, cursor: view.treeCursor, count: treeRows.count, visible: layout.treeRows)
+        if showsTree {
+            view.treeCursor = clamp(view.treeCursor, count: treeRows.count)
+            view.selectedRow = selectedTreeRow?.ref
+            view.treeScroll = scrolled(view.treeScroll, cursor: view.treeCursor, count: treeRows.count, visible: layout.treeRows)
+        }
 
         if view.follows {
             view.faultCursor = 0

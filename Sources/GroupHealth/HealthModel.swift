@@ -20,8 +20,12 @@ import GroupEvents
 public struct HealthModel: Sendable {
     public let configuration: HealthConfiguration
 
-    /// Statistics by spawn site.
-    public private(set) var sites: [SourceSite: SiteStatistics] = [:]
+    /// Every kept site's statistics, in no particular order.
+    public var sites: [SiteStatistics] { storage.filter(\.isKept) }
+    /// How many sites are kept.
+    public var siteCount: Int { slotOf.count }
+    /// The statistics of `site`, if it is kept.
+    public func statistics(for site: SourceSite) -> SiteStatistics? { slotOf[site].map { storage[Int($0)] } }
     /// Sites evicted to stay within ``HealthConfiguration/maxSites``.
     public private(set) var evictedSites = 0
     /// Children not tracked: their site could not be kept (every site had live children), or
@@ -40,15 +44,25 @@ public struct HealthModel: Sendable {
     /// Changes whenever the active warnings or the sites' statistics change.
     public private(set) var revision: UInt64 = 0
 
+    /// Sites by slot: a live child names its site's slot, so its start and end find the site
+    /// without hashing its file name. An evicted site's slot holds an empty, unkept site until
+    /// reused. Not optional: mutating through `!` copied the whole site on every event.
+    private var storage: [SiteStatistics] = []
+    private var slotOf: [SourceSite: Int32] = [:]
+    private var freeSlots: [Int32] = []
     private var tasks: [TaskID: LiveTask] = [:]
     private var groups: [GroupID: GroupHealth] = [:]
     private var slowToCancel: Set<TaskID> = []
     private var conditions: [ConditionKey: Condition] = [:]
     private var nextEvaluation: UInt64 = 0
     private var nextGrowthSample: UInt64 = 0
+    /// Where the next evaluation starts refreshing percentiles.
+    private var summaryCursor = 0
+    /// The most sites whose percentiles one evaluation refreshes.
+    static let summaryRefreshes = 128
 
     struct LiveTask: Sendable {
-        let site: SourceSite
+        let site: Int32
         let group: GroupID
         let spawnedAt: MonotonicTime
         var startedAt: MonotonicTime?
@@ -72,14 +86,37 @@ public struct HealthModel: Sendable {
     /// hold when the rule can tell (a child crossed its threshold then), else now.
     struct Holding: Sendable {
         var site: String
-        var detail: String
+        var detail: Detail
         var since: MonotonicTime?
+    }
+
+    /// A warning's measures, made into its line only when the warning is active: most
+    /// conditions never fire, and text for each at every evaluation cost more than the rules.
+    enum Detail: Sendable {
+        case stuck(age: UInt64, p99: UInt64?, limit: UInt64)
+        case queueing(count: Int, threshold: UInt64, limit: Int?, longest: UInt64)
+        case faultRate(rate: Double, ends: Int, baseline: Double)
+        case growing(samples: [Int])
+        case slowCancel(running: UInt64)
+
+        var text: String {
+            switch self {
+            case .stuck(let age, let p99?, _): "running \(seconds(age)) (site p99 \(seconds(p99)))"
+            case .stuck(let age, nil, let limit): "running \(seconds(age)) (over \(seconds(limit)))"
+            case .queueing(let count, let threshold, let limit, let longest):
+                "\(count) waiting over \(seconds(threshold)) for a slot\(limit.map { " (limit \($0))" } ?? ""), longest \(seconds(longest))"
+            case .faultRate(let rate, let ends, let baseline):
+                "\(percent(rate)) of \(ends) ends faulted in the last minute (before: \(percent(baseline)))"
+            case .growing(let samples): "running children keep growing: " + samples.map(String.init).joined(separator: " → ")
+            case .slowCancel(let running): "still running \(seconds(running)) after cancellation"
+            }
+        }
     }
 
     struct Condition: Sendable {
         var site: String
         var since: MonotonicTime
-        var detail: String
+        var detail: Detail
         var firedAt: MonotonicTime?
         var falseSince: MonotonicTime?
     }
@@ -104,7 +141,7 @@ public struct HealthModel: Sendable {
     var trackedGroups: Int { groups.count }
     var trackedConditions: Int { conditions.count }
     /// The bytes the sites hold, about.
-    public var estimatedFootprint: Int { sites.values.reduce(0) { $0 + $1.footprint } + tasks.count * 64 + groups.count * 96 }
+    public var estimatedFootprint: Int { storage.reduce(0) { $0 + ($1.isKept ? $1.footprint : 64) } + slotOf.count * 48 + tasks.count * 64 + groups.count * 96 }
 
     // MARK: Events
 
@@ -137,7 +174,7 @@ public struct HealthModel: Sendable {
 
     private mutating func spawn(_ spawned: TaskSpawned, at time: MonotonicTime) {
         guard tasks.index(forKey: spawned.task) == nil else { return }  // a snapshot's repeat
-        guard tasks.count < configuration.maxTasks, makeRoomForSite(spawned.site, at: time) else {
+        guard tasks.count < configuration.maxTasks, let slot = slot(for: spawned.site, at: time) else {
             untrackedTasks += 1
             return
         }
@@ -145,14 +182,14 @@ public struct HealthModel: Sendable {
             // Opened before we could see it (a late attach): its age counts from now.
             groups[spawned.group] = GroupHealth(openedAt: time, site: "")
         }
-        tasks[spawned.task] = LiveTask(site: spawned.site, group: spawned.group, spawnedAt: time)
-        let index = sites.index(forKey: spawned.site)!
-        sites.values[index].spawned += 1
-        sites.values[index].waiting += 1
-        sites.values[index].lastActivity = time
-        sites.values[index].waitingQueue.append(.init(task: spawned.task, time: time))
-        let waiting = sites.values[index].waiting
-        Self.compact(&sites.values[index].waitingQueue, live: waiting, tasks: tasks)
+        tasks[spawned.task] = LiveTask(site: slot, group: spawned.group, spawnedAt: time)
+        let index = Int(slot)
+        storage[index].spawned += 1
+        storage[index].waiting += 1
+        storage[index].lastActivity = time
+        storage[index].waitingQueue.append(.init(task: spawned.task, time: time))
+        let waiting = storage[index].waiting
+        Self.compact(&storage[index].waitingQueue, live: waiting, tasks: tasks)
         revision &+= 1
     }
 
@@ -161,19 +198,19 @@ public struct HealthModel: Sendable {
         tasks.values[taskIndex].startedAt = time
         let task = tasks.values[taskIndex]
         if let group = groups.index(forKey: task.group) { groups.values[group].running += 1 }
-        guard let index = sites.index(forKey: task.site) else { return }
-        sites.values[index].started += 1
-        sites.values[index].waiting -= 1
-        sites.values[index].running += 1
-        sites.values[index].lastActivity = time
-        if started.waitedNanoseconds > 0 || sites.values[index].waits != nil {
-            if sites.values[index].waits == nil { sites.values[index].waits = SlidingHistogram() }
-            sites.values[index].waits!.record(nanoseconds: started.waitedNanoseconds, at: half(of: time))
-            sites.values[index].isDirty = true
+        let index = Int(task.site)
+        storage[index].started += 1
+        storage[index].waiting -= 1
+        storage[index].running += 1
+        storage[index].lastActivity = time
+        if started.waitedNanoseconds > 0 || storage[index].waits != nil {
+            if storage[index].waits == nil { storage[index].waits = SlidingHistogram() }
+            storage[index].waits!.record(nanoseconds: started.waitedNanoseconds, at: half(of: time))
+            storage[index].isDirty = true
         }
-        sites.values[index].runningQueue.append(.init(task: started.task, time: time))
-        let running = sites.values[index].running
-        Self.compact(&sites.values[index].runningQueue, live: running, tasks: tasks)
+        storage[index].runningQueue.append(.init(task: started.task, time: time))
+        let running = storage[index].running
+        Self.compact(&storage[index].runningQueue, live: running, tasks: tasks)
         revision &+= 1
     }
 
@@ -181,27 +218,27 @@ public struct HealthModel: Sendable {
         guard let task = tasks.removeValue(forKey: ended.task) else { return }
         slowToCancel.remove(ended.task)
         if task.startedAt != nil, let group = groups.index(forKey: task.group) { groups.values[group].running -= 1 }
-        guard let index = sites.index(forKey: task.site) else { return }
-        if task.startedAt == nil { sites.values[index].waiting -= 1 } else { sites.values[index].running -= 1 }
+        let index = Int(task.site)
+        if task.startedAt == nil { storage[index].waiting -= 1 } else { storage[index].running -= 1 }
         switch ended.status {
-        case .ok: sites.values[index].ok += 1
-        case .failed: sites.values[index].failed += 1
-        case .timedOut: sites.values[index].timedOut += 1
-        case .cancelled: sites.values[index].cancelled += 1
-        case .crashed: sites.values[index].crashed += 1
+        case .ok: storage[index].ok += 1
+        case .failed: storage[index].failed += 1
+        case .timedOut: storage[index].timedOut += 1
+        case .cancelled: storage[index].cancelled += 1
+        case .crashed: storage[index].crashed += 1
         }
-        sites.values[index].lastActivity = time
-        sites.values[index].slots.record(fault: [.failed, .timedOut, .crashed].contains(ended.status), at: time)
+        storage[index].lastActivity = time
+        storage[index].slots.record(fault: [.failed, .timedOut, .crashed].contains(ended.status), at: time)
         if task.startedAt != nil {
-            sites.values[index].durations.record(nanoseconds: ended.durationNanoseconds, at: half(of: time))
-            sites.values[index].isDirty = true
+            storage[index].durations.record(nanoseconds: ended.durationNanoseconds, at: half(of: time))
+            storage[index].isDirty = true
         }
         revision &+= 1
     }
 
     /// Drops entries of children that moved on once they are half of a queue, so a queue
     /// stays proportional to its site's live children. Static, with the tasks passed: a method
-    /// on `self` while a site is borrowed from it would copy the dictionary of sites.
+    /// on `self` while a site is borrowed from it would copy every site.
     private static func compact(_ queue: inout Deque<SiteStatistics.QueuedTask>, live: Int, tasks: [TaskID: LiveTask]) {
         guard queue.count >= 64, queue.count > 2 * live else { return }
         queue.removeAll { entry in
@@ -213,23 +250,39 @@ public struct HealthModel: Sendable {
         time.rawValue / max(1, configuration.windowNanoseconds / 2)
     }
 
-    /// Makes sure `site` is kept: true when it is (or now is), false when every site has live children.
-    private mutating func makeRoomForSite(_ site: SourceSite, at time: MonotonicTime) -> Bool {
-        if sites.index(forKey: site) != nil { return true }
-        if sites.count >= configuration.maxSites {
+    /// The slot of `site`, made if need be; nil when it cannot be kept (every site has live children).
+    private mutating func slot(for site: SourceSite, at time: MonotonicTime) -> Int32? {
+        if let slot = slotOf[site] { return slot }
+        if slotOf.count >= configuration.maxSites {
             // Evict an eighth at once (the least recently active idle sites), so a stream of
             // new sites pays one sort per many sites.
-            let idle = sites.filter { $0.value.live == 0 }.sorted { $0.value.lastActivity < $1.value.lastActivity }
+            let idle = slotOf.filter { storage[Int($0.value)].live == 0 }
+                .sorted { storage[Int($0.value)].lastActivity < storage[Int($1.value)].lastActivity }
             let victims = idle.prefix(max(1, configuration.maxSites / 8))
-            for victim in victims {
-                sites.removeValue(forKey: victim.key)
-                conditions = conditions.filter { $0.key.subject != .site(victim.value.site) }
+            var evictedText = Set<String>()
+            for (key, slot) in victims {
+                evictedText.insert(storage[Int(slot)].site)
+                storage[Int(slot)] = SiteStatistics.evicted
+                slotOf.removeValue(forKey: key)
+                freeSlots.append(slot)
+            }
+            if !evictedText.isEmpty {
+                conditions = conditions.filter { if case .site(let text) = $0.key.subject { !evictedText.contains(text) } else { true } }
             }
             evictedSites += victims.count
-            if victims.isEmpty { return false }
+            if victims.isEmpty { return nil }
         }
-        sites[site] = SiteStatistics(site: "\(TextSanitizer.sanitize(site.file)):\(site.line)", at: time)
-        return true
+        let statistics = SiteStatistics(site: "\(TextSanitizer.sanitize(site.file)):\(site.line)", at: time)
+        let slot: Int32
+        if let free = freeSlots.popLast() {
+            slot = free
+            storage[Int(slot)] = statistics
+        } else {
+            slot = Int32(storage.count)
+            storage.append(statistics)
+        }
+        slotOf[site] = slot
+        return slot
     }
 
     // MARK: Time and rules
@@ -247,17 +300,26 @@ public struct HealthModel: Sendable {
         var holding: [ConditionKey: Holding] = [:]
         let enabled = configuration.enabled
         let halfNow = half(of: now)
-        for index in sites.indices {
+        // Fault rates for every site (a sum of six slots); percentiles for at most
+        // `summaryRefreshes` stale sites, round robin (a pass over a histogram each): with a
+        // thousand busy sites, each site's percentiles are at most eight evaluations old.
+        var refreshed = 0
+        let count = storage.count
+        for step in 0..<count {
+            let index = (summaryCursor + step) % count
+            guard storage[index].isKept else { continue }
             // A window that moves changes the percentiles even with nothing recorded.
-            if sites.values[index].durations.advance(toHalf: halfNow) { sites.values[index].isDirty = true }
-            if sites.values[index].waits?.advance(toHalf: halfNow) == true { sites.values[index].isDirty = true }
-            let rate = sites.values[index].faultRate(at: now)
-            sites.values[index].summary.faultRate = rate?.rate ?? 0
-            sites.values[index].summary.recentEnds = rate?.ends ?? 0
-            guard sites.values[index].isDirty else { continue }
-            sites.values[index].isDirty = false
-            sites.values[index].summary.durations = sites.values[index].durations.percentiles
-            sites.values[index].summary.waits = sites.values[index].waits?.percentiles ?? Percentiles()
+            if storage[index].durations.advance(toHalf: halfNow) { storage[index].isDirty = true }
+            if storage[index].waits?.advance(toHalf: halfNow) == true { storage[index].isDirty = true }
+            let rate = storage[index].faultRate(at: now)
+            storage[index].summary.faultRate = rate?.rate ?? 0
+            storage[index].summary.recentEnds = rate?.ends ?? 0
+            guard storage[index].isDirty, refreshed < Self.summaryRefreshes else { continue }
+            refreshed += 1
+            if refreshed == Self.summaryRefreshes { summaryCursor = (index + 1) % count }
+            storage[index].isDirty = false
+            storage[index].summary.durations = storage[index].durations.percentiles
+            storage[index].summary.waits = storage[index].waits?.percentiles ?? Percentiles()
         }
         if enabled.contains(.stuck) { findStuck(into: &holding) }
         if enabled.contains(.queueing) { findQueueing(into: &holding) }
@@ -266,9 +328,9 @@ public struct HealthModel: Sendable {
         if enabled.contains(.slowCancel) {
             for task in slowToCancel {
                 guard let live = tasks[task] else { continue }
-                let site = sites[live.site]?.site ?? live.site.description
+                let site = storage[Int(live.site)].site
                 holding[ConditionKey(kind: .slowCancel, subject: .task(task))] = Holding(
-                    site: site, detail: "still running \(Self.seconds(now.nanoseconds(since: live.startedAt ?? live.spawnedAt))) after cancellation")
+                    site: site, detail: .slowCancel(running: now.nanoseconds(since: live.startedAt ?? live.spawnedAt)))
             }
         }
         settle(holding)
@@ -311,7 +373,7 @@ public struct HealthModel: Sendable {
         warnings = conditions.compactMap { key, condition in
             condition.firedAt.map {
                 HealthWarning(kind: key.kind, subject: key.subject, site: condition.site, since: condition.since,
-                              firedAt: $0, detail: condition.detail)
+                              firedAt: $0, detail: condition.detail.text)
             }
         }.sorted { ($0.kind, $0.firedAt.rawValue, $0.subject) < ($1.kind, $1.firedAt.rawValue, $1.subject) }
         warnedSubjects = Dictionary(grouping: warnings, by: \.subject).mapValues { $0.map(\.kind) }
@@ -322,27 +384,29 @@ public struct HealthModel: Sendable {
     /// of the site's p99 once it has enough durations (never below the minimum).
     private mutating func findStuck(into holding: inout [ConditionKey: Holding]) {
         let config = configuration
-        for index in sites.indices where sites.values[index].running > 0 {
-            Self.dropDeparted(&sites.values[index].runningQueue, running: true, tasks: tasks)
-            guard let oldest = sites.values[index].runningQueue.first,
+        for index in storage.indices where storage[index].running > 0 {
+            Self.dropDeparted(&storage[index].runningQueue, running: true, tasks: tasks)
+            guard let oldest = storage[index].runningQueue.first,
                   now.nanoseconds(since: oldest.time) >= config.stuckMinimumNanoseconds else { continue }
-            let percentiles = sites.values[index].summary.durations
+            let percentiles = storage[index].summary.durations
             var limit = config.stuckAfterNanoseconds
-            var reason = "over \(Self.seconds(limit))"
+            var p99: UInt64?
             if percentiles.count >= config.stuckMinimumSamples {
                 let relative = max(config.stuckMinimumNanoseconds, UInt64(Double(percentiles.p99) * config.stuckP99Factor))
                 if relative < limit {
                     limit = relative
-                    reason = "site p99 \(Self.seconds(percentiles.p99))"
+                    p99 = percentiles.p99
                 }
             }
-            let site = sites.values[index].site
-            for entry in sites.values[index].runningQueue {
+            let site = storage[index].site
+            for entry in storage[index].runningQueue {
                 let age = now.nanoseconds(since: entry.time)
-                guard age >= limit else { break }
+                // Oldest first: past the first child under the limit, none is over it. Past
+                // `maxWarnings` candidates, the rest wait (they could not be kept anyway).
+                guard age >= limit, holding.count < config.maxWarnings else { break }
                 guard Self.isCurrent(entry, running: true, tasks: tasks) else { continue }
                 holding[ConditionKey(kind: .stuck, subject: .task(entry.task))] = Holding(
-                    site: site, detail: "running \(Self.seconds(age)) (\(reason))",
+                    site: site, detail: .stuck(age: age, p99: p99, limit: limit),
                     since: MonotonicTime(nanoseconds: entry.time.rawValue &+ limit))
             }
         }
@@ -352,12 +416,12 @@ public struct HealthModel: Sendable {
     private mutating func findQueueing(into holding: inout [ConditionKey: Holding]) {
         let threshold = configuration.queueWaitNanoseconds
         var byGroup: [GroupID: (site: String, count: Int, longest: UInt64, oldest: MonotonicTime)] = [:]
-        for index in sites.indices where sites.values[index].waiting > 0 {
-            Self.dropDeparted(&sites.values[index].waitingQueue, running: false, tasks: tasks)
-            let site = sites.values[index].site
-            for entry in sites.values[index].waitingQueue {
+        for index in storage.indices where storage[index].waiting > 0 {
+            Self.dropDeparted(&storage[index].waitingQueue, running: false, tasks: tasks)
+            let site = storage[index].site
+            for entry in storage[index].waitingQueue {
                 let age = now.nanoseconds(since: entry.time)
-                guard age >= threshold else { break }
+                guard age >= threshold, byGroup.count < configuration.maxWarnings else { break }
                 guard Self.isCurrent(entry, running: false, tasks: tasks), let group = tasks[entry.task]?.group else { continue }
                 var value = byGroup[group] ?? (site, 0, 0, entry.time)
                 value.count += 1
@@ -367,9 +431,9 @@ public struct HealthModel: Sendable {
             }
         }
         for (group, value) in byGroup {
-            let limit = groups[group]?.limit.map { " (limit \($0))" } ?? ""
             holding[ConditionKey(kind: .queueing, subject: .group(group))] = Holding(
-                site: value.site, detail: "\(value.count) waiting over \(Self.seconds(threshold)) for a slot\(limit), longest \(Self.seconds(value.longest))",
+                site: value.site,
+                detail: .queueing(count: value.count, threshold: threshold, limit: groups[group]?.limit, longest: value.longest),
                 since: MonotonicTime(nanoseconds: value.oldest.rawValue &+ threshold))
         }
     }
@@ -377,7 +441,7 @@ public struct HealthModel: Sendable {
     /// Sites whose fault rate over the last minute is high and well above the five minutes before.
     private func findFaultRates(into holding: inout [ConditionKey: Holding]) {
         let config = configuration
-        for site in sites.values {
+        for site in storage where site.isKept {
             let recent = site.slots.sum(lastSlots: RateSlots.minute, at: now)
             guard recent.ends >= config.faultRateMinimumEnds else { continue }
             let rate = Double(recent.faults) / Double(recent.ends)
@@ -386,7 +450,7 @@ public struct HealthModel: Sendable {
             let baseline = before.ends == 0 ? 0 : Double(before.faults) / Double(before.ends)
             guard rate >= baseline * config.faultRateJumpFactor else { continue }
             holding[ConditionKey(kind: .faultRate, subject: .site(site.site))] = Holding(
-                site: site.site, detail: "\(Self.percent(rate)) of \(recent.ends) ends faulted in the last minute (before: \(Self.percent(baseline)))")
+                site: site.site, detail: .faultRate(rate: rate, ends: recent.ends, baseline: baseline))
         }
     }
 
@@ -407,8 +471,7 @@ public struct HealthModel: Sendable {
             }
         }
         for (id, group) in groups where group.isGrowing {
-            let samples = group.samples.map(String.init).joined(separator: " → ")
-            holding[ConditionKey(kind: .growing, subject: .group(id))] = Holding(site: group.site, detail: "running children keep growing: \(samples)")
+            holding[ConditionKey(kind: .growing, subject: .group(id))] = Holding(site: group.site, detail: .growing(samples: group.samples))
         }
     }
 
@@ -426,16 +489,19 @@ public struct HealthModel: Sendable {
     // MARK: Text
 
     /// `75 s`, `1.2 s`, `340 ms`, `85 µs`.
-    static func seconds(_ nanoseconds: UInt64) -> String {
-        switch nanoseconds {
-        case 10_000_000_000...: "\(nanoseconds / 1_000_000_000) s"
-        case 1_000_000_000...: "\(nanoseconds / 1_000_000_000).\(nanoseconds / 100_000_000 % 10) s"
-        case 1_000_000...: "\(nanoseconds / 1_000_000) ms"
-        default: "\(nanoseconds / 1_000) µs"
-        }
-    }
-
-    static func percent(_ rate: Double) -> String { "\(Int((rate * 100).rounded()))%" }
 }
+
+/// `75 s`, `1.2 s`, `340 ms`, `85 µs`.
+func seconds(_ nanoseconds: UInt64) -> String {
+    switch nanoseconds {
+    case 10_000_000_000...: "\(nanoseconds / 1_000_000_000) s"
+    case 1_000_000_000...: "\(nanoseconds / 1_000_000_000).\(nanoseconds / 100_000_000 % 10) s"
+    case 1_000_000...: "\(nanoseconds / 1_000_000) ms"
+    default: "\(nanoseconds / 1_000) µs"
+    }
+}
+
+/// `12%`.
+func percent(_ rate: Double) -> String { "\(Int((rate * 100).rounded()))%" }
 
 import DequeModule

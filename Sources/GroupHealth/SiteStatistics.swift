@@ -55,6 +55,15 @@ public struct SiteStatistics: Sendable {
     public internal(set) var summary = SiteSummary()
     /// Whether something was recorded since ``summary`` was made.
     var isDirty = false
+    /// False for the placeholder in an evicted site's slot.
+    var isKept = true
+
+    /// What an evicted site's slot holds until it is reused.
+    static let evicted: SiteStatistics = {
+        var site = SiteStatistics(site: "", at: MonotonicTime(nanoseconds: 0))
+        site.isKept = false
+        return site
+    }()
 
     /// Faults (failed, timed out, crashed) per end over the last minute, with the ends; nil
     /// when nothing ended in it.

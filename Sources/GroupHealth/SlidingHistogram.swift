@@ -14,7 +14,13 @@ struct SlidingHistogram: Sendable {
     /// The half (stream time / half length) `current` belongs to.
     private var half: UInt64 = 0
 
-    private static func empty() -> Histogram<UInt32> { Histogram<UInt32>(numberOfSignificantValueDigits: .two) }
+    /// Room for a second from the start (1,792 counts, 7 KiB), growing for longer values: an
+    /// auto-resizing histogram that starts at 2 µs resized a dozen times per window.
+    private static func empty() -> Histogram<UInt32> {
+        var histogram = Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: 1 << 20, numberOfSignificantValueDigits: .two)
+        histogram.autoResize = true
+        return histogram
+    }
 
     /// The largest duration recorded, in microseconds: longer ones count as this (an hour).
     static let highest: UInt64 = 3_600_000_000
@@ -26,12 +32,13 @@ struct SlidingHistogram: Sendable {
         guard now > half else { return false }
         defer { half = now }
         let changed = window.totalCount > 0
+        // The arrays are reused, not made anew: a reset zeroes the counts in place.
         if now == half + 1 {
-            window = current
-        } else if window.totalCount > 0 {
-            window = Self.empty()  // a gap: both halves are old
+            swap(&window, &current)
         }
-        if current.totalCount > 0 { current = Self.empty() }
+        // What `window` held before the swap, or both halves after a gap, is old.
+        if window.totalCount > 0, now != half + 1 { window.reset() }
+        if current.totalCount > 0 { current.reset() }
         return changed
     }
 

@@ -72,7 +72,7 @@ enum SiteReport {
     /// The report's lines: a heading and a row per site (text), or one JSON object per site
     /// and per warning (`--json`).
     static func lines(of model: HealthModel, sort: SiteColumn, reversed: Bool, json: Bool) -> [String] {
-        let sites = sort.sorted(Array(model.sites.values), reversed: reversed)
+        let sites = sort.sorted(model.sites, reversed: reversed)
         if json {
             return sites.map(jsonLine) + model.warnings.map(jsonLine)
         }

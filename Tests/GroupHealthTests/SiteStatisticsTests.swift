@@ -25,7 +25,7 @@ import TestSupport
         }
         durations.sort()
         func exact(_ p: Double) -> UInt64 { durations[max(0, Int((p / 100 * Double(durations.count)).rounded(.up)) - 1)] }
-        let got = stream.model.sites[HealthStream.site]!.durationPercentiles
+        let got = stream.model.statistics(for: HealthStream.site)!.durationPercentiles
         #expect(got.count == 5_000)
         for (p, value) in [(50.0, got.p50), (90, got.p90), (99, got.p99), (100, got.max)] {
             let want = Double(exact(p))
@@ -56,10 +56,10 @@ import TestSupport
         let running = stream.spawn(at: 6)
         stream.start(running, at: 6)
         _ = waiting
-        let site = stream.model.sites[HealthStream.site]!
+        let site = stream.model.statistics(for: HealthStream.site)!
         #expect((site.spawned, site.started, site.running, site.waiting) == (7, 6, 1, 1))
         #expect((site.ok, site.failed, site.timedOut, site.cancelled, site.crashed) == (1, 1, 1, 1, 1))
-        #expect(stream.model.sites[other]?.ok == 1)
+        #expect(stream.model.statistics(for: other)?.ok == 1)
         // Three of the five ends in the last minute failed, timed out or crashed.
         let rate = site.faultRate(at: HealthStream.seconds(6))
         #expect(rate?.ends == 5)
@@ -70,15 +70,15 @@ import TestSupport
         var stream = HealthStream()  // a 30 s window: halves of 15 s
         stream.open(1, at: 0)
         for i in 0..<10 { stream.run(at: Double(i), duration: 2) }
-        #expect(stream.model.sites[HealthStream.site]!.durationPercentiles.count == 10)
+        #expect(stream.model.statistics(for: HealthStream.site)!.durationPercentiles.count == 10)
         stream.run(at: 20, duration: 0.001)
         stream.advance(to: 31)
         // The half of 15–30 s is the previous one now: only the short child remains.
-        let after = stream.model.sites[HealthStream.site]!.durationPercentiles
+        let after = stream.model.statistics(for: HealthStream.site)!.durationPercentiles
         #expect(after.count == 1)
         #expect(after.max < 2_000_000)
         stream.advance(to: 61)
-        #expect(stream.model.sites[HealthStream.site]!.durationPercentiles.count == 0)
+        #expect(stream.model.statistics(for: HealthStream.site)!.durationPercentiles.count == 0)
     }
 
     /// 100,000 sites, each with a child that runs and ends: the sites stay within the cap,
@@ -97,13 +97,13 @@ import TestSupport
             model.apply(Event(time: time, .taskEnded(TaskEnded(task: task, group: group, status: i % 3 == 0 ? .failed : .ok,
                                                                durationNanoseconds: UInt64(i % 977) * 1_000))))
         }
-        #expect(model.sites.count <= 1_024)
-        #expect(model.sites.count + model.evictedSites == 100_000)
+        #expect(model.siteCount <= 1_024)
+        #expect(model.siteCount + model.evictedSites == 100_000)
         #expect(model.untrackedTasks == 0)
         // Each site holds two small histograms: well under the documented 30 KiB each.
         #expect(model.estimatedFootprint < 1_024 * 30 * 1_024)
         // The newest sites are the ones kept.
-        #expect(model.sites[SourceSite(file: "Generated/Site99999.swift", line: 1000)] != nil)
+        #expect(model.statistics(for: SourceSite(file: "Generated/Site99999.swift", line: 1000)) != nil)
     }
 
     @Test func sitesWithLiveChildrenAreNotEvictedAndTheRestAreCountedAsUntracked() {
@@ -116,7 +116,7 @@ import TestSupport
             model.apply(Event(time: MonotonicTime(nanoseconds: UInt64(i)), .taskSpawned(TaskSpawned(
                 task: task, group: group, name: "t", site: SourceSite(file: "S\(i).swift", line: 1)))))
         }
-        #expect(model.sites.count == 8)
+        #expect(model.siteCount == 8)
         #expect(model.evictedSites == 0)
         #expect(model.untrackedTasks == 2)
     }

@@ -61,7 +61,7 @@ import Testing
         stream.open(1, at: 0, limit: 1)
         let task = stream.spawn(at: 0)
         stream.start(task, at: 2, waited: 2)
-        let site = stream.model.sites[HealthStream.site]
+        let site = stream.model.statistics(for: HealthStream.site)
         #expect(site?.waitPercentiles.count == 1)
         #expect(site.map { abs(Double($0.waitPercentiles.p50) - 2e9) <= 2e7 } == true)
     }

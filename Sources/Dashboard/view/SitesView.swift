@@ -35,7 +35,7 @@ struct SitesView {
 
     func draw(into screen: inout Screen) {
         let health = state.displayed.health
-        var details = ["\(Format.count(health?.sites.count ?? 0)) sites"]
+        var details = ["\(Format.count(health?.siteCount ?? 0)) sites"]
         if let evicted = health?.evictedSites, evicted > 0 { details.append("\(Format.count(evicted)) evicted") }
         details.append("sort: \(state.view.siteSort.title) \(state.view.siteSortReversed ? "↑" : "↓")")
         if !state.view.filter.isEmpty { details.append("filter: \(state.view.filter)") }
@@ -62,7 +62,7 @@ struct SitesView {
         let visible = max(0, area.height - 2)
         let rows = state.siteRows
         if rows.isEmpty {
-            screen.put(health!.sites.isEmpty ? "no spawn sites yet" : "nothing matches the filter",
+            screen.put(health!.siteCount == 0 ? "no spawn sites yet" : "nothing matches the filter",
                        x: area.x + 2, y: area.y + 2, limit: area.width - 2, style: .muted)
             return
         }
