@@ -88,7 +88,9 @@ func checkoutHealthState(size: TerminalSize) -> DashboardState {
         #expect(screen.contains("⚠ 1 warning"))
         #expect(screen.contains("⚠ stuck"))
         state.press(.character("3"))
-        #expect(render(state, size: Self.size).text.contains("poll-upstream (t7)"))
+        let list = render(state, size: Self.size).text
+        #expect(list.contains("poll-upstream (t7)"))
+        #expect(list.contains("─ Warnings ─ 1 active · 1 stuck"))
         state.press(.enter)
         #expect(state.view.tab == .tree)
         #expect(state.selectedTreeRow?.ref == .task(TaskID(7)))

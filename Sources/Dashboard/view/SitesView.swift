@@ -142,6 +142,12 @@ struct WarningsView {
         let health = state.displayed.health
         let rows = state.warningRows
         var details = ["\(Format.count(rows.count)) active"]
+        // A count per kind: what the header's total is made of.
+        let kinds = WarningKind.allCases.compactMap { kind -> String? in
+            let count = rows.reduce(0) { $0 + ($1.kind == kind ? 1 : 0) }
+            return count == 0 ? nil : "\(Format.count(count)) \(kind.rawValue)"
+        }
+        if !kinds.isEmpty { details.append(kinds.joined(separator: ", ")) }
         if let enabled = health?.configuration.enabled, enabled.count < WarningKind.allCases.count {
             details.append("on: " + WarningKind.allCases.filter(enabled.contains).map(\.rawValue).joined(separator: ","))
         }
