@@ -7,6 +7,16 @@ let coreTargets: [Target] = [
     .target(name: "GroupEvents"),
     .target(name: "GroupEventsTesting", dependencies: ["GroupEvents"]),
     .target(name: "SafeGroup", dependencies: ["GroupEvents"]),
+    // Per-site statistics and warnings over events: pure, so a user's test can assert "no
+    // warnings" over an InMemoryEventSink. HdrHistogram's `Histogram` is a value type (no I/O).
+    .target(
+        name: "GroupHealth",
+        dependencies: [
+            "GroupEvents",
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]
+    ),
 ]
 
 // MARK: - In-service and system: sockets, processes, C shims
@@ -62,7 +72,7 @@ let dashboardTargets: [Target] = [
     // No pkgConfig: ncursesw's .pc adds -D flags SwiftPM refuses with a warning on every build; the
     // headers are in the default path and the module map links ncursesw and tinfo itself.
     .systemLibrary(name: "CNcurses", path: "CNcurses", providers: [.apt(["libncurses-dev"])]),
-    .target(name: "Dashboard", dependencies: ["GroupEvents", .product(name: "DequeModule", package: "swift-collections")]),
+    .target(name: "Dashboard", dependencies: ["GroupEvents", "GroupHealth", .product(name: "DequeModule", package: "swift-collections")]),
     // CSafeGroupSystem for the terminal rescue's signal handler (C, like every handler that must be async-signal-safe).
     .target(name: "TerminalUI", dependencies: ["Dashboard", "CNcurses", "CSafeGroupSystem"]),
 ]
@@ -106,6 +116,7 @@ let commandTargets: [Target] = [
         name: "SafeGroupCLI",
         dependencies: [
             "GroupEvents", "MonitorClient", "GroupIsolation", "Dashboard", "TerminalUI", "DemoWorkloads", "SystemCalls",
+            "GroupHealth",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/safegroup"
@@ -150,7 +161,8 @@ let testTargets: [Target] = [
     // Key decoding and the terminal guard's signal handling, without a terminal.
     .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Dashboard", "CNcurses"]),
     // Snapshot files are read by path at test time, not bundled.
-    .testTarget(name: "DashboardTests", dependencies: ["TestSupport", "Dashboard", "GroupEvents"], exclude: ["__Snapshots__"]),
+    .testTarget(name: "DashboardTests", dependencies: ["TestSupport", "Dashboard", "GroupEvents", "GroupHealth"], exclude: ["__Snapshots__"]),
+    .testTarget(name: "GroupHealthTests", dependencies: ["TestSupport", "GroupHealth", "GroupEvents", "GroupEventsTesting", "SafeGroup"]),
     // A second process for GroupMonitorTests (kill -9, second instance, another uid, fd counts).
     .executableTarget(
         name: "monitor-fixture",
@@ -241,6 +253,7 @@ let package = Package(
     products: [
         .library(name: "GroupEvents", targets: ["GroupEvents"]),
         .library(name: "GroupEventsTesting", targets: ["GroupEventsTesting"]),
+        .library(name: "GroupHealth", targets: ["GroupHealth"]),
         .library(name: "SafeGroup", targets: ["SafeGroup"]),
         .library(name: "GroupMonitor", targets: ["GroupMonitor"]),
         .library(name: "MonitorClient", targets: ["MonitorClient"]),
@@ -263,6 +276,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: coreTargets + systemTargets + integrationTargets + dashboardTargets + commandTargets + exampleTargets + demoTargets + testTargets,
     swiftLanguageModes: [.v6]

@@ -3,7 +3,7 @@
 #
 # SwiftPM cannot build a fuzzer (its executables have their own main, libFuzzer brings one), so
 # each module a harness needs is compiled here with swiftc, instrumented for coverage and
-# AddressSanitizer, from the package's own sources: GroupEvents, Dashboard, SystemCalls and
+# AddressSanitizer, from the package's own sources: GroupEvents, GroupHealth, Dashboard, SystemCalls and
 # MonitorClient (with CSystem's C, for list's probe). A harness is linked with the modules it imports and the
 # few CLI files it tests (the CLI is an executable target, so its files are compiled in).
 set -euo pipefail
@@ -34,14 +34,22 @@ module() {
     swiftc "${swift_flags[@]}" -wmo -module-name "$name" -emit-module -emit-module-path "$out/$name.swiftmodule" \
         -c "$@" -o "$out/$name.o"
 }
-# The Dashboard's one package dependency, swift-collections' DequeModule, is taken as SwiftPM
-# builds it (debug, not instrumented: the fuzzers explore our code, not the Deque), with the
-# two modules it needs.
+# The Dashboard's package dependencies, swift-collections' DequeModule and (through GroupHealth)
+# hdrhistogram-swift's Histogram with swift-numerics, are taken as SwiftPM builds them (debug,
+# not instrumented: the fuzzers explore our code, not theirs), with the modules they need.
 swift build --target DequeModule >/dev/null
+swift build --target Histogram >/dev/null
 bin=$(swift build --show-bin-path)
 ld -r -o "$out/Collections.o" "$bin"/{InternalCollectionsUtilities,ContainersPreview,DequeModule}.build/*.o
-swift_flags+=(-I "$bin/Modules")
+numerics=()
+for target in Histogram Numerics RealModule ComplexModule IntegerUtilities _NumericsShims; do
+    if [[ -d "$bin/$target.build" ]]; then numerics+=("$bin/$target.build"/*.o); fi
+done
+ld -r -o "$out/Histogram.o" "${numerics[@]}"
+swift_flags+=(-I "$bin/Modules"
+              -Xcc -fmodule-map-file="$root/.build/checkouts/swift-numerics/Sources/_NumericsShims/include/module.modulemap")
 module GroupEvents $(find Sources/GroupEvents -name '*.swift' | sort)
+module GroupHealth $(find Sources/GroupHealth -name '*.swift' | sort)
 module Dashboard $(find Sources/Dashboard -name '*.swift' | sort)
 module SystemCalls $(find Sources/SystemCalls -name '*.swift' | sort)
 module MonitorClient $(find Sources/MonitorClient -name '*.swift' | sort)
@@ -56,7 +64,7 @@ harness() {
         2> >(grep -v "Cannot export local symbol '__asan" >&2)
 }
 harness DecoderFuzz GroupEvents --
-harness ReducerFuzz GroupEvents Dashboard Collections --
+harness ReducerFuzz GroupEvents GroupHealth Dashboard Collections Histogram --
 harness FormatterFuzz GroupEvents -- Sources/safegroup/EventFormatter.swift
 harness ProbeFuzz GroupEvents SystemCalls MonitorClient $(cd "$out" && ls CSystem-*.o | sed 's/\.o$//') -- \
     Sources/safegroup/ServiceProbe.swift Sources/safegroup/JSONText.swift Sources/safegroup/TerminalSafeJSON.swift

@@ -9,6 +9,8 @@ public enum DashboardEffect: Hashable, Sendable {
     case replay(ReplayAction)
     /// Inject something into the demo workloads (demo mode only).
     case demo(DemoAction)
+    /// Ask the live service to cancel a task or a group (`x`, confirmed with `y`).
+    case cancel(ViewerAction.Target)
     /// The replay's checkpoint at `record` was evicted (see ``ReplayCheckpoint``): never restore it.
     case replayCheckpointDropped(record: Int)
 }

@@ -1,4 +1,5 @@
 import GroupEvents
+import GroupHealth
 
 extension DashboardState {
     /// What a key does. Keys only change the view or ask for effects; the model is the stream's.
@@ -13,6 +14,13 @@ extension DashboardState {
             editFilter(key)
             return []
         }
+        if let pending = view.pendingCancel {
+            // The confirmation takes the next key: y cancels, anything else keeps it.
+            view.pendingCancel = nil
+            if key == .character("y") { return [.cancel(pending.target)] }
+            notice = "not cancelled"
+            return []
+        }
         if KeyBindings.isQuit(key) { return [.quit] }
         if KeyBindings.isHelp(key) {
             view.showsHelp = true
@@ -24,6 +32,16 @@ extension DashboardState {
         if mode == .demo, let command = KeyBindings.demoCommand(key) {
             if case .cancelGroup = command { return [.demo(.cancelGroup(selectedGroup))] }
             return [.demo(command)]
+        }
+        if KeyBindings.isCancel(key) {
+            askToCancel()
+            return []
+        }
+        if let tab = KeyBindings.tab(key) {
+            view.tab = tab
+            view.pane = .tree
+            view.detailScroll = 0
+            return []
         }
         switch key {
         case _ where KeyBindings.isUp(key): move(by: -1)
@@ -38,13 +56,23 @@ extension DashboardState {
             view.pane = view.pane == .tree ? .faults : .tree
             view.detailScroll = 0
         case _ where KeyBindings.isToggle(key):
-            if view.pane == .tree { toggleSelectedGroup(expand: nil) } else { showSelectedFaultsTask() }
+            switch (view.pane, view.tab) {
+            case (.faults, _): showSelectedFaultsTask()
+            case (.tree, .tree): toggleSelectedGroup(expand: nil)
+            case (.tree, .sites): filterToSelectedSite()
+            case (.tree, .warnings): showSelectedWarning()
+            }
         case .left: toggleSelectedGroup(expand: false)
         case .right: toggleSelectedGroup(expand: true)
         case _ where KeyBindings.isFilter(key):
             view.isEditingFilter = true
         case .escape:
             view.filter = ""
+            view.siteFilter = nil
+        case .character("s") where view.tab == .sites:
+            view.siteSort = view.siteSort.next
+        case .character("r") where view.tab == .sites:
+            view.siteSortReversed.toggle()
         case .character("s"):
             view.sort = view.sort.next
         case .character("f"):
@@ -99,6 +127,10 @@ extension DashboardState {
         view.follows = false
         view.detailScroll = 0
         switch view.pane {
+        case .tree where view.tab == .sites:
+            view.siteCursor = max(0, min(siteRows.count - 1, view.siteCursor + delta))
+        case .tree where view.tab == .warnings:
+            view.warningCursor = max(0, min(warningRows.count - 1, view.warningCursor + delta))
         case .tree:
             guard !treeRows.isEmpty else { return }
             view.treeCursor = max(0, min(treeRows.count - 1, view.treeCursor + delta))
@@ -128,6 +160,56 @@ extension DashboardState {
             view.selectedRow = .group(group)  // its children are about to disappear
         } else {
             view.collapsed.remove(group)
+        }
+    }
+
+    /// `x` (live): asks to confirm the cancel of the selected task or group, or says why it cannot.
+    private mutating func askToCancel() {
+        guard mode == .live else {
+            notice = "x: actions need a live service (this is a \(mode.rawValue.lowercased()))"
+            return
+        }
+        guard model.acceptsActions else {
+            notice = "x: actions are off in this service (it must set MonitorConfiguration.actions; docs/MONITOR.md)"
+            return
+        }
+        switch (view.tab, view.pane, selectedTreeRow?.ref) {
+        case (.tree, .tree, .task(let id)?) where displayed.tasks[id]?.phase.hasEnded == false:
+            view.pendingCancel = PendingCancel(target: .task(id), label: "\(id) '\(displayed.tasks[id]?.name ?? "")'")
+        case (.tree, .tree, .group(let id)?) where displayed.groups[id]?.closedAt == nil:
+            view.pendingCancel = PendingCancel(target: .group(id), label: "every child of \(id) '\(displayed.groups[id]?.name ?? "")'")
+        default:
+            notice = "x: select a running task or an open group in the tree first"
+        }
+    }
+
+    /// Enter on a site: the tree and the faults show only its children, until Esc.
+    private mutating func filterToSelectedSite() {
+        guard siteRows.indices.contains(view.siteCursor) else { return }
+        view.siteFilter = siteRows[view.siteCursor].site
+        view.tab = .tree
+        view.showsHistory = false
+        view.detailScroll = 0
+    }
+
+    /// Enter on a warning: select its task or group in the tree (a site's warning filters to the site).
+    private mutating func showSelectedWarning() {
+        guard warningRows.indices.contains(view.warningCursor) else { return }
+        let warning = warningRows[view.warningCursor]
+        view.follows = false
+        view.tab = .tree
+        view.showsHistory = false
+        view.detailScroll = 0
+        switch warning.subject {
+        case .task(let id):
+            guard let task = displayed.tasks[id] else { return }
+            view.collapsed.remove(task.group)
+            view.selectedRow = .task(id)
+        case .group(let id):
+            guard displayed.groups[id] != nil else { return }
+            view.selectedRow = .group(id)
+        case .site(let site):
+            view.siteFilter = site
         }
     }
 

@@ -1,4 +1,5 @@
 import GroupEvents
+import GroupHealth
 
 /// The dashboard's whole state: the stream's model, the user's view choices, the clock, the
 /// connection, and the tree pane's flattened rows.
@@ -35,12 +36,16 @@ public struct DashboardState: Sendable {
     /// Lines the decoder skipped (malformed, over-long, unknown type, torn).
     public var skippedLines: Int { max(skippedFromRecords, skippedFromCounters) }
     /// The runner's notice, shown in the footer until the next key.
-    public private(set) var notice: String?
+    public internal(set) var notice: String?
     /// The tree pane's rows, flattened (see ``TreeIndex``), as of the last message that moved
     /// time or changed the view (see ``update(_:)``).
     public private(set) var treeRows: [TreeRow] = []
     /// The faults pane's rows: fault numbers, newest first, filtered; refreshed with ``treeRows``.
     public private(set) var faultRows: [Int] = []
+    /// The sites view's rows, sorted by ``ViewState/siteSort`` (built only while it shows).
+    public private(set) var siteRows: [SiteStatistics] = []
+    /// The warnings view's rows: the active warnings, by kind then age.
+    public var warningRows: [HealthWarning] { displayed.health?.warnings ?? [] }
     /// Whether records arrived since the rows were built: the next tick, replay position, key
     /// or resize rebuilds them (``refreshRows()`` does it at once).
     public var rowsAreStale: Bool { needsIndex }
@@ -58,6 +63,8 @@ public struct DashboardState: Sendable {
     /// The model revision the rows were built from: a tick rebuilds them only when the model
     /// changed since (or the duration sort makes time itself reorder them).
     private var indexedRevision: UInt64?
+    /// The health revision the rows were built from: warnings change with time alone.
+    private var indexedHealthRevision: UInt64?
 
     public init(mode: DashboardMode, size: TerminalSize = TerminalSize(columns: 80, rows: 24),
                 limits: DashboardLimits = .default) {
@@ -140,7 +147,8 @@ public struct DashboardState: Sendable {
             clock.tick(viewerNanoseconds: viewerNanoseconds)
             model.expire(at: clock.now)
             // Tasks may have left the tree, or (with the duration sort) durations reordered it.
-            if frozen == nil && (model.revision != indexedRevision || view.sort == .duration) { needsIndex = true }
+            if frozen == nil && (model.revision != indexedRevision || view.sort == .duration
+                                 || model.health?.revision != indexedHealthRevision) { needsIndex = true }
         case .resize(let newSize):
             size = newSize
             needsIndex = true
@@ -240,16 +248,32 @@ public struct DashboardState: Sendable {
         case .header(let header):
             // A new session (a restarted service, the next recording): start the tree afresh.
             sessions += 1
-            model = StreamModel(service: header.service, pid: header.pid, limits: limits)
+            model = StreamModel(service: header.service, pid: header.pid, limits: limits, acceptsActions: header.actions)
             clock.startSession()
         case .event(let seq, let event):
             clock.observe(event.time)
             model.apply(event, seq: seq)
+            if case .viewerAction(let action) = event.kind { notice = Self.describe(action, in: model) }
             model.expire(at: clock.now)
         case .diagnostic(let diagnostic):
             if diagnostic.kind != .missingHeader { skippedFromRecords += 1 }
         }
         if frozen == nil { needsIndex = true }
+    }
+
+    /// `viewer 4711 cancelled t42 (charge-card)`, `refused viewer 4711's cancel of g3: actions are off…`
+    static func describe(_ action: ViewerAction, in model: StreamModel) -> String {
+        let target: String = switch action.target {
+        case .task(let id)?: id.description + (model.tasks[id].map { " (\($0.name))" } ?? "")
+        case .group(let id)?: id.description + (model.groups[id].map { " (\($0.name))" } ?? "")
+        case nil: "nothing"
+        }
+        let what = TextSanitizer.sanitize(action.action)
+        switch action.result {
+        case .cancelled: return "viewer \(action.viewer) cancelled \(target)"
+        case .refused:
+            return "refused viewer \(action.viewer)'s \(what) of \(target): " + TextSanitizer.sanitize(action.reason ?? "no reason given")
+        }
     }
 
     // MARK: Rows and selection
@@ -262,10 +286,15 @@ public struct DashboardState: Sendable {
         var showsHistory: Bool
         var isPaused: Bool
         var follows: Bool
+        var tab: Tab
+        var siteSort: SiteColumn
+        var siteSortReversed: Bool
+        var siteFilter: String?
 
         init(_ view: ViewState) {
             (filter, sort, collapsed) = (view.filter, view.sort, view.collapsed)
             (showsHistory, isPaused, follows) = (view.showsHistory, view.isPaused, view.follows)
+            (tab, siteSort, siteSortReversed, siteFilter) = (view.tab, view.siteSort, view.siteSortReversed, view.siteFilter)
         }
     }
 
@@ -286,6 +315,8 @@ public struct DashboardState: Sendable {
 
     /// Keeps both cursors in view after a move.
     private mutating func rescroll() {
+        view.siteScroll = scrolled(view.siteScroll, cursor: view.siteCursor, count: siteRows.count, visible: layout.treeRows - 1)
+        view.warningScroll = scrolled(view.warningScroll, cursor: view.warningCursor, count: warningRows.count, visible: layout.treeRows)
         view.treeScroll = scrolled(view.treeScroll, cursor: view.treeCursor, count: treeRows.count, visible: layout.treeRows)
         view.faultScroll = scrolled(view.faultScroll, cursor: view.faultCursor, count: faultRows.count, visible: layout.faultRows)
     }
@@ -305,24 +336,39 @@ public struct DashboardState: Sendable {
         rowBuilds += 1
         let shown = displayed
         indexedRevision = shown.revision
+        indexedHealthRevision = shown.health?.revision
         view.collapsed = view.collapsed.filter { shown.groups[$0] != nil }
-        treeRows = TreeIndex.rows(of: shown, view: view, now: displayedNow)
+        // The sites and warnings views hide the tree: its rows (O(tracked tasks)) wait until it shows again.
+        let showsTree = view.tab == .tree
+        if showsTree { treeRows = TreeIndex.rows(of: shown, view: view, now: displayedNow) }
         let filter = TextFilter(view.filter)
+        let site = view.siteFilter
         faultRows = shown.faults.newestFirst.filter { fault in
-            filter.matches(fault.taskName) || filter.matches(fault.kind.rawValue) || filter.matches(fault.groupName)
-                || filter.matches(fault.errorType)
+            (site == nil || fault.site == site) && (filter.matches(fault.taskName) || filter.matches(fault.kind.rawValue)
+                || filter.matches(fault.groupName) || filter.matches(fault.errorType))
         }.map(\.number)
+        // The sites view sorts every site: only while it shows.
+        siteRows = view.tab == .sites ? view.siteSort.sorted(shown.health?.sites ?? [], reversed: view.siteSortReversed)
+            .filter { filter.matches($0.site) } : []
+        view.siteCursor = clamp(view.siteCursor, count: siteRows.count)
+        view.siteScroll = scrolled(view.siteScroll, cursor: view.siteCursor, count: siteRows.count, visible: layout.treeRows - 1)
+        view.warningCursor = clamp(view.warningCursor, count: warningRows.count)
+        view.warningScroll = scrolled(view.warningScroll, cursor: view.warningCursor, count: warningRows.count, visible: layout.treeRows)
 
         // Tree selection: the followed task, else the same row as before, else the same position.
-        if view.follows, !view.showsHistory, let newest = shown.newestTask,
+        if !showsTree {
+            // Kept as it was: the tree's rows are not current.
+        } else if view.follows, !view.showsHistory, let newest = shown.newestTask,
            let index = treeRows.lastIndex(where: { $0.ref == .task(newest) }) {
             view.treeCursor = index
         } else if let selected = view.selectedRow, let index = treeRows.firstIndex(where: { $0.ref == selected }) {
             view.treeCursor = index
         }
-        view.treeCursor = clamp(view.treeCursor, count: treeRows.count)
-        view.selectedRow = selectedTreeRow?.ref
-        view.treeScroll = scrolled(view.treeScroll, cursor: view.treeCursor, count: treeRows.count, visible: layout.treeRows)
+        if showsTree {
+            view.treeCursor = clamp(view.treeCursor, count: treeRows.count)
+            view.selectedRow = selectedTreeRow?.ref
+            view.treeScroll = scrolled(view.treeScroll, cursor: view.treeCursor, count: treeRows.count, visible: layout.treeRows)
+        }
 
         if view.follows {
             view.faultCursor = 0

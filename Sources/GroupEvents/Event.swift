@@ -30,6 +30,8 @@ public struct Event: Hashable, Sendable {
         case heartbeat(Heartbeat)
         /// The process is dying of a signal: the monitor's last gasp, the last event of a stream.
         indirect case processCrashed(ProcessCrashed)
+        /// A viewer asked the service to act (cancel a task or group), and what came of it.
+        indirect case viewerAction(ViewerAction)
     }
 }
 
@@ -319,5 +321,55 @@ extension StackFrame {
     public var address: UInt64? {
         guard symbol.hasPrefix("0x") else { return nil }
         return UInt64(symbol.dropFirst(2), radix: 16)
+    }
+}
+
+/// What a viewer asked the service to do over its socket, and what the service did: the record
+/// of every request, naming the viewer's process id (from `SO_PEERCRED`). Since wire 1.5.
+///
+/// Requests are refused unless the service turned actions on (``ViewerAction/Result/refused``
+/// with a ``reason``); docs/MONITOR.md has the threat model.
+public struct ViewerAction: Hashable, Sendable {
+    /// What a request names.
+    public enum Target: Hashable, Sendable, CustomStringConvertible {
+        case task(TaskID)
+        case group(GroupID)
+
+        public var description: String {
+            switch self {
+            case .task(let id): id.description
+            case .group(let id): id.description
+            }
+        }
+    }
+
+    /// What the service did.
+    public enum Result: String, Hashable, Sendable, CaseIterable {
+        /// Cancellation was sent to the task (or to every child of the group): it ends as
+        /// cancelled when its work next checks.
+        case cancelled
+        /// Nothing was done; ``ViewerAction/reason`` says why.
+        case refused
+    }
+
+    /// The requesting viewer's process id.
+    public var viewer: Int32
+    /// The viewer's number for its request, echoed so it can tell its answer.
+    public var request: UInt64
+    /// The action asked for: `cancel` (the only one there is), or what an unknown request said.
+    public var action: String
+    /// The task or group named, if the request named one.
+    public var target: Target?
+    public var result: Result
+    /// Why it was refused (nil when it was not).
+    public var reason: String?
+
+    public init(viewer: Int32, request: UInt64, action: String, target: Target?, result: Result, reason: String? = nil) {
+        self.viewer = viewer
+        self.request = request
+        self.action = action
+        self.target = target
+        self.result = result
+        self.reason = reason
     }
 }

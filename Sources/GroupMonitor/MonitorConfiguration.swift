@@ -36,6 +36,13 @@ public struct MonitorConfiguration: Sendable {
     /// default action: a handler of the host's own is left alone (and that is reported once).
     public var blackBoxSnapshotOnSIGUSR1: Bool = false
 
+    /// Let attached viewers act on the service: cancel a task or a group (`x` in `safegroup
+    /// attach`). Default off: every request is then refused, with a reason, in the stream.
+    /// Viewers are the peers the socket already admits (the service's uid, or root); each
+    /// request is recorded as a `viewer.action` event naming the viewer's process id.
+    /// docs/MONITOR.md, "Actions", states the threat model.
+    public var actions: Bool = false
+
     public init() {}
 }
 

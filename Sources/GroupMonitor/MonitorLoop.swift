@@ -308,6 +308,59 @@ final class MonitorLoop: @unchecked Sendable {
         }
     }
 
+    // MARK: Viewers' requests
+
+    /// Answers each request of `viewer` with a `viewer.action` event (numbered and sent like
+    /// any other, so every viewer and the recording see it), then carries out what was
+    /// accepted: the event goes first, so it comes before the ends it causes.
+    private func answerRequests(of viewer: Viewer, now: UInt64) {
+        let lines = viewer.requests
+        viewer.requests.removeAll(keepingCapacity: true)
+        for line in lines {
+            // The black box's snapshot is answered to this viewer alone, not recorded as an action.
+            if line == BlackBox.snapshotRequest {
+                answerSnapshot(viewer, now: now)
+                continue
+            }
+            let answer = Self.answer(line.withUnsafeBufferPointer { ViewerRequest.parse($0) }, viewer: viewer.pid,
+                                     actionsEnabled: configuration.actions)
+            broadcast(Event(.viewerAction(answer.record)))
+            _ = answer.carryOut?()
+        }
+    }
+
+    /// What to record for a request, and (when it is accepted) what to do.
+    static func answer(_ parsed: Result<ViewerRequest, ViewerRequestError>, viewer: pid_t, actionsEnabled: Bool)
+        -> (record: ViewerAction, carryOut: (() -> Bool)?) {
+        let request: ViewerRequest
+        switch parsed {
+        case .failure(let error):
+            return (ViewerAction(viewer: viewer, request: error.request, action: "", target: nil, result: .refused, reason: error.reason), nil)
+        case .success(let parsed):
+            request = parsed
+        }
+        func refuse(_ reason: String) -> (ViewerAction, (() -> Bool)?) {
+            (ViewerAction(viewer: viewer, request: request.request, action: request.action, target: request.target,
+                          result: .refused, reason: reason), nil)
+        }
+        guard request.action == "cancel" else { return refuse("unknown action (the only one is cancel)") }
+        guard actionsEnabled else {
+            return refuse("actions are off in this service (it must set MonitorConfiguration.actions)")
+        }
+        let done = ViewerAction(viewer: viewer, request: request.request, action: request.action, target: request.target, result: .cancelled)
+        switch request.target {
+        case nil:
+            return refuse("cancel names no task or group")
+        case .task(let id)?:
+            // Looked up now, not in the closure: a child that is not registered is refused.
+            return ActionTargets.contains(task: id) ? (done, { ActionTargets.cancel(task: id) })
+                : refuse("no running child \(id) in a group of this service's monitor")
+        case .group(let id)?:
+            return ActionTargets.contains(group: id) ? (done, { ActionTargets.cancel(group: id) })
+                : refuse("no open group \(id) in this service's monitor")
+        }
+    }
+
     private func heartbeat() {
         let totals = buffer.totals
         // The viewer count is what lets `safegroup list` show how many are watching.
@@ -381,8 +434,10 @@ final class MonitorLoop: @unchecked Sendable {
                 closing.append(i)
                 continue
             }
-            if revents & POLLIN != 0, viewer.readInput() == .closed { closing.append(i); continue }
-            if viewer.wantsSnapshot { answerSnapshot(viewer, now: now) }
+            if revents & POLLIN != 0 {
+                if viewer.readInput() == .closed { closing.append(i); continue }
+                if !viewer.requests.isEmpty { answerRequests(of: viewer, now: now) }
+            }
             if revents & POLLOUT != 0 {
                 viewer.isBlocked = false
                 if viewer.flush(now: now, encoder: &encoder) == .closed { closing.append(i) }
@@ -408,7 +463,6 @@ final class MonitorLoop: @unchecked Sendable {
     /// Writes the black box to a recording beside it and tells `viewer` where (or why not):
     /// `safegroup snapshot SOCKET`. The reply is not a wire line; only the asking viewer gets it.
     private func answerSnapshot(_ viewer: Viewer, now: UInt64) {
-        viewer.wantsSnapshot = false
         let reply: [UInt8]
         if let blackBox {
             do {

@@ -97,7 +97,9 @@ public final class SafeGroupMonitor: EventSink {
 
         // The wall-clock time of the monotonic epoch, for the header.
         let epoch = Int64(Posix.wallClockNanoseconds()) - Int64(MonotonicTime.now().rawValue)
-        let header = WireHeader(service: service, pid: Posix.pid, epochUnixNanoseconds: epoch)
+        let header = WireHeader(service: service, pid: Posix.pid, epochUnixNanoseconds: epoch, actions: configuration.actions)
+        // Groups opened from now on register their children where a viewer's cancel finds them.
+        if configuration.actions { ActionTargets.enable() }
         let loop: MonitorLoop
         let thread: pthread_t
         do {

@@ -1,4 +1,5 @@
 import Glibc
+import GroupEvents
 import SystemCalls
 
 /// One attached viewer: its socket and its own bounded buffer of lines.
@@ -58,17 +59,21 @@ final class Viewer {
         }
     }
 
-    /// The viewer asked for a copy of the black box (``BlackBox/snapshotRequest``); the loop
-    /// answers and clears it.
-    var wantsSnapshot = false
-    /// The start of a line the viewer is still sending (at most 512 bytes are kept).
-    private var partialInput: [UInt8] = []
+    /// Request lines the viewer sent, without their newlines, for the monitor loop to answer:
+    /// actions (``ViewerRequest``) and the black box snapshot (``BlackBox/snapshotRequest``). A
+    /// line over ``ViewerRequest/maxLineBytes`` is cut to that many bytes plus one, so that it
+    /// is refused as too long.
+    var requests: [[UInt8]] = []
+    /// Bytes of a request line not yet ended by a newline.
+    private var partial: [UInt8] = []
+    /// Set while the rest of an over-long line is skipped.
+    private var skippingLine = false
 
-    /// Reads what the viewer sent: the one request understood is the black box snapshot
-    /// (a line of its own); everything else is discarded.
+    /// Reads what the viewer sent: request lines go to ``requests`` (at most 16 per read:
+    /// the rest of a flood is not read until those are answered).
     func readInput() -> FlushResult {
         var scratch = [UInt8](repeating: 0, count: 512)
-        while true {
+        while requests.count < 16 {
             let n: Int?
             do {
                 n = try scratch.withUnsafeMutableBytes { (raw) throws(PosixError) -> Int? in try Posix.recv(fd, into: raw) }
@@ -79,13 +84,20 @@ final class Viewer {
             if n == 0 { doneSending = true; return .open }
             for byte in scratch[..<n] {
                 if byte == UInt8(ascii: "\n") {
-                    if partialInput == BlackBox.snapshotRequest { wantsSnapshot = true }
-                    partialInput.removeAll(keepingCapacity: true)
-                } else if partialInput.count < 512 {
-                    partialInput.append(byte)
+                    if !skippingLine, !partial.isEmpty { requests.append(partial) }
+                    partial.removeAll(keepingCapacity: true)
+                    skippingLine = false
+                } else if !skippingLine {
+                    partial.append(byte)
+                    if partial.count > ViewerRequest.maxLineBytes {
+                        requests.append(partial)  // refused as too long
+                        partial.removeAll(keepingCapacity: true)
+                        skippingLine = true
+                    }
                 }
             }
         }
+        return .open
     }
 
     func close() { CrashTargets.removeAndClose(slot: crashSlot, fd: fd) }

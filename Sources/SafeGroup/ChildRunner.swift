@@ -1,4 +1,5 @@
 import GroupEvents
+import Synchronization
 
 /// Runs one child: its operation, its timeout, and what it leaves in the group.
 ///
@@ -39,6 +40,11 @@ final class ChildRunner<Success: Sendable>: Sendable {
         let startedAt = MonotonicTime.now()
         guard let context = core.context else { return await execute(startedAt: startedAt) }
         core.started(task, at: startedAt, spawnedAt: spawnedAt)
+        // A viewer's cancel (a service that turned actions on) finds the child here; a child
+        // that starts after its group was cancelled that way cancels itself.
+        let registered = ActionTargets.isEnabled && ActionTargets.registerCurrentTask(as: task, group: core.id)
+        defer { if registered { ActionTargets.unregister(task: task) } }
+        if registered && core.cancelledByViewer.load(ordering: .acquiring) { withUnsafeCurrentTask { $0?.cancel() } }
         // A crash handler, when one is installed, learns which child this task runs.
         let tracking = ChildTracking.enter(task: task, group: core.id)
         defer { ChildTracking.leave(tracking) }

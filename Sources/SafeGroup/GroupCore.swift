@@ -61,6 +61,8 @@ final class GroupCore<Success: Sendable>: Sendable {
     private let state = Mutex(State())
     /// Children of a plain (collecting) group that have finished; see ``SafeGroup``.
     @usableFromInline let finished = Atomic<Int>(0)
+    /// Set when a viewer cancelled the group (``ActionTargets``): children that start later cancel themselves.
+    @usableFromInline let cancelledByViewer = Atomic<Bool>(false)
 
     init(id: GroupID, name: String, policy: FailurePolicy, limit: Int?, defaultTimeout: Duration?,
          slowCancelThreshold: Duration, sink: (any EventSink)?, inThrowHookContext: Bool) {
@@ -340,6 +342,13 @@ final class GroupCore<Success: Sendable>: Sendable {
     }
 
     // MARK: Cancellation
+
+    /// A viewer's cancel of the whole group: recorded as requested (the `viewer.action` event
+    /// names the viewer), and every child yet to start cancels itself.
+    func cancelFromViewer() {
+        cancelledByViewer.store(true, ordering: .releasing)
+        noteCancellation(.requested)
+    }
 
     /// Records why the group was cancelled (the first cause wins) and starts the slow-cancel timer.
     func noteCancellation(_ cause: CancellationCause) {

@@ -71,6 +71,9 @@ public func withSafeGroup<Success: Sendable>(
     resolvedSink?.emit(Event(.groupOpened(GroupOpened(group: core.id, name: name, parentTask: parentTask,
                                                       parentGroup: parentTask == nil ? nil : parent?.group.id,
                                                       site: SourceSite(fileID: fileID, line: line), policy: policy, limit: limit))))
+    // A viewer's cancel of the group (a monitor with actions on) reaches it through this hook.
+    let cancellable = ActionTargets.isEnabled && resolvedSink != nil
+    if cancellable { ActionTargets.register(group: core.id) { core.cancelFromViewer() } }
     var childCount = 0
     let reason = CancellationReason.current
     func run() async {
@@ -111,5 +114,6 @@ public func withSafeGroup<Success: Sendable>(
     } else {
         await run()
     }
+    if cancellable { ActionTargets.unregister(group: core.id) }
     return await core.close(childCount: childCount)
 }

@@ -43,6 +43,8 @@ public enum SpanAttributeName {
     public static let codeFilePath = "code.file.path"
     /// The spawn site's line.
     public static let codeLineNumber = "code.line.number"
+    /// The process id of the dashboard that cancelled a task or group (a viewer action).
+    public static let viewerPID = "safegroup.viewer.pid"
 }
 
 /// The names of the span events a ``TracingSink`` adds.
@@ -55,4 +57,6 @@ public enum SpanEventName {
     public static let slowToCancel = "safegroup.slow_to_cancel"
     /// The group was cancelled; `safegroup.cancellation.cause` says why.
     public static let groupCancelled = "safegroup.group.cancelled"
+    /// A viewer (`safegroup attach`, `x`) cancelled this task or group; `safegroup.viewer.pid` says which.
+    public static let viewerCancelled = "safegroup.viewer.cancelled"
 }

@@ -150,7 +150,17 @@ public final class TracingSink: InstrumentedEventSink, GroupInstrument {
             if closed.faultCount > 0 {
                 span.setStatus(SpanStatus(code: .error, message: "\(closed.faultCount) of \(closed.childCount) children faulted"))
             }
-        case .groupOpened, .taskSpawned, .taskStarted, .dropped, .heartbeat, .processCrashed:
+        case .viewerAction(let action) where action.result == .cancelled:
+            // An operator cancelled this task or group from the dashboard: the span says who.
+            var attributes = SpanAttributes()
+            attributes.set(SpanAttributeName.viewerPID, value: .int64(Int64(action.viewer)))
+            let event = SpanEvent(name: SpanEventName.viewerCancelled, attributes: attributes)
+            switch action.target {
+            case .task(let id)?: children.get(id)?.addEvent(event)
+            case .group(let id)?: groups.get(id)?.addEvent(event)
+            case nil: break
+            }
+        case .groupOpened, .taskSpawned, .taskStarted, .dropped, .heartbeat, .processCrashed, .viewerAction:
             break
         }
     }

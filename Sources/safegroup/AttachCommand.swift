@@ -36,7 +36,7 @@ struct AttachCommand: AsyncParsableCommand {
             if let tunnel { path = tunnel.localPath } else { path = try await ServicePicker.socket(explicit: socket, pid: pid) }
             return try await MainActor.run {
                 var source = LiveSource(path: path)
-                return try DashboardRunner.runToExit(&source, colors: !display.noColor)
+                return try DashboardRunner.runToExit(&source, colors: !display.noColor, limits: display.limits)
             }
         }
         if status != 0 { throw ExitCode(status) }

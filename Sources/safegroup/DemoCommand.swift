@@ -33,7 +33,7 @@ struct DemoCommand: AsyncParsableCommand {
             let seed = self.seed
             return try await MainActor.run {
                 var source = DemoSource(seed: seed, recording: recording)
-                return try DashboardRunner.runToExit(&source, colors: !display.noColor)
+                return try DashboardRunner.runToExit(&source, colors: !display.noColor, limits: display.limits)
             }
         }
         if status != 0 { throw ExitCode(status) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dashboard
 import GroupEvents
 import MonitorClient
 import Synchronization
@@ -32,6 +33,28 @@ struct DumpCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Keep reading: tail a file as it grows, follow a socket across restarts.")
     var follow = false
 
+    @Flag(name: .long, help: "Print per-site statistics and warnings instead of events (from a file's last session, or a socket for --seconds).")
+    var sites = false
+
+    @Option(name: .long, help: ArgumentHelp("With --sites: the column to sort by (\(SiteColumn.allCases.map(\.rawValue).joined(separator: ", "))).", valueName: "column"))
+    var sort: String = SiteColumn.faultRate.rawValue
+
+    @Flag(name: .long, help: "With --sites: reverse the order (smallest first; the site column Z to A).")
+    var reverse = false
+
+    @Option(name: .long, help: "With --sites on a socket: how long to watch, in seconds.")
+    var seconds: Int = 10
+
+    @OptionGroup var warnings: WarningOptions
+
+    func validate() throws {
+        if SiteColumn(rawValue: sort) == nil {
+            throw ValidationError("--sort: unknown column '\(sort)' (known: \(SiteColumn.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        if sites && follow { throw ValidationError("--sites prints one report: it does not take --follow (use --seconds for a socket)") }
+        if seconds < 1 { throw ValidationError("--seconds must be at least 1") }
+    }
+
     /// How often a followed file is checked for growth.
     static let pollInterval: Duration = .milliseconds(200)
 
@@ -53,6 +76,15 @@ struct DumpCommand: AsyncParsableCommand {
             }
             if type == S_IFDIR {
                 throw CommandFailure("cannot read \(TextSanitizer.sanitize(source)): it is a directory (give a recorded file or a socket)")
+            }
+            if sites {
+                let model = try await SiteReport.collect(source, isSocket: type == S_IFSOCK, seconds: seconds, warnings: try warnings.kinds())
+                var output = OutputStream(fd: 1, name: "standard output")
+                for line in SiteReport.lines(of: model, sort: SiteColumn(rawValue: sort)!, reversed: reverse, json: json) {
+                    try output.appendLine(line)
+                }
+                try output.flush()
+                return
             }
             let (source, json, follow) = (self.source, self.json, self.follow)
             // SIGINT and SIGTERM end the dump cleanly: what was read is printed, with the summary.

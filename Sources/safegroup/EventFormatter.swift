@@ -74,6 +74,14 @@ struct EventFormatter {
         case .dropped(let e):
             let faults = e.faults > 0 ? ", \(e.faults) of them \(e.faults == 1 ? "a fault" : "faults")" : ""
             return ["\(prefix) dropped \(e.count) \(e.count == 1 ? "event" : "events") lost\(faults)"]
+        case .viewerAction(let e):
+            let target = switch e.target {
+            case .task(let id)?: " \(id)\(taskName(id))"
+            case .group(let id)?: " \(id)"
+            case nil: ""
+            }
+            let reason = e.reason.map { ": " + TextSanitizer.sanitize($0) } ?? ""
+            return ["\(prefix) viewer.action viewer \(e.viewer) request \(e.request) \(Self.quoted(e.action))\(target) \(e.result.rawValue)\(reason)"]
         case .heartbeat(let e):
             return ["\(prefix) heartbeat produced \(e.produced) dropped \(e.dropped)" + (e.viewers.map { " viewers \($0)" } ?? "")]
         case .processCrashed(let e):

@@ -50,7 +50,7 @@ struct ReplayCommand: AsyncParsableCommand {
             let speed = self.speed
             return try await MainActor.run {
                 var source = try ReplaySource(loader: loader, first: first, speed: speed)
-                return try DashboardRunner.runToExit(&source, colors: !display.noColor)
+                return try DashboardRunner.runToExit(&source, colors: !display.noColor, limits: display.limits)
             }
         }
         if status != 0 { throw ExitCode(status) }

@@ -12,10 +12,10 @@ final class DemoServiceProcess {
     private let scratch = ScratchDirectory(prefix: "sgdemo")
     private let child: ChildProcess
 
-    /// Starts `demo-service --socket SOCKET --name NAME --seed SEED`.
-    init(socket: String, name: String, seed: UInt64) throws {
+    /// Starts `demo-service --socket SOCKET --name NAME --seed SEED`, then `extra` (`--actions`).
+    init(socket: String, name: String, seed: UInt64, extra: [String] = []) throws {
         self.socket = socket
-        child = try ChildProcess(Self.executable, ["--socket", socket, "--name", name, "--seed", "\(seed)", "--rate", "60"],
+        child = try ChildProcess(Self.executable, ["--socket", socket, "--name", name, "--seed", "\(seed)", "--rate", "60"] + extra,
                                  in: scratch)
     }
 

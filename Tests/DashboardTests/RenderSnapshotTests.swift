@@ -30,6 +30,19 @@ import Testing
         assertSnapshot(render(state, size: Self.small), named: "task-detail-80x24")
     }
 
+    @Test func theSitesViewAt160x48() {
+        var state = checkoutHealthState(size: Self.large)
+        state.press(.character("2"))
+        assertSnapshot(render(state, size: Self.large), named: "sites-160x48")
+    }
+
+    /// Narrow: the columns at the end of the list give way; the site keeps its room.
+    @Test func theSitesViewAt80x24() {
+        var state = checkoutHealthState(size: Self.small)
+        state.press(.character("2"), .character("s"), .character("s"))
+        assertSnapshot(render(state, size: Self.small), named: "sites-80x24")
+    }
+
     @Test func helpOverlayAt80x24() {
         var state = checkoutState(size: Self.small)
         state.press(.character("?"))

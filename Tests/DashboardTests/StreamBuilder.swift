@@ -44,10 +44,10 @@ struct StreamBuilder {
     mutating func fault(_ task: UInt64, _ taskName: String, in group: UInt64, _ groupName: String, kind: FaultKind = .error,
                         errorType: String = "Checkout.PaymentError", message: String = "card declined",
                         started: UInt64, at t: UInt64, stack: [StackFrame] = Self.stack, origin: String = "recorded",
-                        seq: UInt64? = nil) {
+                        line: UInt32 = 57, seq: UInt64? = nil) {
         event(at: t, .faultRecorded(FaultInfo(
             task: TaskID(task), taskName: taskName, group: GroupID(group), groupName: groupName,
-            site: SourceSite(file: "Checkout/Handler.swift", line: 57), kind: kind, errorType: errorType, message: message,
+            site: SourceSite(file: "Checkout/Handler.swift", line: line), kind: kind, errorType: errorType, message: message,
             startedAt: Self.ms(started), endedAt: Self.ms(t), stackOrigin: StackOrigin(rawValue: origin), stack: stack)), seq: seq)
     }
 
@@ -135,7 +135,7 @@ func checkoutScenario() -> StreamBuilder {
     s.fault(31, "sync 注文 orders", in: 3, "nightly-sync 同期", kind: .timeout, errorType: "",
             message: "ran past its 2 s timeout", started: 1_302, at: 3_302, stack: [
                 StackFrame(symbol: "Sync.OrdersClient.fetchPage(after:)", file: "Sync/OrdersClient.swift", line: 140),
-            ])
+            ], line: 20)
     s.end(31, in: 3, .timedOut, at: 3_302, duration: 2_000)
     s.start(33, in: 3, at: 3_303, waited: 2_001_000_000)
     s.dropped(17, at: 3_400)

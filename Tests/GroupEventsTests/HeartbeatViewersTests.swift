@@ -35,6 +35,21 @@ import Testing
     @Test func versionIsStillReadNowThatViewersSharesItsLengthAndFirstLetter() throws {
         let header = #"{"format":"safegroup-events","version":"1.4","service":"s","pid":1,"epochUnixNs":0,"clock":"monotonic-ns"}"#
         let decoded = try WireDecoder.decode(Array((header + "\n").utf8))
-        #expect(decoded.records == [.header(WireHeader(service: "s", pid: 1, epochUnixNanoseconds: 0))])
+        #expect(decoded.records == [.header(WireHeader(service: "s", pid: 1, epochUnixNanoseconds: 0, version: WireVersion(major: 1, minor: 4)))])
+    }
+
+    /// 1.5's header field `actions` shares its length and first letter with `address`, and
+    /// `result` with `reason`: each is still read as itself.
+    @Test func actionsAndResultAreToldApartFromAddressAndReason() throws {
+        let lines = [
+            #"{"format":"safegroup-events","version":"1.5","service":"s","pid":1,"epochUnixNs":0,"clock":"monotonic-ns","actions":true}"#,
+            #"{"seq":1,"t":2,"type":"viewer.action","viewer":9,"request":3,"action":"cancel","group":4,"result":"refused","reason":"no"}"#,
+        ]
+        let decoded = try WireDecoder.decode(Array((lines.joined(separator: "\n") + "\n").utf8))
+        #expect(decoded.records == [
+            .header(WireHeader(service: "s", pid: 1, epochUnixNanoseconds: 0, actions: true)),
+            .event(seq: 1, Event(time: MonotonicTime(nanoseconds: 2), .viewerAction(ViewerAction(
+                viewer: 9, request: 3, action: "cancel", target: .group(GroupID(4)), result: .refused, reason: "no")))),
+        ])
     }
 }

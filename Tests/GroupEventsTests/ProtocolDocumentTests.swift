@@ -44,6 +44,8 @@ import Testing
                 LoadedImage(path: "/srv/checkout/bin/checkout", base: 94_558_329_053_184, size: 14_155_776),
                 LoadedImage(path: "/usr/lib/swift/linux/libswift_Concurrency.so", base: 139887559311360, size: 1_085_440),
             ]))),
+        Event(time: MonotonicTime(nanoseconds: 4_300_000_000), .viewerAction(ViewerAction(
+            viewer: 31337, request: 1, action: "cancel", target: .task(TaskID(45)), result: .cancelled))),
     ]
 
     static let header = WireHeader(service: "checkout", pid: 4242, epochUnixNanoseconds: 1_767_225_600_000_000_000)
@@ -113,6 +115,6 @@ import Testing
             line.firstRange(of: #""type":""#).map { line[$0.upperBound...].prefix { $0 != "\"" } }
         }
         #expect(Set(types) == ["group.opened", "group.closed", "task.spawned", "task.started", "task.ended",
-                               "fault", "task.slow-to-cancel", "dropped", "heartbeat", "process.crashed"])
+                               "fault", "task.slow-to-cancel", "dropped", "heartbeat", "process.crashed", "viewer.action"])
     }
 }

@@ -66,7 +66,7 @@ import Testing
     }
 
     @Test func unknownMajorVersionIsRefusedWithAClearError() throws {
-        let header = headerLine.replacingOccurrences(of: #""1.4""#, with: #""2.0""#)
+        let header = headerLine.replacingOccurrences(of: "\"\(WireFormat.version)\"", with: #""2.0""#)
         var decoder = WireDecoder()
         #expect(throws: WireFormatError(code: .unsupportedVersion, found: "2.0", line: 1)) {
             try decoder.feed(Array((header + "\n" + startedLine(seq: 1) + "\n").utf8))
@@ -80,7 +80,7 @@ import Testing
     }
 
     @Test func higherMinorVersionIsAccepted() throws {
-        let header = headerLine.replacingOccurrences(of: #""1.4""#, with: #""1.7""#)
+        let header = headerLine.replacingOccurrences(of: "\"\(WireFormat.version)\"", with: #""1.7""#)
         let decoded = try decode(header + "\n" + startedLine(seq: 1))
         #expect(decoded.records.headers.map(\.version) == [WireVersion(major: 1, minor: 7)])
         #expect(decoded.counters.events == 1)
@@ -88,7 +88,7 @@ import Testing
 
     @Test(arguments: [#""1""#, #""one.two""#, #""1.0.0""#, #""""#, #"".1""#])
     func unreadableVersionIsRefused(version: String) throws {
-        let header = headerLine.replacingOccurrences(of: #""1.4""#, with: version)
+        let header = headerLine.replacingOccurrences(of: "\"\(WireFormat.version)\"", with: version)
         #expect(throws: WireFormatError.self) { try decode(header) }
         do {
             _ = try decode(header)

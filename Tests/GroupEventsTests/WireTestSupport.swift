@@ -130,7 +130,7 @@ extension [WireRecord] {
     var headers: [WireHeader] { compactMap { if case .header(let h) = $0 { h } else { nil } } }
 }
 
-let headerLine = #"{"format":"safegroup-events","version":"1.4","service":"checkout","pid":4242,"epochUnixNs":1767225600000000000,"clock":"monotonic-ns"}"#
+let headerLine = #"{"format":"safegroup-events","version":"1.5","service":"checkout","pid":4242,"epochUnixNs":1767225600000000000,"clock":"monotonic-ns"}"#
 
 /// A `task.started` line, for streams written by hand.
 func startedLine(seq: Int, task: Int = 7) -> String {

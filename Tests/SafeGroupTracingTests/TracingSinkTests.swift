@@ -180,6 +180,29 @@ import Tracing
         #expect(cancelled.attributes.get(SpanAttributeName.cancellationCause) == .string("fault in t\(lookupID)"))
     }
 
+    @Test func aViewerCancellingAChildOrAGroupIsASpanEventNamingItsPID() async throws {
+        let tracer = InMemoryTracer()
+        let sink = TracingSink(tracer: tracer)
+        _ = await withSafeGroup(of: Void.self, name: "operated", sink: sink) { group in
+            await group.spawn("target") {
+                let task = try #require(SafeGroupTask.current)
+                sink.emit(Event(.viewerAction(ViewerAction(viewer: 4242, request: 1, action: "cancel",
+                                                           target: .task(task), result: .cancelled))))
+                // A refused request leaves no trace on the span.
+                sink.emit(Event(.viewerAction(ViewerAction(viewer: 4243, request: 2, action: "cancel",
+                                                           target: .task(task), result: .refused, reason: "off"))))
+            }
+            sink.emit(Event(.viewerAction(ViewerAction(viewer: 4244, request: 3, action: "cancel",
+                                                       target: .group(group.id), result: .cancelled))))
+        }
+        let target = try #require(tracer.finishedSpans.first { Self.string($0, SpanAttributeName.taskName) == "target" })
+        let onTask = target.events.filter { $0.name == SpanEventName.viewerCancelled }
+        #expect(onTask.map { $0.attributes.get(SpanAttributeName.viewerPID) } == [.int64(4242)])
+        let group = try #require(tracer.finishedSpans.first { $0.operationName.hasPrefix("group ") })
+        let onGroup = group.events.filter { $0.name == SpanEventName.viewerCancelled }
+        #expect(onGroup.map { $0.attributes.get(SpanAttributeName.viewerPID) } == [.int64(4244)])
+    }
+
     @Test func aNestedGroupNestsUnderTheChildItWasOpenedIn() async throws {
         let tracer = InMemoryTracer()
         _ = await withSafeGroup(of: Void.self, name: "outer", sink: TracingSink(tracer: tracer)) { group in

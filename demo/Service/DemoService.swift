@@ -116,6 +116,9 @@ public struct DemoService: AsyncParsableCommand {
         }
     }
 
+    @Flag(help: "Let attached viewers cancel a task or a group ('x' in 'safegroup attach'; MonitorConfiguration.actions).")
+    var actions = false
+
     @Option(help: "On SIGINT or SIGTERM, how many seconds the runs in flight have to finish before the rest are cancelled.")
     var drainTimeout: Double = 2
 
@@ -141,6 +144,7 @@ public struct DemoService: AsyncParsableCommand {
         }
         var configuration = MonitorConfiguration()
         configuration.crashHandler = trapInProcessAfter != nil
+        configuration.actions = actions
         // The monitor first: a ServiceGroup stops its services in reverse order, so the monitor
         // stops last and viewers see the workloads' shutdown.
         let monitor = SafeGroupMonitorService(service: name, socketPath: socket, configuration: configuration, sinks: sinks)

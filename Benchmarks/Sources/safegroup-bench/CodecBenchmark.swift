@@ -322,6 +322,9 @@ private struct CodableEvent: Codable {
             // Never in the benchmark's streams (a process writes at most one, from a signal
             // handler); the comparison model keeps the fields it shares with the others.
             type = "process.crashed"; task = e.task?.rawValue; group = e.group?.rawValue; signal = e.signal
+        case .viewerAction:
+            // Never in the benchmark's streams either (a viewer's request).
+            type = "viewer.action"
         }
     }
 

@@ -52,7 +52,7 @@ enum DashboardBenchmark {
             memoryChild(path: extra[1])
             return
         }
-        let parts = extra.isEmpty ? ["ingest", "render", "memory", "cpu", "replay"] : extra
+        let parts = extra.isEmpty ? ["ingest", "render", "memory", "cpu", "replay", "health"] : extra
         say("dashboard: \(load())  (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
         var recording: String?
         func file() -> String {
@@ -74,7 +74,8 @@ enum DashboardBenchmark {
             case "memory": memory(path: file())
             case "cpu": idleCPU()
             case "replay": realReplay(path: file())
-            default: say("dashboard: unknown part \(part) (ingest|render|memory|cpu|replay)")
+            case "health": health()
+            default: say("dashboard: unknown part \(part) (ingest|render|memory|cpu|replay|health)")
             }
         }
         say("dashboard: done, \(load())")

@@ -11,6 +11,15 @@ enum KeyBindings {
     static func isScrollDetailDown(_ key: Key) -> Bool { key == .character("J") }
     static func isScrollDetailUp(_ key: Key) -> Bool { key == .character("K") }
 
+    /// `x`: cancel the selected task or group (live, when the service allows actions; the demo maps it itself).
+    static func isCancel(_ key: Key) -> Bool { key == .character("x") }
+
+    /// The tab a key shows in the tree pane: `1` tree, `2` sites, `3` warnings.
+    static func tab(_ key: Key) -> Tab? {
+        guard case .character(let character) = key else { return nil }
+        return Tab.allCases.first { $0.key == character }
+    }
+
     /// Whether `key` is text for the filter: printable, not a control.
     static func filterText(_ key: Key) -> Character? {
         guard case .character(let character) = key,
@@ -78,13 +87,20 @@ enum KeyBindings {
                 HelpEntry(keys: "f", action: "follow the newest task and fault"),
                 HelpEntry(keys: "p", action: "pause the view (the stream is still read)"),
                 HelpEntry(keys: "h", action: "show ended tasks (history)"),
+                HelpEntry(keys: "1 2 3", action: "tree, spawn sites, warnings"),
                 HelpEntry(keys: "?", action: "this help"),
                 HelpEntry(keys: "q", action: "quit"),
             ]),
         ]
+        sections.append(("Sites (2)", [
+            HelpEntry(keys: "s r", action: "sort by the next column, reverse"),
+            HelpEntry(keys: "Enter", action: "filter tree and faults to the site (Esc clears)"),
+        ]))
         switch mode {
         case .live:
-            break
+            sections.append(("Live", [
+                HelpEntry(keys: "x", action: "cancel the selected task or group (y confirms)"),
+            ]))
         case .replay:
             sections.append(("Replay", [
                 HelpEntry(keys: "Space", action: "play or pause"),

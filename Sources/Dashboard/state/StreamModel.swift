@@ -1,4 +1,5 @@
 import GroupEvents
+import GroupHealth
 
 /// Everything the dashboard knows about one session's stream: the tracked tasks and groups,
 /// the faults, the history of ended tasks, the counters and the rates.
@@ -42,6 +43,12 @@ public struct StreamModel: Sendable {
     public private(set) var gracefulShutdownGroups = 0
     /// The most recently spawned tracked task, which `follow` selects.
     public private(set) var newestTask: TaskID?
+    /// Whether the service accepts viewers' actions (its header said so).
+    public let acceptsActions: Bool
+    /// The newest `viewer.action` event: what a viewer asked and what the service did.
+    public private(set) var lastAction: ViewerAction?
+    /// Per-site statistics and warnings, when ``DashboardLimits/health`` turns them on.
+    public private(set) var health: HealthModel?
     /// Counts changes to what the tree shows, so a view can tell that its rows are current.
     public private(set) var revision: UInt64 = 0
 
@@ -50,12 +57,14 @@ public struct StreamModel: Sendable {
     /// Closed groups in the order they closed.
     private var closing = IDQueue<GroupID>()
 
-    public init(service: String = "", pid: Int32? = nil, limits: DashboardLimits = .default) {
+    public init(service: String = "", pid: Int32? = nil, limits: DashboardLimits = .default, acceptsActions: Bool = false) {
         self.limits = limits
+        self.acceptsActions = acceptsActions
         self.service = TextSanitizer.sanitize(service)
         self.pid = pid
         self.faults = BoundedLog(capacity: limits.maxFaults)
         self.history = BoundedLog(capacity: limits.historySize)
+        self.health = limits.health.map { HealthModel(configuration: $0) }
     }
 
     /// Entries waiting in the expiry queues (for the memory-bound tests).
@@ -83,12 +92,15 @@ public struct StreamModel: Sendable {
             droppedFaults.addSaturating(lost.faults)
         case .heartbeat(let beat): heartbeat = beat
         case .processCrashed(let crashed): recordCrash(crashed, at: time)
+        case .viewerAction(let action): lastAction = action
         }
+        health?.apply(event)
     }
 
     /// Moves ended tasks whose linger has passed to history, and drops closed groups likewise.
     public mutating func expire(at now: MonotonicTime) {
         rates.advance(to: now)
+        health?.advance(to: now)
         let linger = limits.lingerNanoseconds
         // The queues are in the order of their times: the first entry not due ends the loop,
         // so an event that expires nothing costs no lookup. An entry whose task or group is

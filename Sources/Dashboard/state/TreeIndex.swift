@@ -64,7 +64,8 @@ enum TreeIndex {
         }
 
         func taskMatches(_ task: TaskRecord, groupName: String) -> Bool {
-            filter.matches(task.name) || filter.matches(task.phase.word) || filter.matches(groupName)
+            if let site = view.siteFilter, task.site != site { return false }
+            return filter.matches(task.name) || filter.matches(task.phase.word) || filter.matches(groupName)
         }
 
         /// Appends the group and what is under it. When the group (or a group above it)
@@ -72,7 +73,8 @@ enum TreeIndex {
         mutating func appendGroup(_ group: GroupRecord, depth: Int, ancestorMatches: Bool) {
             let groupRow = rows.count
             rows.append(TreeRow(ref: .group(group.id), depth: depth))
-            let groupMatches = ancestorMatches || filter.matches(group.name)
+            // Filtered to a site, a group shows only for its children of that site.
+            let groupMatches = view.siteFilter == nil && (ancestorMatches || filter.matches(group.name))
             let children = sortedChildren(of: group)
             if view.collapsed.contains(group.id) {
                 // Shown collapsed when it or one of its children matches.

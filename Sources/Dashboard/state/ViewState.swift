@@ -62,8 +62,31 @@ public struct ViewState: Hashable, Sendable {
     /// The selected fault's number.
     public var selectedFault: Int?
 
+    /// What the tree pane shows (`1` tree, `2` sites, `3` warnings).
+    public var tab: Tab = .tree
+    /// The sites view's sort column (`s` cycles) and direction (`r` reverses).
+    public var siteSort: SiteColumn = .faultRate
+    public var siteSortReversed = false
+    /// The site (`file:line`) the tree and the faults are filtered to (Enter on a site; Esc clears).
+    public var siteFilter: String?
+    /// The sites and warnings views' selected rows and first rows shown.
+    public var siteCursor = 0
+    public var siteScroll = 0
+    public var warningCursor = 0
+    public var warningScroll = 0
+
+    /// A cancel waiting for `y` (`x` asked for it): what it names, and how the footer says it.
+    public var pendingCancel: PendingCancel?
+
     /// How many lines the detail pane is scrolled down (`J`, `K`); back to 0 when the selection moves.
     public var detailScroll = 0
 
     public init() {}
+}
+
+/// A cancel that `x` asked for, waiting for `y`.
+public struct PendingCancel: Hashable, Sendable {
+    public var target: ViewerAction.Target
+    /// `t42 'charge-card'`, `every child of g3 'checkout'`.
+    public var label: String
 }

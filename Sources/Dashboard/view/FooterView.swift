@@ -14,12 +14,19 @@ struct FooterView {
             screen.put("  Enter keep · Esc clear", x: x, y: y, style: bar)
             return
         }
+        if let pending = state.view.pendingCancel {
+            var x = area.x + screen.put(" cancel \(pending.label)? ", x: area.x, y: y, limit: area.width * 2 / 3,
+                                        style: CellStyle(.warning, bold: true, reverse: true))
+            x += screen.put(" y", x: x, y: y, style: CellStyle(.accent, bold: true, reverse: true))
+            screen.put(" confirm · any other key keeps it", x: x, y: y, limit: max(0, area.width - x), style: bar)
+            return
+        }
         var x = area.x
         if let notice = state.notice {
             x += screen.put(" \(notice) ", x: x, y: y, limit: area.width / 2, style: CellStyle(.warning, bold: true, reverse: true)) + 1
         }
         var keys: [(String, String)] = [("?", "help"), ("q", "quit"), ("/", "filter"), ("s", "sort"), ("f", "follow"),
-                                        ("p", state.view.isPaused ? "resume" : "pause"), ("Tab", "pane"), ("Enter", "expand")]
+                                        ("p", state.view.isPaused ? "resume" : "pause"), ("Tab", "pane"), ("Enter", "expand"), ("1-3", "views")]
         switch state.mode {
         case .replay: keys.insert(contentsOf: [("Space", "play"), ("←→", "seek"), ("n", "next fault")], at: 2)
         case .demo: keys.insert(contentsOf: [("e", "error"), ("t", "timeout"), ("b", "burst")], at: 2)

@@ -31,6 +31,9 @@ struct HeaderView {
         } else if model.dropped > 0 {
             right.append(("dropped \(Format.count(model.dropped))", CellStyle(.warning, bold: true)))
         }
+        if let warnings = model.health?.warnings.count, warnings > 0 {
+            right.append(("⚠ \(Format.count(warnings)) warning" + (warnings == 1 ? "" : "s"), CellStyle(.warning, bold: true)))
+        }
         if state.skippedLines > 0 { right.append(("skipped \(Format.count(state.skippedLines)) lines", CellStyle(.warning, bold: true))) }
         right.append(("\(Format.count(model.rates.eventsPerSecond(at: state.now))) ev/s", .normal))
         let rightWidth = right.reduce(0) { $0 + DisplayWidth.of($1.0) + 2 }

@@ -10,7 +10,11 @@ public func render(_ state: DashboardState, size: TerminalSize) -> Screen {
     }
     let layout = Layout(size: size, mode: state.mode)
     HeaderView(state: state, area: layout.header).draw(into: &screen)
-    TreeView(state: state, area: layout.tree).draw(into: &screen)
+    switch state.view.tab {
+    case .tree: TreeView(state: state, area: layout.tree).draw(into: &screen)
+    case .sites: SitesView(state: state, area: layout.tree).draw(into: &screen)
+    case .warnings: WarningsView(state: state, area: layout.tree).draw(into: &screen)
+    }
     FaultsView(state: state, area: layout.faults).draw(into: &screen)
     DetailView(state: state, area: layout.detail).draw(into: &screen)
     SparklineView(state: state, area: layout.sparkline).draw(into: &screen)

@@ -50,7 +50,8 @@ struct TreeView {
         details.append("sort: \(state.view.sort.title)")
         if !state.view.filter.isEmpty || state.view.isEditingFilter { details.append("filter: \(state.view.filter)") }
         if state.view.follows { details.append("following") }
-        PaneTitle.draw(state.view.showsHistory ? "History" : "Tasks", details: details.joined(separator: " · "),
+        if let site = state.view.siteFilter { details.append("site: \(site)") }
+        PaneTitle.draw(state.view.showsHistory ? "History" : "Tasks", details: details.joined(separator: " · ") + " " + TabStrip.text(state),
                        focused: focused, in: area, into: &screen)
     }
 
@@ -86,6 +87,9 @@ struct TreeView {
         if group.faults > 0 { health.append("\(Format.count(group.faults)) fault" + (group.faults == 1 ? "" : "s")) }
         if let cancellation = group.cancellation { health.append("cancelled: " + Self.describe(cancellation, in: model)) }
         if let outcome = group.outcome, group.cancellation == nil { health.append(outcome.rawValue) }
+        if let kinds = model.health?.warnedSubjects[.group(group.id)] {
+            x += 1 + screen.put(" ⚠ " + kinds.map(\.rawValue).joined(separator: ","), x: x, y: y, limit: right - x, style: CellStyle(.warning, bold: true))
+        }
         x += 2
         screen.put(health.joined(separator: " · "), x: x, y: y, limit: right - x,
                    style: CellStyle(group.faults > 0 ? .failed : .muted))
@@ -117,6 +121,11 @@ struct TreeView {
             summary = "waiting for a slot"
         }
         if task.isolated { summary = summary.isEmpty ? "isolated" : "isolated · " + summary }
+        if let kinds = model.health?.warnedSubjects[.task(task.id)] {
+            x += screen.put("⚠ " + kinds.map(\.rawValue).joined(separator: ",") + " ", x: x, y: y, limit: right - x,
+                            style: CellStyle(.warning, bold: true))
+            guard x < right else { return }
+        }
         screen.put(summary, x: x, y: y, limit: right - x, style: CellStyle(role))
     }
 

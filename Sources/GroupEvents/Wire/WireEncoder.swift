@@ -21,6 +21,7 @@ public struct WireEncoder: Sendable {
             w.key(.pid); w.signed(Int64(header.pid))
             w.key(.epochUnixNs); w.signed(header.epochUnixNanoseconds)
             w.key(.clock); w.string(header.clock, limit: WireFormat.maxTextBytes)
+            if header.actions { w.key(.actions); w.bool(true) }
         }
     }
 
@@ -70,6 +71,20 @@ public struct WireEncoder: Sendable {
                 w.key(.produced); w.unsigned(e.produced)
                 w.key(.dropped); w.unsigned(e.dropped)
                 if let viewers = e.viewers { w.key(.viewers); w.signed(Int64(viewers)) }
+            }
+        case .viewerAction(let e):
+            let bound = Self.fixedBound + Self.bound(e.action) + (e.reason.map(Self.bound) ?? 0)
+            Self.line(.viewerAction, seq: seq, time: time, bound: bound, into: &output) { w in
+                w.key(.viewer); w.signed(Int64(e.viewer))
+                w.key(.request); w.unsigned(e.request)
+                w.key(.action); w.string(e.action, limit: WireFormat.maxTextBytes)
+                switch e.target {
+                case .task(let id)?: w.key(.task); w.unsigned(id.rawValue)
+                case .group(let id)?: w.key(.group); w.unsigned(id.rawValue)
+                case nil: break
+                }
+                w.key(.result); w.quoted(e.result.rawValue)
+                if let reason = e.reason { w.key(.reason); w.string(reason, limit: WireFormat.maxTextBytes) }
             }
         case .processCrashed(let e):
             var bound = Self.fixedBound + Self.bound(e.signalName) + Self.bound(e.reason)

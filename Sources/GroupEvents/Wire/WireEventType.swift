@@ -1,7 +1,7 @@
 /// The `type` field of an event line: one name per ``Event/Kind`` case.
 enum WireEventType {
     case groupOpened, groupClosed, taskSpawned, taskStarted, taskEnded
-    case fault, slowToCancel, dropped, heartbeat, processCrashed
+    case fault, slowToCancel, dropped, heartbeat, processCrashed, viewerAction
 
     init(_ kind: Event.Kind) {
         switch kind {
@@ -15,6 +15,7 @@ enum WireEventType {
         case .dropped: self = .dropped
         case .heartbeat: self = .heartbeat
         case .processCrashed: self = .processCrashed
+        case .viewerAction: self = .viewerAction
         }
     }
 
@@ -34,6 +35,7 @@ enum WireEventType {
             case (_, UInt8(ascii: "p")): candidate = .taskSpawned
             default: candidate = .taskStarted
             }
+        case 13: candidate = .viewerAction
         case 15: candidate = .processCrashed
         case 19: candidate = .slowToCancel
         default: return nil
@@ -55,6 +57,7 @@ enum WireEventType {
         case .dropped: "dropped"
         case .heartbeat: "heartbeat"
         case .processCrashed: "process.crashed"
+        case .viewerAction: "viewer.action"
         }
     }
 }

@@ -22,6 +22,8 @@ enum WireField {
     case count, faultsDropped, produced, dropped, viewers
     // The header.
     case format, version, service, pid, epochUnixNs, clock
+    /// Since 1.5: a `viewer.action` event's, and the header's `actions`.
+    case viewer, request, action, result, actions
 
     @inline(__always)
     var name: StaticString {
@@ -73,6 +75,11 @@ enum WireField {
         case .pid: "pid"
         case .epochUnixNs: "epochUnixNs"
         case .clock: "clock"
+        case .viewer: "viewer"
+        case .request: "request"
+        case .action: "action"
+        case .result: "result"
+        case .actions: "actions"
         }
     }
 
@@ -99,10 +106,13 @@ enum WireField {
         case (6, UInt8(ascii: "p")): candidate = .policy
         case (6, UInt8(ascii: "s")): candidate = second == UInt8(ascii: "t") ? .status : .signal
         case (6, UInt8(ascii: "f")): candidate = .format
-        case (6, UInt8(ascii: "r")): candidate = .reason
+        case (6, UInt8(ascii: "r")): candidate = key[2] == UInt8(ascii: "s") ? .result : .reason
         case (6, UInt8(ascii: "t")): candidate = .thread
         case (6, UInt8(ascii: "i")): candidate = .images
-        case (7, UInt8(ascii: "a")): candidate = .address
+        case (6, UInt8(ascii: "v")): candidate = .viewer
+        case (6, UInt8(ascii: "a")): candidate = .action
+        case (7, UInt8(ascii: "a")): candidate = second == UInt8(ascii: "d") ? .address : .actions
+        case (7, UInt8(ascii: "r")): candidate = .request
         case (7, UInt8(ascii: "o")): candidate = .outcome
         case (7, UInt8(ascii: "m")): candidate = .message
         case (7, UInt8(ascii: "e")): candidate = .endedAt

@@ -8,7 +8,7 @@ public enum WireFormat {
     public static let name = "safegroup-events"
 
     /// The version this build writes, and the major version it reads.
-    public static let version = WireVersion(major: 1, minor: 4)
+    public static let version = WireVersion(major: 1, minor: 5)
 
     /// The longest line a reader accepts by default, in bytes, without its newline.
     ///

@@ -14,9 +14,12 @@ public struct WireHeader: Hashable, Sendable {
     public var epochUnixNanoseconds: Int64
     /// The clock of the events' timestamps; ``WireFormat/monotonicClock`` for this build.
     public var clock: String
+    /// Whether the service accepts viewers' action requests (`"actions":true`, since 1.5).
+    public var actions: Bool
 
     public init(service: String, pid: Int32, epochUnixNanoseconds: Int64,
-                clock: String = WireFormat.monotonicClock, version: WireVersion = WireFormat.version) {
+                clock: String = WireFormat.monotonicClock, version: WireVersion = WireFormat.version, actions: Bool = false) {
+        self.actions = actions
         self.version = version
         self.service = service
         self.pid = pid

@@ -98,6 +98,11 @@ private struct Fields {
     var produced: UInt64?
     var dropped: UInt64?
     var viewers: Int?
+    var viewer: Int32?
+    var request: UInt64?
+    var action: String?
+    var result: ViewerAction.Result?
+    var actions: Bool?
     var format: String?
     var version: String?
     var service: String?
@@ -152,6 +157,11 @@ private struct Fields {
         case .produced: produced = try s.readUnsigned()
         case .dropped: dropped = try s.readUnsigned()
         case .viewers: viewers = try s.consumeNull() ? nil : s.readInteger(as: Int.self)
+        case .viewer: viewer = try s.readInteger(as: Int32.self)
+        case .request: request = try s.readInteger(as: UInt64.self)
+        case .action: action = try s.readString()
+        case .result: result = try Self.readEnum(field, from: &s)
+        case .actions: actions = try s.readBool()
         case .format: format = try s.readString()
         case .version: version = try s.readString()
         case .service: service = try s.readString()
@@ -188,7 +198,7 @@ private struct Fields {
         return .header(WireHeader(
             service: try need(service, .service), pid: try need(pid, .pid),
             epochUnixNanoseconds: try need(epochUnixNs, .epochUnixNs), clock: try need(clock, .clock),
-            version: version))
+            version: version, actions: actions ?? false))
     }
 
     private func kind(of type: WireEventType) throws(LineFailure) -> Event.Kind {
@@ -238,6 +248,11 @@ private struct Fields {
         case .heartbeat:
             return .heartbeat(Heartbeat(
                 produced: try need(produced, .produced), dropped: try need(dropped, .dropped), viewers: viewers))
+        case .viewerAction:
+            let target: ViewerAction.Target? = task.map { .task(TaskID($0)) } ?? group.map { .group(GroupID($0)) }
+            return .viewerAction(ViewerAction(
+                viewer: try need(viewer, .viewer), request: try need(request, .request), action: try need(action, .action),
+                target: target, result: try need(result, .result), reason: reason))
         case .processCrashed:
             let signal = try need(signal, .signal), signalName = try need(signalName, .signalName)
             let reason = try need(reason, .reason), thread = try need(thread, .thread)

@@ -36,11 +36,11 @@ enum DashboardRunner {
     /// main actor (the main thread), so it never holds a thread of the cooperative pool that
     /// the sources' tasks (the client, the loader, the demo) need.
     @MainActor
-    static func run(_ source: inout some DashboardSource, colors: Bool = true) throws -> Outcome {
+    static func run(_ source: inout some DashboardSource, colors: Bool = true, limits: DashboardLimits = .default) throws -> Outcome {
         defer { source.finish() }
         do {
             return try TerminalSession.run(colors: colors) { terminal in
-                var state = DashboardState(mode: source.mode, size: terminal.size)
+                var state = DashboardState(mode: source.mode, size: terminal.size, limits: limits)
                 // Drawing re-encodes every cell into curses; an idle dashboard's screen changes
                 // about once a second (the uptime), so a frame equal to the last is not drawn.
                 var drawn: Screen?
@@ -91,8 +91,8 @@ enum DashboardRunner {
     /// Runs the dashboard and ends the command the way the loop ended: exit 0 on `q`,
     /// 128 + the signal on SIGINT or SIGTERM.
     @MainActor
-    static func runToExit(_ source: inout some DashboardSource, colors: Bool = true) throws -> Int32 {
-        switch try run(&source, colors: colors) {
+    static func runToExit(_ source: inout some DashboardSource, colors: Bool = true, limits: DashboardLimits = .default) throws -> Int32 {
+        switch try run(&source, colors: colors, limits: limits) {
         case .quit: 0
         case .signal(let signal): 128 + signal
         }

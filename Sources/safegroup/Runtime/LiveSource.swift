@@ -26,6 +26,8 @@ struct LiveSource: DashboardSource {
         /// The iteration ended with an error: the socket could not be reached at first, or the
         /// stream cannot be read.
         case failed(MonitorClientError)
+        /// A line for the footer: what became of a request the service never answered.
+        case notice(String)
     }
 
     init(path: String) {
@@ -71,6 +73,9 @@ struct LiveSource: DashboardSource {
                 break  // only a client that passes lines through sends them
             case .failed(let error):
                 failure = CommandFailure(error.message)
+            case .notice(let text):
+                batch.take().forEach(deliver)
+                deliver(.notice(text))
             }
         }
         batch.take().forEach(deliver)
@@ -90,7 +95,26 @@ struct LiveSource: DashboardSource {
         }
     }
 
-    func perform(_ effect: DashboardEffect, _ deliver: (DashboardMessage) -> Void) {}
+    /// `x` then `y`: sends the cancel on a connection of its own. The service's answer comes
+    /// in the stream (a `viewer.action` event, which the footer shows); only a failure to
+    /// send, or no answer at all, is said here.
+    mutating func perform(_ effect: DashboardEffect, _ deliver: (DashboardMessage) -> Void) {
+        guard case .cancel(let target) = effect else { return }
+        nextRequest += 1
+        let (request, path, mailbox) = (ViewerRequest(request: nextRequest, target: target), self.path, self.mailbox)
+        deliver(.notice("asking the service to cancel \(target.description)…"))
+        Task.detached {
+            do throws(MonitorClientError) {
+                if try await ActionRequest.send(request, to: path) == nil {
+                    await Self.deliver(.notice("the service did not answer the cancel"), to: mailbox)
+                }
+            } catch {
+                await Self.deliver(.notice(error.message), to: mailbox)
+            }
+        }
+    }
+
+    private var nextRequest: UInt64 = 0
 
     mutating func finish() { reader.cancel() }
 }

@@ -115,7 +115,9 @@ func serve(socket: String, fanout: Bool) -> Int32 {
     return 0
 }
 
-func peer(socket: String) -> Int32 {
+/// Connects to `socket` (as whoever runs it), sends `request` and a newline if given, and
+/// prints how many bytes it read before the socket closed or went quiet for 5 s.
+func peer(socket: String, request: String? = nil) -> Int32 {
     let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
@@ -132,6 +134,10 @@ func peer(socket: String) -> Int32 {
     if connected != 0 {
         say("error: cannot connect to \(socket): \(String(cString: strerror(errno)))")
         return 1
+    }
+    if let request {
+        let line = Array((request + "\n").utf8)
+        _ = line.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
     var total = 0
     var buffer = [UInt8](repeating: 0, count: 4096)
@@ -299,7 +305,7 @@ guard arguments.count >= 3 else {
 }
 switch arguments[1] {
 case "serve": exit(serve(socket: arguments[2], fanout: arguments.contains("--fanout")))
-case "peer": exit(peer(socket: arguments[2]))
+case "peer": exit(peer(socket: arguments[2], request: arguments.count > 3 ? arguments[3] : nil))
 case "crash" where arguments.count >= 5:
     exit(crash(socket: arguments[2], record: arguments[3], how: arguments[4], handler: !arguments.contains("--no-handler")))
 case "blackbox" where arguments.count >= 4:

@@ -1,0 +1,92 @@
+import GroupHealth
+
+/// What the tree pane shows: the tree of groups and tasks, the spawn sites, or the warnings.
+public enum Tab: String, CaseIterable, Hashable, Sendable {
+    case tree
+    case sites
+    case warnings
+
+    /// The key that shows it (`1`, `2`, `3`).
+    var key: Character {
+        switch self {
+        case .tree: "1"
+        case .sites: "2"
+        case .warnings: "3"
+        }
+    }
+}
+
+/// A column of the sites view, and the order `s` cycles through them.
+public enum SiteColumn: String, CaseIterable, Hashable, Sendable {
+    case site
+    case started
+    case running
+    case ok
+    case failed
+    case timedOut = "timed-out"
+    case cancelled
+    case crashed
+    case faultRate = "fault-rate"
+    case p50
+    case p90
+    case p99
+    case max
+    case wait = "wait-p90"
+
+    /// The column's heading.
+    public var title: String {
+        switch self {
+        case .site: "site"
+        case .started: "started"
+        case .running: "run"
+        case .ok: "ok"
+        case .failed: "fail"
+        case .timedOut: "t/o"
+        case .cancelled: "canc"
+        case .crashed: "crash"
+        case .faultRate: "fault%/m"
+        case .p50: "p50"
+        case .p90: "p90"
+        case .p99: "p99"
+        case .max: "max"
+        case .wait: "wait p90"
+        }
+    }
+
+    /// The next column `s` sorts by.
+    var next: SiteColumn {
+        let all = Self.allCases
+        return all[(all.firstIndex(of: self)! + 1) % all.count]
+    }
+
+    /// The column's number for a site (the site column sorts by text instead).
+    public func value(of site: SiteStatistics) -> Double {
+        switch self {
+        case .site: 0
+        case .started: Double(site.started)
+        case .running: Double(site.running)
+        case .ok: Double(site.ok)
+        case .failed: Double(site.failed)
+        case .timedOut: Double(site.timedOut)
+        case .cancelled: Double(site.cancelled)
+        case .crashed: Double(site.crashed)
+        case .faultRate: site.summary.faultRate
+        case .p50: Double(site.summary.durations.p50)
+        case .p90: Double(site.summary.durations.p90)
+        case .p99: Double(site.summary.durations.p99)
+        case .max: Double(site.summary.durations.max)
+        case .wait: Double(site.summary.waits.p90)
+        }
+    }
+
+    /// Sorts sites by this column: numbers largest first and the site's text A to Z, unless
+    /// `reversed`; ties by text, so the order is stable.
+    public func sorted(_ sites: [SiteStatistics], reversed: Bool) -> [SiteStatistics] {
+        let keyed = sites.map { (value: value(of: $0), site: $0) }
+        let ordered = keyed.sorted { a, b in
+            if self == .site || a.value == b.value { return a.site.site < b.site.site }
+            return a.value > b.value
+        }.map(\.site)
+        return reversed ? ordered.reversed() : ordered
+    }
+}
