@@ -48,7 +48,7 @@ struct BlackBoxCommand: AsyncParsableCommand {
                 try recording.withUnsafeBytes { bytes in Result { () throws(PosixError) in try Posix.writeAll(STDOUT_FILENO, bytes, subject: "standard output") } }.get()
                 return
             }
-            let fd = try Posix.open(target, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
+            let fd = try Posix.createForWriting(target)
             defer { Posix.close(fd) }
             try recording.withUnsafeBytes { bytes in Result { () throws(PosixError) in try Posix.writeAll(fd, bytes, subject: target) } }.get()
             let service = entry.header.map { TextSanitizer.sanitize($0.service) } ?? "?"
