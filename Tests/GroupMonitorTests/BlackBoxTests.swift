@@ -1,3 +1,4 @@
+import CSafeGroupSystem
 import Foundation
 import GroupEvents
 @testable import GroupMonitor
@@ -82,6 +83,12 @@ struct BlackBoxTests {
         #expect(seqs.last == next - 1)
         #expect(zip(seqs, seqs.dropFirst()).allSatisfy { $1 == $0 + 1 })
         #expect(box.recording() == Self.header + expected, "a snapshot of the live ring is the same recording")
+        guard case .written(let snapshot) = try box.writeSnapshot(now: 1) else {
+            Issue.record("no snapshot")
+            return
+        }
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: snapshot))) == Self.header + expected,
+                "the snapshot, written from the mapping's spans, is the same recording")
     }
 
     /// A process killed in the middle of a copy leaves `writing` past `head`: the bytes it was
@@ -175,6 +182,135 @@ struct BlackBoxTests {
         defer { box.remove() }
         let names = Set(try Posix.directoryEntries(dir.path) ?? [])
         #expect(names == Set((3..<10).map { "old-\($0)-1.blackbox" } + ["live-1-1.blackbox", box.path.split(separator: "/").last.map(String.init)!]))
+    }
+
+    /// Files of `dir` named like a snapshot.
+    static func snapshots(in dir: ScratchDirectory) throws -> [String] {
+        (try Posix.directoryEntries(dir.path) ?? []).filter { BlackBoxPlace.boxStem(ofSnapshot: Substring($0)) != nil }.sorted()
+    }
+
+    /// Requests within a second of a snapshot get that snapshot while it is in place, "busy"
+    /// once it was moved away; the next second writes a new one.
+    @Test func snapshotsAreWrittenAtMostOnceASecond() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path), stem: "often-1", headerLine: Self.header)
+        defer { box.remove() }
+        Array(#"{"seq":1}"#.utf8 + [10]).withUnsafeBytes { box.append($0) }
+        let start: UInt64 = 5_000_000_000
+        guard case .written(let first) = try box.writeSnapshot(now: start) else {
+            Issue.record("no first snapshot")
+            return
+        }
+        #expect(try box.writeSnapshot(now: start + 500_000_000) == .written(first))
+        #expect(try Self.snapshots(in: dir).count == 1, "the second request was answered with the first snapshot")
+        #expect(rename(first, dir.file("moved.ndjson")) == 0)
+        #expect(try box.writeSnapshot(now: start + 900_000_000) == .busy)
+        #expect(try Self.snapshots(in: dir).isEmpty)
+        guard case .written(let second) = try box.writeSnapshot(now: start + 1_000_000_000) else {
+            Issue.record("no snapshot a second later")
+            return
+        }
+        #expect(try Self.snapshots(in: dir).count == 1)
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: second))) == Self.header + Array(#"{"seq":1}"#.utf8 + [10]))
+    }
+
+    /// Sets the modification time of `path` to `seconds` ago.
+    static func age(_ path: String, seconds: Int) {
+        let then = Int(time(nil)) - seconds
+        var times = [timespec(tv_sec: then, tv_nsec: 0), timespec(tv_sec: then, tv_nsec: 0)]
+        utimensat(AT_FDCWD, path, &times, 0)
+    }
+
+    /// Snapshots count with the dead boxes: the newest seven files are kept, whatever they are.
+    @Test func rotationCountsSnapshots() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        for i in 0..<10 {
+            let path = dir.file(BlackBoxPlace.snapshotName(boxStem: "svc-1-1", unixMilliseconds: 1_700_000_000_000 + UInt64(i)))
+            FileManager.default.createFile(atPath: path, contents: Data(count: 100))
+            Self.age(path, seconds: 100 - i)
+        }
+        let old = dir.file("svc-1-1.blackbox")
+        FileManager.default.createFile(atPath: old, contents: Data(count: 100))
+        Self.age(old, seconds: 1000)
+        let box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path), stem: "new-1", headerLine: Self.header)
+        defer { box.remove() }
+        #expect(try Self.snapshots(in: dir) == (4..<10).map { BlackBoxPlace.snapshotName(boxStem: "svc-1-1", unixMilliseconds: 1_700_000_000_000 + UInt64($0)) },
+                "six snapshots and the newest dead box")
+        #expect(try Posix.lstat(old) != nil, "the newest dead box is kept")
+        // And a snapshot rotates the directory too: none beyond the budget is left.
+        for i in 0..<10 {
+            let path = dir.file(BlackBoxPlace.snapshotName(boxStem: "other-1-1", unixMilliseconds: 1_600_000_000_000 + UInt64(i)))
+            FileManager.default.createFile(atPath: path, contents: Data(count: 100))
+            Self.age(path, seconds: 50)
+        }
+        _ = try box.writeSnapshot(now: 1)
+        #expect(try Self.snapshots(in: dir).count == 6, "the new snapshot and five more, with the newest dead box")
+        #expect(try Posix.lstat(old) != nil)
+    }
+
+    /// A sparse file (`ftruncate`) the size of a large box: no disk used.
+    static func sparseBox(_ path: String, bytes: Int, secondsAgo: Int) throws {
+        let fd = try Posix.open(path, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        #expect(ftruncate(fd, off_t(bytes)) == 0)
+        Posix.close(fd)
+        age(path, seconds: secondsAgo)
+    }
+
+    /// The newest dead box is kept whatever its size; after the first box that does not fit
+    /// the byte budget, every older one goes, small or not.
+    @Test func rotationKeepsTheNewestDeadBoxAndStopsAtTheFirstThatDoesNotFit() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let huge = BlackBox.retainedBytes + (1 << 20)
+        try Self.sparseBox(dir.file("big-1-1.blackbox"), bytes: huge, secondsAgo: 10)
+        try Self.sparseBox(dir.file("small-1-1.blackbox"), bytes: 1000, secondsAgo: 20)
+        var box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path), stem: "new-1", headerLine: Self.header)
+        box.remove()
+        #expect(try Posix.lstat(dir.file("big-1-1.blackbox")) != nil, "the newest dead box, larger than the budget, is kept")
+        #expect(try Posix.lstat(dir.file("small-1-1.blackbox")) == nil, "older than a box beyond the budget")
+
+        try Self.sparseBox(dir.file("newest-1-1.blackbox"), bytes: 1000, secondsAgo: 5)
+        try Self.sparseBox(dir.file("oldest-1-1.blackbox"), bytes: 1000, secondsAgo: 30)
+        box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path), stem: "new-1", headerLine: Self.header)
+        box.remove()
+        let names = Set(try Posix.directoryEntries(dir.path) ?? [])
+        #expect(names == ["newest-1-1.blackbox"], "the big box does not fit after the newest; it and all older go")
+    }
+
+    /// The ring's `head` and `writing`.
+    static func marks(_ box: BlackBox) -> (head: UInt64, writing: UInt64) {
+        box.withRing { ($0.pointee.head.pointee, $0.pointee.writing.pointee) }
+    }
+
+    /// The last gasp claimed bytes past `head` (it is writing its line, from another thread):
+    /// the monitor's next chunk writes nothing, and neither `writing` nor `head` is lowered.
+    @Test func theMonitorLeavesTheLastGaspsBytesAlone() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path), stem: "race-1", headerLine: Self.header)
+        defer { box.remove() }
+        let first = Array(#"{"seq":1}"#.utf8 + [10])
+        first.withUnsafeBytes { box.append($0) }
+        let head = Self.marks(box).head
+        box.withRing { $0.pointee.writing.pointee = head + 200 }
+        Array(#"{"seq":2}"#.utf8 + [10]).withUnsafeBytes { box.append($0) }
+        #expect(Self.marks(box) == (head, head + 200))
+        #expect(box.recording() == Self.header + first, "the chunk was left out")
+    }
+
+    /// The monitor was copying a chunk (it claimed 50 bytes past `head`) when the process
+    /// crashed: the crash line goes after those bytes, and `writing` is never lowered.
+    @Test func theLastGaspWritesAfterTheMonitorsCopy() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path), stem: "gasp-1", headerLine: Self.header)
+        defer { box.remove() }
+        Array(#"{"seq":1}"#.utf8 + [10]).withUnsafeBytes { box.append($0) }
+        let head = Self.marks(box).head
+        box.withRing { $0.pointee.writing.pointee = head + 50 }
+        let crash = Array("\n{\"seq\":3,\"kind\":\"process.crashed\"}\n".utf8)
+        box.withRing { ring in crash.withUnsafeBytes { csystem_ring_append_last_gasp(ring, $0.baseAddress, $0.count) } }
+        let end = head + 50 + UInt64(crash.count)
+        #expect(Self.marks(box) == (end, end))
+        let ring = box.withRing { UnsafeRawBufferPointer(start: $0.pointee.data, count: Int($0.pointee.capacity)) }
+        #expect(Array(ring[Int(head + 50)..<Int(end)]) == crash, "the crash line follows the bytes the monitor was copying")
     }
 
     @Test func aMonitorKeepsItsEventsInTheBoxAndRemovesItOnShutdown() async throws {

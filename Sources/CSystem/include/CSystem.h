@@ -128,9 +128,16 @@ typedef struct csystem_ring {
     int32_t *signal;
 } csystem_ring;
 
-/// Appends `count` bytes to `ring` (only the last `capacity` of them when there are more).
-/// One writer at a time; async-signal-safe (memcpy and atomic stores).
-void csystem_ring_append(const csystem_ring *ring, const void *bytes, size_t count);
+/// The monitor's append: `count` bytes to `ring` (only the last `capacity` of them when there
+/// are more). Claims the bytes by moving `writing` from `head` (compare-and-swap), and publishes
+/// `head` only if it is still where the copy began. Returns 0, writing nothing, when `writing`
+/// is not at `head`: the last gasp is writing (or wrote) there, and its line is left alone.
+/// One monitor per ring; async-signal-safe (memcpy and atomics).
+int csystem_ring_append(const csystem_ring *ring, const void *bytes, size_t count);
+
+/// The last gasp's append: starts at max(head, writing), after whatever the monitor may be
+/// copying, and never lowers `writing` or `head`. Async-signal-safe.
+void csystem_ring_append_last_gasp(const csystem_ring *ring, const void *bytes, size_t count);
 
 /// Gives `stream` a black box ring (copied), or takes it away (NULL): on a crash the last gasp
 /// appends its event to the ring too and marks it crashed. Call it inside the gate.
