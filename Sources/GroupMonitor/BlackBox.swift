@@ -127,7 +127,7 @@ final class BlackBox {
             suffix += 1
             name = BlackBoxPlace.fileName(socketStem: "\(stem)-\(suffix)", startedUnixSeconds: started / 1_000_000_000)
         }
-        let path = "\(directory)/\(name)"
+        var path = "\(directory)/\(name)"
         // Made under a name no reader looks at, locked, filled in, then renamed into place:
         // a box that `list` sees is whole and, while its process lives, locked.
         let temporary = "\(directory)/.\(name).new"
@@ -142,7 +142,16 @@ final class BlackBox {
             let base = try Posix.mapShared(fd, length: length, subject: temporary)
             mapped = base
             writeHeader(base, capacity: settings.bytes, started: started, headerLine: headerLine)
-            try Posix.rename(temporary, to: path)
+            // Never over a box another monitor renamed into place meanwhile: the next name.
+            while true {
+                do {
+                    try Posix.renameNoReplace(temporary, to: path)
+                    break
+                } catch where error.errno == EEXIST && suffix < 1000 {
+                    suffix += 1
+                    path = "\(directory)/\(BlackBoxPlace.fileName(socketStem: "\(stem)-\(suffix)", startedUnixSeconds: started / 1_000_000_000))"
+                }
+            }
             return BlackBox(path: path, fd: fd, base: base, length: length, capacity: settings.bytes)
         } catch {
             if let mapped { Posix.unmap(mapped, length: length) }

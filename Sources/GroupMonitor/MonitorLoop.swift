@@ -117,6 +117,9 @@ final class MonitorLoop: @unchecked Sendable {
     /// its crash-handler slot: closing the caller's copy would leave the handler writing to a
     /// descriptor number that the next open file may get.
     func closeUnstarted() {
+        // The SIGUSR1 handler's wake-up slot points at this loop's eventfd, about to be closed.
+        if let snapshotSignalSlot { Posix.stopWakingOnSnapshotSignal(slot: snapshotSignalSlot) }
+        snapshotSignalSlot = nil
         recorder?.close()
         recorder = nil
         if let blackBox, crash?.setRing(nil) ?? true { blackBox.remove() }

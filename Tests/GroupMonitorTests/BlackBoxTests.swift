@@ -313,6 +313,44 @@ struct BlackBoxTests {
         #expect(Array(ring[Int(head + 50)..<Int(end)]) == crash, "the crash line follows the bytes the monitor was copying")
     }
 
+    /// Free slots of the SIGUSR1 handler's wake-ups, counted by filling them and letting go.
+    static func freeSnapshotSignalSlots() -> Int {
+        var taken: [Int32] = []
+        while let slot = Posix.wakeOnSnapshotSignal(1 << 20) { taken.append(slot) }
+        for slot in taken { Posix.stopWakingOnSnapshotSignal(slot: slot) }
+        return taken.count
+    }
+
+    /// A loop whose thread never started gives back its SIGUSR1 wake-up slot: else the
+    /// handler writes to its closed eventfd (a number the next open file may get).
+    @Test func anUnstartedLoopLetsGoOfItsSIGUSR1Slot() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        var configuration = MonitorConfiguration()
+        configuration.blackBoxBytes = 64 << 10
+        configuration.blackBoxDirectory = dir.file("boxes")
+        configuration.blackBoxSnapshotOnSIGUSR1 = true
+        try #require(try Posix.installSnapshotSignal(), "SIGUSR1 has a handler of the test runner's own")
+        let free = Self.freeSnapshotSignalSlots()
+        let listener = try SocketListener.open(path: dir.file("s.sock"))
+        let loop = try MonitorLoop(listener: listener, header: WireHeader(service: "unstarted", pid: getpid(), epochUnixNanoseconds: 0),
+                                   configuration: configuration, recorder: nil, reporter: { _ in })
+        #expect(Self.freeSnapshotSignalSlots() == free - 1, "the loop took a slot")
+        loop.closeUnstarted()
+        listener.remove()
+        #expect(Self.freeSnapshotSignalSlots() == free)
+    }
+
+    /// A box is renamed into place without replacing one of the same name.
+    @Test func renameNoReplaceLeavesAnExistingFile() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        FileManager.default.createFile(atPath: dir.file("a"), contents: Data("new".utf8))
+        FileManager.default.createFile(atPath: dir.file("b"), contents: Data("old".utf8))
+        #expect(throws: PosixError.self) { try Posix.renameNoReplace(dir.file("a"), to: dir.file("b")) }
+        #expect(try String(contentsOfFile: dir.file("b"), encoding: .utf8) == "old")
+        try Posix.renameNoReplace(dir.file("a"), to: dir.file("c"))
+        #expect(try String(contentsOfFile: dir.file("c"), encoding: .utf8) == "new")
+    }
+
     @Test func aMonitorKeepsItsEventsInTheBoxAndRemovesItOnShutdown() async throws {
         let dir = ScratchDirectory(prefix: "sgbox")
         var configuration = MonitorConfiguration()

@@ -143,6 +143,10 @@ void csystem_ring_append_last_gasp(const csystem_ring *ring, const void *bytes, 
 /// appends its event to the ring too and marks it crashed. Call it inside the gate.
 void csystem_crash_stream_set_ring(int stream, const csystem_ring *ring);
 
+/// renameat2(2) with RENAME_NOREPLACE (glibc declares it only under _GNU_SOURCE): fails with
+/// EEXIST instead of replacing `to`. Returns 0, or -1 with errno set.
+int csystem_rename_noreplace(const char *from, const char *to);
+
 /// Removes the black box at `path` when the process exits normally (atexit), unless
 /// csystem_blackbox_keep_at_exit(slot) is called first. Returns the slot, or -1 (16 boxes, or a
 /// path of 4096 bytes or more): then the box stays after a normal exit.
