@@ -1,6 +1,7 @@
 import CSafeGroupSystem
 import Foundation
 import GroupEvents
+import MonitorClient
 @testable import GroupMonitor
 import Testing
 import Glibc
@@ -349,6 +350,32 @@ struct BlackBoxTests {
         #expect(try String(contentsOfFile: dir.file("b"), encoding: .utf8) == "old")
         try Posix.renameNoReplace(dir.file("a"), to: dir.file("c"))
         #expect(try String(contentsOfFile: dir.file("c"), encoding: .utf8) == "new")
+    }
+
+    /// Boxes are ordered by their last event, not their start: the one started first may have
+    /// died last, and `safegroup blackbox` takes the first.
+    @Test func theNewestBoxIsTheOneWhoseLastEventIsNewest() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let dead = dir.file("dead")
+        #expect(mkdir(dead, 0o700) == 0)
+        var encoder = LineEncoder()
+        // The header's epoch is 0: an event's time is its Unix time.
+        let header = encoder.headerLine(WireHeader(service: "box", pid: 1, epochUnixNanoseconds: 0))
+        func leave(_ stem: String, lastEventAt seconds: UInt64) throws -> String {
+            let box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path), stem: stem, headerLine: header)
+            var lines: [UInt8] = []
+            encoder.append(Event(time: .init(nanoseconds: seconds * 1_000_000_000), Lifecycle.opened(1).kind), seq: 1, to: &lines)
+            lines.withUnsafeBytes { box.append($0) }
+            let copy = "\(dead)/\(stem).blackbox"
+            try FileManager.default.copyItem(atPath: box.path, toPath: copy)
+            box.remove()
+            return copy
+        }
+        let startedFirst = try leave("started-first-1", lastEventAt: 2_000_000_000)
+        let startedSecond = try leave("started-second-1", lastEventAt: 1_000_000_000)
+        let found = BlackBoxFiles.scan(environment: ["SAFEGROUP_BLACKBOX": dead].lookup)
+        #expect(found.map(\.lastEventUnixNanoseconds) == [2_000_000_000_000_000_000, 1_000_000_000_000_000_000], "a ring of one line has its last event")
+        #expect(found.map(\.path) == [startedFirst, startedSecond])
     }
 
     @Test func aMonitorKeepsItsEventsInTheBoxAndRemovesItOnShutdown() async throws {
