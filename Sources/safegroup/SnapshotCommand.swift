@@ -12,7 +12,10 @@ struct SnapshotCommand: AsyncParsableCommand {
             The service writes the recording beside its black box (in $XDG_STATE_HOME/safegroup/ \
             or ~/.local/state/safegroup/) and says where; with -o, it is moved to OUT (on the same \
             filesystem) or copied there. The service must have its black box on \
-            (SAFEGROUP_BLACKBOX=on or MonitorConfiguration.blackBoxBytes).
+            (SAFEGROUP_BLACKBOX=on or MonitorConfiguration.blackBoxBytes). A service writes at most \
+            one snapshot a second; when busy, the command asks again. With -o, only a snapshot \
+            file of this user beside the service's box is moved; anything else the service names \
+            is refused, untouched.
             """
     )
 
