@@ -156,7 +156,7 @@ let testTargets: [Target] = [
     ),
     .testTarget(
         name: "GroupMonitorTests",
-        dependencies: ["TestSupport", "GroupMonitor", "MonitorClient", "GroupEvents", "SafeGroup", "SystemCalls"]
+        dependencies: ["TestSupport", "GroupMonitor", "MonitorClient", "GroupEvents", "SafeGroup", "SystemCalls", "CSafeGroupSystem"]
     ),
     // Key decoding and the terminal guard's signal handling, without a terminal.
     .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Dashboard", "CNcurses"]),

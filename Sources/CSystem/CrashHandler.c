@@ -145,27 +145,56 @@ void csystem_crash_stream_publish(int stream, uint64_t seq) {
     if (stream >= 0 && stream < STREAM_COUNT) atomic_store_explicit(&stream_seq[stream], seq, memory_order_release);
 }
 
-void csystem_ring_append(const csystem_ring *ring, const void *bytes, size_t count) {
+/// Copies `count` bytes (the last `capacity` of them when there are more) to stream position
+/// `at` of `ring`.
+static void ring_copy(const csystem_ring *ring, uint64_t at, const uint8_t *from, size_t count) {
     uint64_t capacity = ring->capacity;
-    if (capacity == 0 || count == 0) return;
-    _Atomic uint64_t *head = (_Atomic uint64_t *)ring->head;
-    _Atomic uint64_t *writing = (_Atomic uint64_t *)ring->writing;
-    uint64_t at = atomic_load_explicit(head, memory_order_relaxed);
-    uint64_t end = at + count;
-    const uint8_t *from = bytes;
     if (count > capacity) {
         from += count - capacity;
         at += count - capacity;
         count = (size_t)capacity;
     }
-    // First say which bytes are about to change, then change them, then publish them.
-    atomic_store_explicit(writing, end, memory_order_release);
-    atomic_thread_fence(memory_order_seq_cst);
     uint64_t offset = at % capacity;
     size_t first = capacity - offset < count ? (size_t)(capacity - offset) : count;
     memcpy(ring->data + offset, from, first);
     if (count > first) memcpy(ring->data, from + first, count - first);
-    atomic_store_explicit(head, end, memory_order_release);
+}
+
+int csystem_ring_append(const csystem_ring *ring, const void *bytes, size_t count) {
+    if (ring->capacity == 0 || count == 0) return 1;
+    _Atomic uint64_t *head = (_Atomic uint64_t *)ring->head;
+    _Atomic uint64_t *writing = (_Atomic uint64_t *)ring->writing;
+    uint64_t at = atomic_load_explicit(head, memory_order_acquire);
+    uint64_t end = at + count;
+    // First say which bytes are about to change (claiming them: `writing` still at `head`
+    // means nobody else is writing), then change them, then publish them.
+    uint64_t expected = at;
+    if (!atomic_compare_exchange_strong(writing, &expected, end)) return 0;  // the last gasp's
+    atomic_thread_fence(memory_order_seq_cst);
+    ring_copy(ring, at, bytes, count);
+    // Published only if `head` is still where the copy began: else the last gasp wrote its
+    // line meanwhile, after this copy's end, and `head` already covers both.
+    expected = at;
+    atomic_compare_exchange_strong(head, &expected, end);
+    return 1;
+}
+
+void csystem_ring_append_last_gasp(const csystem_ring *ring, const void *bytes, size_t count) {
+    if (ring->capacity == 0 || count == 0) return;
+    _Atomic uint64_t *head = (_Atomic uint64_t *)ring->head;
+    _Atomic uint64_t *writing = (_Atomic uint64_t *)ring->writing;
+    // After anything the monitor may be writing (its bytes may be torn; the line starts with a
+    // newline that ends them), and `writing` is never lowered.
+    uint64_t start, end, seen = atomic_load(writing);
+    do {
+        uint64_t h = atomic_load(head);
+        start = h > seen ? h : seen;
+        end = start + count;
+    } while (!atomic_compare_exchange_weak(writing, &seen, end));
+    atomic_thread_fence(memory_order_seq_cst);
+    ring_copy(ring, start, bytes, count);
+    uint64_t h = atomic_load(head);
+    while (h < end && !atomic_compare_exchange_weak(head, &h, end)) {}
 }
 
 void csystem_crash_stream_set_ring(int stream, const csystem_ring *ring) {
@@ -641,7 +670,7 @@ static void write_last_gasp(int sig, siginfo_t *info, void *context) {
         size_t head = (size_t)(t.at - line);
         if (head + body_length > sizeof(line)) continue;
         memcpy(line + head, body, body_length);
-        csystem_ring_append(ring, line, head + body_length);
+        csystem_ring_append_last_gasp(ring, line, head + body_length);
         atomic_store((_Atomic int32_t *)ring->signal, sig);
         atomic_store((_Atomic uint32_t *)ring->state, 2);
     }

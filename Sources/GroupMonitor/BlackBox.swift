@@ -127,7 +127,7 @@ final class BlackBox {
             suffix += 1
             name = BlackBoxPlace.fileName(socketStem: "\(stem)-\(suffix)", startedUnixSeconds: started / 1_000_000_000)
         }
-        let path = "\(directory)/\(name)"
+        var path = "\(directory)/\(name)"
         // Made under a name no reader looks at, locked, filled in, then renamed into place:
         // a box that `list` sees is whole and, while its process lives, locked.
         let temporary = "\(directory)/.\(name).new"
@@ -142,7 +142,16 @@ final class BlackBox {
             let base = try Posix.mapShared(fd, length: length, subject: temporary)
             mapped = base
             writeHeader(base, capacity: settings.bytes, started: started, headerLine: headerLine)
-            try Posix.rename(temporary, to: path)
+            // Never over a box another monitor renamed into place meanwhile: the next name.
+            while true {
+                do {
+                    try Posix.renameNoReplace(temporary, to: path)
+                    break
+                } catch where error.errno == EEXIST && suffix < 1000 {
+                    suffix += 1
+                    path = "\(directory)/\(BlackBoxPlace.fileName(socketStem: "\(stem)-\(suffix)", startedUnixSeconds: started / 1_000_000_000))"
+                }
+            }
             return BlackBox(path: path, fd: fd, base: base, length: length, capacity: settings.bytes)
         } catch {
             if let mapped { Posix.unmap(mapped, length: length) }
@@ -197,25 +206,39 @@ final class BlackBox {
         (base + BlackBoxImage.headerLineOffset).copyMemory(from: headerLine, byteCount: headerLine.count)
     }
 
-    /// Deletes dead boxes in `directory` beyond the newest ``retainedCount`` and ``retainedBytes``
-    /// (a box whose lock a process holds is alive, and never touched).
-    private static func rotate(_ directory: String) {
+    /// Deletes dead boxes and snapshots in `directory` beyond the newest ``retainedCount``
+    /// and ``retainedBytes`` (the new box is the eighth): the newest dead box is kept whatever
+    /// its size, and so is the newest file of all (a snapshot just written); the others,
+    /// newest first, while both budgets allow; everything after the first that does not fit
+    /// goes. A box whose lock a process holds is alive, and
+    /// never touched.
+    static func rotate(_ directory: String) {
         guard let names = try? Posix.directoryEntries(directory) else { return }
-        var dead: [(path: String, modified: Int, size: Int)] = []
-        for name in names where name.hasSuffix(BlackBoxImage.fileExtension) && !name.hasPrefix(".") {
+        var files: [(path: String, modified: timespec, size: Int, isBox: Bool)] = []
+        for name in names where !name.hasPrefix(".") {
+            let isBox = name.hasSuffix(BlackBoxImage.fileExtension)
+            guard isBox || BlackBoxPlace.boxStem(ofSnapshot: Substring(name)) != nil else { continue }
             let path = "\(directory)/\(name)"
             guard let st = try? Posix.lstat(path), st.st_mode & S_IFMT == S_IFREG,
-                  (try? Posix.isLockHeld(path)) == false else { continue }
-            dead.append((path, st.st_mtim.tv_sec, Int(st.st_size)))
+                  !isBox || (try? Posix.isLockHeld(path)) == false else { continue }
+            files.append((path, st.st_mtim, Int(st.st_size), isBox))
         }
-        dead.sort { ($0.modified, $0.path) > ($1.modified, $1.path) }
-        var kept = 0, bytes = 0
-        for box in dead {
-            if kept < retainedCount - 1, bytes + box.size <= retainedBytes {
+        files.sort { ($0.modified.tv_sec, $0.modified.tv_nsec, $0.path) > ($1.modified.tv_sec, $1.modified.tv_nsec, $1.path) }
+        // The newest dead box is counted first: it stays, and takes its room in the budgets.
+        let newestBox = files.firstIndex { $0.isBox }
+        var kept = 0, bytes = 0, full = false
+        if let newestBox {
+            kept = 1
+            bytes = files[newestBox].size
+        }
+        for (index, file) in files.enumerated() where index != newestBox {
+            let fits = !full && kept < retainedCount - 1 && bytes + file.size <= retainedBytes
+            if index == 0 || fits {
                 kept += 1
-                bytes += box.size
+                bytes += file.size
             } else {
-                try? Posix.unlink(box.path)
+                full = true
+                try? Posix.unlink(file.path)
             }
         }
     }
@@ -223,7 +246,7 @@ final class BlackBox {
     /// Appends whole lines. Monitor thread only.
     func append(_ bytes: UnsafeRawBufferPointer) {
         guard let start = bytes.baseAddress, bytes.count > 0 else { return }
-        csystem_ring_append(&ring, start, bytes.count)
+        _ = csystem_ring_append(&ring, start, bytes.count)
     }
 
     /// The ring's description for the crash handler.
@@ -232,37 +255,84 @@ final class BlackBox {
     /// The box as it stands, as an ordinary recording: the header line, then its lines.
     /// Monitor thread only (nothing writes meanwhile).
     func recording() -> [UInt8] {
-        let bytes = [UInt8](UnsafeRawBufferPointer(start: base, count: length))
-        return (try? BlackBoxImage(bytes))?.recording ?? []
+        var bytes = headerLine().map { Array($0) } ?? []
+        if bytes.last != 10 { bytes.append(10) }
+        for span in lineSpans() { bytes += span }
+        return bytes
+    }
+
+    /// The header line kept in the mapping (its newline may be missing); nil when the header
+    /// says a length it cannot have.
+    private func headerLine() -> UnsafeRawBufferPointer? {
+        let count = Int(UInt32(littleEndian: base.load(fromByteOffset: BlackBoxImage.Offset.headerLineLength, as: UInt32.self)))
+        guard count > 0, count <= BlackBoxImage.headerLineLimit else { return nil }
+        return UnsafeRawBufferPointer(start: base + BlackBoxImage.headerLineOffset, count: count)
+    }
+
+    /// The ring's whole lines, oldest first, as at most two spans of the mapping itself.
+    private func lineSpans() -> [UnsafeRawBufferPointer] {
+        let data = UnsafeRawBufferPointer(start: base + BlackBoxImage.headerBytes, count: Int(ring.capacity))
+        let ranges = BlackBoxImage.lineRanges(ring: data, head: UInt64(littleEndian: ring.head.pointee),
+                                              writing: UInt64(littleEndian: ring.writing.pointee))
+        return ranges.map { UnsafeRawBufferPointer(rebasing: data[$0]) }
     }
 
     /// The line a viewer sends to ask for a snapshot (`safegroup snapshot`), without its newline.
     static let snapshotRequest = Array(#"{"request":"blackbox-snapshot"}"#.utf8)
+    /// Snapshots are written at most once in this many nanoseconds.
+    static let snapshotIntervalNanoseconds: UInt64 = 1_000_000_000
+    /// The last snapshot written: when (monotonic ns) and where.
+    private var lastSnapshot: (at: UInt64, path: String)?
+
+    /// A snapshot, or why there is none this time.
+    enum SnapshotAnswer: Equatable {
+        /// The snapshot's path (maybe one written less than a second ago, still in place).
+        case written(String)
+        /// A snapshot was written less than a second ago and moved away since: try again later.
+        case busy
+    }
 
     /// Writes the box as it stands to a new recording next to it,
-    /// `<box name>-snapshot-<ms since the epoch>.ndjson` (mode 0600); returns its path.
-    /// Monitor thread only.
-    func writeSnapshot() throws(PosixError) -> String {
-        let stem = path.hasSuffix(BlackBoxImage.fileExtension) ? String(path.dropLast(BlackBoxImage.fileExtension.count)) : path
-        var target = "\(stem)-snapshot-\(Posix.wallClockNanoseconds() / 1_000_000).ndjson"
+    /// `<box name>-snapshot-<ms since the epoch>.ndjson` (mode 0600), straight from the
+    /// mapping (the header line and the ring's spans, no copy); then rotates the directory,
+    /// snapshots counted with the dead boxes. At most one a second: a request within a second
+    /// of the last snapshot gets that snapshot when it is still where it was written, else
+    /// ``SnapshotAnswer/busy``. Monitor thread only.
+    func writeSnapshot(now: UInt64 = Posix.monotonicNanoseconds()) throws(PosixError) -> SnapshotAnswer {
+        if let last = lastSnapshot, now &- last.at < Self.snapshotIntervalNanoseconds {
+            let st = try? Posix.lstat(last.path)
+            return st.map { $0.st_mode & S_IFMT == S_IFREG } == true ? .written(last.path) : .busy
+        }
+        let slash = path.lastIndex(of: "/") ?? path.startIndex
+        let directory = String(path[..<slash])
+        let name = path[path.index(after: slash)...]
+        let stem = String(name.hasSuffix(BlackBoxImage.fileExtension) ? name.dropLast(BlackBoxImage.fileExtension.count) : name)
+        let milliseconds = Posix.wallClockNanoseconds() / 1_000_000
+        var target = ""
         var fd: Int32 = -1
-        for attempt in 1...100 {
+        for attempt in 0..<100 {
+            target = "\(directory)/\(BlackBoxPlace.snapshotName(boxStem: stem, unixMilliseconds: milliseconds, attempt: attempt))"
             do {
                 fd = try Posix.open(target, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
                 break
-            } catch where error.errno == EEXIST && attempt < 100 {
-                target = "\(stem)-snapshot-\(Posix.wallClockNanoseconds() / 1_000_000)-\(attempt).ndjson"
+            } catch where error.errno == EEXIST && attempt < 99 {
+                continue
             }
         }
         defer { Posix.close(fd) }
-        let bytes = recording()
         do {
-            try bytes.withUnsafeBytes { raw in Result { () throws(PosixError) in try Posix.writeAll(fd, raw, subject: target) } }.get()
+            if let line = headerLine() {
+                try Posix.writeAll(fd, line, subject: target)
+                if line.last != 10 { try [UInt8(10)].withUnsafeBytes { raw in Result { () throws(PosixError) in try Posix.writeAll(fd, raw, subject: target) } }.get() }
+            }
+            for span in lineSpans() { try Posix.writeAll(fd, span, subject: target) }
         } catch {
             try? Posix.unlink(target)
             throw error
         }
-        return target
+        lastSnapshot = (now, target)
+        Self.rotate(directory)
+        return .written(target)
     }
 
     /// The line answering a snapshot request: `{"snapshot":"<path>"}` or `{"snapshotFailed":"<why>"}`.

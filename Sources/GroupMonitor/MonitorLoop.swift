@@ -117,6 +117,9 @@ final class MonitorLoop: @unchecked Sendable {
     /// its crash-handler slot: closing the caller's copy would leave the handler writing to a
     /// descriptor number that the next open file may get.
     func closeUnstarted() {
+        // The SIGUSR1 handler's wake-up slot points at this loop's eventfd, about to be closed.
+        if let snapshotSignalSlot { Posix.stopWakingOnSnapshotSignal(slot: snapshotSignalSlot) }
+        snapshotSignalSlot = nil
         recorder?.close()
         recorder = nil
         if let blackBox, crash?.setRing(nil) ?? true { blackBox.remove() }
@@ -245,6 +248,9 @@ final class MonitorLoop: @unchecked Sendable {
                     }
                     self.seq = seq
                     markedFaults = faults
+                    // Before the chunk reaches any target: a crash line written meanwhile
+                    // takes a seq above every line of it.
+                    crash?.publish(seq)
                     fanOut()
                 }
                 crash?.publish(self.seq)
@@ -454,7 +460,10 @@ final class MonitorLoop: @unchecked Sendable {
         guard signals != snapshotSignalsSeen, let blackBox else { return }
         snapshotSignalsSeen = signals
         do {
-            report("safegroup: SIGUSR1: black box snapshot written to \(try blackBox.writeSnapshot())")
+            switch try blackBox.writeSnapshot() {
+            case .written(let path): report("safegroup: SIGUSR1: black box snapshot written to \(path)")
+            case .busy: report("safegroup: SIGUSR1: no black box snapshot: one was written less than a second ago; send it again in a second")
+            }
         } catch {
             report("safegroup: SIGUSR1: cannot write a black box snapshot: \(error)")
         }
@@ -466,7 +475,10 @@ final class MonitorLoop: @unchecked Sendable {
         let reply: [UInt8]
         if let blackBox {
             do {
-                reply = BlackBox.snapshotReply(path: try blackBox.writeSnapshot(), failure: nil)
+                switch try blackBox.writeSnapshot() {
+                case .written(let path): reply = BlackBox.snapshotReply(path: path, failure: nil)
+                case .busy: reply = BlackBox.snapshotReply(path: nil, failure: "busy: a snapshot was written less than a second ago; retry in a second")
+                }
             } catch {
                 reply = BlackBox.snapshotReply(path: nil, failure: "cannot write the snapshot: \(error)")
             }

@@ -27,6 +27,13 @@ public enum BlackBoxFiles {
         public var lastEventUnixNanoseconds: Int64?
         /// The file's size in bytes.
         public var fileBytes: Int
+        /// The file's last modification, in ns since the Unix epoch.
+        public var modifiedUnixNanoseconds: Int64
+
+        /// When the box's process last wrote to it, as well as can be told: its newest event's
+        /// time, else the file's modification time. Boxes are ordered by it, newest first: a
+        /// process that started early may have died last.
+        public var endedUnixNanoseconds: Int64 { lastEventUnixNanoseconds ?? modifiedUnixNanoseconds }
 
         /// `crashed (SIGILL)`, `live`, or `ended without a word` (killed by SIGKILL, the OOM
         /// killer, or crashed without the crash handler: the box cannot tell which).
@@ -48,7 +55,8 @@ public enum BlackBoxFiles {
     }
 
     /// The black boxes in ``directories(environment:)`` left by processes that are gone (with
-    /// `includingLive`, those of live processes too), newest first. Unreadable files are skipped;
+    /// `includingLive`, those of live processes too), newest first by
+    /// ``Entry/endedUnixNanoseconds`` (the last event, not the start). Unreadable files are skipped;
     /// a live process's box is not read unless asked for.
     public static func scan(includingLive: Bool = false,
                             environment: (String) -> String? = ServiceDirectory.processEnvironment) -> [Entry] {
@@ -63,7 +71,7 @@ public enum BlackBoxFiles {
                 if let entry = try? entry(path) { entries.append(entry) }
             }
         }
-        return entries.sorted { ($0.image.startedUnixNanoseconds, $0.path) > ($1.image.startedUnixNanoseconds, $1.path) }
+        return entries.sorted { ($0.endedUnixNanoseconds, $0.path) > ($1.endedUnixNanoseconds, $1.path) }
     }
 
     /// The box at `path`, or nil when the file is not a black box.
@@ -83,16 +91,20 @@ public enum BlackBoxFiles {
         var last: MonotonicTime?
         // The newest event's time, from the ring's last lines.
         let tail = image.lines.suffix(64 << 10)
-        if let start = tail.firstIndex(of: UInt8(ascii: "\n")) {
+        // A tail cut from longer lines starts mid-line: from its first newline on.
+        let cut = tail.count < image.lines.count ? tail.firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } : tail.startIndex
+        if let start = cut {
             var lines = WireDecoder()
             try? lines.feed(image.headerLine)
-            try? lines.feed(tail[(start + 1)...])
+            try? lines.feed(tail[start...])
             try? lines.finish()
             while let record = lines.next() { if case .event(_, let event) = record { last = event.time } }
         }
         let when = header.flatMap { h in last.map { h.epochUnixNanoseconds.addingSaturated(Int64(clamping: $0.rawValue)) } }
         let live = (try? Posix.isLockHeld(path)) == true
-        return Entry(path: path, image: image, header: header, isLive: live, lastEventUnixNanoseconds: when, fileBytes: bytes.count)
+        let modified = (try? Posix.lstat(path)).flatMap { $0 }.map { Int64($0.st_mtim.tv_sec) * 1_000_000_000 + Int64($0.st_mtim.tv_nsec) } ?? 0
+        return Entry(path: path, image: image, header: header, isLive: live, lastEventUnixNanoseconds: when, fileBytes: bytes.count,
+                     modifiedUnixNanoseconds: modified)
     }
 
     /// ``entry(_:)``, with its failure turned into the caller's error by `fail` (given the message).

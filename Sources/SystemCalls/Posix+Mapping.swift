@@ -6,6 +6,11 @@ extension Posix {
     /// Gives the file `fd` its blocks for `length` bytes (`posix_fallocate`), so that a write
     /// through a shared mapping never finds the disk full (which would be a `SIGBUS`, not an error).
     package static func allocate(_ fd: Int32, length: Int, subject: String) throws(PosixError) {
+        // Past RLIMIT_FSIZE the kernel sends SIGXFSZ, which kills the process: refuse first.
+        if let limit = fileSizeLimit(), UInt64(length) > limit {
+            throw PosixError(call: "allocate", subject: subject, errno: EFBIG,
+                             detail: "\(length) bytes is more than this process's file size limit of \(limit) (RLIMIT_FSIZE, 'ulimit -f')")
+        }
         while true {
             // posix_fallocate returns the error instead of setting errno.
             let code = Glibc.posix_fallocate(fd, 0, off_t(length))
@@ -13,6 +18,14 @@ extension Posix {
             if code == EINTR { continue }
             throw PosixError(call: "allocate", subject: subject, errno: code)
         }
+    }
+
+    /// The soft RLIMIT_FSIZE in bytes: the largest file this process may write without being
+    /// sent SIGXFSZ; nil when unlimited.
+    package static func fileSizeLimit() -> UInt64? {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return nil }
+        return UInt64(limit.rlim_cur)
     }
 
     /// `ftruncate(2)`.

@@ -119,6 +119,11 @@ package enum Posix {
         try syscall("rename", "\(from) to \(to)") { Glibc.rename(from, to) }
     }
 
+    /// `renameat2(RENAME_NOREPLACE)`: fails with `EEXIST` instead of replacing `to`.
+    package static func renameNoReplace(_ from: String, to: String) throws(PosixError) {
+        try syscall("rename", "\(from) to \(to)") { csystem_rename_noreplace(from, to) }
+    }
+
     /// `unlink(2)`; a missing file is not an error.
     package static func unlink(_ path: String) throws(PosixError) {
         while true {

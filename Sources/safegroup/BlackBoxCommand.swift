@@ -10,8 +10,9 @@ struct BlackBoxCommand: AsyncParsableCommand {
         commandName: "blackbox",
         abstract: "Copy a black box (the last events of a process that died) out as an ordinary recording.",
         discussion: """
-            FILE is a black box, as 'safegroup list' shows them; without it, the newest box left \
-            by a process that is gone. The recording starts with the header kept in the box and \
+            FILE is a black box, as 'safegroup list' shows them; without it, the box left by a \
+            process that is gone whose last event is the newest. A live process's box is refused: \
+            'safegroup snapshot SOCKET' copies it. The recording starts with the header kept in the box and \
             goes on with the ring's lines from its wrap point, oldest first; when the process \
             crashed with the crash handler on, its last event is the crash. Read it with \
             'safegroup replay', 'safegroup dump' or any NDJSON tool. 'replay' and 'dump' also read \
@@ -29,7 +30,7 @@ struct BlackBoxCommand: AsyncParsableCommand {
         try await runReportingFailures {
             let entry: BlackBoxFiles.Entry
             if let file {
-                let found = try BlackBoxFiles.entry(file, orFail: CommandFailure.init)
+                let found = try BlackBoxRecording.deadEntry(file)
                 guard let found else {
                     throw CommandFailure("\(TextSanitizer.sanitize(file)) is not a black box (for a recording, use 'safegroup dump' or 'replay')")
                 }
@@ -48,7 +49,7 @@ struct BlackBoxCommand: AsyncParsableCommand {
                 try recording.withUnsafeBytes { bytes in Result { () throws(PosixError) in try Posix.writeAll(STDOUT_FILENO, bytes, subject: "standard output") } }.get()
                 return
             }
-            let fd = try Posix.open(target, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
+            let fd = try Posix.createForWriting(target)
             defer { Posix.close(fd) }
             try recording.withUnsafeBytes { bytes in Result { () throws(PosixError) in try Posix.writeAll(fd, bytes, subject: target) } }.get()
             let service = entry.header.map { TextSanitizer.sanitize($0.service) } ?? "?"

@@ -12,7 +12,10 @@ struct SnapshotCommand: AsyncParsableCommand {
             The service writes the recording beside its black box (in $XDG_STATE_HOME/safegroup/ \
             or ~/.local/state/safegroup/) and says where; with -o, it is moved to OUT (on the same \
             filesystem) or copied there. The service must have its black box on \
-            (SAFEGROUP_BLACKBOX=on or MonitorConfiguration.blackBoxBytes).
+            (SAFEGROUP_BLACKBOX=on or MonitorConfiguration.blackBoxBytes). A service writes at most \
+            one snapshot a second; when busy, the command asks again. With -o, only a snapshot \
+            file of this user beside the service's box is moved; anything else the service names \
+            is refused, untouched.
             """
     )
 
@@ -30,16 +33,13 @@ struct SnapshotCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReportingFailures {
             let shown = TextSanitizer.sanitize(socket)
-            let socket = self.socket
-            let fd: Int32
-            switch Result(catching: { () throws(PosixError) -> Int32 in try Posix.connectedSocket(path: socket) }) {
-            case .success(let connected): fd = connected
-            case .failure(let error):
-                throw CommandFailure("cannot connect to \(shown): \(error.reason) (is the service running? try 'safegroup list')")
+            var reply = try Self.ask(socket, shown: shown)
+            // A snapshot was written less than a second ago and moved away: the service writes
+            // at most one a second.
+            for _ in 0..<Self.busyRetries where reply["snapshotFailed"]?.hasPrefix(Self.busyPrefix) == true {
+                Posix.sleep(milliseconds: 1100)
+                reply = try Self.ask(socket, shown: shown)
             }
-            defer { Posix.close(fd) }
-            _ = try Self.request.withUnsafeBytes { raw in Result { () throws(PosixError) -> Int? in try Posix.send(fd, raw) } }.get()
-            let reply = try Self.awaitReply(fd, socket: shown)
             if let failure = reply["snapshotFailed"] {
                 throw CommandFailure("\(shown): \(TextSanitizer.sanitize(failure))")
             }
@@ -48,12 +48,39 @@ struct SnapshotCommand: AsyncParsableCommand {
             }
             var path = written
             if let output {
+                if let problem = Self.problem(withSnapshot: written, uid: Posix.uid) {
+                    throw CommandFailure("\(shown) named \(TextSanitizer.sanitize(written)) as its snapshot, but \(problem); nothing was moved (copy it by hand if it is yours)")
+                }
                 path = try Self.move(written, to: output)
             }
             var out = OutputStream.standardOutput
             try out.appendLine(TextSanitizer.sanitize(path))
             try out.flush()
         }
+    }
+
+    /// How the service's answer starts when it wrote a snapshot less than a second ago, and
+    /// how many times the command asks again, a second apart.
+    static let busyPrefix = "busy:", busyRetries = 3
+
+    /// Connects to the service (of this user only), asks for a snapshot, and returns the
+    /// reply's string members.
+    static func ask(_ socket: String, shown: String) throws -> [String: String] {
+        let fd: Int32
+        switch Result(catching: { () throws(PosixError) -> Int32 in try Posix.connectedSocket(path: socket) }) {
+        case .success(let connected): fd = connected
+        case .failure(let error):
+            throw CommandFailure("cannot connect to \(shown): \(error.reason) (is the service running? try 'safegroup list')")
+        }
+        defer { Posix.close(fd) }
+        // The reply names a file this command may move or remove: only a service of this
+        // user is believed.
+        guard let peer = try? Posix.peerCredentials(fd), peer.uid == Posix.uid else {
+            let who = (try? Posix.peerCredentials(fd)).map { "uid \($0.uid)" } ?? "a process whose uid cannot be read"
+            throw CommandFailure("\(shown) is served by \(who), not by you (uid \(Posix.uid)); run 'safegroup snapshot' as the service's user")
+        }
+        _ = try request.withUnsafeBytes { raw in Result { () throws(PosixError) -> Int? in try Posix.send(fd, raw) } }.get()
+        return try awaitReply(fd, socket: shown)
     }
 
     /// Reads the stream (header, snapshot, live lines) until the reply line; its string members.
@@ -82,13 +109,39 @@ struct SnapshotCommand: AsyncParsableCommand {
         throw CommandFailure("\(shown) did not answer the snapshot request within \(timeoutMilliseconds / 1000) s (a service older than this safegroup ignores it)")
     }
 
+    /// Why `path`, as a service named it, is not a snapshot this command may move or remove;
+    /// nil when it is one: an absolute path to a regular file (not a link) of `uid`, with one
+    /// link, named `<box>-snapshot-<ms>[-n].ndjson`, in a private directory (0700, of `uid`)
+    /// that holds `<box>.blackbox` (a regular file of `uid`).
+    static func problem(withSnapshot path: String, uid: uid_t) -> String? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard path.hasPrefix("/"), parts.count >= 3, !parts.dropFirst().contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }),
+              let name = parts.last else {
+            return "that is not a plain absolute path"
+        }
+        guard let box = BlackBoxPlace.boxStem(ofSnapshot: name) else { return "its name is not <box>-snapshot-<ms>.ndjson" }
+        let directory = parts.dropLast().joined(separator: "/")
+        guard let dir = try? Posix.lstat(directory), Posix.isPrivateDirectory(dir, uid: uid) else {
+            return "its directory is not a private directory of yours"
+        }
+        guard let boxStat = try? Posix.lstat("\(directory)/\(box)\(BlackBoxImage.fileExtension)"),
+              boxStat.st_mode & S_IFMT == S_IFREG, boxStat.st_uid == uid else {
+            return "no black box of yours lies beside it"
+        }
+        guard let st = try? Posix.lstat(path) else { return "it does not exist" }
+        guard st.st_mode & S_IFMT == S_IFREG else { return "it is not a regular file" }
+        guard st.st_uid == uid else { return "it is owned by uid \(st.st_uid)" }
+        guard st.st_nlink == 1 else { return "it has \(st.st_nlink) links" }
+        return nil
+    }
+
     /// Moves (renames) `from` to `to`, or copies and removes it across filesystems; returns `to`.
     static func move(_ from: String, to: String) throws -> String {
         let renamed = Result { () throws(PosixError) in try Posix.rename(from, to: to) }
         if case .failure(let error) = renamed, error.errno == EXDEV {
             let fd = try Posix.openForReading(from)
             defer { Posix.close(fd) }
-            let target = try Posix.open(to, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
+            let target = try Posix.createForWriting(to)
             defer { Posix.close(target) }
             var buffer = [UInt8](repeating: 0, count: 256 << 10)
             while true {

@@ -154,6 +154,22 @@ struct BlackBoxProcessTests {
         #expect(try Posix.lstat(box) == nil, "exit() without shutdown() leaves no box: the process did not die")
     }
 
+    /// A fork()ed child that calls exit() runs the parent's atexit handlers: the parent's live
+    /// box stays.
+    @Test func aForkedChildThatExitsLeavesTheParentsBox() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let fixture = try Self.start("serve", in: dir, environment: ["XDG_STATE_HOME": dir.path, "SAFEGROUP_BLACKBOX": "on"])
+        let box = try #require(fixture.box)
+        #expect(fixture.child.readLine()?.hasPrefix("ready") == true)
+        fixture.child.send("fork-exit")
+        #expect(fixture.child.readLine() == "forked 0")
+        #expect(try Posix.lstat(box) != nil, "the child's exit() did not remove its parent's box")
+        fixture.child.send("exit")
+        #expect(fixture.child.readLine() == "bye")
+        #expect(fixture.child.waitUntilExit() == 0)
+        #expect(try Posix.lstat(box) == nil, "the parent's own exit() still removes it")
+    }
+
     /// A million events at a million a second through a 256 KiB ring: it wraps dozens of times,
     /// and what is left reads as whole lines, with consecutive seqs, up to the newest.
     @Test func ringWrapsCorrectlyUnderAMillionEventsASecond() throws {
@@ -217,6 +233,20 @@ struct BlackBoxProcessTests {
         #expect(fixture.box == nil)
         #expect(fixture.reports.count == 1, "\(fixture.reports)")
         #expect(fixture.reports.first?.contains("No space left on device") == true, "\(fixture.reports)")
+        #expect(fixture.reports.first?.contains("goes on without one") == true)
+        try await Self.expectServing(fixture)
+    }
+
+    /// A file size limit (`ulimit -f`) below the box's size: fallocate would get SIGXFSZ and
+    /// kill the service. One report instead, and the service serves without a box.
+    @Test func aFileSizeLimitBelowTheBoxIsReportedOnceAndTheServiceGoesOn() async throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let fixture = try Self.start(
+            "serve", in: dir, environment: ["XDG_STATE_HOME": dir.path, "SAFEGROUP_BLACKBOX": "on"],
+            wrapper: ["/bin/sh", "-c", #"ulimit -f 64 && exec "$@""#, "sh"])
+        #expect(fixture.box == nil)
+        #expect(fixture.reports.count == 1, "\(fixture.reports)")
+        #expect(fixture.reports.first?.contains("file size limit") == true, "\(fixture.reports)")
         #expect(fixture.reports.first?.contains("goes on without one") == true)
         try await Self.expectServing(fixture)
     }

@@ -1,5 +1,7 @@
+import CSafeGroupSystem
 import Foundation
 import GroupEvents
+import MonitorClient
 @testable import GroupMonitor
 import Testing
 import Glibc
@@ -82,6 +84,12 @@ struct BlackBoxTests {
         #expect(seqs.last == next - 1)
         #expect(zip(seqs, seqs.dropFirst()).allSatisfy { $1 == $0 + 1 })
         #expect(box.recording() == Self.header + expected, "a snapshot of the live ring is the same recording")
+        guard case .written(let snapshot) = try box.writeSnapshot(now: 1) else {
+            Issue.record("no snapshot")
+            return
+        }
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: snapshot))) == Self.header + expected,
+                "the snapshot, written from the mapping's spans, is the same recording")
     }
 
     /// A process killed in the middle of a copy leaves `writing` past `head`: the bytes it was
@@ -175,6 +183,199 @@ struct BlackBoxTests {
         defer { box.remove() }
         let names = Set(try Posix.directoryEntries(dir.path) ?? [])
         #expect(names == Set((3..<10).map { "old-\($0)-1.blackbox" } + ["live-1-1.blackbox", box.path.split(separator: "/").last.map(String.init)!]))
+    }
+
+    /// Files of `dir` named like a snapshot.
+    static func snapshots(in dir: ScratchDirectory) throws -> [String] {
+        (try Posix.directoryEntries(dir.path) ?? []).filter { BlackBoxPlace.boxStem(ofSnapshot: Substring($0)) != nil }.sorted()
+    }
+
+    /// Requests within a second of a snapshot get that snapshot while it is in place, "busy"
+    /// once it was moved away; the next second writes a new one.
+    @Test func snapshotsAreWrittenAtMostOnceASecond() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path), stem: "often-1", headerLine: Self.header)
+        defer { box.remove() }
+        Array(#"{"seq":1}"#.utf8 + [10]).withUnsafeBytes { box.append($0) }
+        let start: UInt64 = 5_000_000_000
+        guard case .written(let first) = try box.writeSnapshot(now: start) else {
+            Issue.record("no first snapshot")
+            return
+        }
+        #expect(try box.writeSnapshot(now: start + 500_000_000) == .written(first))
+        #expect(try Self.snapshots(in: dir).count == 1, "the second request was answered with the first snapshot")
+        #expect(rename(first, dir.file("moved.ndjson")) == 0)
+        #expect(try box.writeSnapshot(now: start + 900_000_000) == .busy)
+        #expect(try Self.snapshots(in: dir).isEmpty)
+        guard case .written(let second) = try box.writeSnapshot(now: start + 1_000_000_000) else {
+            Issue.record("no snapshot a second later")
+            return
+        }
+        #expect(try Self.snapshots(in: dir).count == 1)
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: second))) == Self.header + Array(#"{"seq":1}"#.utf8 + [10]))
+    }
+
+    /// Sets the modification time of `path` to `seconds` ago.
+    static func age(_ path: String, seconds: Int) {
+        let then = Int(time(nil)) - seconds
+        var times = [timespec(tv_sec: then, tv_nsec: 0), timespec(tv_sec: then, tv_nsec: 0)]
+        utimensat(AT_FDCWD, path, &times, 0)
+    }
+
+    /// Snapshots count with the dead boxes: the newest seven files are kept, whatever they are.
+    @Test func rotationCountsSnapshots() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        for i in 0..<10 {
+            let path = dir.file(BlackBoxPlace.snapshotName(boxStem: "svc-1-1", unixMilliseconds: 1_700_000_000_000 + UInt64(i)))
+            FileManager.default.createFile(atPath: path, contents: Data(count: 100))
+            Self.age(path, seconds: 100 - i)
+        }
+        let old = dir.file("svc-1-1.blackbox")
+        FileManager.default.createFile(atPath: old, contents: Data(count: 100))
+        Self.age(old, seconds: 1000)
+        let box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path), stem: "new-1", headerLine: Self.header)
+        defer { box.remove() }
+        #expect(try Self.snapshots(in: dir) == (4..<10).map { BlackBoxPlace.snapshotName(boxStem: "svc-1-1", unixMilliseconds: 1_700_000_000_000 + UInt64($0)) },
+                "six snapshots and the newest dead box")
+        #expect(try Posix.lstat(old) != nil, "the newest dead box is kept")
+        // And a snapshot rotates the directory too: none beyond the budget is left.
+        for i in 0..<10 {
+            let path = dir.file(BlackBoxPlace.snapshotName(boxStem: "other-1-1", unixMilliseconds: 1_600_000_000_000 + UInt64(i)))
+            FileManager.default.createFile(atPath: path, contents: Data(count: 100))
+            Self.age(path, seconds: 50)
+        }
+        _ = try box.writeSnapshot(now: 1)
+        #expect(try Self.snapshots(in: dir).count == 6, "the new snapshot and five more, with the newest dead box")
+        #expect(try Posix.lstat(old) != nil)
+    }
+
+    /// A sparse file (`ftruncate`) the size of a large box: no disk used.
+    static func sparseBox(_ path: String, bytes: Int, secondsAgo: Int) throws {
+        let fd = try Posix.open(path, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        #expect(ftruncate(fd, off_t(bytes)) == 0)
+        Posix.close(fd)
+        age(path, seconds: secondsAgo)
+    }
+
+    /// The newest dead box is kept whatever its size; after the first box that does not fit
+    /// the byte budget, every older one goes, small or not.
+    @Test func rotationKeepsTheNewestDeadBoxAndStopsAtTheFirstThatDoesNotFit() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let huge = BlackBox.retainedBytes + (1 << 20)
+        try Self.sparseBox(dir.file("big-1-1.blackbox"), bytes: huge, secondsAgo: 10)
+        try Self.sparseBox(dir.file("small-1-1.blackbox"), bytes: 1000, secondsAgo: 20)
+        var box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path), stem: "new-1", headerLine: Self.header)
+        box.remove()
+        #expect(try Posix.lstat(dir.file("big-1-1.blackbox")) != nil, "the newest dead box, larger than the budget, is kept")
+        #expect(try Posix.lstat(dir.file("small-1-1.blackbox")) == nil, "older than a box beyond the budget")
+
+        try Self.sparseBox(dir.file("newest-1-1.blackbox"), bytes: 1000, secondsAgo: 5)
+        try Self.sparseBox(dir.file("oldest-1-1.blackbox"), bytes: 1000, secondsAgo: 30)
+        box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path), stem: "new-1", headerLine: Self.header)
+        box.remove()
+        let names = Set(try Posix.directoryEntries(dir.path) ?? [])
+        #expect(names == ["newest-1-1.blackbox"], "the big box does not fit after the newest; it and all older go")
+    }
+
+    /// The ring's `head` and `writing`.
+    static func marks(_ box: BlackBox) -> (head: UInt64, writing: UInt64) {
+        box.withRing { ($0.pointee.head.pointee, $0.pointee.writing.pointee) }
+    }
+
+    /// The last gasp claimed bytes past `head` (it is writing its line, from another thread):
+    /// the monitor's next chunk writes nothing, and neither `writing` nor `head` is lowered.
+    @Test func theMonitorLeavesTheLastGaspsBytesAlone() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path), stem: "race-1", headerLine: Self.header)
+        defer { box.remove() }
+        let first = Array(#"{"seq":1}"#.utf8 + [10])
+        first.withUnsafeBytes { box.append($0) }
+        let head = Self.marks(box).head
+        box.withRing { $0.pointee.writing.pointee = head + 200 }
+        Array(#"{"seq":2}"#.utf8 + [10]).withUnsafeBytes { box.append($0) }
+        #expect(Self.marks(box) == (head, head + 200))
+        #expect(box.recording() == Self.header + first, "the chunk was left out")
+    }
+
+    /// The monitor was copying a chunk (it claimed 50 bytes past `head`) when the process
+    /// crashed: the crash line goes after those bytes, and `writing` is never lowered.
+    @Test func theLastGaspWritesAfterTheMonitorsCopy() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path), stem: "gasp-1", headerLine: Self.header)
+        defer { box.remove() }
+        Array(#"{"seq":1}"#.utf8 + [10]).withUnsafeBytes { box.append($0) }
+        let head = Self.marks(box).head
+        box.withRing { $0.pointee.writing.pointee = head + 50 }
+        let crash = Array("\n{\"seq\":3,\"kind\":\"process.crashed\"}\n".utf8)
+        box.withRing { ring in crash.withUnsafeBytes { csystem_ring_append_last_gasp(ring, $0.baseAddress, $0.count) } }
+        let end = head + 50 + UInt64(crash.count)
+        #expect(Self.marks(box) == (end, end))
+        let ring = box.withRing { UnsafeRawBufferPointer(start: $0.pointee.data, count: Int($0.pointee.capacity)) }
+        #expect(Array(ring[Int(head + 50)..<Int(end)]) == crash, "the crash line follows the bytes the monitor was copying")
+    }
+
+    /// Free slots of the SIGUSR1 handler's wake-ups, counted by filling them and letting go.
+    static func freeSnapshotSignalSlots() -> Int {
+        var taken: [Int32] = []
+        while let slot = Posix.wakeOnSnapshotSignal(1 << 20) { taken.append(slot) }
+        for slot in taken { Posix.stopWakingOnSnapshotSignal(slot: slot) }
+        return taken.count
+    }
+
+    /// A loop whose thread never started gives back its SIGUSR1 wake-up slot: else the
+    /// handler writes to its closed eventfd (a number the next open file may get).
+    @Test func anUnstartedLoopLetsGoOfItsSIGUSR1Slot() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        var configuration = MonitorConfiguration()
+        configuration.blackBoxBytes = 64 << 10
+        configuration.blackBoxDirectory = dir.file("boxes")
+        configuration.blackBoxSnapshotOnSIGUSR1 = true
+        try #require(try Posix.installSnapshotSignal(), "SIGUSR1 has a handler of the test runner's own")
+        let free = Self.freeSnapshotSignalSlots()
+        let listener = try SocketListener.open(path: dir.file("s.sock"))
+        let loop = try MonitorLoop(listener: listener, header: WireHeader(service: "unstarted", pid: getpid(), epochUnixNanoseconds: 0),
+                                   configuration: configuration, recorder: nil, reporter: { _ in })
+        #expect(Self.freeSnapshotSignalSlots() == free - 1, "the loop took a slot")
+        loop.closeUnstarted()
+        listener.remove()
+        #expect(Self.freeSnapshotSignalSlots() == free)
+    }
+
+    /// A box is renamed into place without replacing one of the same name.
+    @Test func renameNoReplaceLeavesAnExistingFile() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        FileManager.default.createFile(atPath: dir.file("a"), contents: Data("new".utf8))
+        FileManager.default.createFile(atPath: dir.file("b"), contents: Data("old".utf8))
+        #expect(throws: PosixError.self) { try Posix.renameNoReplace(dir.file("a"), to: dir.file("b")) }
+        #expect(try String(contentsOfFile: dir.file("b"), encoding: .utf8) == "old")
+        try Posix.renameNoReplace(dir.file("a"), to: dir.file("c"))
+        #expect(try String(contentsOfFile: dir.file("c"), encoding: .utf8) == "new")
+    }
+
+    /// Boxes are ordered by their last event, not their start: the one started first may have
+    /// died last, and `safegroup blackbox` takes the first.
+    @Test func theNewestBoxIsTheOneWhoseLastEventIsNewest() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let dead = dir.file("dead")
+        #expect(mkdir(dead, 0o700) == 0)
+        var encoder = LineEncoder()
+        // The header's epoch is 0: an event's time is its Unix time.
+        let header = encoder.headerLine(WireHeader(service: "box", pid: 1, epochUnixNanoseconds: 0))
+        func leave(_ stem: String, lastEventAt seconds: UInt64) throws -> String {
+            let box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path), stem: stem, headerLine: header)
+            var lines: [UInt8] = []
+            encoder.append(Event(time: .init(nanoseconds: seconds * 1_000_000_000), Lifecycle.opened(1).kind), seq: 1, to: &lines)
+            lines.withUnsafeBytes { box.append($0) }
+            let copy = "\(dead)/\(stem).blackbox"
+            try FileManager.default.copyItem(atPath: box.path, toPath: copy)
+            box.remove()
+            return copy
+        }
+        let startedFirst = try leave("started-first-1", lastEventAt: 2_000_000_000)
+        let startedSecond = try leave("started-second-1", lastEventAt: 1_000_000_000)
+        let found = BlackBoxFiles.scan(environment: ["SAFEGROUP_BLACKBOX": dead].lookup)
+        #expect(found.map(\.lastEventUnixNanoseconds) == [2_000_000_000_000_000_000, 1_000_000_000_000_000_000], "a ring of one line has its last event")
+        #expect(found.map(\.path) == [startedFirst, startedSecond])
     }
 
     @Test func aMonitorKeepsItsEventsInTheBoxAndRemovesItOnShutdown() async throws {

@@ -113,4 +113,23 @@ struct BlackBoxCommandTests {
         #expect(none.status == 1)
         #expect(none.stderrLines.count == 1 && none.stderr.contains("no black box left by a process that died"), "\(none.stderr)")
     }
+
+    /// A live process's box changes under the reader: replay, dump and blackbox refuse it, and
+    /// say how to get a copy.
+    @Test func aLiveBoxIsRefusedWithTheWayToASnapshot() async throws {
+        let dir = ScratchDirectory(prefix: "sgcli")
+        let live = try ChildProcess("monitor-fixture", ["blackbox", dir.file("live.sock"), "serve"],
+                                    environment: ["XDG_STATE_HOME": dir.path, "SAFEGROUP_BLACKBOX": "on"],
+                                    in: dir, input: true, output: .lines)
+        let box = String(try #require(live.readLine()).dropFirst(4))
+        #expect(live.readLine()?.hasPrefix("ready") == true)
+        defer { live.send("quit"); _ = live.waitUntilExit() }
+        for command in [["dump", box], ["blackbox", box, "-o", dir.file("copy.ndjson")], ["replay", box]] {
+            let result = try await safegroup(command, in: dir)
+            #expect(result.status == 1, "\(command)")
+            #expect(result.stderrLines.count == 1 && result.stderr.contains("still running") && result.stderr.contains("'safegroup snapshot SOCKET'"),
+                    "\(command): \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("copy.ndjson")))
+    }
 }

@@ -102,4 +102,42 @@ struct SnapshotCommandTests {
         let boxes = try FileManager.default.contentsOfDirectory(atPath: dir.file("safegroup"))
         #expect(boxes.isEmpty, "no snapshot written: \(boxes)")
     }
+
+    /// A peer that names a file that is not its snapshot: `-o` must neither move nor remove it.
+    static func answer(_ reply: String, in dir: ScratchDirectory) async throws -> CommandResult {
+        let socket = dir.file("hostile.sock")
+        let server = try ByteServer(path: socket)
+        let out = dir.file("out.ndjson")
+        let snapshot = try CommandProcess(["snapshot", socket, "-o", out], in: dir)
+        try server.serveOnce(Array((reply + "\n").utf8))
+        let result = await snapshot.finish()
+        #expect(!FileManager.default.fileExists(atPath: out), "nothing written to -o")
+        return result
+    }
+
+    @Test func snapshotOutputRefusesAPathThatIsNotASnapshot() async throws {
+        let dir = ScratchDirectory(prefix: "sgsnap")
+        let victim = dir.file("precious.txt")
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: victim))
+        let result = try await Self.answer(#"{"snapshot":"\#(victim)"}"#, in: dir)
+        #expect(result.status == 1)
+        #expect(result.stderrLines.count == 1 && result.stderrLines[0].contains("nothing was moved"), "\(result.stderr)")
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "keep me")
+    }
+
+    @Test func snapshotOutputRefusesALinkNamedLikeASnapshot() async throws {
+        let dir = ScratchDirectory(prefix: "sgsnap")
+        let boxes = dir.file("boxes")
+        try FileManager.default.createDirectory(atPath: boxes, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        try Data("box".utf8).write(to: URL(fileURLWithPath: boxes + "/svc-1-2.blackbox"))
+        let victim = dir.file("precious.txt")
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: victim))
+        let link = boxes + "/svc-1-2-snapshot-1700000000000.ndjson"
+        #expect(symlink(victim, link) == 0)
+        let result = try await Self.answer(#"{"snapshot":"\#(link)"}"#, in: dir)
+        #expect(result.status == 1)
+        #expect(result.stderrLines.count == 1 && result.stderrLines[0].contains("not a regular file"), "\(result.stderr)")
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "keep me")
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == victim, "the link is left where it was")
+    }
 }

@@ -128,13 +128,24 @@ typedef struct csystem_ring {
     int32_t *signal;
 } csystem_ring;
 
-/// Appends `count` bytes to `ring` (only the last `capacity` of them when there are more).
-/// One writer at a time; async-signal-safe (memcpy and atomic stores).
-void csystem_ring_append(const csystem_ring *ring, const void *bytes, size_t count);
+/// The monitor's append: `count` bytes to `ring` (only the last `capacity` of them when there
+/// are more). Claims the bytes by moving `writing` from `head` (compare-and-swap), and publishes
+/// `head` only if it is still where the copy began. Returns 0, writing nothing, when `writing`
+/// is not at `head`: the last gasp is writing (or wrote) there, and its line is left alone.
+/// One monitor per ring; async-signal-safe (memcpy and atomics).
+int csystem_ring_append(const csystem_ring *ring, const void *bytes, size_t count);
+
+/// The last gasp's append: starts at max(head, writing), after whatever the monitor may be
+/// copying, and never lowers `writing` or `head`. Async-signal-safe.
+void csystem_ring_append_last_gasp(const csystem_ring *ring, const void *bytes, size_t count);
 
 /// Gives `stream` a black box ring (copied), or takes it away (NULL): on a crash the last gasp
 /// appends its event to the ring too and marks it crashed. Call it inside the gate.
 void csystem_crash_stream_set_ring(int stream, const csystem_ring *ring);
+
+/// renameat2(2) with RENAME_NOREPLACE (glibc declares it only under _GNU_SOURCE): fails with
+/// EEXIST instead of replacing `to`. Returns 0, or -1 with errno set.
+int csystem_rename_noreplace(const char *from, const char *to);
 
 /// Removes the black box at `path` when the process exits normally (atexit), unless
 /// csystem_blackbox_keep_at_exit(slot) is called first. Returns the slot, or -1 (16 boxes, or a

@@ -116,35 +116,46 @@ public struct BlackBoxImage: Sendable {
         headerLine = Array(bytes[Self.headerLineOffset..<(Self.headerLineOffset + lineLength)])
         if headerLine.last != UInt8(ascii: "\n") { headerLine.append(UInt8(ascii: "\n")) }
 
-        // The bytes that may hold lines, by position in the stream: the last `capacity` before
-        // the end of any write that was under way, up to `head`.
-        let writing = max(u64(Offset.writing), head)
+        let head = u64(Offset.head), writing = u64(Offset.writing)
         diedMidWrite = writing > head
-        let lower = writing > capacity ? writing - capacity : 0
         var ordered: [UInt8] = []
-        if lower < head {
-            ordered.reserveCapacity(Int(head - lower))
-            let from = Int(lower % capacity), to = Int(head % capacity)
-            if from < to {
-                ordered.append(contentsOf: bytes[(dataStart + from)..<(dataStart + to)])
-            } else {
-                ordered.append(contentsOf: bytes[(dataStart + from)..<(dataStart + Int(capacity))])
-                ordered.append(contentsOf: bytes[dataStart..<(dataStart + to)])
-            }
-        }
-        if lower > 0 {
-            // The oldest line was partly overwritten: start after its end.
-            if let newline = ordered.firstIndex(of: UInt8(ascii: "\n")) {
-                ordered.removeFirst(newline + 1)
-            } else {
-                ordered.removeAll()
-            }
+        bytes.withUnsafeBytes { raw in
+            let ring = UnsafeRawBufferPointer(rebasing: raw[dataStart..<(dataStart + Int(capacity))])
+            let ranges = Self.lineRanges(ring: ring, head: head, writing: writing)
+            ordered.reserveCapacity(ranges.reduce(0) { $0 + $1.count })
+            for range in ranges { ordered.append(contentsOf: UnsafeRawBufferPointer(rebasing: ring[range])) }
         }
         lines = ordered
     }
 
     /// The box as an ordinary recording: the header line, then the ring's lines.
     public var recording: [UInt8] { headerLine + lines }
+
+    /// Where the whole lines of `ring` (a ring of `ring.count` bytes, `head` bytes ever
+    /// written, a write under way up to `writing`) lie, oldest first: at most two ranges of
+    /// offsets into `ring`, read in order. The reader's rule, for a file's bytes and for the
+    /// live mapping alike: the last `capacity` bytes before the end of any write under way, up
+    /// to `head`, from the first newline past the wrap point when the ring wrapped.
+    public static func lineRanges(ring: UnsafeRawBufferPointer, head: UInt64, writing: UInt64) -> [Range<Int>] {
+        let capacity = UInt64(ring.count)
+        guard capacity > 0 else { return [] }
+        let writing = max(writing, head)
+        let lower = writing > capacity ? writing - capacity : 0
+        guard lower < head else { return [] }
+        let from = Int(lower % capacity), to = Int(head % capacity)
+        var ranges = from < to ? [from..<to] : [from..<Int(capacity), 0..<to]
+        if lower > 0 {
+            // The oldest line was partly overwritten: start after its end.
+            while let first = ranges.first {
+                if let newline = ring[first].firstIndex(of: UInt8(ascii: "\n")) {
+                    ranges[0] = (newline + 1)..<first.upperBound
+                    break
+                }
+                ranges.removeFirst()
+            }
+        }
+        return ranges.filter { !$0.isEmpty }
+    }
 }
 
 /// Where black boxes live, and what they are called: the one rule, for the monitor that writes
@@ -167,5 +178,28 @@ public enum BlackBoxPlace {
     /// the box of the process that had it before. `stem` is the socket's file name without `.sock`.
     public static func fileName(socketStem stem: String, startedUnixSeconds: Int64) -> String {
         "\(stem)-\(startedUnixSeconds)\(BlackBoxImage.fileExtension)"
+    }
+
+    /// `<box>-snapshot-<ms>[-<n>].ndjson`: a snapshot of the box `<box>.blackbox`, taken at
+    /// `<ms>` since the Unix epoch (`n` tells apart those of one millisecond).
+    public static func snapshotName(boxStem: String, unixMilliseconds: UInt64, attempt: Int = 0) -> String {
+        attempt == 0 ? "\(boxStem)-snapshot-\(unixMilliseconds).ndjson" : "\(boxStem)-snapshot-\(unixMilliseconds)-\(attempt).ndjson"
+    }
+
+    /// `<box>` of a name ``snapshotName(boxStem:unixMilliseconds:attempt:)`` makes; nil for any
+    /// other name.
+    public static func boxStem(ofSnapshot name: Substring) -> Substring? {
+        let suffix = ".ndjson", marker = "-snapshot-"
+        guard name.hasSuffix(suffix) else { return nil }
+        let bare = name.dropLast(suffix.count)
+        // The last "-snapshot-": a box's own name may hold one.
+        var cut = bare.endIndex
+        while cut > bare.startIndex, !bare[cut...].hasPrefix(marker) { cut = bare.index(before: cut) }
+        guard bare[cut...].hasPrefix(marker) else { return nil }
+        let box = bare[..<cut]
+        let stamp = bare[bare.index(cut, offsetBy: marker.count)...].split(separator: "-", omittingEmptySubsequences: false)
+        guard !box.isEmpty, !box.hasPrefix("."), (1...2).contains(stamp.count),
+              stamp.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }) else { return nil }
+        return box
     }
 }

@@ -287,6 +287,13 @@ func blackbox(socket: String, how: String, handler: Bool, hostUSR1: Bool) -> Int
             monitor.shutdown()
             say("bye")
             return 0
+        case "fork-exit":
+            // A child that exits normally (atexit handlers run in it) while the parent lives.
+            let child = fork()
+            if child == 0 { exit(0) }
+            var status: Int32 = 0
+            _ = waitpid(child, &status, 0)
+            say("forked \(status)")
         case "exit":
             // A normal exit without shutting the monitor down.
             say("bye")
