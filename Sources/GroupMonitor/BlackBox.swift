@@ -21,6 +21,9 @@ final class BlackBox {
     static let environmentVariable = "SAFEGROUP_BLACKBOX"
     /// `SAFEGROUP_BLACKBOX_SIGUSR1=1`: a snapshot on `SIGUSR1` (``MonitorConfiguration/blackBoxSnapshotOnSIGUSR1``).
     static let signalVariable = "SAFEGROUP_BLACKBOX_SIGUSR1"
+    /// `SAFEGROUP_BLACKBOX_AGE`: the age bound (`60s`, `5m`, `1h`, seconds, or `off`); it
+    /// overrides ``MonitorConfiguration/blackBoxMaxAge``.
+    static let ageVariable = "SAFEGROUP_BLACKBOX_AGE"
     /// The ring's size by default: 8 MiB, about 40,000 events of a fan-out.
     static let defaultBytes = 8 << 20
     /// The smallest and largest rings.
@@ -32,6 +35,26 @@ final class BlackBox {
     struct Settings: Equatable {
         var bytes: Int
         var directory: String?
+        /// The age bound written into the box's header (readers keep only what is at most this
+        /// old before the newest line); 0, none.
+        var maxAgeNanoseconds: UInt64 = 60_000_000_000
+
+        /// `60s`, `5m`, `1h`, `90` (seconds), `off`/`0` (no bound); nil for anything else.
+        static func parseAge(_ text: String) -> UInt64? {
+            let value = text.trimmingSpaces.lowercased()
+            if value == "off" || value == "0" { return 0 }
+            var digits = Substring(value)
+            var scale: UInt64 = 1_000_000_000
+            switch digits.last {
+            case "s": digits = digits.dropLast()
+            case "m": digits = digits.dropLast(); scale = 60_000_000_000
+            case "h": digits = digits.dropLast(); scale = 3_600_000_000_000
+            default: break
+            }
+            // At most a day: a bound longer than that is no bound a ring of this size can keep.
+            guard let count = UInt64(digits), count <= 86_400_000_000_000 / scale else { return nil }
+            return count * scale
+        }
 
         /// `SAFEGROUP_BLACKBOX` overrides the configuration: `off` (or `0`) turns the box off,
         /// `on` (or `1`) on at its configured size (8 MiB when that is 0), a size sets the size,
@@ -87,9 +110,12 @@ final class BlackBox {
     private var ring: csystem_ring
     /// The slot of the exit-time removal (a process that exits without shutting down).
     private let exitSlot: Int32?
+    /// The age bound in the header, which a snapshot keeps to as a reader does.
+    private let maxAgeNanoseconds: UInt64
 
-    private init(path: String, fd: Int32, base: UnsafeMutableRawPointer, length: Int, capacity: Int) {
+    private init(path: String, fd: Int32, base: UnsafeMutableRawPointer, length: Int, capacity: Int, maxAgeNanoseconds: UInt64) {
         self.path = path
+        self.maxAgeNanoseconds = maxAgeNanoseconds
         self.exitSlot = Posix.unlinkAtExit(path)
         self.fd = fd
         self.base = base
@@ -141,7 +167,8 @@ final class BlackBox {
             try Posix.allocate(fd, length: length, subject: temporary)
             let base = try Posix.mapShared(fd, length: length, subject: temporary)
             mapped = base
-            writeHeader(base, capacity: settings.bytes, started: started, headerLine: headerLine)
+            writeHeader(base, capacity: settings.bytes, started: started, headerLine: headerLine,
+                        maxAgeNanoseconds: settings.maxAgeNanoseconds)
             // Never over a box another monitor renamed into place meanwhile: the next name.
             while true {
                 do {
@@ -152,7 +179,8 @@ final class BlackBox {
                     path = "\(directory)/\(BlackBoxPlace.fileName(socketStem: "\(stem)-\(suffix)", startedUnixSeconds: started / 1_000_000_000))"
                 }
             }
-            return BlackBox(path: path, fd: fd, base: base, length: length, capacity: settings.bytes)
+            return BlackBox(path: path, fd: fd, base: base, length: length, capacity: settings.bytes,
+                            maxAgeNanoseconds: settings.maxAgeNanoseconds)
         } catch {
             if let mapped { Posix.unmap(mapped, length: length) }
             if fd >= 0 {
@@ -190,7 +218,8 @@ final class BlackBox {
         return directory
     }
 
-    private static func writeHeader(_ base: UnsafeMutableRawPointer, capacity: Int, started: Int64, headerLine: [UInt8]) {
+    private static func writeHeader(_ base: UnsafeMutableRawPointer, capacity: Int, started: Int64, headerLine: [UInt8],
+                                    maxAgeNanoseconds: UInt64) {
         typealias O = BlackBoxImage.Offset
         base.copyMemory(from: BlackBoxImage.magic, byteCount: BlackBoxImage.magic.count)
         base.storeBytes(of: BlackBoxImage.layoutVersion.littleEndian, toByteOffset: O.version, as: UInt32.self)
@@ -204,6 +233,7 @@ final class BlackBox {
         base.storeBytes(of: UInt32(headerLine.count).littleEndian, toByteOffset: O.headerLineLength, as: UInt32.self)
         base.storeBytes(of: started.littleEndian, toByteOffset: O.started, as: Int64.self)
         (base + BlackBoxImage.headerLineOffset).copyMemory(from: headerLine, byteCount: headerLine.count)
+        base.storeBytes(of: maxAgeNanoseconds.littleEndian, toByteOffset: O.maxAge, as: UInt64.self)
     }
 
     /// Deletes dead boxes and snapshots in `directory` beyond the newest ``retainedCount``
@@ -273,7 +303,8 @@ final class BlackBox {
     private func lineSpans() -> [UnsafeRawBufferPointer] {
         let data = UnsafeRawBufferPointer(start: base + BlackBoxImage.headerBytes, count: Int(ring.capacity))
         let ranges = BlackBoxImage.lineRanges(ring: data, head: UInt64(littleEndian: ring.head.pointee),
-                                              writing: UInt64(littleEndian: ring.writing.pointee))
+                                              writing: UInt64(littleEndian: ring.writing.pointee),
+                                              maxAgeNanoseconds: maxAgeNanoseconds)
         return ranges.map { UnsafeRawBufferPointer(rebasing: data[$0]) }
     }
 

@@ -31,6 +31,11 @@ public struct MonitorConfiguration: Sendable {
     /// The directory of black boxes; nil: `$XDG_STATE_HOME/safegroup`, else
     /// `~/.local/state/safegroup` (created 0700).
     public var blackBoxDirectory: String?
+    /// The black box's age bound: a reader (`replay`, `dump`, `blackbox`, a snapshot) keeps only
+    /// the events at most this much older than the box's newest, so a quiet service's box does not
+    /// replay hours-old events. `.zero` keeps whatever the ring holds. Default 60 s;
+    /// `SAFEGROUP_BLACKBOX_AGE` (`60s`, `5m`, `off`) overrides it.
+    public var blackBoxMaxAge: Duration = .seconds(60)
     /// Write a snapshot of the black box (a recording beside it) on `SIGUSR1`. Default off;
     /// `SAFEGROUP_BLACKBOX_SIGUSR1=1` turns it on too. Installed only when `SIGUSR1` has its
     /// default action: a handler of the host's own is left alone (and that is reported once).

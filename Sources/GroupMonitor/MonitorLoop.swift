@@ -103,8 +103,15 @@ final class MonitorLoop: @unchecked Sendable {
                                      reporter: @Sendable (String) -> Void) -> BlackBox? {
         let asked = BlackBox.Settings.resolve(bytes: configuration.blackBoxBytes, directory: configuration.blackBoxDirectory,
                                               environment: SocketPath.processEnvironment(BlackBox.environmentVariable))
-        do {
-            guard let settings = try asked.get() else { return nil }
+        do throws(BlackBoxFailure) {
+            guard var settings = try asked.get() else { return nil }
+            settings.maxAgeNanoseconds = Posix.nanoseconds(configuration.blackBoxMaxAge)
+            if let age = SocketPath.processEnvironment(BlackBox.ageVariable), !age.isEmpty {
+                guard let parsed = BlackBox.Settings.parseAge(age) else {
+                    throw BlackBoxFailure("\(BlackBox.ageVariable)=\(age) is not an age (60s, 5m, 1h, off); the service goes on without a black box")
+                }
+                settings.maxAgeNanoseconds = parsed
+            }
             let stem = String(SocketPath.fileName(service: service, pid: Posix.pid).dropLast(".sock".count))
             return try BlackBox.open(settings, stem: stem, headerLine: headerLine)
         } catch {

@@ -185,6 +185,69 @@ struct BlackBoxTests {
         #expect(names == Set((3..<10).map { "old-\($0)-1.blackbox" } + ["live-1-1.blackbox", box.path.split(separator: "/").last.map(String.init)!]))
     }
 
+    /// `{"seq":N,"t":N s,"type":"heartbeat",…}` lines, one a second of stream time.
+    static func timedLines(_ seqs: ClosedRange<UInt64>) -> [[UInt8]] {
+        seqs.map { Array(#"{"seq":\#($0),"t":\#($0 * 1_000_000_000),"type":"heartbeat","produced":0,"dropped":0}"#.utf8) + [10] }
+    }
+
+    @Test func theAgeBoundKeepsWhatIsAtMostThatOldBeforeTheNewestLine() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path, maxAgeNanoseconds: 60_000_000_000),
+                                    stem: "aged-1", headerLine: Self.header)
+        defer { box.remove() }
+        let lines = Self.timedLines(1...100)
+        for line in lines { line.withUnsafeBytes { box.append($0) } }
+        let image = try BlackBoxImage([UInt8](try Data(contentsOf: URL(fileURLWithPath: box.path))))
+        #expect(image.maxAgeNanoseconds == 60_000_000_000)
+        #expect(image.lines == Array(lines[39...].joined()), "t = 40 s to 100 s: the last minute before the newest line")
+        // A snapshot keeps to the same bound.
+        guard case .written(let snapshot) = try box.writeSnapshot(now: 5_000_000_000) else {
+            Issue.record("no snapshot")
+            return
+        }
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: snapshot))) == Self.header + Array(lines[39...].joined()))
+    }
+
+    @Test func withoutAnAgeBoundTheWholeRingIsRead() throws {
+        let dir = ScratchDirectory(prefix: "sgbox")
+        let box = try BlackBox.open(.init(bytes: 64 << 10, directory: dir.path, maxAgeNanoseconds: 0),
+                                    stem: "ageless-1", headerLine: Self.header)
+        defer { box.remove() }
+        let lines = Self.timedLines(1...100)
+        for line in lines { line.withUnsafeBytes { box.append($0) } }
+        let image = try BlackBoxImage([UInt8](try Data(contentsOf: URL(fileURLWithPath: box.path))))
+        #expect(image.lines == Array(lines.joined()))
+    }
+
+    /// Rings of many sizes, so that the lines kept by age begin before the ring's end and go on
+    /// at its start in some of them; torn and foreign lines before the cut go with the old ones.
+    @Test func theAgeCutFindsLinesAcrossTheWrapPoint() {
+        var stream: [UInt8] = Array("torn tail of a line\n".utf8) + Array("not a wire line\n".utf8)
+        let lines = Self.timedLines(1...40)
+        for line in lines { stream += line }
+        for capacity in stride(from: 1_900, through: 2_600, by: 37) {
+            var ring = [UInt8](repeating: 0, count: capacity)
+            for (offset, byte) in stream.enumerated() { ring[offset % capacity] = byte }
+            let total = UInt64(stream.count)
+            let kept: [UInt8] = ring.withUnsafeBytes { raw in
+                BlackBoxImage.lineRanges(ring: raw, head: total, writing: total, maxAgeNanoseconds: 10_000_000_000)
+                    .flatMap { Array(raw[$0]) }
+            }
+            #expect(kept == Array(lines[29...].joined()), "capacity \(capacity): t = 30 s to 40 s")
+        }
+    }
+
+    @Test func agesAreReadInSecondsMinutesAndHours() {
+        #expect(BlackBox.Settings.parseAge("60s") == 60_000_000_000)
+        #expect(BlackBox.Settings.parseAge("5m") == 300_000_000_000)
+        #expect(BlackBox.Settings.parseAge("1h") == 3_600_000_000_000)
+        #expect(BlackBox.Settings.parseAge("90") == 90_000_000_000)
+        #expect(BlackBox.Settings.parseAge("off") == 0)
+        #expect(BlackBox.Settings.parseAge("2d") == nil)
+        #expect(BlackBox.Settings.parseAge("25h") == nil)
+        #expect(BlackBox.Settings.parseAge("soon") == nil)
+    }
+
     /// Files of `dir` named like a snapshot.
     static func snapshots(in dir: ScratchDirectory) throws -> [String] {
         (try Posix.directoryEntries(dir.path) ?? []).filter { BlackBoxPlace.boxStem(ofSnapshot: Substring($0)) != nil }.sorted()

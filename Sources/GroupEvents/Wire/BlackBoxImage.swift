@@ -6,7 +6,7 @@
 /// | offset | size | field |
 /// |-------:|-----:|-------|
 /// | 0 | 8 | magic `SGBLKBOX` |
-/// | 8 | 4 | layout version, 1 |
+/// | 8 | 4 | layout version, 2 (a version 1 box has no age bound) |
 /// | 12 | 4 | header bytes (where the ring starts), 4096 |
 /// | 16 | 8 | ring capacity in bytes |
 /// | 24 | 8 | head: bytes ever written; the next byte goes at `head % capacity` |
@@ -16,7 +16,8 @@
 /// | 44 | 4 | the header line's length |
 /// | 48 | 8 | when the box was opened, ns since the Unix epoch |
 /// | 56 | 8 | writing: where the write under way ends (stored before its bytes, `head` after) |
-/// | 64 | ≤ 4032 | the stream's header line (``WireHeader``), newline included |
+/// | 64 | ≤ 4024 | the stream's header line (``WireHeader``), newline included |
+/// | 4088 | 8 | the age bound in ns: a reader keeps only the lines at most this much older than the newest; 0, none |
 ///
 /// The ring holds whole wire lines, the same bytes viewers receive. Once `head` passes the
 /// capacity, the oldest line is partly overwritten: a reader starts at the first newline after
@@ -26,20 +27,27 @@
 /// half-written over the oldest lines, which the reader then skips too. The one exception: the
 /// last gasp writing over a line the monitor was still copying (the crash line starts with a
 /// newline, so the torn piece reads as one malformed line). A clean shutdown removes the file.
+///
+/// The box is bounded by size (the ring) and by age: a reader, and a snapshot, keep only the
+/// lines whose time (`t`) is at most the age bound older than the newest line's, so a quiet
+/// service's box does not replay hours-old events. Older lines stay in the ring's bytes until
+/// they are overwritten; nothing reads them.
 public struct BlackBoxImage: Sendable {
     /// `SGBLKBOX`.
     public static let magic: [UInt8] = Array("SGBLKBOX".utf8)
     /// The layout this build writes and reads.
-    public static let layoutVersion: UInt32 = 1
+    public static let layoutVersion: UInt32 = 2
     /// The header page's size: the ring starts here.
     public static let headerBytes = 4096
     /// Where the header line starts, and the most bytes it may take.
     public static let headerLineOffset = 64
-    public static let headerLineLimit = headerBytes - headerLineOffset
+    public static let headerLineLimit = headerBytes - headerLineOffset - 8
     /// The fields' offsets (see the table above).
     public enum Offset {
         public static let version = 8, headerBytes = 12, capacity = 16, head = 24, state = 32
         public static let signal = 36, pid = 40, headerLineLength = 44, started = 48, writing = 56
+        /// Since layout version 2.
+        public static let maxAge = 4088
     }
     /// The file name's extension.
     public static let fileExtension = ".blackbox"
@@ -67,6 +75,9 @@ public struct BlackBoxImage: Sendable {
     public var capacity: Int
     /// Bytes ever written: more than ``capacity`` when the ring wrapped.
     public var head: UInt64
+    /// The age bound, ns: ``lines`` leaves out what is older than that before the newest line.
+    /// 0: none (a version 1 box).
+    public var maxAgeNanoseconds: UInt64
     /// The stream's header line.
     public var headerLine: [UInt8]
     /// The ring's lines in order, oldest first, the partial oldest line of a wrapped ring left out.
@@ -95,8 +106,8 @@ public struct BlackBoxImage: Sendable {
         func u32(_ at: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(bytes[at + $1]) << (8 * $1) } }
         func u64(_ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * $1) } }
         let version = u32(Offset.version)
-        guard version == Self.layoutVersion else {
-            throw Malformed(description: "black box layout version \(version); this build reads version \(Self.layoutVersion) (use a safegroup of the service's version)")
+        guard version == 1 || version == Self.layoutVersion else {
+            throw Malformed(description: "black box layout version \(version); this build reads versions 1 and \(Self.layoutVersion) (use a safegroup of the service's version)")
         }
         let dataStart = Int(u32(Offset.headerBytes))
         let capacity = u64(Offset.capacity)
@@ -104,9 +115,12 @@ public struct BlackBoxImage: Sendable {
             throw Malformed(description: "black box ring of \(capacity) bytes at \(dataStart) does not fit its \(bytes.count)-byte file")
         }
         let lineLength = Int(u32(Offset.headerLineLength))
-        guard lineLength > 0, lineLength <= Self.headerLineLimit else {
-            throw Malformed(description: "black box header line of \(lineLength) bytes (at most \(Self.headerLineLimit))")
+        let lineLimit = version == 1 ? Self.headerBytes - Self.headerLineOffset : Self.headerLineLimit
+        guard lineLength > 0, lineLength <= lineLimit else {
+            throw Malformed(description: "black box header line of \(lineLength) bytes (at most \(lineLimit))")
         }
+        let maxAge = version == 1 ? 0 : u64(Offset.maxAge)
+        maxAgeNanoseconds = maxAge
         state = State(rawValue: u32(Offset.state)) ?? .running
         signal = Int32(bitPattern: u32(Offset.signal))
         pid = Int32(bitPattern: u32(Offset.pid))
@@ -121,7 +135,7 @@ public struct BlackBoxImage: Sendable {
         var ordered: [UInt8] = []
         bytes.withUnsafeBytes { raw in
             let ring = UnsafeRawBufferPointer(rebasing: raw[dataStart..<(dataStart + Int(capacity))])
-            let ranges = Self.lineRanges(ring: ring, head: head, writing: writing)
+            let ranges = Self.lineRanges(ring: ring, head: head, writing: writing, maxAgeNanoseconds: maxAge)
             ordered.reserveCapacity(ranges.reduce(0) { $0 + $1.count })
             for range in ranges { ordered.append(contentsOf: UnsafeRawBufferPointer(rebasing: ring[range])) }
         }
@@ -135,8 +149,10 @@ public struct BlackBoxImage: Sendable {
     /// written, a write under way up to `writing`) lie, oldest first: at most two ranges of
     /// offsets into `ring`, read in order. The reader's rule, for a file's bytes and for the
     /// live mapping alike: the last `capacity` bytes before the end of any write under way, up
-    /// to `head`, from the first newline past the wrap point when the ring wrapped.
-    public static func lineRanges(ring: UnsafeRawBufferPointer, head: UInt64, writing: UInt64) -> [Range<Int>] {
+    /// to `head`, from the first newline past the wrap point when the ring wrapped; with an age
+    /// bound, from the first line whose `t` is at most `maxAgeNanoseconds` before the newest.
+    public static func lineRanges(ring: UnsafeRawBufferPointer, head: UInt64, writing: UInt64,
+                                  maxAgeNanoseconds: UInt64 = 0) -> [Range<Int>] {
         let capacity = UInt64(ring.count)
         guard capacity > 0 else { return [] }
         let writing = max(writing, head)
@@ -154,7 +170,64 @@ public struct BlackBoxImage: Sendable {
                 ranges.removeFirst()
             }
         }
-        return ranges.filter { !$0.isEmpty }
+        ranges = ranges.filter { !$0.isEmpty }
+        return maxAgeNanoseconds > 0 ? cut(ranges, of: ring, toAge: maxAgeNanoseconds) : ranges
+    }
+
+    /// `ranges` (the ring's lines, oldest first; a line may continue from the first range into
+    /// the second) from the first line whose time is at most `maxAge` before the newest line's.
+    /// Lines without a readable time (torn, empty) before that line go with the old ones.
+    static func cut(_ ranges: [Range<Int>], of ring: UnsafeRawBufferPointer, toAge maxAge: UInt64) -> [Range<Int>] {
+        let total = ranges.reduce(0) { $0 + $1.count }
+        // Logical offset → ring offset, across the two ranges.
+        func byte(_ at: Int) -> UInt8 {
+            at < ranges[0].count ? ring[ranges[0].lowerBound + at] : ring[ranges[1].lowerBound + at - ranges[0].count]
+        }
+        // Every line's start and time, in one pass.
+        var starts: [(offset: Int, time: UInt64?)] = []
+        var lineStart = 0
+        for offset in 0...total where offset == total || byte(offset) == UInt8(ascii: "\n") {
+            if offset > lineStart { starts.append((lineStart, time(ofLineAt: lineStart, end: offset, byte))) }
+            lineStart = offset + 1
+        }
+        guard let newest = starts.compactMap(\.time).max(), newest > maxAge else { return ranges }
+        let oldest = newest - maxAge
+        guard let first = starts.first(where: { ($0.time ?? 0) >= oldest }), first.offset > 0 else { return ranges }
+        // Drop `first.offset` logical bytes.
+        var drop = first.offset
+        var kept: [Range<Int>] = []
+        for range in ranges {
+            if drop >= range.count { drop -= range.count; continue }
+            kept.append((range.lowerBound + drop)..<range.upperBound)
+            drop = 0
+        }
+        return kept
+    }
+
+    /// The `t` of a wire line `{"seq":N,"t":T,…` (the order every writer keeps), nil for any other line.
+    private static func time(ofLineAt start: Int, end: Int, _ byte: (Int) -> UInt8) -> UInt64? {
+        var at = start
+        func expect(_ text: StaticString) -> Bool {
+            for expected in UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount) {
+                guard at < end, byte(at) == expected else { return false }
+                at += 1
+            }
+            return true
+        }
+        func number() -> UInt64? {
+            var value: UInt64 = 0
+            let first = at
+            while at < end, case let digit = byte(at), digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9"), at - first < 20 {
+                let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
+                if overflow1 || overflow2 { return nil }
+                value = sum
+                at += 1
+            }
+            return at > first ? value : nil
+        }
+        guard expect(#"{"seq":"#), number() != nil, expect(#","t":"#) else { return nil }
+        return number()
     }
 }
 
