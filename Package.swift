@@ -14,7 +14,6 @@ let coreTargets: [Target] = [
         dependencies: [
             "GroupEvents",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
-            .product(name: "DequeModule", package: "swift-collections"),
         ]
     ),
 ]

@@ -22,6 +22,7 @@ let package = Package(
                 .product(name: "GroupEvents", package: rootIdentity),
                 .product(name: "GroupEventsTesting", package: rootIdentity),
                 .product(name: "Dashboard", package: rootIdentity),
+                .product(name: "GroupHealth", package: rootIdentity),
                 .product(name: "GroupMonitor", package: rootIdentity),
                 .product(name: "GroupIsolation", package: rootIdentity),
                 .product(name: "SafeGroupTracing", package: rootIdentity),

@@ -146,6 +146,7 @@ public struct DashboardState: Sendable {
             if lastArrival == nil { lastArrival = viewerNow }
             clock.tick(viewerNanoseconds: viewerNanoseconds)
             model.expire(at: clock.now)
+            model.refreshSiteSummaries()
             // Tasks may have left the tree, or (with the duration sort) durations reordered it.
             if frozen == nil && (model.revision != indexedRevision || view.sort == .duration
                                  || model.health?.revision != indexedHealthRevision) { needsIndex = true }

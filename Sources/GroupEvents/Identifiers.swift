@@ -64,7 +64,7 @@ public struct SourceSite: Hashable, Sendable, CustomStringConvertible {
     ///
     /// The wire encoder writes a site on every spawn; going through ``file`` would allocate a
     /// `String` for each literal path longer than the small-string limit.
-    func withFileUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    package func withFileUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         switch storage {
         case .literal(let s):
             if s.hasPointerRepresentation {

@@ -21,11 +21,17 @@ public struct HealthModel: Sendable {
     public let configuration: HealthConfiguration
 
     /// Every kept site's statistics, in no particular order.
-    public var sites: [SiteStatistics] { storage.filter(\.isKept) }
+    public var sites: [SiteStatistics] { states.compactMap { $0.isKept ? $0.row : nil } }
     /// How many sites are kept.
-    public var siteCount: Int { slotOf.count }
-    /// The statistics of `site`, if it is kept.
-    public func statistics(for site: SourceSite) -> SiteStatistics? { slotOf[site].map { storage[Int($0)] } }
+    public var siteCount: Int { siteSlots.count }
+    /// The statistics of `site`, if it is kept, with its summary made now (percentiles and the
+    /// fault rate at ``now``).
+    public func statistics(for site: SourceSite) -> SiteStatistics? {
+        guard let slot = siteSlots[site.fingerprint(seed: siteSeed)] else { return nil }
+        var row = states[Int(slot)].row
+        row.summary = summary(of: states[Int(slot)])
+        return row
+    }
     /// Sites evicted to stay within ``HealthConfiguration/maxSites``.
     public private(set) var evictedSites = 0
     /// Children not tracked: their site could not be kept (every site had live children), or
@@ -44,37 +50,59 @@ public struct HealthModel: Sendable {
     /// Changes whenever the active warnings or the sites' statistics change.
     public private(set) var revision: UInt64 = 0
 
-    /// Sites by slot: a live child names its site's slot, so its start and end find the site
-    /// without hashing its file name. An evicted site's slot holds an empty, unkept site until
-    /// reused. Not optional: mutating through `!` copied the whole site on every event.
-    private var storage: [SiteStatistics] = []
-    private var slotOf: [SourceSite: Int32] = [:]
-    private var freeSlots: [Int32] = []
-    private var tasks: [TaskID: LiveTask] = [:]
-    private var groups: [GroupID: GroupHealth] = [:]
-    private var slowToCancel: Set<TaskID> = []
+    /// Sites by slot. A live child names its site's slot, so its start and end reach the site
+    /// without finding it again. An evicted site's slot holds an unkept state until reused.
+    private var states: [SiteState] = []
+    /// Sites' slots by fingerprint (``SourceSite/fingerprint(seed:)``).
+    private var siteSlots = SlotTable()
+    private var freeSiteSlots: [Int32] = []
+    private let siteSeed: UInt64 = {
+        var hasher = Hasher()
+        hasher.combine(0x517E as UInt64)
+        return UInt64(UInt(bitPattern: hasher.finalize()))
+    }()
+    /// Live children by slot, and their slots by task id.
+    private var children: [LiveChild] = []
+    private var childSlots = SlotTable()
+    private var freeChildSlots: [Int32] = []
+    /// Open groups by slot, and their slots by group id.
+    private var groups: [GroupHealth] = []
+    private var groupSlots = SlotTable()
+    private var freeGroupSlots: [Int32] = []
+    /// Children reported slow to cancel, by slot (and id, to tell a reused slot).
+    private var slowToCancel: [(slot: Int32, task: TaskID)] = []
     private var conditions: [ConditionKey: Condition] = [:]
     private var nextEvaluation: UInt64 = 0
     private var nextGrowthSample: UInt64 = 0
-    /// Where the next evaluation starts refreshing percentiles.
+    /// Where the next refresh of percentiles starts.
     private var summaryCursor = 0
-    /// The most sites whose percentiles one evaluation refreshes.
-    static let summaryRefreshes = 128
+    /// The most sites whose percentiles an evaluation on its own (as time passes) refreshes;
+    /// ``evaluate()`` called by hand refreshes them all.
+    public static let summaryRefreshes = 64
 
-    struct LiveTask: Sendable {
-        let site: Int32
-        let group: GroupID
-        let spawnedAt: MonotonicTime
+    /// A live child: its site's and group's slots, when it was spawned and started, and its
+    /// links in its site's running or waiting list.
+    struct LiveChild: Sendable {
+        var task: TaskID
+        var group: GroupID
+        var groupSlot: Int32
+        var site: Int32
+        var spawnedAt: MonotonicTime
         var startedAt: MonotonicTime?
+        var previous: Int32 = -1
+        var next: Int32 = -1
     }
 
     struct GroupHealth: Sendable {
-        let openedAt: MonotonicTime
+        var id: GroupID
+        var openedAt: MonotonicTime
         var site: String
         var limit: Int?
         var running = 0
         var samples: [Int] = []
         var isGrowing = false
+        /// False for a slot whose group closed, until it is reused.
+        var isOpen = true
     }
 
     struct ConditionKey: Hashable, Sendable {
@@ -137,11 +165,15 @@ public struct HealthModel: Sendable {
     }
 
     /// The tracked live children, for the memory-bound tests.
-    var trackedTasks: Int { tasks.count }
-    var trackedGroups: Int { groups.count }
+    var trackedTasks: Int { childSlots.count }
+    var trackedGroups: Int { groupSlots.count }
     var trackedConditions: Int { conditions.count }
-    /// The bytes the sites hold, about.
-    public var estimatedFootprint: Int { storage.reduce(0) { $0 + ($1.isKept ? $1.footprint : 64) } + slotOf.count * 48 + tasks.count * 64 + groups.count * 96 }
+    /// The bytes the model holds, about.
+    public var estimatedFootprint: Int {
+        states.reduce(0) { $0 + ($1.isKept ? $1.footprint : MemoryLayout<SiteState>.stride) }
+            + children.count * MemoryLayout<LiveChild>.stride + groups.count * 96
+            + siteSlots.footprint + childSlots.footprint + groupSlots.footprint
+    }
 
     // MARK: Events
 
@@ -149,12 +181,17 @@ public struct HealthModel: Sendable {
     public mutating func apply(_ event: Event) {
         switch event.kind {
         case .groupOpened(let opened): openGroup(opened, at: event.time)
-        case .groupClosed(let closed): groups.removeValue(forKey: closed.group)
+        case .groupClosed(let closed): closeGroup(closed.group)
         case .taskSpawned(let spawned): spawn(spawned, at: event.time)
         case .taskStarted(let started): start(started, at: event.time)
         case .taskEnded(let ended): end(ended, at: event.time)
         case .slowToCancel(let slow):
-            if tasks[slow.task] != nil, slowToCancel.count < configuration.maxTasks { slowToCancel.insert(slow.task) }
+            guard let slot = childSlots[slow.task.rawValue] else { break }
+            // Ended children leave the list at each evaluation; with the rule off, here.
+            if slowToCancel.count >= 1_024, !configuration.enabled.contains(.slowCancel) { pruneSlowToCancel() }
+            if slowToCancel.count < configuration.maxTasks, !slowToCancel.contains(where: { $0.slot == slot && $0.task == slow.task }) {
+                slowToCancel.append((slot, slow.task))
+            }
         case .faultRecorded, .dropped, .heartbeat, .processCrashed, .viewerAction: break
         }
         advance(to: event.time)
@@ -162,88 +199,126 @@ public struct HealthModel: Sendable {
 
     private mutating func openGroup(_ opened: GroupOpened, at time: MonotonicTime) {
         let site = "\(TextSanitizer.sanitize(opened.site.file)):\(opened.site.line)"
-        if groups[opened.group] != nil {
-            groups[opened.group]!.site = site
-            groups[opened.group]!.limit = opened.limit
-        } else if groups.count < configuration.maxGroups {
-            groups[opened.group] = GroupHealth(openedAt: time, site: site, limit: opened.limit)
-        } else {
-            untrackedGroups += 1
+        if let slot = groupSlots[opened.group.rawValue] {
+            groups[Int(slot)].site = site
+            groups[Int(slot)].limit = opened.limit
+        } else if let slot = addGroup(opened.group, at: time) {
+            groups[Int(slot)].site = site
+            groups[Int(slot)].limit = opened.limit
         }
     }
 
+    /// Tracks a group from `time`; nil (and counted) when `maxGroups` are open.
+    private mutating func addGroup(_ id: GroupID, at time: MonotonicTime) -> Int32? {
+        guard groupSlots.count < configuration.maxGroups else {
+            untrackedGroups += 1
+            return nil
+        }
+        let group = GroupHealth(id: id, openedAt: time, site: "")
+        let slot: Int32
+        if let free = freeGroupSlots.popLast() {
+            slot = free
+            groups[Int(slot)] = group
+        } else {
+            slot = Int32(groups.count)
+            groups.append(group)
+        }
+        groupSlots.insert(id.rawValue, slot: slot)
+        return slot
+    }
+
+    private mutating func closeGroup(_ id: GroupID) {
+        guard let slot = groupSlots.remove(id.rawValue) else { return }
+        groups[Int(slot)] = GroupHealth(id: GroupID(rawValue: 0), openedAt: now, site: "", isOpen: false)
+        freeGroupSlots.append(slot)
+    }
+
     private mutating func spawn(_ spawned: TaskSpawned, at time: MonotonicTime) {
-        guard tasks.index(forKey: spawned.task) == nil else { return }  // a snapshot's repeat
-        guard tasks.count < configuration.maxTasks, let slot = slot(for: spawned.site, at: time) else {
+        guard childSlots[spawned.task.rawValue] == nil else { return }  // a snapshot's repeat
+        guard childSlots.count < configuration.maxTasks, let site = siteSlot(for: spawned.site, at: time) else {
             untrackedTasks += 1
             return
         }
-        if groups.index(forKey: spawned.group) == nil, groups.count < configuration.maxGroups {
-            // Opened before we could see it (a late attach): its age counts from now.
-            groups[spawned.group] = GroupHealth(openedAt: time, site: "")
+        // A group opened before we could see it (a late attach): its age counts from now.
+        let groupSlot = groupSlots[spawned.group.rawValue] ?? addGroup(spawned.group, at: time) ?? -1
+        let child = LiveChild(task: spawned.task, group: spawned.group, groupSlot: groupSlot, site: site, spawnedAt: time)
+        let slot: Int32
+        if let free = freeChildSlots.popLast() {
+            slot = free
+            children[Int(slot)] = child
+        } else {
+            slot = Int32(children.count)
+            children.append(child)
         }
-        tasks[spawned.task] = LiveTask(site: slot, group: spawned.group, spawnedAt: time)
-        let index = Int(slot)
-        storage[index].spawned += 1
-        storage[index].waiting += 1
-        storage[index].lastActivity = time
-        storage[index].waitingQueue.append(.init(task: spawned.task, time: time))
-        let waiting = storage[index].waiting
-        Self.compact(&storage[index].waitingQueue, live: waiting, tasks: tasks)
+        childSlots.insert(spawned.task.rawValue, slot: slot)
+        let index = Int(site)
+        Self.link(slot, into: &states[index].waiting, children: &children)
+        states[index].row.countSpawn(at: time)
         revision &+= 1
     }
 
     private mutating func start(_ started: TaskStarted, at time: MonotonicTime) {
-        guard let taskIndex = tasks.index(forKey: started.task), tasks.values[taskIndex].startedAt == nil else { return }
-        tasks.values[taskIndex].startedAt = time
-        let task = tasks.values[taskIndex]
-        if let group = groups.index(forKey: task.group) { groups.values[group].running += 1 }
-        let index = Int(task.site)
-        storage[index].started += 1
-        storage[index].waiting -= 1
-        storage[index].running += 1
-        storage[index].lastActivity = time
-        if started.waitedNanoseconds > 0 || storage[index].waits != nil {
-            if storage[index].waits == nil { storage[index].waits = SlidingHistogram() }
-            storage[index].waits!.record(nanoseconds: started.waitedNanoseconds, at: half(of: time))
-            storage[index].isDirty = true
+        guard let slot = childSlots[started.task.rawValue], children[Int(slot)].startedAt == nil else { return }
+        children[Int(slot)].startedAt = time
+        let child = children[Int(slot)]
+        addRunning(1, group: child)
+        let index = Int(child.site)
+        Self.moveToRunning(slot, in: &states[index], children: &children)
+        states[index].row.countStart(at: time)
+        if started.waitedNanoseconds > 0 {
+            states[index].waits.record(nanoseconds: started.waitedNanoseconds, at: half(of: time))
+            states[index].isDirty = true
         }
-        storage[index].runningQueue.append(.init(task: started.task, time: time))
-        let running = storage[index].running
-        Self.compact(&storage[index].runningQueue, live: running, tasks: tasks)
         revision &+= 1
     }
 
     private mutating func end(_ ended: TaskEnded, at time: MonotonicTime) {
-        guard let task = tasks.removeValue(forKey: ended.task) else { return }
-        slowToCancel.remove(ended.task)
-        if task.startedAt != nil, let group = groups.index(forKey: task.group) { groups.values[group].running -= 1 }
-        let index = Int(task.site)
-        if task.startedAt == nil { storage[index].waiting -= 1 } else { storage[index].running -= 1 }
-        switch ended.status {
-        case .ok: storage[index].ok += 1
-        case .failed: storage[index].failed += 1
-        case .timedOut: storage[index].timedOut += 1
-        case .cancelled: storage[index].cancelled += 1
-        case .crashed: storage[index].crashed += 1
+        guard let slot = childSlots.remove(ended.task.rawValue) else { return }
+        let child = children[Int(slot)]
+        let index = Int(child.site)
+        if child.startedAt == nil {
+            Self.unlink(slot, from: &states[index].waiting, children: &children)
+        } else {
+            addRunning(-1, group: child)
+            Self.unlink(slot, from: &states[index].running, children: &children)
         }
-        storage[index].lastActivity = time
-        storage[index].slots.record(fault: [.failed, .timedOut, .crashed].contains(ended.status), at: time)
-        if task.startedAt != nil {
-            storage[index].durations.record(nanoseconds: ended.durationNanoseconds, at: half(of: time))
-            storage[index].isDirty = true
-        }
+        children[Int(slot)].site = -1
+        freeChildSlots.append(slot)
+        states[index].row.countEnd(ended.status, wasRunning: child.startedAt != nil, at: time)
+        states[index].recordEnd(ended.status, duration: child.startedAt == nil ? nil : ended.durationNanoseconds,
+                                at: time, half: half(of: time))
         revision &+= 1
     }
 
-    /// Drops entries of children that moved on once they are half of a queue, so a queue
-    /// stays proportional to its site's live children. Static, with the tasks passed: a method
-    /// on `self` while a site is borrowed from it would copy every site.
-    private static func compact(_ queue: inout Deque<SiteStatistics.QueuedTask>, live: Int, tasks: [TaskID: LiveTask]) {
-        guard queue.count >= 64, queue.count > 2 * live else { return }
-        queue.removeAll { entry in
-            !isCurrent(entry, running: tasks[entry.task]?.startedAt != nil, tasks: tasks)
-        }
+    /// Counts a child's start (+1) or end (-1) in its group, if the group is still the one it
+    /// was spawned in (a closed group's slot may hold another).
+    private mutating func addRunning(_ delta: Int, group child: LiveChild) {
+        let slot = Int(child.groupSlot)
+        guard slot >= 0, groups[slot].isOpen, groups[slot].id == child.group else { return }
+        groups[slot].running += delta
+    }
+
+    /// Appends a child to a list (its newest end).
+    private static func link(_ slot: Int32, into list: inout ChildList, children: inout [LiveChild]) {
+        children[Int(slot)].previous = list.tail
+        children[Int(slot)].next = -1
+        if list.tail >= 0 { children[Int(list.tail)].next = slot } else { list.head = slot }
+        list.tail = slot
+    }
+
+    /// Moves a child from its site's waiting list to the end of its running list.
+    private static func moveToRunning(_ slot: Int32, in site: inout SiteState, children: inout [LiveChild]) {
+        unlink(slot, from: &site.waiting, children: &children)
+        link(slot, into: &site.running, children: &children)
+    }
+
+    /// Takes a child out of the list it is in.
+    private static func unlink(_ slot: Int32, from list: inout ChildList, children: inout [LiveChild]) {
+        let previous = children[Int(slot)].previous, next = children[Int(slot)].next
+        if previous >= 0 { children[Int(previous)].next = next } else { list.head = next }
+        if next >= 0 { children[Int(next)].previous = previous } else { list.tail = previous }
+        children[Int(slot)].previous = -1
+        children[Int(slot)].next = -1
     }
 
     private func half(of time: MonotonicTime) -> UInt64 {
@@ -251,38 +326,43 @@ public struct HealthModel: Sendable {
     }
 
     /// The slot of `site`, made if need be; nil when it cannot be kept (every site has live children).
-    private mutating func slot(for site: SourceSite, at time: MonotonicTime) -> Int32? {
-        if let slot = slotOf[site] { return slot }
-        if slotOf.count >= configuration.maxSites {
-            // Evict an eighth at once (the least recently active idle sites), so a stream of
-            // new sites pays one sort per many sites.
-            let idle = slotOf.filter { storage[Int($0.value)].live == 0 }
-                .sorted { storage[Int($0.value)].lastActivity < storage[Int($1.value)].lastActivity }
-            let victims = idle.prefix(max(1, configuration.maxSites / 8))
-            var evictedText = Set<String>()
-            for (key, slot) in victims {
-                evictedText.insert(storage[Int(slot)].site)
-                storage[Int(slot)] = SiteStatistics.evicted
-                slotOf.removeValue(forKey: key)
-                freeSlots.append(slot)
-            }
-            if !evictedText.isEmpty {
-                conditions = conditions.filter { if case .site(let text) = $0.key.subject { !evictedText.contains(text) } else { true } }
-            }
-            evictedSites += victims.count
-            if victims.isEmpty { return nil }
+    private mutating func siteSlot(for site: SourceSite, at time: MonotonicTime) -> Int32? {
+        let fingerprint = site.fingerprint(seed: siteSeed)
+        if let slot = siteSlots[fingerprint] { return slot }
+        if siteCount >= configuration.maxSites {
+            evictIdleSites()
+            if siteCount >= configuration.maxSites { return nil }
         }
-        let statistics = SiteStatistics(site: "\(TextSanitizer.sanitize(site.file)):\(site.line)", at: time)
+        let state = SiteState(site: "\(TextSanitizer.sanitize(site.file)):\(site.line)", fingerprint: fingerprint, at: time)
         let slot: Int32
-        if let free = freeSlots.popLast() {
+        if let free = freeSiteSlots.popLast() {
             slot = free
-            storage[Int(slot)] = statistics
+            states[Int(slot)] = state
         } else {
-            slot = Int32(storage.count)
-            storage.append(statistics)
+            slot = Int32(states.count)
+            states.append(state)
         }
-        slotOf[site] = slot
+        siteSlots.insert(fingerprint, slot: slot)
         return slot
+    }
+
+    /// Evicts an eighth of the cap at once (the least recently active sites with no live
+    /// child), so a stream of new sites pays one sort per many sites.
+    private mutating func evictIdleSites() {
+        let idle = states.indices.filter { states[$0].isKept && states[$0].row.live == 0 }
+            .sorted { states[$0].row.lastActivity < states[$1].row.lastActivity }
+        let victims = idle.prefix(max(1, configuration.maxSites / 8))
+        var evictedText = Set<String>()
+        for index in victims {
+            evictedText.insert(states[index].row.site)
+            siteSlots.remove(states[index].fingerprint)
+            states[index] = SiteState.evicted
+            freeSiteSlots.append(Int32(index))
+        }
+        if !evictedText.isEmpty {
+            conditions = conditions.filter { if case .site(let text) = $0.key.subject { !evictedText.contains(text) } else { true } }
+        }
+        evictedSites += victims.count
     }
 
     // MARK: Time and rules
@@ -292,48 +372,85 @@ public struct HealthModel: Sendable {
         if time > now { now = time }
         guard now.rawValue >= nextEvaluation else { return }
         nextEvaluation = now.rawValue &+ max(1, configuration.evaluationIntervalNanoseconds)
-        evaluate()
+        evaluate(refreshing: Self.summaryRefreshes)
     }
 
-    /// Evaluates the rules now, whatever the interval (``advance(to:)`` does it on its own).
+    /// Evaluates the rules now, whatever the interval, with every site's summary made anew
+    /// (``advance(to:)`` evaluates on its own, refreshing at most ``summaryRefreshes`` summaries).
     public mutating func evaluate() {
+        evaluate(refreshing: Int.max)
+    }
+
+    private mutating func evaluate(refreshing budget: Int) {
         var holding: [ConditionKey: Holding] = [:]
         let enabled = configuration.enabled
         let halfNow = half(of: now)
-        // Fault rates for every site (a sum of six slots); percentiles for at most
-        // `summaryRefreshes` stale sites, round robin (a pass over a histogram each): with a
-        // thousand busy sites, each site's percentiles are at most eight evaluations old.
-        var refreshed = 0
-        let count = storage.count
-        for step in 0..<count {
-            let index = (summaryCursor + step) % count
-            guard storage[index].isKept else { continue }
+        // Fault rates for every site (a sum of six slots); percentiles for at most `budget`
+        // stale sites (see refreshSummaries).
+        for index in states.indices where states[index].isKept {
             // A window that moves changes the percentiles even with nothing recorded.
-            if storage[index].durations.advance(toHalf: halfNow) { storage[index].isDirty = true }
-            if storage[index].waits?.advance(toHalf: halfNow) == true { storage[index].isDirty = true }
-            let rate = storage[index].faultRate(at: now)
-            storage[index].summary.faultRate = rate?.rate ?? 0
-            storage[index].summary.recentEnds = rate?.ends ?? 0
-            guard storage[index].isDirty, refreshed < Self.summaryRefreshes else { continue }
-            refreshed += 1
-            if refreshed == Self.summaryRefreshes { summaryCursor = (index + 1) % count }
-            storage[index].isDirty = false
-            storage[index].summary.durations = storage[index].durations.percentiles
-            storage[index].summary.waits = storage[index].waits?.percentiles ?? Percentiles()
+            if states[index].durations.advance(toHalf: halfNow) { states[index].isDirty = true }
+            if states[index].waits.advance(toHalf: halfNow) { states[index].isDirty = true }
+            let rate = states[index].slots.sum(lastSlots: RateSlots.minute, at: now)
+            states[index].row.summary.faultRate = rate.ends == 0 ? 0 : Double(rate.faults) / Double(rate.ends)
+            states[index].row.summary.recentEnds = rate.ends
         }
+        refreshSummaries(limit: budget)
         if enabled.contains(.stuck) { findStuck(into: &holding) }
         if enabled.contains(.queueing) { findQueueing(into: &holding) }
         if enabled.contains(.faultRate) { findFaultRates(into: &holding) }
         if enabled.contains(.growing) { findGrowing(into: &holding) }
-        if enabled.contains(.slowCancel) {
-            for task in slowToCancel {
-                guard let live = tasks[task] else { continue }
-                let site = storage[Int(live.site)].site
-                holding[ConditionKey(kind: .slowCancel, subject: .task(task))] = Holding(
-                    site: site, detail: .slowCancel(running: now.nanoseconds(since: live.startedAt ?? live.spawnedAt)))
+        if enabled.contains(.slowCancel) { findSlowCancels(into: &holding) }
+        settle(holding)
+    }
+
+    /// Makes the percentiles of at most `limit` sites with new values anew, round robin (a
+    /// few microseconds a site). The periodic evaluation refreshes ``summaryRefreshes``; the
+    /// dashboard also calls this on each frame, so that with a thousand busy sites each one's
+    /// percentiles are refreshed within a second or two without any frame paying for all.
+    public mutating func refreshSummaries(limit: Int) {
+        let count = states.count
+        guard count > 0, limit > 0 else { return }
+        var refreshed = 0
+        for step in 0..<count {
+            let index = (summaryCursor + step) % count
+            guard states[index].isKept, states[index].isDirty else { continue }
+            states[index].isDirty = false
+            states[index].row.summary.durations = states[index].durations.percentiles()
+            states[index].row.summary.waits = states[index].waits.percentiles()
+            refreshed += 1
+            if refreshed == limit {
+                summaryCursor = (index + 1) % count
+                break
             }
         }
-        settle(holding)
+        if refreshed > 0 { revision &+= 1 }
+    }
+
+    /// A site's summary at ``now``, made anew (on a copy: the model is left as it is).
+    private func summary(of state: SiteState) -> SiteSummary {
+        var state = state
+        let rate = state.slots.sum(lastSlots: RateSlots.minute, at: now)
+        return SiteSummary(durations: state.durations.percentiles(), waits: state.waits.percentiles(),
+                           faultRate: rate.ends == 0 ? 0 : Double(rate.faults) / Double(rate.ends), recentEnds: rate.ends)
+    }
+
+    /// Drops the slow-to-cancel children that ended (their slot is free, or holds another).
+    private mutating func pruneSlowToCancel() {
+        let children = self.children
+        slowToCancel.removeAll { entry in
+            !(children.indices.contains(Int(entry.slot)) && children[Int(entry.slot)].site >= 0 && children[Int(entry.slot)].task == entry.task)
+        }
+    }
+
+    /// Children still running after cancellation reached them; the ones that ended leave the list.
+    private mutating func findSlowCancels(into holding: inout [ConditionKey: Holding]) {
+        pruneSlowToCancel()
+        for (slot, task) in slowToCancel {
+            let child = children[Int(slot)]
+            holding[ConditionKey(kind: .slowCancel, subject: .task(task))] = Holding(
+                site: states[Int(child.site)].row.site, detail: .slowCancel(running: now.nanoseconds(since: child.startedAt ?? child.spawnedAt)))
+        }
     }
 
     /// Tracks each condition through its hold: fires one that held long enough, clears an
@@ -382,13 +499,13 @@ public struct HealthModel: Sendable {
 
     /// Running children older than their site's limit: the absolute threshold, or a multiple
     /// of the site's p99 once it has enough durations (never below the minimum).
-    private mutating func findStuck(into holding: inout [ConditionKey: Holding]) {
+    private func findStuck(into holding: inout [ConditionKey: Holding]) {
         let config = configuration
-        for index in storage.indices where storage[index].running > 0 {
-            Self.dropDeparted(&storage[index].runningQueue, running: true, tasks: tasks)
-            guard let oldest = storage[index].runningQueue.first,
-                  now.nanoseconds(since: oldest.time) >= config.stuckMinimumNanoseconds else { continue }
-            let percentiles = storage[index].summary.durations
+        for index in states.indices where states[index].row.running > 0 {
+            let oldest = states[index].running.head
+            guard oldest >= 0, let started = children[Int(oldest)].startedAt,
+                  now.nanoseconds(since: started) >= config.stuckMinimumNanoseconds else { continue }
+            let percentiles = states[index].row.summary.durations
             var limit = config.stuckAfterNanoseconds
             var p99: UInt64?
             if percentiles.count >= config.stuckMinimumSamples {
@@ -398,42 +515,47 @@ public struct HealthModel: Sendable {
                     p99 = percentiles.p99
                 }
             }
-            let site = storage[index].site
-            for entry in storage[index].runningQueue {
-                let age = now.nanoseconds(since: entry.time)
+            let site = states[index].row.site
+            var slot = oldest
+            while slot >= 0 {
+                let child = children[Int(slot)]
+                let since = child.startedAt ?? child.spawnedAt
+                let age = now.nanoseconds(since: since)
                 // Oldest first: past the first child under the limit, none is over it. Past
                 // `maxWarnings` candidates, the rest wait (they could not be kept anyway).
                 guard age >= limit, holding.count < config.maxWarnings else { break }
-                guard Self.isCurrent(entry, running: true, tasks: tasks) else { continue }
-                holding[ConditionKey(kind: .stuck, subject: .task(entry.task))] = Holding(
+                holding[ConditionKey(kind: .stuck, subject: .task(child.task))] = Holding(
                     site: site, detail: .stuck(age: age, p99: p99, limit: limit),
-                    since: MonotonicTime(nanoseconds: entry.time.rawValue &+ limit))
+                    since: MonotonicTime(nanoseconds: since.rawValue &+ limit))
+                slot = child.next
             }
         }
     }
 
     /// Children waiting for a slot longer than the threshold, per group.
-    private mutating func findQueueing(into holding: inout [ConditionKey: Holding]) {
+    private func findQueueing(into holding: inout [ConditionKey: Holding]) {
         let threshold = configuration.queueWaitNanoseconds
-        var byGroup: [GroupID: (site: String, count: Int, longest: UInt64, oldest: MonotonicTime)] = [:]
-        for index in storage.indices where storage[index].waiting > 0 {
-            Self.dropDeparted(&storage[index].waitingQueue, running: false, tasks: tasks)
-            let site = storage[index].site
-            for entry in storage[index].waitingQueue {
-                let age = now.nanoseconds(since: entry.time)
+        var byGroup: [GroupID: (site: String, limit: Int?, count: Int, longest: UInt64, oldest: MonotonicTime)] = [:]
+        for index in states.indices where states[index].row.waiting > 0 {
+            let site = states[index].row.site
+            var slot = states[index].waiting.head
+            while slot >= 0 {
+                let child = children[Int(slot)]
+                let age = now.nanoseconds(since: child.spawnedAt)
                 guard age >= threshold, byGroup.count < configuration.maxWarnings else { break }
-                guard Self.isCurrent(entry, running: false, tasks: tasks), let group = tasks[entry.task]?.group else { continue }
-                var value = byGroup[group] ?? (site, 0, 0, entry.time)
+                let group = child.groupSlot >= 0 && groups[Int(child.groupSlot)].id == child.group ? groups[Int(child.groupSlot)] : nil
+                var value = byGroup[child.group] ?? (site, group?.limit, 0, 0, child.spawnedAt)
                 value.count += 1
                 value.longest = max(value.longest, age)
-                value.oldest = min(value.oldest, entry.time)
-                byGroup[group] = value
+                value.oldest = min(value.oldest, child.spawnedAt)
+                byGroup[child.group] = value
+                slot = child.next
             }
         }
         for (group, value) in byGroup {
             holding[ConditionKey(kind: .queueing, subject: .group(group))] = Holding(
                 site: value.site,
-                detail: .queueing(count: value.count, threshold: threshold, limit: groups[group]?.limit, longest: value.longest),
+                detail: .queueing(count: value.count, threshold: threshold, limit: value.limit, longest: value.longest),
                 since: MonotonicTime(nanoseconds: value.oldest.rawValue &+ threshold))
         }
     }
@@ -441,16 +563,17 @@ public struct HealthModel: Sendable {
     /// Sites whose fault rate over the last minute is high and well above the five minutes before.
     private func findFaultRates(into holding: inout [ConditionKey: Holding]) {
         let config = configuration
-        for site in storage where site.isKept {
-            let recent = site.slots.sum(lastSlots: RateSlots.minute, at: now)
+        for index in states.indices where states[index].isKept {
+            let recent = states[index].slots.sum(lastSlots: RateSlots.minute, at: now)
             guard recent.ends >= config.faultRateMinimumEnds else { continue }
             let rate = Double(recent.faults) / Double(recent.ends)
             guard rate >= config.faultRateMinimum else { continue }
-            let before = site.slots.sum(lastSlots: RateSlots.count - RateSlots.minute, skipping: RateSlots.minute, at: now)
+            let before = states[index].slots.sum(lastSlots: RateSlots.count - RateSlots.minute, skipping: RateSlots.minute, at: now)
             let baseline = before.ends == 0 ? 0 : Double(before.faults) / Double(before.ends)
             guard rate >= baseline * config.faultRateJumpFactor else { continue }
-            holding[ConditionKey(kind: .faultRate, subject: .site(site.site))] = Holding(
-                site: site.site, detail: .faultRate(rate: rate, ends: recent.ends, baseline: baseline))
+            let site = states[index].row.site
+            holding[ConditionKey(kind: .faultRate, subject: .site(site))] = Holding(
+                site: site, detail: .faultRate(rate: rate, ends: recent.ends, baseline: baseline))
         }
     }
 
@@ -459,36 +582,21 @@ public struct HealthModel: Sendable {
         let config = configuration
         if now.rawValue >= nextGrowthSample {
             nextGrowthSample = now.rawValue &+ max(1, config.growthSampleNanoseconds)
-            for index in groups.indices {
-                var group = groups.values[index]
+            for index in groups.indices where groups[index].isOpen {
+                var group = groups[index]
                 guard now.nanoseconds(since: group.openedAt) >= config.growthMinimumAgeNanoseconds else { continue }
                 group.samples.append(group.running)
                 if group.samples.count > config.growthSamples { group.samples.removeFirst(group.samples.count - config.growthSamples) }
                 group.isGrowing = group.samples.count >= config.growthSamples
                     && zip(group.samples, group.samples.dropFirst()).allSatisfy { $0 <= $1 }
                     && group.samples.last! - group.samples.first! >= config.growthMinimum
-                groups.values[index] = group
+                groups[index] = group
             }
         }
-        for (id, group) in groups where group.isGrowing {
-            holding[ConditionKey(kind: .growing, subject: .group(id))] = Holding(site: group.site, detail: .growing(samples: group.samples))
+        for group in groups where group.isOpen && group.isGrowing {
+            holding[ConditionKey(kind: .growing, subject: .group(group.id))] = Holding(site: group.site, detail: .growing(samples: group.samples))
         }
     }
-
-    /// Pops the entries at the front of a site's queue whose child moved on.
-    private static func dropDeparted(_ queue: inout Deque<SiteStatistics.QueuedTask>, running: Bool, tasks: [TaskID: LiveTask]) {
-        while let first = queue.first, !isCurrent(first, running: running, tasks: tasks) { queue.removeFirst() }
-    }
-
-    /// Whether a queue entry still describes its child (running since, or waiting since, its time).
-    private static func isCurrent(_ entry: SiteStatistics.QueuedTask, running: Bool, tasks: [TaskID: LiveTask]) -> Bool {
-        guard let task = tasks[entry.task] else { return false }
-        return running ? task.startedAt == entry.time : (task.startedAt == nil && task.spawnedAt == entry.time)
-    }
-
-    // MARK: Text
-
-    /// `75 s`, `1.2 s`, `340 ms`, `85 µs`.
 }
 
 /// `75 s`, `1.2 s`, `340 ms`, `85 µs`.
@@ -504,4 +612,3 @@ func seconds(_ nanoseconds: UInt64) -> String {
 /// `12%`.
 func percent(_ rate: Double) -> String { "\(Int((rate * 100).rounded()))%" }
 
-import DequeModule

@@ -1,8 +1,11 @@
-import DequeModule
 import GroupEvents
 
-/// What one spawn site did: its children's counts, fault rate and duration percentiles.
-public struct SiteStatistics: Sendable {
+/// What one spawn site did: its children's counts, and its percentiles and fault rate as of
+/// the model's last evaluation.
+///
+/// A small value (the histograms and queues stay in the model), so the sites view copies and
+/// sorts a thousand of them in microseconds.
+public struct SiteStatistics: Hashable, Sendable {
     /// `file:line` (sanitized).
     public let site: String
     /// Children spawned here (while watched).
@@ -18,65 +21,98 @@ public struct SiteStatistics: Sendable {
     public internal(set) var crashed = 0
     /// When something last happened here (stream time): the least recently active sites go first.
     public internal(set) var lastActivity: MonotonicTime
-
-    /// Run durations of the children that ended in the window.
-    var durations = SlidingHistogram()
-    /// Waits from spawned to started, for sites whose children wait for a slot (made on the first wait).
-    var waits: SlidingHistogram?
-    /// Ends and faults (failed, timed out, crashed) per 10 s slot, the last six minutes.
-    var slots = RateSlots()
-    /// Live children in the order they started (running) or were spawned (waiting); entries
-    /// of children that moved on are dropped when they reach the front, or on compaction.
-    var runningQueue = Deque<QueuedTask>()
-    var waitingQueue = Deque<QueuedTask>()
-
-    struct QueuedTask: Sendable {
-        let task: TaskID
-        let time: MonotonicTime
-    }
+    /// Percentiles and fault rate as of the last evaluation (at most one evaluation interval
+    /// old, or a few with over ``HealthModel/summaryRefreshes`` busy sites): what views sort and
+    /// show, so a frame never walks a histogram. ``HealthModel/statistics(for:)`` makes it anew.
+    public internal(set) var summary = SiteSummary()
 
     init(site: String, at time: MonotonicTime) {
         self.site = site
         self.lastActivity = time
     }
 
+    /// Counts a spawn (one access to the row in the model's array, not one per field).
+    mutating func countSpawn(at time: MonotonicTime) {
+        spawned += 1
+        waiting += 1
+        lastActivity = time
+    }
+
+    mutating func countStart(at time: MonotonicTime) {
+        started += 1
+        waiting -= 1
+        running += 1
+        lastActivity = time
+    }
+
+    mutating func countEnd(_ status: TaskStatus, wasRunning: Bool, at time: MonotonicTime) {
+        if wasRunning { running -= 1 } else { waiting -= 1 }
+        switch status {
+        case .ok: ok += 1
+        case .failed: failed += 1
+        case .timedOut: timedOut += 1
+        case .cancelled: cancelled += 1
+        case .crashed: crashed += 1
+        }
+        lastActivity = time
+    }
+
     /// Children of this site that are live: a site with some is never evicted.
     public var live: Int { running + waiting }
     /// Children that ended, in all.
     public var ended: Int { ok + failed + timedOut + cancelled + crashed }
+}
 
-    /// Duration percentiles over the window (see ``HealthConfiguration/windowNanoseconds``),
-    /// computed now (a pass over the histogram; ``summary`` has them as of the last evaluation).
-    public var durationPercentiles: Percentiles { durations.percentiles }
-    /// Spawned-to-started waits over the window; empty for a site whose children never waited.
-    public var waitPercentiles: Percentiles { waits?.percentiles ?? Percentiles() }
-    /// Percentiles and fault rate as of the last evaluation (at most one evaluation interval
-    /// old): what views sort and show, so a frame never walks every site's histogram.
-    public internal(set) var summary = SiteSummary()
-    /// Whether something was recorded since ``summary`` was made.
+/// What the model keeps of a site beside its ``SiteStatistics``: the histograms, the rate
+/// slots, and its live children in the order they started or were spawned.
+struct SiteState: Sendable {
+    /// What views read, first: the fields an event touches sit together.
+    var row: SiteStatistics
+    let fingerprint: UInt64
+    /// Running children, oldest start first; waiting children, oldest spawn first.
+    var running = ChildList()
+    var waiting = ChildList()
+    /// Whether something was recorded since the summary was made.
     var isDirty = false
-    /// False for the placeholder in an evicted site's slot.
+    /// False for what an evicted site's slot holds until it is reused.
     var isKept = true
+    /// Ends and faults (failed, timed out, crashed) per 10 s slot, the last six minutes.
+    var slots = RateSlots()
+    /// Run durations of the children that ended in the window.
+    var durations = SlidingHistogram()
+    /// Waits from spawned to started (only for children that waited).
+    var waits = SlidingHistogram()
+
+    init(site: String, fingerprint: UInt64, at time: MonotonicTime) {
+        self.row = SiteStatistics(site: site, at: time)
+        self.fingerprint = fingerprint
+    }
+
+    /// Records an end: its fault or not in the rate slots, and a started child's duration.
+    mutating func recordEnd(_ status: TaskStatus, duration: UInt64?, at time: MonotonicTime, half: UInt64) {
+        slots.record(fault: status == .failed || status == .timedOut || status == .crashed, at: time)
+        if let duration {
+            durations.record(nanoseconds: duration, at: half)
+            isDirty = true
+        }
+    }
 
     /// What an evicted site's slot holds until it is reused.
-    static let evicted: SiteStatistics = {
-        var site = SiteStatistics(site: "", at: MonotonicTime(nanoseconds: 0))
-        site.isKept = false
-        return site
+    static let evicted: SiteState = {
+        var state = SiteState(site: "", fingerprint: 0, at: MonotonicTime(nanoseconds: 0))
+        state.isKept = false
+        return state
     }()
 
-    /// Faults (failed, timed out, crashed) per end over the last minute, with the ends; nil
-    /// when nothing ended in it.
-    public func faultRate(at now: MonotonicTime) -> (rate: Double, ends: Int)? {
-        let (ends, faults) = slots.sum(lastSlots: RateSlots.minute, at: now)
-        return ends == 0 ? nil : (Double(faults) / Double(ends), ends)
-    }
-
     /// The bytes this site holds, about.
-    var footprint: Int {
-        256 + site.utf8.count + durations.footprint + (waits?.footprint ?? 0)
-            + (runningQueue.count + waitingQueue.count) * MemoryLayout<QueuedTask>.stride
-    }
+    var footprint: Int { MemoryLayout<SiteState>.stride + row.site.utf8.count + durations.footprint + waits.footprint }
+}
+
+/// A doubly linked list of live children threaded through the model's child slots: a child
+/// leaves it in O(1) when it starts or ends, with no search and no lookup by id.
+struct ChildList: Sendable {
+    var head: Int32 = -1
+    var tail: Int32 = -1
 }
 
 /// A site's percentiles and fault rate at one evaluation.
@@ -95,8 +131,9 @@ struct RateSlots: Sendable {
     static let count = 36
     static let minute = 6
 
-    private var ends = [Int32](repeating: 0, count: RateSlots.count)
-    private var faults = [Int32](repeating: 0, count: RateSlots.count)
+    /// Ends in the low half of each slot, faults in the high half: inline, in the site's own
+    /// memory (two arrays were two more cache misses an end).
+    private var counts = InlineArray<36, UInt64>(repeating: 0)
     /// The slot number of the newest slot written.
     private var newest: UInt64 = 0
 
@@ -106,17 +143,13 @@ struct RateSlots: Sendable {
             // Clear the slots skipped since the newest (at most all of them).
             let steps = min(UInt64(Self.count), slot - newest)
             for step in 1...steps {
-                let index = Int((newest + step) % UInt64(Self.count))
-                ends[index] = 0
-                faults[index] = 0
+                counts[Int((newest + step) % UInt64(Self.count))] = 0
             }
             newest = slot
         } else if newest - slot >= UInt64(Self.count) {
             return  // older than the ring (a late viewer's snapshot)
         }
-        let index = Int(slot % UInt64(Self.count))
-        ends[index] &+= 1
-        if fault { faults[index] &+= 1 }
+        counts[Int(slot % UInt64(Self.count))] &+= fault ? 1 << 32 | 1 : 1
     }
 
     /// Ends and faults in the `lastSlots` slots up to the one of `now`, skipping `skip` first.
@@ -127,9 +160,9 @@ struct RateSlots: Sendable {
             let slot = nowSlot - UInt64(back)
             // Only slots written since they were last cleared: not newer than `newest`, not older than the ring.
             guard slot <= newest, newest - slot < UInt64(Self.count) else { continue }
-            let index = Int(slot % UInt64(Self.count))
-            totals.ends += Int(ends[index])
-            totals.faults += Int(faults[index])
+            let both = counts[Int(slot % UInt64(Self.count))]
+            totals.ends += Int(both & 0xFFFF_FFFF)
+            totals.faults += Int(both >> 32)
         }
         return totals
     }

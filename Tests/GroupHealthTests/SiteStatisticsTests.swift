@@ -25,7 +25,7 @@ import TestSupport
         }
         durations.sort()
         func exact(_ p: Double) -> UInt64 { durations[max(0, Int((p / 100 * Double(durations.count)).rounded(.up)) - 1)] }
-        let got = stream.model.statistics(for: HealthStream.site)!.durationPercentiles
+        let got = stream.model.statistics(for: HealthStream.site)!.summary.durations
         #expect(got.count == 5_000)
         for (p, value) in [(50.0, got.p50), (90, got.p90), (99, got.p99), (100, got.max)] {
             let want = Double(exact(p))
@@ -61,24 +61,23 @@ import TestSupport
         #expect((site.ok, site.failed, site.timedOut, site.cancelled, site.crashed) == (1, 1, 1, 1, 1))
         #expect(stream.model.statistics(for: other)?.ok == 1)
         // Three of the five ends in the last minute failed, timed out or crashed.
-        let rate = site.faultRate(at: HealthStream.seconds(6))
-        #expect(rate?.ends == 5)
-        #expect(rate.map { abs($0.rate - 0.6) < 1e-9 } == true)
+        #expect(site.summary.recentEnds == 5)
+        #expect(abs(site.summary.faultRate - 0.6) < 1e-9)
     }
 
     @Test func percentilesSlideOutOfTheWindow() {
         var stream = HealthStream()  // a 30 s window: halves of 15 s
         stream.open(1, at: 0)
         for i in 0..<10 { stream.run(at: Double(i), duration: 2) }
-        #expect(stream.model.statistics(for: HealthStream.site)!.durationPercentiles.count == 10)
+        #expect(stream.model.statistics(for: HealthStream.site)!.summary.durations.count == 10)
         stream.run(at: 20, duration: 0.001)
         stream.advance(to: 31)
         // The half of 15–30 s is the previous one now: only the short child remains.
-        let after = stream.model.statistics(for: HealthStream.site)!.durationPercentiles
+        let after = stream.model.statistics(for: HealthStream.site)!.summary.durations
         #expect(after.count == 1)
         #expect(after.max < 2_000_000)
         stream.advance(to: 61)
-        #expect(stream.model.statistics(for: HealthStream.site)!.durationPercentiles.count == 0)
+        #expect(stream.model.statistics(for: HealthStream.site)!.summary.durations.count == 0)
     }
 
     /// 100,000 sites, each with a child that runs and ends: the sites stay within the cap,

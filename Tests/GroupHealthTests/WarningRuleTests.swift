@@ -62,8 +62,8 @@ import Testing
         let task = stream.spawn(at: 0)
         stream.start(task, at: 2, waited: 2)
         let site = stream.model.statistics(for: HealthStream.site)
-        #expect(site?.waitPercentiles.count == 1)
-        #expect(site.map { abs(Double($0.waitPercentiles.p50) - 2e9) <= 2e7 } == true)
+        #expect(site?.summary.waits.count == 1)
+        #expect(site.map { abs(Double($0.summary.waits.p50) - 2e9) <= 2e7 } == true)
     }
 
     @Test func faultRateJumpFiresAgainstTheBaselineAndNotWithoutOne() {

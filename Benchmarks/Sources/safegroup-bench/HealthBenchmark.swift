@@ -1,6 +1,7 @@
 import Dashboard
 import Foundation
 import GroupEvents
+import GroupHealth
 
 /// The per-site statistics and warnings (GroupHealth) in the dashboard's reducer:
 /// [6] the cost per event with and without them, side by side in interleaved rounds;
@@ -46,12 +47,20 @@ extension DashboardBenchmark {
     }
 
     static func health() {
-        let sites = 1_000, tasks = 300_000
+        let tasks = 300_000
+        say("\n[6] statistics per event: \(tasks) children (900k records, 100k events/s of stream time) over 10, 100 and "
+              + "1,000 spawn sites (each child's site drawn uniformly: 1,000 is the worst case for caches), fed to "
+              + "DashboardState.update(.records) in batches of 10k, with and without DashboardLimits.health; 7 interleaved "
+              + "rounds each; the ratio is the median of the rounds' ratios; \(load())")
+        // HBENCH_SITES=10 runs one row (for a profile of one case).
+        let chosen = ProcessInfo.processInfo.environment["HBENCH_SITES"].flatMap { Int($0) }.map { [$0] }
+        for sites in chosen ?? [10, 100, 1_000] { healthOverhead(sites: sites, tasks: tasks) }
+        healthTick()
+    }
+
+    static func healthOverhead(sites: Int, tasks: Int) {
         let batches = healthStream(sites: sites, tasks: tasks)
-        let events = batches.reduce(0) { $0 + $1.count }
-        say("\n[6] statistics per event: \(events) records (\(tasks) children over \(sites) sites, 100k events/s of stream time), "
-              + "fed to DashboardState.update(.records) in batches of 10k, with and without DashboardLimits.health; "
-              + "5 interleaved rounds each; \(load())")
+        let events = Double(batches.reduce(0) { $0 + $1.count })
         func feed(_ limits: DashboardLimits) -> Int {
             var state = DashboardState(mode: .replay, limits: limits)
             for batch in batches { state.update(.records(batch)) }
@@ -60,17 +69,23 @@ extension DashboardBenchmark {
         var with: [Double] = [], without: [Double] = []
         _ = feed(.default)
         _ = feed(DashboardLimits(health: nil))
-        for _ in 0..<5 {
+        for _ in 0..<7 {
             without += times(rounds: 1, warmUp: false) { feed(DashboardLimits(health: nil)) }
             with += times(rounds: 1, warmUp: false) { feed(.default) }
         }
-        let perWithout = median(without) / Double(events), perWith = median(with) / Double(events)
-        let overhead = perWith / perWithout - 1
-        say("  reducer without statistics  median \(fmt(perWithout, 0)) ns/event (best \(fmt(without.min()! / Double(events), 0)))")
-        say("  reducer with statistics     median \(fmt(perWith, 0)) ns/event (best \(fmt(with.min()! / Double(events), 0)))")
-        say("  statistics add \(fmt(overhead * 100, 1))% per event (medians; best vs best \(fmt((with.min()! / without.min()! - 1) * 100, 1))%)  "
+        let ratios = zip(with, without).map { $0 / $1 - 1 }
+        let overhead = median(ratios)
+        // The model alone, on the same events: what the statistics cost, apart from the reducer.
+        let plain = batches.flatMap { $0.compactMap { if case .event(_, let event) = $0 { event } else { nil } } }
+        let alone = times(rounds: 5) { () -> Int in
+            var model = HealthModel()
+            for event in plain { model.apply(event) }
+            return model.siteCount
+        }
+        say("  \(String(sites).padding(toLength: 5, withPad: " ", startingAt: 0)) sites: reducer \(fmt(median(without) / events, 0)) ns/event "
+              + "without statistics, \(fmt(median(with) / events, 0)) with; HealthModel alone \(fmt(median(alone) / events, 0)) ns/event; "
+              + "statistics add \(fmt(overhead * 100, 1))% (rounds \(fmt((ratios.min()!) * 100, 0))..\(fmt((ratios.max()!) * 100, 0))%)  "
               + "target <= \(fmt(healthOverheadTarget * 100, 0))% \(overhead <= healthOverheadTarget ? "PASS" : "MISS")")
-        healthTick()
     }
 
     /// 1,000 sites with histories, 100,000 children running; each tick comes after a second of
@@ -81,7 +96,7 @@ extension DashboardBenchmark {
         let size = TerminalSize(columns: 160, rows: 48)
         say("\n[7] a tick with \(sites) sites and \(live) live tasks (sites view shown; every tick evaluates the rules "
               + "after 1,000 new ends, one per site); \(load())")
-        var state = DashboardState(mode: .live, size: size)
+        var state = DashboardState(mode: .live, size: size, limits: ProcessInfo.processInfo.environment["HBENCH_NOHEALTH"] == nil ? .default : DashboardLimits(health: nil))
         state.update(.connection(.connected))
         var seq: UInt64 = 0
         var time: UInt64 = 1_000_000_000
@@ -116,7 +131,7 @@ extension DashboardBenchmark {
         batch.removeAll(keepingCapacity: true)
         state.update(.tick(viewerNanoseconds: 1))
         state.update(.key(.character("2")))
-        precondition(state.model.tasks.count >= live && state.siteRows.count == sites, "setup: \(state.model.tasks.count) tasks, \(state.siteRows.count) sites")
+        precondition(state.model.tasks.count >= live && (state.siteRows.count == sites || state.model.health == nil), "setup: \(state.model.tasks.count) tasks, \(state.siteRows.count) sites")
         var viewer: UInt64 = 1
         var tickTimes: [Double] = []
         for _ in 0..<30 {

@@ -81,12 +81,16 @@ public enum SiteColumn: String, CaseIterable, Hashable, Sendable {
 
     /// Sorts sites by this column: numbers largest first and the site's text A to Z, unless
     /// `reversed`; ties by text, so the order is stable.
+    ///
+    /// Sorts indices against the columns' numbers taken once, not the rows themselves (a row
+    /// is a couple of hundred bytes, moved and retained at each swap); the text is compared
+    /// only on a tie, as UTF-8 bytes (the same order as `String`'s for the sanitized, NFC text).
     public func sorted(_ sites: [SiteStatistics], reversed: Bool) -> [SiteStatistics] {
-        let keyed = sites.map { (value: value(of: $0), site: $0) }
-        let ordered = keyed.sorted { a, b in
-            if self == .site || a.value == b.value { return a.site.site < b.site.site }
-            return a.value > b.value
-        }.map(\.site)
-        return reversed ? ordered.reversed() : ordered
+        let keys = self == .site ? [Double](repeating: 0, count: sites.count) : sites.map(value(of:))
+        let order = sites.indices.sorted { a, b in
+            if keys[a] != keys[b] { return keys[a] > keys[b] }
+            return sites[a].site.utf8.lexicographicallyPrecedes(sites[b].site.utf8)
+        }
+        return reversed ? order.reversed().map { sites[$0] } : order.map { sites[$0] }
     }
 }

@@ -116,6 +116,12 @@ public struct StreamModel: Sendable {
         }
     }
 
+    /// A frame's share of the sites' percentiles (``HealthModel/refreshSummaries(limit:)``):
+    /// with many busy sites, no frame pays for them all.
+    public mutating func refreshSiteSummaries() {
+        health?.refreshSummaries(limit: 16)
+    }
+
     private mutating func openGroup(_ opened: GroupOpened, at time: MonotonicTime) {
         let name = TextSanitizer.sanitize(opened.name)
         if groups[opened.group] != nil {

@@ -1,0 +1,108 @@
+import GroupEvents
+import GroupHealth
+import Testing
+
+/// How the model keeps live children, groups and summaries: slots that are reused, lists a
+/// child leaves in place, and percentiles refreshed a few at a time.
+@Suite struct ChildTrackingTests {
+    /// A closed group's slot goes to the next group; a child of the closed group that ends
+    /// late must not take a running child away from the new one: the new group's samples are
+    /// the same whether the old child's end arrives or not.
+    @Test func aLateEndOfAClosedGroupsChildLeavesTheNextGroupAlone() {
+        func growth(endingTheOrphan: Bool) -> [HealthWarning] {
+            var stream = HealthStream {
+                $0.growthMinimumAgeNanoseconds = 0
+                $0.growthSampleNanoseconds = 1_000_000_000
+                $0.growthSamples = 3
+                $0.growthMinimum = 2
+            }
+            stream.open(1, at: 0)
+            let orphan = stream.spawn(group: 1, at: 0)
+            stream.start(orphan, group: 1, at: 0)
+            stream.model.apply(Event(time: HealthStream.seconds(0.5), .groupClosed(GroupClosed(
+                group: GroupID(rawValue: 1), outcome: .ok, faultCount: 0, childCount: 1))))
+            stream.open(2, at: 1)  // takes the freed slot
+            for second in 1...12 {
+                if second == 4, endingTheOrphan { stream.end(orphan, group: 1, at: 3.5, duration: 3.5) }
+                let task = stream.spawn(group: 2, at: Double(second) + 0.5)
+                stream.start(task, group: 2, at: Double(second) + 0.5)
+                stream.advance(to: Double(second + 1))
+            }
+            return stream.model.warnings.filter { $0.kind == .growing }
+        }
+        let ended = growth(endingTheOrphan: true), alive = growth(endingTheOrphan: false)
+        #expect(ended.map(\.subject) == [.group(GroupID(rawValue: 2))])
+        #expect(ended.map(\.detail) == alive.map(\.detail))
+        #expect(ended.first?.detail.hasSuffix("→ 12") == true, "\(ended.map(\.detail))")
+    }
+
+    /// A slow-to-cancel child that ends frees its slot; the child that reuses the slot is
+    /// not reported slow to cancel.
+    @Test func aReusedSlotDoesNotInheritSlowToCancel() {
+        var stream = HealthStream()
+        stream.open(1, at: 0)
+        let slow = stream.spawn(at: 0)
+        stream.start(slow, at: 0)
+        stream.model.apply(Event(time: HealthStream.seconds(1), .slowToCancel(SlowToCancel(
+            task: slow, group: GroupID(rawValue: 1), sinceCancelNanoseconds: 1_000_000_000))))
+        stream.end(slow, .cancelled, at: 2, duration: 2)
+        let next = stream.spawn(at: 2)  // the freed slot
+        stream.start(next, at: 2)
+        for second in 3...20 { stream.advance(to: Double(second)) }
+        #expect(!stream.kinds().contains(.slowCancel))
+    }
+
+    /// Children leave their site's running list from its middle, its front and its end; the
+    /// stuck rule then sees exactly the ones still running, oldest first.
+    @Test func childrenLeaveTheRunningListFromAnywhere() {
+        var stream = HealthStream { $0.stuckAfterNanoseconds = 10_000_000_000; $0.holdNanoseconds = 1_000_000_000 }
+        stream.open(1, at: 0)
+        let tasks = (0..<5).map { i in
+            let task = stream.spawn(at: Double(i))
+            stream.start(task, at: Double(i))
+            return task
+        }
+        stream.end(tasks[2], at: 5, duration: 3)  // middle
+        stream.end(tasks[0], at: 5, duration: 5)  // front
+        stream.end(tasks[4], at: 5, duration: 1)  // end
+        stream.advance(to: 13)  // tasks 1 and 3: 12 s and 10 s
+        stream.advance(to: 15)
+        let stuck = stream.model.warnings.filter { $0.kind == .stuck }.map(\.subject)
+        #expect(stuck == [.task(tasks[1]), .task(tasks[3])])
+        let site = stream.model.statistics(for: HealthStream.site)
+        #expect(site?.running == 2)
+        #expect(site?.ok == 3)
+    }
+
+    /// With more busy sites than one evaluation refreshes, `refreshSummaries` brings the rest
+    /// up to date a few at a time, and `evaluate()` by hand does them all.
+    @Test func summariesAreRefreshedInSharesAndAllAtOnceByHand() {
+        var stream = HealthStream()
+        stream.open(1, at: 0)
+        let sites = (0..<(HealthModel.summaryRefreshes + 20)).map { SourceSite(file: "Sites/S\($0).swift", line: 1) }
+        for site in sites { stream.run(site: site, at: 0, duration: 0.25) }
+        stream.advance(to: 1)
+        func refreshed() -> Int { stream.model.sites.filter { $0.summary.durations.count == 1 }.count }
+        #expect(refreshed() == HealthModel.summaryRefreshes)
+        stream.model.refreshSummaries(limit: 16)
+        #expect(refreshed() == HealthModel.summaryRefreshes + 16)
+        stream.model.evaluate()
+        #expect(refreshed() == sites.count)
+        #expect(stream.model.sites.allSatisfy { $0.summary.durations.p50 == 250_000_000 || abs(Int64($0.summary.durations.p50) - 250_000_000) < 2_500_000 })
+    }
+
+    /// Durations leave the window a half at a time, and a gap of more than a half drops both.
+    @Test func aGapInTheStreamEmptiesTheWindow() {
+        var stream = HealthStream()  // halves of 15 s
+        stream.open(1, at: 0)
+        for i in 0..<5 { stream.run(at: Double(i), duration: 1) }
+        stream.run(at: 16, duration: 0.5)
+        #expect(stream.model.statistics(for: HealthStream.site)?.summary.durations.count == 6)
+        stream.advance(to: 100)  // both halves are old
+        #expect(stream.model.statistics(for: HealthStream.site)?.summary.durations.count == 0)
+        stream.run(at: 101, duration: 2)
+        let after = stream.model.statistics(for: HealthStream.site)?.summary.durations
+        #expect(after?.count == 1)
+        #expect(after.map { abs(Int64($0.p99) - 2_000_000_000) <= 20_000_000 } == true)
+    }
+}
