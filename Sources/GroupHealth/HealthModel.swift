@@ -165,7 +165,7 @@ public struct HealthModel: Sendable {
     }
 
     /// The tracked live children, for the memory-bound tests.
-    var trackedTasks: Int { childSlots.count }
+    var trackedTasks: Int { children.count - freeChildSlots.count }
     var trackedGroups: Int { groupSlots.count }
     var trackedConditions: Int { conditions.count }
     /// The bytes the model holds, about.
@@ -182,16 +182,16 @@ public struct HealthModel: Sendable {
         switch event.kind {
         case .groupOpened(let opened): openGroup(opened, at: event.time)
         case .groupClosed(let closed): closeGroup(closed.group)
-        case .taskSpawned(let spawned): spawn(spawned, at: event.time)
-        case .taskStarted(let started): start(started, at: event.time)
-        case .taskEnded(let ended): end(ended, at: event.time)
+        case .taskSpawned(let spawned):
+            // Children the caller does not keep are found by id; a snapshot's repeat is skipped.
+            guard childSlots[spawned.task.rawValue] == nil, let child = self.spawned(spawned, at: event.time) else { break }
+            childSlots.insert(spawned.task.rawValue, slot: child.slot)
+        case .taskStarted(let started):
+            if let slot = childSlots[started.task.rawValue] { self.started(Child(slot: slot, task: started.task), started, at: event.time) }
+        case .taskEnded(let ended):
+            if let slot = childSlots.remove(ended.task.rawValue) { self.ended(Child(slot: slot, task: ended.task), ended, at: event.time) }
         case .slowToCancel(let slow):
-            guard let slot = childSlots[slow.task.rawValue] else { break }
-            // Ended children leave the list at each evaluation; with the rule off, here.
-            if slowToCancel.count >= 1_024, !configuration.enabled.contains(.slowCancel) { pruneSlowToCancel() }
-            if slowToCancel.count < configuration.maxTasks, !slowToCancel.contains(where: { $0.slot == slot && $0.task == slow.task }) {
-                slowToCancel.append((slot, slow.task))
-            }
+            if let slot = childSlots[slow.task.rawValue] { slowToCancel(Child(slot: slot, task: slow.task)) }
         case .faultRecorded, .dropped, .heartbeat, .processCrashed, .viewerAction: break
         }
         advance(to: event.time)
@@ -233,11 +233,29 @@ public struct HealthModel: Sendable {
         freeGroupSlots.append(slot)
     }
 
-    private mutating func spawn(_ spawned: TaskSpawned, at time: MonotonicTime) {
-        guard childSlots[spawned.task.rawValue] == nil else { return }  // a snapshot's repeat
-        guard childSlots.count < configuration.maxTasks, let site = siteSlot(for: spawned.site, at: time) else {
+    // MARK: Children a caller keeps
+
+    /// A live child's place in the model, for a caller that keeps a record of each child (the
+    /// dashboard's reducer): it hands the child back with the child's later events, and the
+    /// model finds it without a lookup by id. ``apply(_:)`` keeps them by id instead; a caller
+    /// uses one or the other for a child, never both.
+    public struct Child: Hashable, Sendable {
+        let slot: Int32
+        let task: TaskID
+    }
+
+    /// Whether `child` is live in the model (its slot was not freed and reused since).
+    private func isLive(_ child: Child) -> Bool {
+        Int(child.slot) < children.count && children[Int(child.slot)].site >= 0 && children[Int(child.slot)].task == child.task
+    }
+
+    /// Tracks a spawned child, to be passed to ``started(_:_:at:)`` and ``ended(_:_:at:)``;
+    /// nil (and counted in ``untrackedTasks``) when its site cannot be kept or `maxTasks` are live.
+    /// Let time pass with ``advance(to:)`` after each event.
+    public mutating func spawned(_ spawned: TaskSpawned, at time: MonotonicTime) -> Child? {
+        guard children.count - freeChildSlots.count < configuration.maxTasks, let site = siteSlot(for: spawned.site, at: time) else {
             untrackedTasks += 1
-            return
+            return nil
         }
         // A group opened before we could see it (a late attach): its age counts from now.
         let groupSlot = groupSlots[spawned.group.rawValue] ?? addGroup(spawned.group, at: time) ?? -1
@@ -250,19 +268,21 @@ public struct HealthModel: Sendable {
             slot = Int32(children.count)
             children.append(child)
         }
-        childSlots.insert(spawned.task.rawValue, slot: slot)
         let index = Int(site)
         Self.link(slot, into: &states[index].waiting, children: &children)
         states[index].row.countSpawn(at: time)
         revision &+= 1
+        return Child(slot: slot, task: spawned.task)
     }
 
-    private mutating func start(_ started: TaskStarted, at time: MonotonicTime) {
-        guard let slot = childSlots[started.task.rawValue], children[Int(slot)].startedAt == nil else { return }
+    /// A tracked child started (a repeat is ignored).
+    public mutating func started(_ child: Child, _ started: TaskStarted, at time: MonotonicTime) {
+        let slot = child.slot
+        guard isLive(child), children[Int(slot)].startedAt == nil else { return }
         children[Int(slot)].startedAt = time
-        let child = children[Int(slot)]
-        addRunning(1, group: child)
-        let index = Int(child.site)
+        let live = children[Int(slot)]
+        addRunning(1, group: live)
+        let index = Int(live.site)
         Self.moveToRunning(slot, in: &states[index], children: &children)
         states[index].row.countStart(at: time)
         if started.waitedNanoseconds > 0 {
@@ -272,22 +292,49 @@ public struct HealthModel: Sendable {
         revision &+= 1
     }
 
-    private mutating func end(_ ended: TaskEnded, at time: MonotonicTime) {
-        guard let slot = childSlots.remove(ended.task.rawValue) else { return }
-        let child = children[Int(slot)]
-        let index = Int(child.site)
-        if child.startedAt == nil {
+    /// A tracked child ended: it is counted in its site, and its slot is freed.
+    public mutating func ended(_ child: Child, _ ended: TaskEnded, at time: MonotonicTime) {
+        guard let live = release(child) else { return }
+        let index = Int(live.site)
+        states[index].row.countEnd(ended.status, wasRunning: live.startedAt != nil, at: time)
+        states[index].recordEnd(ended.status, duration: live.startedAt == nil ? nil : ended.durationNanoseconds,
+                                at: time, half: half(of: time))
+        revision &+= 1
+    }
+
+    /// A tracked child was reported slow to cancel.
+    public mutating func slowToCancel(_ child: Child) {
+        guard isLive(child) else { return }
+        // Ended children leave the list at each evaluation; with the rule off, here.
+        if slowToCancel.count >= 1_024, !configuration.enabled.contains(.slowCancel) { pruneSlowToCancel() }
+        if slowToCancel.count < configuration.maxTasks, !slowToCancel.contains(where: { $0.slot == child.slot && $0.task == child.task }) {
+            slowToCancel.append((child.slot, child.task))
+        }
+    }
+
+    /// The caller stopped tracking a live child without its end (its stream lost it): it
+    /// leaves its site's live counts, and no status is counted.
+    public mutating func forget(_ child: Child) {
+        guard let live = release(child) else { return }
+        if live.startedAt == nil { states[Int(live.site)].row.waiting -= 1 } else { states[Int(live.site)].row.running -= 1 }
+        revision &+= 1
+    }
+
+    /// Takes a live child out of its list, its group's count and its slot; what it was.
+    private mutating func release(_ child: Child) -> LiveChild? {
+        guard isLive(child) else { return nil }
+        let slot = child.slot
+        let live = children[Int(slot)]
+        let index = Int(live.site)
+        if live.startedAt == nil {
             Self.unlink(slot, from: &states[index].waiting, children: &children)
         } else {
-            addRunning(-1, group: child)
+            addRunning(-1, group: live)
             Self.unlink(slot, from: &states[index].running, children: &children)
         }
         children[Int(slot)].site = -1
         freeChildSlots.append(slot)
-        states[index].row.countEnd(ended.status, wasRunning: child.startedAt != nil, at: time)
-        states[index].recordEnd(ended.status, duration: child.startedAt == nil ? nil : ended.durationNanoseconds,
-                                at: time, half: half(of: time))
-        revision &+= 1
+        return live
     }
 
     /// Counts a child's start (+1) or end (-1) in its group, if the group is still the one it

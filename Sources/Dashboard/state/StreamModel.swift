@@ -86,7 +86,13 @@ public struct StreamModel: Sendable {
         case .taskStarted(let started): start(started, at: time)
         case .taskEnded(let ended): end(ended, at: time)
         case .faultRecorded(let info): recordFault(info, at: time)
-        case .slowToCancel(let slow): tasks[slow.task]?.wasSlowToCancel = true
+        case .slowToCancel(let slow):
+            if let index = tasks.index(forKey: slow.task) {
+                tasks.values[index].wasSlowToCancel = true
+                if let child = tasks.values[index].health { health?.slowToCancel(child) }
+            } else {
+                health?.apply(event)
+            }
         case .dropped(let lost):
             dropped.addSaturating(lost.count)
             droppedFaults.addSaturating(lost.faults)
@@ -94,7 +100,12 @@ public struct StreamModel: Sendable {
         case .processCrashed(let crashed): recordCrash(crashed, at: time)
         case .viewerAction(let action): lastAction = action
         }
-        health?.apply(event)
+        // Children's events reached the statistics through their records (spawn, start, end);
+        // the rest, and the children the tree does not track, go by id.
+        switch event.kind {
+        case .taskSpawned, .taskStarted, .taskEnded, .slowToCancel: health?.advance(to: time)
+        default: health?.apply(event)
+        }
     }
 
     /// Moves ended tasks whose linger has passed to history, and drops closed groups likewise.
@@ -176,6 +187,7 @@ public struct StreamModel: Sendable {
             guard makeRoomForGroup() else {
                 untrackedGroups += 1
                 untrackedTasks += 1
+                health?.apply(Event(time: time, .taskSpawned(spawned)))
                 return
             }
             groups[spawned.group] = GroupRecord(id: spawned.group, name: spawned.group.description,
@@ -183,13 +195,16 @@ public struct StreamModel: Sendable {
         }
         guard makeRoomForTask() else {
             untrackedTasks += 1
+            health?.apply(Event(time: time, .taskSpawned(spawned)))
             return
         }
-        tasks[spawned.task] = TaskRecord(
+        var record = TaskRecord(
             id: spawned.task, group: spawned.group, name: TextSanitizer.sanitize(spawned.name),
             site: SiteText.of(spawned.site), isolated: spawned.isolated, spawnedAt: time,
             startedAt: nil, waitedNanoseconds: 0, phase: .waiting, endedAt: nil,
             durationNanoseconds: nil, wasSlowToCancel: false, faultNumber: nil)
+        record.health = health?.spawned(spawned, at: time)
+        tasks[spawned.task] = record
         // In place, by index: `groups[id]!.x += 1` looks the group up once per line.
         if let group = groups.index(forKey: spawned.group) {
             groups.values[group].children.append(spawned.task)
@@ -201,7 +216,12 @@ public struct StreamModel: Sendable {
     }
 
     private mutating func start(_ started: TaskStarted, at time: MonotonicTime) {
-        guard let index = tasks.index(forKey: started.task), tasks.values[index].phase == .waiting else { return }
+        guard let index = tasks.index(forKey: started.task) else {
+            health?.apply(Event(time: time, .taskStarted(started)))  // a child the tree does not track
+            return
+        }
+        if let child = tasks.values[index].health { health?.started(child, started, at: time) }
+        guard tasks.values[index].phase == .waiting else { return }
         tasks.values[index].phase = .running
         tasks.values[index].startedAt = time
         tasks.values[index].waitedNanoseconds = started.waitedNanoseconds
@@ -223,7 +243,15 @@ public struct StreamModel: Sendable {
         case .cancelled: counters.cancelled += 1
         case .crashed: counters.crashed += 1
         }
-        guard let index = tasks.index(forKey: ended.task), !tasks.values[index].phase.hasEnded else { return }
+        guard let index = tasks.index(forKey: ended.task) else {
+            health?.apply(Event(time: time, .taskEnded(ended)))  // a child the tree does not track
+            return
+        }
+        if let child = tasks.values[index].health {
+            health?.ended(child, ended, at: time)
+            tasks.values[index].health = nil
+        }
+        guard !tasks.values[index].phase.hasEnded else { return }
         leavePhase(tasks.values[index].phase, group: tasks.values[index].group)
         tasks.values[index].phase = .ended(ended.status)
         tasks.values[index].endedAt = time
@@ -355,6 +383,7 @@ public struct StreamModel: Sendable {
                 durationNanoseconds: task.durationNanoseconds ?? 0, faultNumber: task.faultNumber))
         } else {
             leavePhase(task.phase, group: task.group)
+            if let child = task.health { health?.forget(child) }  // its end never came
         }
         // Groups opened inside it become roots.
         for child in task.childGroups { groups[child]?.attachedTo = nil }

@@ -1,4 +1,5 @@
 import GroupEvents
+import GroupHealth
 
 /// A child the dashboard tracks: live, or ended and lingering in the tree.
 ///
@@ -22,6 +23,9 @@ public struct TaskRecord: Hashable, Sendable {
     public var faultNumber: Int?
     /// Groups opened inside this child, in the order they opened.
     public internal(set) var childGroups: [GroupID] = []
+    /// The child in the model's statistics (``StreamModel/health``), while it is live there:
+    /// its events reach the statistics through the record the reducer already found.
+    var health: HealthModel.Child?
 
     /// How long the child has run (or waited, before it started), at `now`.
     public func duration(at now: MonotonicTime) -> UInt64 {
