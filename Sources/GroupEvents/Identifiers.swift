@@ -77,6 +77,20 @@ public struct SourceSite: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Where the file's bytes are, when that names them for as long as this site is kept:
+    /// a literal's static bytes, or a decoded file's heap storage (which this value keeps
+    /// alive). Nil for a file short enough to be a small string (its bytes live in the value,
+    /// and a pointer to them is only to a copy).
+    package var fileAddress: UInt? {
+        switch storage {
+        case .literal(let s):
+            return s.hasPointerRepresentation ? UInt(bitPattern: s.utf8Start) : nil
+        case .text(let s):
+            guard s.utf8.count > 15 else { return nil }
+            return s.utf8.withContiguousStorageIfAvailable { UInt(bitPattern: $0.baseAddress) } ?? nil
+        }
+    }
+
     public var description: String { "\(file):\(line)" }
 
     public static func == (a: Self, b: Self) -> Bool { a.line == b.line && a.file == b.file }

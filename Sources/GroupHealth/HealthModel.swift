@@ -55,6 +55,11 @@ public struct HealthModel: Sendable {
     private var states: [SiteState] = []
     /// Sites' slots by fingerprint (``SourceSite/fingerprint(seed:)``).
     private var siteSlots = SlotTable()
+    /// The sites seen last, by where their file's bytes are: a decoded stream shares one
+    /// string for a file it repeats (the decoder's string table), and a program's sites are
+    /// static literals, so most spawns find their site here without reading the file's bytes.
+    /// Each entry keeps its site (and so its string) alive, so its address names it alone.
+    private var recentSites = [RecentSite](repeating: RecentSite(), count: 64)
     private var freeSiteSlots: [Int32] = []
     private let siteSeed: UInt64 = {
         var hasher = Hasher()
@@ -79,6 +84,13 @@ public struct HealthModel: Sendable {
     /// The most sites whose percentiles an evaluation on its own (as time passes) refreshes;
     /// ``evaluate()`` called by hand refreshes them all.
     public static let summaryRefreshes = 64
+
+    struct RecentSite: Sendable {
+        var site: SourceSite?
+        var address: UInt = 0
+        var slot: Int32 = -1
+        var fingerprint: UInt64 = 0
+    }
 
     /// A live child: its site's and group's slots, when it was spawned and started, and its
     /// links in its site's running or waiting list.
@@ -374,8 +386,26 @@ public struct HealthModel: Sendable {
 
     /// The slot of `site`, made if need be; nil when it cannot be kept (every site has live children).
     private mutating func siteSlot(for site: SourceSite, at time: MonotonicTime) -> Int32? {
+        let address = site.fileAddress
+        var recent = -1
+        if let address {
+            recent = Int(truncatingIfNeeded: ((address >> 4) ^ UInt(site.line)) &* 0x9E37_79B9_7F4A_7C15) >> 58 & (recentSites.count - 1)
+            let entry = recentSites[recent]
+            if entry.address == address, entry.site?.line == site.line, entry.slot >= 0,
+               states[Int(entry.slot)].isKept, states[Int(entry.slot)].fingerprint == entry.fingerprint {
+                return entry.slot
+            }
+        }
         let fingerprint = site.fingerprint(seed: siteSeed)
-        if let slot = siteSlots[fingerprint] { return slot }
+        let slot = siteSlots[fingerprint] ?? makeSite(site, fingerprint: fingerprint, at: time)
+        if recent >= 0, let slot, let address {
+            recentSites[recent] = RecentSite(site: site, address: address, slot: slot, fingerprint: fingerprint)
+        }
+        return slot
+    }
+
+    /// Keeps a new site, evicting idle ones at the cap; nil when every site has live children.
+    private mutating func makeSite(_ site: SourceSite, fingerprint: UInt64, at time: MonotonicTime) -> Int32? {
         if siteCount >= configuration.maxSites {
             evictIdleSites()
             if siteCount >= configuration.maxSites { return nil }

@@ -1,6 +1,7 @@
 import GroupEvents
 import GroupHealth
 import Testing
+import TestSupport
 
 /// How the model keeps live children, groups and summaries: slots that are reused, lists a
 /// child leaves in place, and percentiles refreshed a few at a time.
@@ -104,5 +105,28 @@ import Testing
         let after = stream.model.statistics(for: HealthStream.site)?.summary.durations
         #expect(after?.count == 1)
         #expect(after.map { abs(Int64($0.p99) - 2_000_000_000) <= 20_000_000 } == true)
+    }
+
+    /// Sites found by where their file's bytes are: files built anew for each event (freed
+    /// and their memory reused by the next), short ones (small strings, never at a fixed
+    /// address) and literals all land in the right site.
+    @Test func eachSpawnLandsInItsSiteHoweverItsFileIsHeld() {
+        var stream = HealthStream()
+        stream.open(1, at: 0)
+        var random = SplitMix64(seed: 7)
+        var expected: [String: Int] = [:]
+        for i in 0..<20_000 {
+            let n = random.below(40)
+            // Long (heap) and short (small string) file names, each a fresh String.
+            let file = n < 30 ? String(repeating: "Service/", count: 3) + "Handler\(n).swift" : "S\(n).swift"
+            let line = UInt32(n % 3 + 1)
+            stream.run(site: SourceSite(file: file, line: line), at: Double(i) * 0.0001, duration: 0.001)
+            expected["\(file):\(line)", default: 0] += 1
+        }
+        stream.run(site: SourceSite(fileID: "Literal/Site.swift", line: 9), at: 3, duration: 0.001)
+        stream.run(site: SourceSite(file: "Literal/Site.swift", line: 9), at: 3, duration: 0.001)
+        expected["Literal/Site.swift:9"] = 2
+        let counts = Dictionary(uniqueKeysWithValues: stream.model.sites.map { ($0.site, $0.ok) })
+        #expect(counts == expected)
     }
 }
