@@ -46,10 +46,11 @@ public struct HealthConfiguration: Hashable, Sendable {
     public var windowNanoseconds: UInt64 = 30_000_000_000
 
     /// Spawn sites kept. Beyond it, the least recently active sites with no live child are
-    /// evicted (and counted in ``HealthModel/evictedSites``). A site holds four histograms
-    /// (durations and waits, two each) at two significant digits: about 7 KiB each for values
-    /// up to a second, 13 KiB up to an hour (the largest kept), so 28–52 KiB a site, and the
-    /// default of 1,024 bounds the statistics near 52 MiB in the worst case.
+    /// evicted (and counted in ``HealthModel/evictedSites``). A site holds up to four
+    /// histograms (durations and waits, two halves each, made at their first value) at two
+    /// significant digits: about 7 KiB each for values up to a second, 13 KiB up to an hour
+    /// (the largest kept), plus about 1.5 KiB, so at most about 54 KiB a site, and the default
+    /// of 1,024 bounds the statistics near 55 MiB in the worst case.
     public var maxSites: Int = 1_024
     /// Live children tracked; beyond it, new ones are counted as untracked. Default 262,144
     /// (the monitor's snapshot holds at most that many).

@@ -226,15 +226,7 @@ public struct HealthModel: Sendable {
             untrackedGroups += 1
             return nil
         }
-        let group = GroupHealth(id: id, openedAt: time, site: "")
-        let slot: Int32
-        if let free = freeGroupSlots.popLast() {
-            slot = free
-            groups[Int(slot)] = group
-        } else {
-            slot = Int32(groups.count)
-            groups.append(group)
-        }
+        let slot = Self.place(GroupHealth(id: id, openedAt: time, site: ""), in: &groups, reusing: &freeGroupSlots)
         groupSlots.insert(id.rawValue, slot: slot)
         return slot
     }
@@ -272,14 +264,7 @@ public struct HealthModel: Sendable {
         // A group opened before we could see it (a late attach): its age counts from now.
         let groupSlot = groupSlots[spawned.group.rawValue] ?? addGroup(spawned.group, at: time) ?? -1
         let child = LiveChild(task: spawned.task, group: spawned.group, groupSlot: groupSlot, site: site, spawnedAt: time)
-        let slot: Int32
-        if let free = freeChildSlots.popLast() {
-            slot = free
-            children[Int(slot)] = child
-        } else {
-            slot = Int32(children.count)
-            children.append(child)
-        }
+        let slot = Self.place(child, in: &children, reusing: &freeChildSlots)
         let index = Int(site)
         Self.link(slot, into: &states[index].waiting, children: &children)
         states[index].row.countSpawn(at: time)
@@ -357,6 +342,16 @@ public struct HealthModel: Sendable {
         groups[slot].running += delta
     }
 
+    /// Puts `value` in a freed slot of `array` (the last freed), else at its end; its slot.
+    private static func place<Value>(_ value: Value, in array: inout [Value], reusing free: inout [Int32]) -> Int32 {
+        if let slot = free.popLast() {
+            array[Int(slot)] = value
+            return slot
+        }
+        array.append(value)
+        return Int32(array.count - 1)
+    }
+
     /// Appends a child to a list (its newest end).
     private static func link(_ slot: Int32, into list: inout ChildList, children: inout [LiveChild]) {
         children[Int(slot)].previous = list.tail
@@ -411,14 +406,7 @@ public struct HealthModel: Sendable {
             if siteCount >= configuration.maxSites { return nil }
         }
         let state = SiteState(site: "\(TextSanitizer.sanitize(site.file)):\(site.line)", fingerprint: fingerprint, at: time)
-        let slot: Int32
-        if let free = freeSiteSlots.popLast() {
-            slot = free
-            states[Int(slot)] = state
-        } else {
-            slot = Int32(states.count)
-            states.append(state)
-        }
+        let slot = Self.place(state, in: &states, reusing: &freeSiteSlots)
         siteSlots.insert(fingerprint, slot: slot)
         return slot
     }

@@ -21,9 +21,10 @@ public struct SiteStatistics: Hashable, Sendable {
     public internal(set) var crashed = 0
     /// When something last happened here (stream time): the least recently active sites go first.
     public internal(set) var lastActivity: MonotonicTime
-    /// Percentiles and fault rate as of the last evaluation (at most one evaluation interval
-    /// old, or a few with over ``HealthModel/summaryRefreshes`` busy sites): what views sort and
-    /// show, so a frame never walks a histogram. ``HealthModel/statistics(for:)`` makes it anew.
+    /// Percentiles and fault rate as of the site's last refresh (each evaluation refreshes
+    /// ``HealthModel/summaryRefreshes`` sites, and the dashboard 16 more a frame): what views
+    /// sort and show, so a frame never walks every histogram. ``HealthModel/statistics(for:)``
+    /// makes it anew.
     public internal(set) var summary = SiteSummary()
 
     init(site: String, at time: MonotonicTime) {

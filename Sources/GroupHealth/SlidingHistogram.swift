@@ -81,7 +81,7 @@ struct SlidingHistogram: Sendable {
         guard pendingCount > 0 else { return }
         let count = pendingCount
         pendingCount = 0
-        rotate(toHalf: pendingHalf)
+        _ = rotate(toHalf: pendingHalf)
         // Moved out and back (`take`), so the histogram's array stays uniquely referenced and
         // is written in place.
         if pendingHalf == half {

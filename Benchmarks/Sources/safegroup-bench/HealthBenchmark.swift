@@ -158,6 +158,7 @@ extension DashboardBenchmark {
             return state.siteRows.count
         }
         let med = median(tickTimes) / 1e6
+        if ProcessInfo.processInfo.environment["HBENCH_TICKS"] != nil { say("  ticks (ms): " + tickTimes.map { fmt($0 / 1e6, 2) }.joined(separator: " ")) }
         say("  update(.tick), evaluating     median \(fmt(med, 3)) ms, max \(fmt(tickTimes.max()! / 1e6, 3)) ms over \(tickTimes.count) ticks  "
               + "target <= \(fmt(healthTickTargetMs, 0)) ms \(med <= healthTickTargetMs ? "PASS" : "MISS")")
         say("  update(.tick), between evaluations  median \(fmt(median(quiet) / 1e6, 3)) ms (nothing arrived: no rebuild)")

@@ -5,7 +5,7 @@ import GroupHealth
 /// the last minute and duration percentiles over the sliding window, sorted by a column.
 ///
 /// Draws the visible slice of ``DashboardState/siteRows``; the percentiles are those of the
-/// last evaluation (``SiteStatistics/summary``), at most a second of stream time old.
+/// site's last refresh (``SiteStatistics/summary``): with many busy sites, a second or two old.
 struct SitesView {
     let state: DashboardState
     let area: Rect
