@@ -83,7 +83,7 @@ public struct HealthModel: Sendable {
     private var summaryCursor = 0
     /// The most sites whose percentiles an evaluation on its own (as time passes) refreshes;
     /// ``evaluate()`` called by hand refreshes them all.
-    public static let summaryRefreshes = 64
+    public static let summaryRefreshes = 32
 
     struct RecentSite: Sendable {
         var site: SourceSite?
