@@ -59,7 +59,7 @@ public struct HealthModel: Sendable {
     /// string for a file it repeats (the decoder's string table), and a program's sites are
     /// static literals, so most spawns find their site here without reading the file's bytes.
     /// Each entry keeps its site (and so its string) alive, so its address names it alone.
-    private var recentSites = [RecentSite](repeating: RecentSite(), count: 64)
+    private var recentSites = [RecentSite](repeating: RecentSite(), count: 256)
     private var freeSiteSlots: [Int32] = []
     private let siteSeed: UInt64 = {
         var hasher = Hasher()
@@ -384,7 +384,7 @@ public struct HealthModel: Sendable {
         let address = site.fileAddress
         var recent = -1
         if let address {
-            recent = Int(truncatingIfNeeded: ((address >> 4) ^ UInt(site.line)) &* 0x9E37_79B9_7F4A_7C15) >> 58 & (recentSites.count - 1)
+            recent = Int(truncatingIfNeeded: ((address >> 4) ^ UInt(site.line)) &* 0x9E37_79B9_7F4A_7C15) >> 56 & (recentSites.count - 1)
             let entry = recentSites[recent]
             if entry.address == address, entry.site?.line == site.line, entry.slot >= 0,
                states[Int(entry.slot)].isKept, states[Int(entry.slot)].fingerprint == entry.fingerprint {
