@@ -41,8 +41,9 @@ public struct HealthConfiguration: Hashable, Sendable {
     /// …and grew by at least this many from the first to the last. Default 16.
     public var growthMinimum: Int = 16
 
-    /// The sliding window of the duration percentiles: two halves of this, so a percentile
-    /// covers between one and two of them. Default 30 s (percentiles over the last 30–60 s).
+    /// The sliding window of the duration percentiles, kept as two halves of half this: a
+    /// percentile covers the half being filled and the one before it. Default 30 s
+    /// (percentiles over the last 15–30 s).
     public var windowNanoseconds: UInt64 = 30_000_000_000
 
     /// Spawn sites kept. Beyond it, the least recently active sites with no live child are

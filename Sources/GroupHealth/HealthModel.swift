@@ -75,7 +75,7 @@ public struct HealthModel: Sendable {
     private var groupSlots = SlotTable()
     private var freeGroupSlots: [Int32] = []
     /// Children reported slow to cancel, by slot (and id, to tell a reused slot).
-    private var slowToCancel: [(slot: Int32, task: TaskID)] = []
+    private var slowToCancel: [TaskID: Int32] = [:]
     private var conditions: [ConditionKey: Condition] = [:]
     private var nextEvaluation: UInt64 = 0
     private var nextGrowthSample: UInt64 = 0
@@ -185,6 +185,7 @@ public struct HealthModel: Sendable {
         states.reduce(0) { $0 + ($1.isKept ? $1.footprint : MemoryLayout<SiteState>.stride) }
             + children.count * MemoryLayout<LiveChild>.stride + groups.count * 96
             + siteSlots.footprint + childSlots.footprint + groupSlots.footprint
+            + recentSites.count * MemoryLayout<RecentSite>.stride
     }
 
     // MARK: Events
@@ -204,7 +205,15 @@ public struct HealthModel: Sendable {
             if let slot = childSlots.remove(ended.task.rawValue) { self.ended(Child(slot: slot, task: ended.task), ended, at: event.time) }
         case .slowToCancel(let slow):
             if let slot = childSlots[slow.task.rawValue] { slowToCancel(Child(slot: slot, task: slow.task)) }
-        case .faultRecorded, .dropped, .heartbeat, .processCrashed, .viewerAction: break
+        case .processCrashed(let crashed):
+            // The service died in this child: it ends as crashed (as the dashboard counts it).
+            if let id = crashed.task, let slot = childSlots.remove(id.rawValue) {
+                let live = children[Int(slot)]
+                self.ended(Child(slot: slot, task: id), TaskEnded(task: id, group: live.group, status: .crashed,
+                                                                  durationNanoseconds: event.time.nanoseconds(since: live.startedAt ?? live.spawnedAt)),
+                           at: event.time)
+            }
+        case .faultRecorded, .dropped, .heartbeat, .viewerAction: break
         }
         advance(to: event.time)
     }
@@ -220,10 +229,11 @@ public struct HealthModel: Sendable {
         }
     }
 
-    /// Tracks a group from `time`; nil (and counted) when `maxGroups` are open.
-    private mutating func addGroup(_ id: GroupID, at time: MonotonicTime) -> Int32? {
+    /// Tracks a group from `time`; nil when `maxGroups` are open (counted in `untrackedGroups`
+    /// when `counting`: a group's open counts, its children's spawns do not).
+    private mutating func addGroup(_ id: GroupID, at time: MonotonicTime, counting: Bool = true) -> Int32? {
         guard groupSlots.count < configuration.maxGroups else {
-            untrackedGroups += 1
+            if counting { untrackedGroups += 1 }
             return nil
         }
         let slot = Self.place(GroupHealth(id: id, openedAt: time, site: ""), in: &groups, reusing: &freeGroupSlots)
@@ -257,12 +267,15 @@ public struct HealthModel: Sendable {
     /// nil (and counted in ``untrackedTasks``) when its site cannot be kept or `maxTasks` are live.
     /// Let time pass with ``advance(to:)`` after each event.
     public mutating func spawned(_ spawned: TaskSpawned, at time: MonotonicTime) -> Child? {
+        // Tracked by id already (the caller had no room for it then; this is a repeat): the
+        // caller keeps that child from now on, so it is never counted twice.
+        if !childSlots.isEmpty, let slot = childSlots.remove(spawned.task.rawValue) { return Child(slot: slot, task: spawned.task) }
         guard children.count - freeChildSlots.count < configuration.maxTasks, let site = siteSlot(for: spawned.site, at: time) else {
             untrackedTasks += 1
             return nil
         }
         // A group opened before we could see it (a late attach): its age counts from now.
-        let groupSlot = groupSlots[spawned.group.rawValue] ?? addGroup(spawned.group, at: time) ?? -1
+        let groupSlot = groupSlots[spawned.group.rawValue] ?? addGroup(spawned.group, at: time, counting: false) ?? -1
         let child = LiveChild(task: spawned.task, group: spawned.group, groupSlot: groupSlot, site: site, spawnedAt: time)
         let slot = Self.place(child, in: &children, reusing: &freeChildSlots)
         let index = Int(site)
@@ -282,7 +295,10 @@ public struct HealthModel: Sendable {
         let index = Int(live.site)
         Self.moveToRunning(slot, in: &states[index], children: &children)
         states[index].row.countStart(at: time)
-        if started.waitedNanoseconds > 0 {
+        // Once a site's children have waited, every start counts (an immediate one as 1 µs),
+        // so the wait percentiles are over all its starts, not only the ones that waited.
+        if started.waitedNanoseconds > 0 || states[index].hasWaited {
+            states[index].hasWaited = true
             states[index].waits.record(nanoseconds: started.waitedNanoseconds, at: half(of: time))
             states[index].isDirty = true
         }
@@ -304,9 +320,7 @@ public struct HealthModel: Sendable {
         guard isLive(child) else { return }
         // Ended children leave the list at each evaluation; with the rule off, here.
         if slowToCancel.count >= 1_024, !configuration.enabled.contains(.slowCancel) { pruneSlowToCancel() }
-        if slowToCancel.count < configuration.maxTasks, !slowToCancel.contains(where: { $0.slot == child.slot && $0.task == child.task }) {
-            slowToCancel.append((child.slot, child.task))
-        }
+        if slowToCancel.count < configuration.maxTasks { slowToCancel[child.task] = child.slot }
     }
 
     /// The caller stopped tracking a live child without its end (its stream lost it): it
@@ -503,15 +517,15 @@ public struct HealthModel: Sendable {
     /// Drops the slow-to-cancel children that ended (their slot is free, or holds another).
     private mutating func pruneSlowToCancel() {
         let children = self.children
-        slowToCancel.removeAll { entry in
-            !(children.indices.contains(Int(entry.slot)) && children[Int(entry.slot)].site >= 0 && children[Int(entry.slot)].task == entry.task)
+        slowToCancel = slowToCancel.filter { task, slot in
+            children.indices.contains(Int(slot)) && children[Int(slot)].site >= 0 && children[Int(slot)].task == task
         }
     }
 
     /// Children still running after cancellation reached them; the ones that ended leave the list.
     private mutating func findSlowCancels(into holding: inout [ConditionKey: Holding]) {
         pruneSlowToCancel()
-        for (slot, task) in slowToCancel {
+        for (task, slot) in slowToCancel {
             let child = children[Int(slot)]
             holding[ConditionKey(kind: .slowCancel, subject: .task(task))] = Holding(
                 site: states[Int(child.site)].row.site, detail: .slowCancel(running: now.nanoseconds(since: child.startedAt ?? child.spawnedAt)))

@@ -75,6 +75,9 @@ struct SiteState: Sendable {
     var waiting = ChildList()
     /// Whether something was recorded since the summary was made.
     var isDirty = false
+    /// Whether a child of this site ever waited for its start: from then on, every start's
+    /// wait is recorded.
+    var hasWaited = false
     /// False for what an evicted site's slot holds until it is reused.
     var isKept = true
     /// Ends and faults (failed, timed out, crashed) per 10 s slot, the last six minutes.

@@ -20,6 +20,7 @@ struct SlotTable: Sendable {
     private var buckets: [Bucket]
     private var mask: Int
     private(set) var count = 0
+    var isEmpty: Bool { count == 0 }
     private let seed: UInt64
 
     init() {

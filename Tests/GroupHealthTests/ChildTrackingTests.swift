@@ -129,4 +129,72 @@ import TestSupport
         let counts = Dictionary(uniqueKeysWithValues: stream.model.sites.map { ($0.site, $0.ok) })
         #expect(counts == expected)
     }
+
+    /// Once a site's children have waited, immediate starts count too: the wait percentiles
+    /// are over every start, not only the ones that waited.
+    @Test func immediateStartsCountInTheWaitsOnceASiteHasWaited() {
+        var stream = HealthStream()
+        stream.open(1, at: 0, limit: 1)
+        let first = stream.spawn(at: 0)
+        stream.start(first, at: 2, waited: 2)
+        for i in 0..<19 {
+            let task = stream.spawn(at: 3 + Double(i) * 0.01)
+            stream.start(task, at: 3 + Double(i) * 0.01, waited: 0)
+        }
+        let waits = stream.model.statistics(for: HealthStream.site)?.summary.waits
+        #expect(waits?.count == 20)
+        #expect(waits.map { $0.p50 <= 1_000 && abs(Double($0.max) - 2e9) <= 2e7 } == true, "\(String(describing: waits))")
+    }
+
+    /// With `maxGroups` open, a spawn into a group the model could not keep counts the child,
+    /// not one more untracked group per spawn.
+    @Test func spawnsIntoAnUntrackedGroupDoNotCountAsGroups() {
+        var stream = HealthStream { $0.maxGroups = 1 }
+        stream.open(1, at: 0)
+        stream.open(2, at: 0)  // the one group not kept
+        for i in 0..<5 { stream.run(group: 2, at: Double(i), duration: 0.1) }
+        #expect(stream.model.untrackedGroups == 1)
+        #expect(stream.model.statistics(for: HealthStream.site)?.ok == 5)
+    }
+
+    /// A child first kept by id, then handed to a caller that keeps it (a repeated spawn):
+    /// one child, not two, and its end leaves nothing waiting.
+    @Test func aChildKeptByIdIsAdoptedNotDoubled() {
+        var stream = HealthStream()
+        stream.open(1, at: 0)
+        let spawned = TaskSpawned(task: TaskID(rawValue: 77), group: GroupID(rawValue: 1), name: "t", site: HealthStream.site)
+        stream.model.apply(Event(time: HealthStream.seconds(0), .taskSpawned(spawned)))
+        let child = stream.model.spawned(spawned, at: HealthStream.seconds(0.5))
+        #expect(child != nil)
+        let site = stream.model.statistics(for: HealthStream.site)
+        #expect(site?.spawned == 1)
+        #expect(site?.waiting == 1)
+        if let child {
+            stream.model.started(child, TaskStarted(task: spawned.task, group: spawned.group), at: HealthStream.seconds(1))
+            stream.model.ended(child, TaskEnded(task: spawned.task, group: spawned.group, status: .ok, durationNanoseconds: 1_000_000),
+                               at: HealthStream.seconds(1))
+        }
+        // Its end by id changes nothing more.
+        stream.end(spawned.task, at: 1, duration: 0.001)
+        let after = stream.model.statistics(for: HealthStream.site)
+        #expect(after?.live == 0)
+        #expect(after?.ok == 1)
+        for second in 2...20 { stream.advance(to: Double(second)) }
+        #expect(stream.kinds().isEmpty)
+    }
+
+    /// The service's last gasp names the child it died in: that child ends as crashed, as the
+    /// dashboard counts it, and is no longer live.
+    @Test func theChildAServiceDiedInEndsAsCrashed() {
+        var stream = HealthStream()
+        stream.open(1, at: 0)
+        let task = stream.spawn(at: 0)
+        stream.start(task, at: 0)
+        stream.model.apply(Event(time: HealthStream.seconds(3), .processCrashed(ProcessCrashed(
+            signal: 6, signalName: "SIGABRT", reason: "Fatal error", task: task, group: GroupID(rawValue: 1), thread: 1))))
+        let site = stream.model.statistics(for: HealthStream.site)
+        #expect(site?.crashed == 1)
+        #expect(site?.live == 0)
+        #expect(site.map { abs(Int64($0.summary.durations.p50) - 3_000_000_000) <= 30_000_000 } == true)
+    }
 }
