@@ -6,8 +6,8 @@ import Histogram
 ///
 /// A value is recorded once (through a small buffer of pending values), in `current`; when a
 /// half ends, `current` becomes `previous` and the old `previous` is dropped. Percentiles read
-/// both halves' counts. The arrays grow with the largest value (auto-resize), never shrinking: durations up
-/// to a second take about 7 KiB each, up to an hour about 13 KiB.
+/// both halves' counts. The arrays grow with the largest value (auto-resize), never shrinking:
+/// durations up to a second take about 7 KiB each, up to an hour about 13 KiB.
 struct SlidingHistogram: Sendable {
     /// Made on the first value: a site whose children never wait keeps no wait histograms.
     private var previous: Histogram<UInt32>?
@@ -82,27 +82,25 @@ struct SlidingHistogram: Sendable {
         let count = pendingCount
         pendingCount = 0
         _ = rotate(toHalf: pendingHalf)
-        // Moved out and back (`take`), so the histogram's array stays uniquely referenced and
-        // is written in place.
         if pendingHalf == half {
-            var histogram = current.take() ?? Self.template
-            for index in 0..<count {
-                histogram.record(UInt64(pending[index]))
-                currentOctaves[Self.octave(of: pending[index])] &+= 1
-            }
-            current = histogram
+            Self.record(pending, count: count, into: &current, octaves: &currentOctaves)
         } else if pendingHalf + 1 == half {
-            var histogram = previous.take() ?? Self.template
-            for index in 0..<count {
-                histogram.record(UInt64(pending[index]))
-                previousOctaves[Self.octave(of: pending[index])] &+= 1
-            }
-            previous = histogram
+            Self.record(pending, count: count, into: &previous, octaves: &previousOctaves)
         }
     }
 
-    /// How many durations the window holds (the pending ones too).
-    var count: UInt64 { Self.total(previous) + Self.total(current) + UInt64(pendingCount) }
+    /// Records the first `count` values in a half's histogram (made from the template if it
+    /// has none yet) and its power-of-two counts. The histogram is moved out and back
+    /// (`take`), so its array stays uniquely referenced and is written in place.
+    private static func record(_ values: InlineArray<16, UInt32>, count: Int, into half: inout Histogram<UInt32>?,
+                               octaves: inout InlineArray<32, UInt32>) {
+        var histogram = half.take() ?? template
+        for index in 0..<count {
+            histogram.record(UInt64(values[index]))
+            octaves[octave(of: values[index])] &+= 1
+        }
+        half = histogram
+    }
 
     /// The power of two of a value of at least 1.
     @inline(__always)

@@ -4,9 +4,10 @@ import GroupEvents
 /// addressing table with linear probing and backward-shift deletion, so nothing is left behind
 /// when a key goes.
 ///
-/// Why not a `Dictionary`: the model looks a child up on each of its three events, and
-/// `Dictionary` hashes a `UInt64` with SipHash, which was most of the statistics' cost per
-/// event (docs/BENCHMARKS.md). Here a key costs a seeded multiply-xorshift mix. The keys come
+/// Why not a `Dictionary`: `HealthModel.apply` looks a child up on each of its three events
+/// (the dashboard hands its `Child` instead), a spawn looks up its group and often its site, and
+/// `Dictionary` hashes a `UInt64` with SipHash, a third of the statistics' cost per event when
+/// measured (docs/BENCHMARKS.md). Here a key costs a seeded multiply-xorshift mix. The keys come
 /// from a stream a viewer does not control, so the seed is the process's random hashing seed
 /// (drawn through `Hasher`): a producer cannot aim ids at one bucket. The table keeps at most
 /// half its buckets full; it grows, never shrinks (as `Dictionary` on removal).
