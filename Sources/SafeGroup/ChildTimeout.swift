@@ -84,7 +84,7 @@ extension GroupCore {
                 // When the operation wins, the timer's sleep throws a CancellationError that is
                 // no child's failure: out of the child's context, the throw hook ignores it.
                 if timerUnbindsContext {
-                    return await TaskContext.$current.withValue(nil) { await Self.sleepUntilDeadline(timeout) }
+                    return await TaskContext.local.withValue(nil) { await Self.sleepUntilDeadline(timeout) }
                 }
                 return await Self.sleepUntilDeadline(timeout)
             }

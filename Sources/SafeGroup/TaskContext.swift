@@ -22,12 +22,17 @@ struct TaskContext: Sendable {
         self.group = group
     }
 
-    @TaskLocal static var current: TaskContext?
+    /// The task-local itself, spelled out rather than `@TaskLocal` so that ``bind(_:)`` can be
+    /// inlined into the child's path: a wrapper's projection cannot be `@usableFromInline`, and
+    /// the out-of-line frame it cost pushed each child with events past its first task slab.
+    @usableFromInline static let local = TaskLocal<TaskContext?>(wrappedValue: nil)
+
+    static var current: TaskContext? { local.get() }
 
     /// Runs a child's `operation` with `self` as the current context.
-    @usableFromInline
+    @inlinable
     func bind(_ operation: () async -> Bool) async -> Bool {
-        await Self.$current.withValue(self, operation: operation)
+        await Self.local.withValue(self, operation: operation)
     }
 }
 

@@ -110,7 +110,7 @@ public func withSafeGroup<Success: Sendable>(
         }
     }
     if sharedContext {
-        await TaskContext.$current.withValue(TaskContext(task: nil, group: GroupContext(id: core.id, sink: nil))) { await run() }
+        await TaskContext.local.withValue(TaskContext(task: nil, group: GroupContext(id: core.id, sink: nil))) { await run() }
     } else {
         await run()
     }

@@ -1,3 +1,4 @@
+import Foundation
 import GroupEvents
 import GroupEventsTesting
 import SafeGroup
@@ -49,7 +50,7 @@ enum GroupBenchmark {
         print("   The verdict is the median of each round's ratio to that round's bare group: the bare group's own rounds")
         print("   are bimodal here (it keeps all 100,000 finished children until the end), so best-of compares lucky rounds.")
         _ = await withSafeGroup(of: Void.self, name: "install") { _ in }  // installs the throw hook before any round
-        let variants: [(name: String, run: () async -> Duration)] = [
+        let allVariants: [(name: String, run: () async -> Duration)] = [
             ("bare", { await bare() }),
             ("discarding", { await bareDiscarding() }),
             ("noSink", { await safeGroup(sink: nil) }),
@@ -69,6 +70,13 @@ enum GroupBenchmark {
                 return time
             }),
         ]
+        // GBENCH_VARIANTS=noSink,dropped (say) runs those alone, for `perf stat` of one path; the rows need "bare".
+        let chosen = ProcessInfo.processInfo.environment["GBENCH_VARIANTS"].map { Set($0.split(separator: ",").map(String.init)) }
+        let variants = allVariants.filter { chosen?.contains($0.name) ?? true }
+        if chosen != nil {
+            for round in 0..<rounds { for variant in variants { _ = round; _ = await variant.run() } }
+            return
+        }
         _ = await bare(); _ = await safeGroup(sink: nil); _ = await safeGroup(sink: InMemoryEventSink())  // warm up
         var times: [String: [Duration]] = [:]
         for round in 0..<rounds {
