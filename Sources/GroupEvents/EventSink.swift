@@ -7,7 +7,11 @@ import Synchronization
 /// A sink that has to drop events counts them and reports them in-band (``Dropped``).
 public protocol EventSink: Sendable {
     /// Receives one event. Called concurrently from many tasks.
-    func emit(_ event: Event)
+    ///
+    /// The event is handed over (`consuming`): a sink that keeps it moves it into its buffer
+    /// instead of copying it. A sink may still declare `func emit(_ event: Event)`, which
+    /// borrows it; that satisfies this requirement too.
+    func emit(_ event: consuming Event)
 }
 
 /// The process-wide default ``EventSink``, like `LoggingSystem` for loggers.

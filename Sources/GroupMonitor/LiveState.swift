@@ -30,7 +30,7 @@ struct LiveState {
     private(set) var untracked: UInt64 = 0
 
     /// Updates the state with the event that was given `seq`.
-    mutating func apply(_ event: Event, seq: UInt64) {
+    mutating func apply(_ event: consuming Event, seq: UInt64) {
         switch event.kind {
         case .groupOpened(let e):
             if groups.count < Self.groupLimit { groups[e.group] = (seq, event) } else { untracked &+= 1 }
@@ -107,7 +107,7 @@ struct LiveTasks {
 
     /// Keeps `event` as the task's spawned or started event; false when the task is new and
     /// `limit` tasks are already live (it is not tracked).
-    mutating func record(_ task: TaskID, started: Bool, seq: UInt64, event: Event, limit: Int) -> Bool {
+    mutating func record(_ task: TaskID, started: Bool, seq: UInt64, event: consuming Event, limit: Int) -> Bool {
         let key = task.rawValue &+ 1
         if key != 0 {
             let index = Int(key & mask)

@@ -45,7 +45,7 @@ final class MonitorLoop: @unchecked Sendable {
     private var snapshotSignalsSeen: UInt64 = 0
     private var reportedDropped: UInt64 = 0
     private var reportedDroppedFaults: UInt64 = 0
-    private var batch: [Event] = []
+    private var batch: EventBlock
     private var chunk: [UInt8] = []
     private var marks: [LineEncoder.Mark] = []
     /// How many of `marks` are fault-class lines.
@@ -65,6 +65,7 @@ final class MonitorLoop: @unchecked Sendable {
         self.listener = listener
         self.configuration = configuration
         self.buffer = try EventBuffer(capacity: configuration.eventCapacity)
+        self.batch = EventBlock(capacity: configuration.eventCapacity)
         self.wakeFD = buffer.wakeFD
         self.uid = Posix.uid
         self.reporter = reporter
@@ -74,7 +75,6 @@ final class MonitorLoop: @unchecked Sendable {
         self.headerLine = encoder.headerLine(header)
         self.crash = configuration.crashHandler ? CrashTargets() : nil
         self.blackBox = Self.openBlackBox(configuration, service: header.service, headerLine: headerLine, reporter: reporter)
-        batch.reserveCapacity(configuration.eventCapacity)
         if let blackBox, let crash { crash.setRing(blackBox) }
         if blackBox != nil, configuration.blackBoxSnapshotOnSIGUSR1 || SocketPath.processEnvironment(BlackBox.signalVariable) == "1" {
             do {
@@ -204,11 +204,14 @@ final class MonitorLoop: @unchecked Sendable {
     /// Takes the waiting events, numbers them, updates the live state and fans them out.
     ///
     /// The per-event loop works on locals (the live state is swapped out of `self` for the
-    /// batch, `seq` copied): a stored property of a class costs a dynamic exclusivity check per
-    /// access, and this loop runs for every event the service emits.
+    /// batch, `seq` copied, the events read through the block's base): a stored property of a
+    /// class costs a dynamic exclusivity check per access, and this loop runs for every event
+    /// the service emits. Each event is read in place, then moved into the live state (which
+    /// keeps or drops it), never copied.
     private func drainEvents() -> Int {
         let (_, dropped, droppedFaults) = buffer.take(into: &batch)
         let taken = batch.count
+        let events = batch.base
         let targets = !viewers.isEmpty || recorder != nil || blackBox != nil
         // When every target is losing lines and cannot catch up before the next flush (all
         // viewers stalled), routine events are not encoded at all, only counted as lost: a
@@ -221,7 +224,7 @@ final class MonitorLoop: @unchecked Sendable {
         swap(&live, &self.live)
         defer { swap(&live, &self.live) }
         var unencoded: UInt64 = 0
-        batch.withUnsafeBufferPointer { events in
+        do {
             var index = 0
             while index < taken {
                 let end = min(taken, index + Self.chunkEvents)
@@ -229,16 +232,17 @@ final class MonitorLoop: @unchecked Sendable {
                 if !encode {
                     for i in index..<end {
                         seq &+= 1
-                        live.apply(events[i], seq: seq)
-                        guard saturated else { continue }
-                        guard events[i].isFaultClass else {
-                            unencoded &+= 1
-                            continue
+                        if saturated {
+                            if events[i].isFaultClass {
+                                // The lines lost before it are counted first, so seq keeps increasing.
+                                loseUnencoded(&unencoded, through: seq &- 1)
+                                self.seq = seq
+                                send(events[i])
+                            } else {
+                                unencoded &+= 1
+                            }
                         }
-                        // The lines lost before it are counted first, so seq keeps increasing.
-                        loseUnencoded(&unencoded, through: seq &- 1)
-                        self.seq = seq
-                        send(events[i])
+                        live.apply((events + i).move(), seq: seq)
                     }
                     self.seq = seq
                 } else {
@@ -247,11 +251,11 @@ final class MonitorLoop: @unchecked Sendable {
                     var faults = 0
                     for i in index..<end {
                         seq &+= 1
-                        live.apply(events[i], seq: seq)
                         encoder.append(events[i], seq: seq, to: &chunk)
                         let isFault = events[i].isFaultClass
                         if isFault { faults += 1 }
                         marks.append(.init(end: chunk.count, seq: seq, isFault: isFault))
+                        live.apply((events + i).move(), seq: seq)
                     }
                     self.seq = seq
                     markedFaults = faults
@@ -265,7 +269,7 @@ final class MonitorLoop: @unchecked Sendable {
             }
         }
         loseUnencoded(&unencoded, through: seq)
-        batch.removeAll(keepingCapacity: true)
+        batch.reset() // every event was moved into the live state
         counters.delivered.add(UInt64(taken))
         if dropped > reportedDropped {
             // The buffer overflowed: every stream learns how many events it will never see.

@@ -127,7 +127,7 @@ public final class SafeGroupMonitor: EventSink {
     }
 
     /// Takes one event; never blocks beyond a short uncontended lock.
-    public func emit(_ event: Event) {
+    public func emit(_ event: consuming Event) {
         buffer.push(event)
     }
 

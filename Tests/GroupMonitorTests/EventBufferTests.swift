@@ -21,6 +21,27 @@ struct EventBufferTests {
         #expect(s.produced == s.delivered + s.dropped)
     }
 
+    @Test func eventsPassThroughWholeAndInOrderWhileTheTwoBlocksTradePlaces() throws {
+        // Names too long for a small string: each event owns storage that a lost or doubled
+        // move would free twice or leak.
+        func spawned(_ t: UInt64) -> Event {
+            Event(.taskSpawned(TaskSpawned(task: TaskID(t), group: GroupID(1), name: "a child with a long name, number \(t)", site: Lifecycle.site)))
+        }
+        let buffer = try EventBuffer(capacity: 16)
+        var block = EventBlock(capacity: 16)
+        for round in 0..<3 as Range<UInt64> {
+            let sent = (1...10 as ClosedRange<UInt64>).map { spawned(round * 100 + $0) }
+            for event in sent { buffer.push(event) }
+            _ = buffer.take(into: &block)
+            #expect(block.count == 10)
+            #expect(block.moveAll() == sent, "round \(round): the events, whole and in order")
+            #expect(block.count == 0)
+        }
+        // Left waiting: the buffer's block destroys them with it.
+        for t in 1...5 as ClosedRange<UInt64> { buffer.push(spawned(t)) }
+        #expect(buffer.totals.produced == 35)
+    }
+
     @Test func emitsAfterShutdownAreCountedAsDropped() throws {
         let dir = ScratchDirectory(prefix: "sgmon")
         let monitor = try startMonitor(at: dir.file("svc.sock"))

@@ -33,8 +33,9 @@ struct FaultPriorityTests {
         for t in 1...10 as ClosedRange<UInt64> { buffer.push(Self.fault(t)) }          // 8 fit, 2 dropped
         buffer.push(Lifecycle.ended(1))                                                  // full: dropped
 
-        var batch: [Event] = []
-        let totals = buffer.take(into: &batch)
+        var block = EventBlock(capacity: 64)
+        let totals = buffer.take(into: &block)
+        let batch = block.moveAll()
         #expect(totals.produced == 111)
         #expect(totals.dropped == 47)
         #expect(totals.droppedFaults == 2)

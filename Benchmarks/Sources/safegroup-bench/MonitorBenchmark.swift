@@ -20,7 +20,8 @@ import Glibc
 /// Environment: `SAFEGROUP_BIN` (default `<root>/.build/release/safegroup`), `MBENCH_ROUNDS`
 /// (default 21), `MBENCH_SECONDS` (each sustained rate, default 10), `MBENCH_RATES` (events/s,
 /// default `100000,500000,1000000`), `MBENCH_VARIANTS` (the fan-out's monitor variants, for
-/// profiling one: `noViewer,record,stalled,sixteen,recordFile,blackBox`).
+/// profiling one: `noViewer,record,stalled,sixteen,recordFile,blackBox`), `MBENCH_PROFILE=1` (those
+/// variants alone, no bare rounds and no ratios: for `perf stat` of one path).
 /// Parts: `safegroup-bench monitor [fanout] [sustained] [burst] [blackbox] [emit]` (all but
 /// `emit` by default); `blackbox` crashes a process with a full black box and times
 /// `safegroup replay` of it to its first screen; `emit` is the producers' side alone, for work
@@ -92,7 +93,10 @@ enum MonitorBenchmark {
         var observed: [Setup: [Observed]] = [:]
         let chosen = environment("MBENCH_VARIANTS").map { $0.split(separator: ",").compactMap { Setup(rawValue: String($0)) } } ?? Setup.allCases
         // "dropped": the events built and dropped, no monitor: what the events cost apart from it.
-        let names = ["bare", "dropped"] + chosen.map(\.rawValue)
+        // MBENCH_PROFILE=1 runs the chosen variants alone (no bare, no events-dropped rounds), for
+        // `perf stat` or `perf record` of one path; it prints their times, no ratios.
+        let profiling = environment("MBENCH_PROFILE") == "1"
+        let names = (profiling ? [] : ["bare", "dropped"]) + chosen.map(\.rawValue)
         for round in 0..<rounds {
             for offset in 0..<names.count {
                 let name = names[(round + offset) % names.count]
@@ -107,8 +111,15 @@ enum MonitorBenchmark {
                 }
             }
         }
-        let bareTimes = times["bare"]!
         func perChild(_ d: Duration) -> String { format(nanoseconds(d) / Double(children), digits: 0) + " ns/child" }
+        if profiling {
+            for name in names {
+                let sorted = times[name]!.sorted()
+                print("  \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) best \(perChild(sorted[0])), median \(perChild(sorted[sorted.count / 2]))")
+            }
+            return
+        }
+        let bareTimes = times["bare"]!
         print("  bare withThrowingTaskGroup                  best \(perChild(best(bareTimes))), median \(perChild(bareTimes.sorted()[bareTimes.count / 2]))")
         let droppedRatios = zip(times["dropped"]!, bareTimes).map { ratio($0, $1) }.sorted()
         print("  SafeGroup, events built and dropped         median \(format(droppedRatios[droppedRatios.count / 2]))x "
