@@ -46,7 +46,11 @@ public final class MultiplexEventSink: InstrumentedEventSink {
         buffer.deallocate()
     }
 
-    public func emit(_ event: Event) {
-        for index in 0..<buffer.count { buffer[index].emit(event) }
+    /// Hands `event` to each sink in order: a copy to each but the last, which takes it.
+    public func emit(_ event: consuming Event) {
+        let last = buffer.count - 1
+        guard last >= 0 else { return }
+        for index in 0..<last { buffer[index].emit(copy event) }
+        buffer[last].emit(event)
     }
 }
