@@ -5,11 +5,12 @@
 ///
 /// ```swift
 /// let monitor = try SafeGroupMonitor.start(service: "checkout", installAsDefault: false)
-/// EventSystem.bootstrap(MultiplexEventSink(monitor, EventLogSink(logger: logger), EventMetricsSink()))
+/// EventSystem.bootstrap(MultiplexEventSink(EventLogSink(logger: logger), EventMetricsSink(), monitor))
 /// ```
 ///
-/// It adds nothing per event beyond a loop over the sinks it was given: no lock, no copy of
-/// the event (an `Event` is small; its large payloads are shared boxes). Each sink keeps its own
+/// It adds a loop over the sinks it was given and, since ``EventSink/emit(_:)`` takes its event,
+/// one copy of the event for each sink but the last, which takes the event itself: list the
+/// sink that keeps events (the monitor) last. No lock. Each sink keeps its own
 /// promise never to block, so the multiplexer keeps it too. Nested multiplexers are flattened
 /// when built, so wrapping one in another costs no second loop.
 ///

@@ -9,10 +9,10 @@ import SystemCalls
 /// counted, so that `produced == delivered + dropped` holds exactly once the consumer has caught
 /// up. The consumer swaps the whole block out for its own empty one in O(1).
 ///
-/// What a push touches is kept to the lock's own cache line and the event's slot: the block's
-/// count and base live beside the lock (an `Array`'s count sat on a line of its own, which the
-/// two cores of a fan-out passed back and forth on every push), and the event is moved in, not
-/// copied (a copy of an `Event` goes through its value witness).
+/// What a push touches is kept to the lock's state and the event's place: the block's count and
+/// base live beside the lock, in the same few words (an `Array`'s count sat in its own storage,
+/// one more line the two cores of a fan-out passed back and forth on every push), and the event
+/// is moved in, not copied (a copy of an `Event` goes through its value witness).
 ///
 /// The last ``reserved`` places are kept for fault-class events (``Event/isFaultClass``): a
 /// routine event is dropped once `capacity - reserved` wait, a fault only when all `capacity`

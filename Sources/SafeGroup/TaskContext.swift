@@ -23,8 +23,8 @@ struct TaskContext: Sendable {
     }
 
     /// The task-local itself, spelled out rather than `@TaskLocal` so that ``bind(_:)`` can be
-    /// inlined into the child's path: a wrapper's projection cannot be `@usableFromInline`, and
-    /// the out-of-line frame it cost pushed each child with events past its first task slab.
+    /// inlined into the child's path: the macro's `$current` cannot be `@usableFromInline`, and
+    /// the out-of-line frame `bind` cost pushed each child with events past its first task slab.
     @usableFromInline static let local = TaskLocal<TaskContext?>(wrappedValue: nil)
 
     static var current: TaskContext? { local.get() }

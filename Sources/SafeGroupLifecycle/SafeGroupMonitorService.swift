@@ -86,14 +86,16 @@ public final class SafeGroupMonitorService: Service, Sendable {
             for waiter in transition(to: .ended(error)) { waiter.resume(returning: nil) }
             throw error
         }
-        // Installed by start (and as `SafeGroupMonitor.shared`); with other sinks, beside them.
-        if !sinks.isEmpty { EventSystem.bootstrap(MultiplexEventSink([monitor] + sinks)) }
+        // Installed by start (and as `SafeGroupMonitor.shared`); with other sinks, beside them,
+        // and last: the multiplexer hands its last sink the event itself and the others copies,
+        // and the monitor is the sink that keeps every event.
+        if !sinks.isEmpty { EventSystem.bootstrap(MultiplexEventSink(sinks + [monitor])) }
         for waiter in transition(to: .running(monitor)) { waiter.resume(returning: monitor) }
         // Graceful shutdown and cancellation both end the wait; the monitor stops either way.
         try? await gracefulShutdown()
         _ = transition(to: .ended(nil))
         if !sinks.isEmpty, let installed = EventSystem.sink as? MultiplexEventSink,
-           installed.sinks.first.map({ $0 as AnyObject === monitor }) == true {
+           installed.sinks.last.map({ $0 as AnyObject === monitor }) == true {
             EventSystem.reset()
         }
         monitor.shutdown()

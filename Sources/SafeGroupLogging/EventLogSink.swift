@@ -9,7 +9,7 @@ import Logging
 ///
 /// ```swift
 /// let log = EventLogSink(logger: logger)
-/// EventSystem.bootstrap(MultiplexEventSink(monitor, log))
+/// EventSystem.bootstrap(MultiplexEventSink(log, monitor))
 /// ```
 ///
 /// It never blocks a child: ``emit(_:)`` ignores the routine events (spawns, starts, ends) with

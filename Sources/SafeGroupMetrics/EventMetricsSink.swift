@@ -19,7 +19,7 @@ import Synchronization
 /// backend's memory without limit. The monitor's drops are ``MonitorMetrics``'s.
 ///
 /// ```swift
-/// EventSystem.bootstrap(MultiplexEventSink(monitor, EventMetricsSink()))
+/// EventSystem.bootstrap(MultiplexEventSink(EventMetricsSink(), monitor))
 /// ```
 ///
 /// Per event it updates one or two metrics under a lock that only children of the same task

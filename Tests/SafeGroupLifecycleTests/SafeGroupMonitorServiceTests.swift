@@ -31,6 +31,8 @@ import Testing
             // Installed with the extra sink beside it.
             let installed = try #require(EventSystem.sink as? MultiplexEventSink)
             #expect(installed.sinks.count == 2)
+            // Last: the multiplexer hands the last sink the event itself, the others copies.
+            #expect(installed.sinks.last.map { $0 as AnyObject === monitor } == true)
             _ = await withSafeGroup(name: "seen") { group in await group.spawn { } }
             #expect(extra.count == 5)  // opened, spawned, started, ended, closed
             trigger.triggerGracefulShutdown()
