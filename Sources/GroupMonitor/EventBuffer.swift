@@ -17,8 +17,9 @@ import SystemCalls
 /// The last ``reserved`` places are kept for fault-class events (``Event/isFaultClass``): a
 /// routine event is dropped once `capacity - reserved` wait, a fault only when all `capacity`
 /// do, so an overflowing burst loses its routine events first. A producer writes to the wake-up
-/// eventfd only when the consumer said it is about to sleep, so a busy stream costs no system
-/// call per event.
+/// eventfd only when the consumer said it is about to sleep, or when the block reaches half its
+/// capacity (the consumer lets batches gather for a few milliseconds), so a busy stream costs no
+/// system call per event.
 final class EventBuffer: Sendable {
     struct State: ~Copyable {
         var block: EventBlock
@@ -34,6 +35,9 @@ final class EventBuffer: Sendable {
     let capacity: Int
     /// The places only fault-class events may take: an eighth of ``capacity``.
     let reserved: Int
+    /// The count at which a producer wakes a consumer that is letting a batch gather: half the
+    /// capacity.
+    let wakeMark: Int
     private let state: Mutex<State>
     /// The eventfd that wakes the consumer. Owned here and closed only in `deinit`, when no
     /// producer can hold the buffer any more: a late `push` never writes to a reused descriptor.
@@ -42,6 +46,7 @@ final class EventBuffer: Sendable {
     init(capacity: Int) throws(PosixError) {
         self.capacity = capacity
         self.reserved = Self.reserve(of: capacity)
+        self.wakeMark = max(1, capacity / 2)
         self.wakeFD = try Posix.eventfd()
         self.state = Mutex(State(block: EventBlock(capacity: capacity)))
     }
@@ -65,7 +70,9 @@ final class EventBuffer: Sendable {
                 s.consumerSleeping = false
                 return true
             }
-            return false
+            // Half full while the consumer lets a batch gather: it wakes now, long before the
+            // routine events' limit (each count is passed once a fill, so one write a fill).
+            return s.block.count == wakeMark
         }
         if wake { Posix.signal(eventfd: wakeFD) }
     }

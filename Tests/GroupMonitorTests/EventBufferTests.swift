@@ -1,5 +1,7 @@
+import Glibc
 import GroupEvents
 @testable import GroupMonitor
+import SystemCalls
 import Testing
 import TestSupport
 
@@ -40,6 +42,30 @@ struct EventBufferTests {
         // Left waiting: the buffer's block destroys them with it.
         for t in 1...5 as ClosedRange<UInt64> { buffer.push(spawned(t)) }
         #expect(buffer.totals.produced == 35)
+    }
+
+    @Test func producersWakeTheConsumerWhenItSleepsAndAgainAtHalfTheCapacity() throws {
+        let buffer = try EventBuffer(capacity: 16)
+        func signalled() -> Bool {
+            var fds = [pollfd(fd: buffer.wakeFD, events: Int16(POLLIN), revents: 0)]
+            let ready = (try? Posix.poll(&fds, timeoutMilliseconds: 0)) ?? 0
+            if ready > 0 { Posix.drain(eventfd: buffer.wakeFD) }
+            return ready > 0
+        }
+        // Asleep: the first event wakes it, the next ones do not.
+        #expect(buffer.prepareToSleep())
+        buffer.push(Lifecycle.started(1))
+        #expect(signalled())
+        for t in 2...7 as ClosedRange<UInt64> { buffer.push(Lifecycle.started(t)) }
+        #expect(!signalled(), "a consumer letting a batch gather is not woken per event")
+        // Half full (8 of 16): woken, once.
+        buffer.push(Lifecycle.started(8))
+        #expect(signalled())
+        for t in 9...14 as ClosedRange<UInt64> { buffer.push(Lifecycle.started(t)) }
+        #expect(!signalled())
+        var block = EventBlock(capacity: 16)
+        _ = buffer.take(into: &block)
+        #expect(block.moveAll().count == 14)
     }
 
     @Test func emitsAfterShutdownAreCountedAsDropped() throws {
