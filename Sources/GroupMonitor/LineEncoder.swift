@@ -14,6 +14,9 @@ struct LineEncoder {
     private var encoder = WireEncoder()
     private var scratch: [UInt8] = []
 
+    /// An encoder with no scratch storage, to swap with a working one without allocating.
+    static var empty: LineEncoder { LineEncoder() }
+
     /// The header line.
     mutating func headerLine(_ header: WireHeader) -> [UInt8] {
         var line: [UInt8] = []

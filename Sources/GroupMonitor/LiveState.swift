@@ -29,27 +29,47 @@ struct LiveState {
     /// Groups and tasks not tracked because a limit was reached.
     private(set) var untracked: UInt64 = 0
 
-    /// Updates the state with the event that was given `seq`.
-    mutating func apply(_ event: consuming Event, seq: UInt64) {
+    /// What an event changes here, read before the event is handed on: binding a payload
+    /// (`case .taskSpawned(let e)`) and then moving the event copied the whole event through
+    /// its value witness, for every event.
+    private enum Change {
+        case open(GroupID), close(GroupID), spawned(TaskID), started(TaskID), ended(TaskID), fault, none
+    }
+
+    private static func change(_ event: borrowing Event) -> Change {
         switch event.kind {
-        case .groupOpened(let e):
-            if groups.count < Self.groupLimit { groups[e.group] = (seq, event) } else { untracked &+= 1 }
-        case .groupClosed(let e):
-            groups[e.group] = nil
-        case .taskSpawned(let e):
-            if !tasks.record(e.task, started: false, seq: seq, event: event, limit: Self.taskLimit) { untracked &+= 1 }
-        case .taskStarted(let e):
-            if !tasks.record(e.task, started: true, seq: seq, event: event, limit: Self.taskLimit) { untracked &+= 1 }
-        case .taskEnded(let e):
-            tasks.remove(e.task)
-        case .faultRecorded:
+        case .groupOpened(let e): .open(e.group)
+        case .groupClosed(let e): .close(e.group)
+        case .taskSpawned(let e): .spawned(e.task)
+        case .taskStarted(let e): .started(e.task)
+        case .taskEnded(let e): .ended(e.task)
+        case .faultRecorded: .fault
+        default: .none
+        }
+    }
+
+    /// Updates the state with the event that was given `seq`, keeping the event itself (moved,
+    /// not copied) when it is one a late viewer needs.
+    mutating func apply(_ event: consuming Event, seq: UInt64) {
+        switch Self.change(event) {
+        case .open(let group):
+            if groups.count < Self.groupLimit { groups[group] = (seq, event) } else { untracked &+= 1 }
+        case .close(let group):
+            groups[group] = nil
+        case .spawned(let task):
+            if !tasks.record(task, started: false, seq: seq, event: event, limit: Self.taskLimit) { untracked &+= 1 }
+        case .started(let task):
+            if !tasks.record(task, started: true, seq: seq, event: event, limit: Self.taskLimit) { untracked &+= 1 }
+        case .ended(let task):
+            tasks.remove(task)
+        case .fault:
             if faults.count < Self.faultLimit {
                 faults.append((seq, event))
             } else {
                 faults[nextFault] = (seq, event)
                 nextFault = (nextFault + 1) % Self.faultLimit
             }
-        default:
+        case .none:
             break
         }
     }
@@ -141,7 +161,7 @@ struct LiveTasks {
     }
 
     // Static: as a method, `self` would be read while `slots` is written, which copies the ring.
-    private static func set(_ slot: inout Slot, started: Bool, _ entry: Entry) {
+    private static func set(_ slot: inout Slot, started: Bool, _ entry: consuming Entry) {
         if started { slot.started = entry } else { slot.spawned = entry }
     }
 
