@@ -10,9 +10,9 @@ import Synchronization
 /// A class, holding the operation too: the child's closure then captures this one reference
 /// (no context to allocate), and each async frame of the child's path keeps 8 bytes of it, not a
 /// copy of every field. As a struct, the frames of a child with events outgrew the task's first
-/// allocator slab, and each child paid a second 1 KiB slab; the frames are that close to the
+/// allocator slab, and each child paid a second 1 KiB slab. The frames are so close to the
 /// slab's end that an out-of-line `TaskContext.bind` did it again (`perf stat -e` on a malloc
-/// uprobe counts it: a child with events makes as many mallocs as one without).
+/// uprobe counts it; now a child with events makes as many mallocs as one without).
 @usableFromInline
 final class ChildRunner<Success: Sendable>: Sendable {
     @usableFromInline let core: GroupCore<Success>
