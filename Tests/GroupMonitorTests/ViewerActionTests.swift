@@ -34,7 +34,7 @@ import TestSupport
         #expect(await eventually { started.count == 2 })
         viewer.read(until: { records in records.filter { if case .event(_, let e) = $0, case .taskStarted = e.kind { true } else { false } }.count == 2 })
         #expect(viewer.headers.first?.actions == true)
-        let first = viewer.events.compactMap { if case .taskStarted(let s) = $0.1.kind { s.task } else { nil } }.first!
+        let first = try #require(viewer.events.compactMap { if case .taskStarted(let s) = $0.1.kind { s.task } else { nil } }.first)
 
         let answer = try await ActionRequest.send(ViewerRequest(request: 7, target: .task(first)), to: monitor.socketPath)
         #expect(answer?.result == .cancelled)
@@ -50,7 +50,7 @@ import TestSupport
         #expect(end?.status == .cancelled)
 
         // The group: its other child is cancelled too, and the group records why.
-        let groupID = viewer.events.compactMap { if case .groupOpened(let o) = $0.1.kind { o.group } else { nil } }.first!
+        let groupID = try #require(viewer.events.compactMap { if case .groupOpened(let o) = $0.1.kind { o.group } else { nil } }.first)
         let groupAnswer = try await ActionRequest.send(ViewerRequest(request: 8, target: .group(groupID)), to: monitor.socketPath)
         #expect(groupAnswer?.result == .cancelled)
         let report = await group.value
@@ -113,7 +113,7 @@ import TestSupport
         let group = Self.sleepers(monitor, started: started)
         #expect(await eventually { started.count == 2 })
         viewer.read(until: { records in records.contains { if case .event(_, let e) = $0, case .groupOpened = e.kind { true } else { false } } })
-        let groupID = viewer.events.compactMap { if case .groupOpened(let o) = $0.1.kind { o.group } else { nil } }.first!
+        let groupID = try #require(viewer.events.compactMap { if case .groupOpened(let o) = $0.1.kind { o.group } else { nil } }.first)
 
         let executable = dir.file("monitor-fixture")
         try FileManager.default.copyItem(atPath: FixtureProcess.executablePath, toPath: executable)
