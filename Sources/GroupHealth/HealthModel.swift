@@ -61,11 +61,7 @@ public struct HealthModel: Sendable {
     /// Each entry keeps its site (and so its string) alive, so its address names it alone.
     private var recentSites = [RecentSite](repeating: RecentSite(), count: 256)
     private var freeSiteSlots: [Int32] = []
-    private let siteSeed: UInt64 = {
-        var hasher = Hasher()
-        hasher.combine(0x517E as UInt64)
-        return UInt64(UInt(bitPattern: hasher.finalize()))
-    }()
+    private let siteSeed = SlotTable.randomSeed(salt: 0x517E)
     /// Live children by slot, and their slots by task id.
     private var children: [LiveChild] = []
     private var childSlots = SlotTable()
@@ -220,13 +216,9 @@ public struct HealthModel: Sendable {
 
     private mutating func openGroup(_ opened: GroupOpened, at time: MonotonicTime) {
         let site = "\(TextSanitizer.sanitize(opened.site.file)):\(opened.site.line)"
-        if let slot = groupSlots[opened.group.rawValue] {
-            groups[Int(slot)].site = site
-            groups[Int(slot)].limit = opened.limit
-        } else if let slot = addGroup(opened.group, at: time) {
-            groups[Int(slot)].site = site
-            groups[Int(slot)].limit = opened.limit
-        }
+        guard let slot = groupSlots[opened.group.rawValue] ?? addGroup(opened.group, at: time) else { return }
+        groups[Int(slot)].site = site
+        groups[Int(slot)].limit = opened.limit
     }
 
     /// Tracks a group from `time`; nil when `maxGroups` are open (counted in `untrackedGroups`
@@ -470,8 +462,8 @@ public struct HealthModel: Sendable {
             // A window that moves changes the percentiles even with nothing recorded.
             if states[index].durations.advance(toHalf: halfNow) { states[index].isDirty = true }
             if states[index].waits.advance(toHalf: halfNow) { states[index].isDirty = true }
-            let rate = states[index].slots.sum(lastSlots: RateSlots.minute, at: now)
-            states[index].row.summary.faultRate = rate.ends == 0 ? 0 : Double(rate.faults) / Double(rate.ends)
+            let rate = states[index].slots.lastMinute(at: now)
+            states[index].row.summary.faultRate = rate.rate
             states[index].row.summary.recentEnds = rate.ends
         }
         refreshSummaries(limit: budget)
@@ -509,17 +501,14 @@ public struct HealthModel: Sendable {
     /// A site's summary at ``now``, made anew (on a copy: the model is left as it is).
     private func summary(of state: SiteState) -> SiteSummary {
         var state = state
-        let rate = state.slots.sum(lastSlots: RateSlots.minute, at: now)
+        let rate = state.slots.lastMinute(at: now)
         return SiteSummary(durations: state.durations.percentiles(), waits: state.waits.percentiles(),
-                           faultRate: rate.ends == 0 ? 0 : Double(rate.faults) / Double(rate.ends), recentEnds: rate.ends)
+                           faultRate: rate.rate, recentEnds: rate.ends)
     }
 
     /// Drops the slow-to-cancel children that ended (their slot is free, or holds another).
     private mutating func pruneSlowToCancel() {
-        let children = self.children
-        slowToCancel = slowToCancel.filter { task, slot in
-            children.indices.contains(Int(slot)) && children[Int(slot)].site >= 0 && children[Int(slot)].task == task
-        }
+        slowToCancel = slowToCancel.filter { task, slot in isLive(Child(slot: slot, task: task)) }
     }
 
     /// Children still running after cancellation reached them; the ones that ended leave the list.
@@ -643,10 +632,9 @@ public struct HealthModel: Sendable {
     private func findFaultRates(into holding: inout [ConditionKey: Holding]) {
         let config = configuration
         for index in states.indices where states[index].isKept {
-            let recent = states[index].slots.sum(lastSlots: RateSlots.minute, at: now)
-            guard recent.ends >= config.faultRateMinimumEnds else { continue }
-            let rate = Double(recent.faults) / Double(recent.ends)
-            guard rate >= config.faultRateMinimum else { continue }
+            let recent = states[index].slots.lastMinute(at: now)
+            guard recent.ends > 0, recent.ends >= config.faultRateMinimumEnds, recent.rate >= config.faultRateMinimum else { continue }
+            let rate = recent.rate
             let before = states[index].slots.sum(lastSlots: RateSlots.count - RateSlots.minute, skipping: RateSlots.minute, at: now)
             let baseline = before.ends == 0 ? 0 : Double(before.faults) / Double(before.ends)
             guard rate >= baseline * config.faultRateJumpFactor else { continue }

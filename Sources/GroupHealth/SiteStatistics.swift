@@ -156,6 +156,12 @@ struct RateSlots: Sendable {
         counts[Int(slot % UInt64(Self.count))] &+= fault ? 1 << 32 | 1 : 1
     }
 
+    /// Faults per end over the last minute (zero when nothing ended), with the ends.
+    func lastMinute(at now: MonotonicTime) -> (rate: Double, ends: Int) {
+        let (ends, faults) = sum(lastSlots: Self.minute, at: now)
+        return (ends == 0 ? 0 : Double(faults) / Double(ends), ends)
+    }
+
     /// Ends and faults in the `lastSlots` slots up to the one of `now`, skipping `skip` first.
     func sum(lastSlots: Int, skipping skip: Int = 0, at now: MonotonicTime) -> (ends: Int, faults: Int) {
         let nowSlot = now.rawValue / Self.slotNanoseconds

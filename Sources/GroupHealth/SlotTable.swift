@@ -27,9 +27,15 @@ struct SlotTable: Sendable {
     init() {
         buckets = [Bucket](repeating: Bucket(key: 0, slot: -1), count: 16)
         mask = 15
+        seed = Self.randomSeed(salt: 0x5AFE_6809)
+    }
+
+    /// 64 bits drawn from the process's random hashing seed (through `Hasher`), told apart by
+    /// `salt`: what a stream's producer cannot know, for the tables' mix and sites' fingerprints.
+    static func randomSeed(salt: UInt64) -> UInt64 {
         var hasher = Hasher()
-        hasher.combine(0x5AFE_6809 as UInt64)
-        seed = UInt64(UInt(bitPattern: hasher.finalize()))
+        hasher.combine(salt)
+        return UInt64(UInt(bitPattern: hasher.finalize()))
     }
 
     /// The bucket a key starts probing from (SplitMix64's finalizer of the seeded key).
