@@ -21,15 +21,15 @@ public struct HealthModel: Sendable {
     public let configuration: HealthConfiguration
 
     /// Every kept site's statistics, in no particular order.
-    public var sites: [SiteStatistics] { states.compactMap { $0.isKept ? $0.row : nil } }
+    public var sites: [SiteStatistics] { states.indices.compactMap { hot[$0].isKept ? hot[$0].row(states[$0].row) : nil } }
     /// How many sites are kept.
     public var siteCount: Int { siteSlots.count }
     /// The statistics of `site`, if it is kept, with its summary made now (percentiles and the
     /// fault rate at ``now``).
     public func statistics(for site: SourceSite) -> SiteStatistics? {
         guard let slot = siteSlots[site.fingerprint(seed: siteSeed)] else { return nil }
-        var row = states[Int(slot)].row
-        row.summary = summary(of: states[Int(slot)])
+        var row = hot[Int(slot)].row(states[Int(slot)].row)
+        row.summary = summary(of: Int(slot))
         return row
     }
     /// Sites evicted to stay within ``HealthConfiguration/maxSites``.
@@ -50,9 +50,13 @@ public struct HealthModel: Sendable {
     /// Changes whenever the active warnings or the sites' statistics change.
     public private(set) var revision: UInt64 = 0
 
-    /// Sites by slot. A live child names its site's slot, so its start and end reach the site
+    /// Sites by slot: what each child's events touch (``SiteHot``, a few cache lines a site),
+    /// and the rest. A live child names its site's slot, so its start and end reach the site
     /// without finding it again. An evicted site's slot holds an unkept state until reused.
+    private var hot: [SiteHot] = []
     private var states: [SiteState] = []
+    /// Durations and waits not yet in their site's histograms.
+    private var gathered = GatheredValues()
     /// Sites' slots by fingerprint (``SourceSite/fingerprint(seed:)``).
     private var siteSlots = SlotTable()
     /// The sites seen last, by where their file's bytes are: a decoded stream shares one
@@ -178,10 +182,10 @@ public struct HealthModel: Sendable {
     var trackedConditions: Int { conditions.count }
     /// The bytes the model holds, about.
     public var estimatedFootprint: Int {
-        states.reduce(0) { $0 + ($1.isKept ? $1.footprint : MemoryLayout<SiteState>.stride) }
+        states.indices.reduce(0) { $0 + (hot[$1].isKept ? states[$1].footprint : MemoryLayout<SiteState>.stride + MemoryLayout<SiteHot>.stride) }
             + children.count * MemoryLayout<LiveChild>.stride + groups.count * 96
             + siteSlots.footprint + childSlots.footprint + groupSlots.footprint
-            + recentSites.count * MemoryLayout<RecentSite>.stride
+            + recentSites.count * MemoryLayout<RecentSite>.stride + gathered.footprint
     }
 
     // MARK: Events
@@ -271,8 +275,8 @@ public struct HealthModel: Sendable {
         let child = LiveChild(task: spawned.task, group: spawned.group, groupSlot: groupSlot, site: site, spawnedAt: time)
         let slot = Self.place(child, in: &children, reusing: &freeChildSlots)
         let index = Int(site)
-        Self.link(slot, into: &states[index].waiting, children: &children)
-        states[index].row.countSpawn(at: time)
+        Self.link(slot, into: &hot[index].waitingList, children: &children)
+        hot[index].countSpawn(at: time)
         revision &+= 1
         return Child(slot: slot, task: spawned.task)
     }
@@ -285,14 +289,13 @@ public struct HealthModel: Sendable {
         let live = children[Int(slot)]
         addRunning(1, group: live)
         let index = Int(live.site)
-        Self.moveToRunning(slot, in: &states[index], children: &children)
-        states[index].row.countStart(at: time)
+        Self.moveToRunning(slot, in: &hot[index], children: &children)
+        hot[index].countStart(at: time)
         // Once a site's children have waited, every start counts (an immediate one as 1 µs),
         // so the wait percentiles are over all its starts, not only the ones that waited.
-        if started.waitedNanoseconds > 0 || states[index].hasWaited {
-            states[index].hasWaited = true
-            states[index].waits.record(nanoseconds: started.waitedNanoseconds, at: half(of: time))
-            states[index].isDirty = true
+        if started.waitedNanoseconds > 0 || hot[index].flags.contains(.hasWaited) {
+            hot[index].flags.insert(.hasWaited)
+            record(started.waitedNanoseconds, isWait: true, site: index, at: time)
         }
         revision &+= 1
     }
@@ -301,10 +304,30 @@ public struct HealthModel: Sendable {
     public mutating func ended(_ child: Child, _ ended: TaskEnded, at time: MonotonicTime) {
         guard let live = release(child) else { return }
         let index = Int(live.site)
-        states[index].row.countEnd(ended.status, wasRunning: live.startedAt != nil, at: time)
-        states[index].recordEnd(ended.status, duration: live.startedAt == nil ? nil : ended.durationNanoseconds,
-                                at: time, half: half(of: time))
+        hot[index].countEnd(ended.status, wasRunning: live.startedAt != nil, at: time)
+        let fault = ended.status == .failed || ended.status == .timedOut || ended.status == .crashed
+        let slot = time.rawValue / RateSlots.slotNanoseconds
+        if !hot[index].countRate(fault: fault, slot: slot) {
+            if slot < hot[index].rateSlot {
+                states[index].slots.add(ends: 1, faults: fault ? 1 : 0, slot: slot)  // older (a late viewer's snapshot)
+            } else {
+                states[index].takeRate(from: &hot[index])
+                _ = hot[index].countRate(fault: fault, slot: slot)
+            }
+        }
+        if live.startedAt != nil { record(ended.durationNanoseconds, isWait: false, site: index, at: time) }
         revision &+= 1
+    }
+
+    /// Gathers a run duration or a wait (``GatheredValues``), putting the values gathered in
+    /// their histograms first when they are as many as it holds or of another half.
+    private mutating func record(_ nanoseconds: UInt64, isWait: Bool, site index: Int, at time: MonotonicTime) {
+        let half = half(of: time), micros = SlidingHistogram.micros(nanoseconds)
+        if !gathered.add(site: Int32(index), isWait: isWait, micros: micros, half: half) {
+            gathered.drain(into: &states)
+            _ = gathered.add(site: Int32(index), isWait: isWait, micros: micros, half: half)
+        }
+        hot[index].flags.insert(.dirty)
     }
 
     /// A tracked child was reported slow to cancel.
@@ -319,7 +342,7 @@ public struct HealthModel: Sendable {
     /// leaves its site's live counts, and no status is counted.
     public mutating func forget(_ child: Child) {
         guard let live = release(child) else { return }
-        if live.startedAt == nil { states[Int(live.site)].row.waiting -= 1 } else { states[Int(live.site)].row.running -= 1 }
+        if live.startedAt == nil { hot[Int(live.site)].waiting -= 1 } else { hot[Int(live.site)].running -= 1 }
         revision &+= 1
     }
 
@@ -330,10 +353,10 @@ public struct HealthModel: Sendable {
         let live = children[Int(slot)]
         let index = Int(live.site)
         if live.startedAt == nil {
-            Self.unlink(slot, from: &states[index].waiting, children: &children)
+            Self.unlink(slot, from: &hot[index].waitingList, children: &children)
         } else {
             addRunning(-1, group: live)
-            Self.unlink(slot, from: &states[index].running, children: &children)
+            Self.unlink(slot, from: &hot[index].runningList, children: &children)
         }
         children[Int(slot)].site = -1
         freeChildSlots.append(slot)
@@ -367,9 +390,9 @@ public struct HealthModel: Sendable {
     }
 
     /// Moves a child from its site's waiting list to the end of its running list.
-    private static func moveToRunning(_ slot: Int32, in site: inout SiteState, children: inout [LiveChild]) {
-        unlink(slot, from: &site.waiting, children: &children)
-        link(slot, into: &site.running, children: &children)
+    private static func moveToRunning(_ slot: Int32, in site: inout SiteHot, children: inout [LiveChild]) {
+        unlink(slot, from: &site.waitingList, children: &children)
+        link(slot, into: &site.runningList, children: &children)
     }
 
     /// Takes a child out of the list it is in.
@@ -393,7 +416,7 @@ public struct HealthModel: Sendable {
             recent = Int(truncatingIfNeeded: ((address >> 4) ^ UInt(site.line)) &* 0x9E37_79B9_7F4A_7C15) >> 56 & (recentSites.count - 1)
             let entry = recentSites[recent]
             if entry.address == address, entry.site?.line == site.line, entry.slot >= 0,
-               states[Int(entry.slot)].isKept, states[Int(entry.slot)].fingerprint == entry.fingerprint {
+               hot[Int(entry.slot)].isKept, hot[Int(entry.slot)].fingerprint == entry.fingerprint {
                 return entry.slot
             }
         }
@@ -411,8 +434,9 @@ public struct HealthModel: Sendable {
             evictIdleSites()
             if siteCount >= configuration.maxSites { return nil }
         }
-        let state = SiteState(site: "\(TextSanitizer.sanitize(site.file)):\(site.line)", fingerprint: fingerprint, at: time)
+        let state = SiteState(site: "\(TextSanitizer.sanitize(site.file)):\(site.line)", at: time)
         let slot = Self.place(state, in: &states, reusing: &freeSiteSlots)
+        if Int(slot) == hot.count { hot.append(SiteHot(fingerprint: fingerprint, at: time)) } else { hot[Int(slot)] = SiteHot(fingerprint: fingerprint, at: time) }
         siteSlots.insert(fingerprint, slot: slot)
         return slot
     }
@@ -420,14 +444,16 @@ public struct HealthModel: Sendable {
     /// Evicts an eighth of the cap at once (the least recently active sites with no live
     /// child), so a stream of new sites pays one sort per many sites.
     private mutating func evictIdleSites() {
-        let idle = states.indices.filter { states[$0].isKept && states[$0].row.live == 0 }
-            .sorted { states[$0].row.lastActivity < states[$1].row.lastActivity }
+        gathered.drain(into: &states)  // its values name slots that may be reused
+        let idle = hot.indices.filter { hot[$0].isKept && hot[$0].live == 0 }
+            .sorted { hot[$0].lastActivity < hot[$1].lastActivity }
         let victims = idle.prefix(max(1, configuration.maxSites / 8))
         var evictedText = Set<String>()
         for index in victims {
             evictedText.insert(states[index].row.site)
-            siteSlots.remove(states[index].fingerprint)
+            siteSlots.remove(hot[index].fingerprint)
             states[index] = SiteState.evicted
+            hot[index] = SiteHot.evicted
             freeSiteSlots.append(Int32(index))
         }
         if !evictedText.isEmpty {
@@ -458,11 +484,13 @@ public struct HealthModel: Sendable {
         let halfNow = half(of: now)
         // Fault rates for every site (a sum of six slots); percentiles for at most `budget`
         // stale sites (see refreshSummaries).
-        for index in states.indices where states[index].isKept {
+        for index in states.indices where hot[index].isKept {
+            // What was gathered stays where it is: a value of a half that ends here goes to
+            // the previous half when it is put in, and the rate reads the hot part's ends.
             // A window that moves changes the percentiles even with nothing recorded.
-            if states[index].durations.advance(toHalf: halfNow) { states[index].isDirty = true }
-            if states[index].waits.advance(toHalf: halfNow) { states[index].isDirty = true }
-            let rate = states[index].slots.lastMinute(at: now)
+            if states[index].durations.advance(toHalf: halfNow) { hot[index].flags.insert(.dirty) }
+            if states[index].waits.advance(toHalf: halfNow) { hot[index].flags.insert(.dirty) }
+            let rate = states[index].slots.lastMinute(at: now, with: hot[index])
             states[index].row.summary.faultRate = rate.rate
             states[index].row.summary.recentEnds = rate.ends
         }
@@ -482,11 +510,12 @@ public struct HealthModel: Sendable {
     public mutating func refreshSummaries(limit: Int) {
         let count = states.count
         guard count > 0, limit > 0 else { return }
+        gathered.drain(into: &states)
         var refreshed = 0
         for step in 0..<count {
             let index = (summaryCursor + step) % count
-            guard states[index].isKept, states[index].isDirty else { continue }
-            states[index].isDirty = false
+            guard hot[index].isKept, hot[index].flags.contains(.dirty) else { continue }
+            hot[index].flags.remove(.dirty)
             states[index].row.summary.durations = states[index].durations.percentiles()
             states[index].row.summary.waits = states[index].waits.percentiles()
             refreshed += 1
@@ -498,10 +527,18 @@ public struct HealthModel: Sendable {
         if refreshed > 0 { revision &+= 1 }
     }
 
-    /// A site's summary at ``now``, made anew (on a copy: the model is left as it is).
-    private func summary(of state: SiteState) -> SiteSummary {
-        var state = state
-        let rate = state.slots.lastMinute(at: now)
+    /// The summary of the site in slot `index` at ``now``, made anew (on copies: the model is
+    /// left as it is).
+    private func summary(of index: Int) -> SiteSummary {
+        var state = states[index]
+        for isWait in [false, true] {
+            gathered.values(of: index, isWait: isWait).withUnsafeBufferPointer {
+                if isWait { state.waits.record($0, inHalf: gathered.half) } else { state.durations.record($0, inHalf: gathered.half) }
+            }
+        }
+        state.durations.advance(toHalf: half(of: now))
+        state.waits.advance(toHalf: half(of: now))
+        let rate = state.slots.lastMinute(at: now, with: hot[index])
         return SiteSummary(durations: state.durations.percentiles(), waits: state.waits.percentiles(),
                            faultRate: rate.rate, recentEnds: rate.ends)
     }
@@ -569,8 +606,8 @@ public struct HealthModel: Sendable {
     /// of the site's p99 once it has enough durations (never below the minimum).
     private func findStuck(into holding: inout [ConditionKey: Holding]) {
         let config = configuration
-        for index in states.indices where states[index].row.running > 0 {
-            let oldest = states[index].running.head
+        for index in states.indices where hot[index].running > 0 {
+            let oldest = hot[index].runningList.head
             guard oldest >= 0, let started = children[Int(oldest)].startedAt,
                   now.nanoseconds(since: started) >= config.stuckMinimumNanoseconds else { continue }
             let percentiles = states[index].row.summary.durations
@@ -604,9 +641,9 @@ public struct HealthModel: Sendable {
     private func findQueueing(into holding: inout [ConditionKey: Holding]) {
         let threshold = configuration.queueWaitNanoseconds
         var byGroup: [GroupID: (site: String, limit: Int?, count: Int, longest: UInt64, oldest: MonotonicTime)] = [:]
-        for index in states.indices where states[index].row.waiting > 0 {
+        for index in states.indices where hot[index].waiting > 0 {
             let site = states[index].row.site
-            var slot = states[index].waiting.head
+            var slot = hot[index].waitingList.head
             while slot >= 0 {
                 let child = children[Int(slot)]
                 let age = now.nanoseconds(since: child.spawnedAt)
@@ -631,11 +668,12 @@ public struct HealthModel: Sendable {
     /// Sites whose fault rate over the last minute is high and well above the five minutes before.
     private func findFaultRates(into holding: inout [ConditionKey: Holding]) {
         let config = configuration
-        for index in states.indices where states[index].isKept {
-            let recent = states[index].slots.lastMinute(at: now)
+        for index in states.indices where hot[index].isKept {
+            let recent = states[index].slots.lastMinute(at: now, with: hot[index])
             guard recent.ends > 0, recent.ends >= config.faultRateMinimumEnds, recent.rate >= config.faultRateMinimum else { continue }
             let rate = recent.rate
-            let before = states[index].slots.sum(lastSlots: RateSlots.count - RateSlots.minute, skipping: RateSlots.minute, at: now)
+            let before = states[index].slots.sum(lastSlots: RateSlots.count - RateSlots.minute, skipping: RateSlots.minute, at: now,
+                                                 with: hot[index])
             let baseline = before.ends == 0 ? 0 : Double(before.faults) / Double(before.ends)
             guard rate >= baseline * config.faultRateJumpFactor else { continue }
             let site = states[index].row.site

@@ -32,7 +32,68 @@ public struct SiteStatistics: Hashable, Sendable {
         self.lastActivity = time
     }
 
-    /// Counts a spawn (one access to the row in the model's array, not one per field).
+    /// Children of this site that are live: a site with some is never evicted.
+    public var live: Int { running + waiting }
+    /// Children that ended, in all.
+    public var ended: Int { ok + failed + timedOut + cancelled + crashed }
+}
+
+/// What a child's events touch of its site, in 120 bytes: its counts, its live children's
+/// lists and the ends of the current rate slot. The model keeps these in an array of their
+/// own, apart from each site's histograms and rate ring (``SiteState``, kilobytes a site): a
+/// thousand busy sites' hot parts take 120 KB and stay in a core's L2 between a child's
+/// events; the durations and waits go to ``GatheredValues``, and the rate ring is touched once
+/// per rate slot. With the two together, each child touched six or seven lines of 1.5 MB of
+/// sites, most of them misses.
+struct SiteHot: Sendable {
+    var spawned = 0
+    var started = 0
+    var ok = 0
+    var failed = 0
+    var timedOut = 0
+    var cancelled = 0
+    var crashed = 0
+    var running: Int32 = 0
+    var waiting: Int32 = 0
+    var lastActivity: MonotonicTime
+    /// Running children, oldest start first; waiting children, oldest spawn first.
+    var runningList = ChildList()
+    var waitingList = ChildList()
+    let fingerprint: UInt64
+    var flags: Flags
+    /// Ends and faults of rate slot `rateSlot` not yet in the site's ring.
+    var rateSlot: UInt64 = 0
+    var rateEnds: UInt32 = 0
+    var rateFaults: UInt32 = 0
+
+    struct Flags: OptionSet, Sendable {
+        let rawValue: UInt8
+        /// False for what an evicted site's slot holds until it is reused.
+        static let kept = Flags(rawValue: 1)
+        /// Something was recorded since the summary was made.
+        static let dirty = Flags(rawValue: 2)
+        /// A child of this site waited for its start: from then on, every start's wait is recorded.
+        static let hasWaited = Flags(rawValue: 4)
+    }
+
+    init(fingerprint: UInt64, at time: MonotonicTime) {
+        self.fingerprint = fingerprint
+        self.lastActivity = time
+        self.flags = .kept
+    }
+
+    /// What an evicted site's slot holds until it is reused.
+    static let evicted = SiteHot(fingerprint: 0, flags: [])
+
+    private init(fingerprint: UInt64, flags: Flags) {
+        self.fingerprint = fingerprint
+        self.lastActivity = MonotonicTime(nanoseconds: 0)
+        self.flags = flags
+    }
+
+    var isKept: Bool { flags.contains(.kept) }
+    var live: Int { Int(running) + Int(waiting) }
+
     mutating func countSpawn(at time: MonotonicTime) {
         spawned += 1
         waiting += 1
@@ -58,58 +119,64 @@ public struct SiteStatistics: Hashable, Sendable {
         lastActivity = time
     }
 
-    /// Children of this site that are live: a site with some is never evicted.
-    public var live: Int { running + waiting }
-    /// Children that ended, in all.
-    public var ended: Int { ok + failed + timedOut + cancelled + crashed }
+    /// Counts an end (a fault or not) in rate slot `slot`; false, and nothing counted, when
+    /// the counts held are of another slot: take them first.
+    mutating func countRate(fault: Bool, slot: UInt64) -> Bool {
+        if rateEnds > 0 && slot != rateSlot { return false }
+        rateSlot = slot
+        rateEnds &+= 1
+        if fault { rateFaults &+= 1 }
+        return true
+    }
+
+    /// The site's row: its counts from here, its text and summary from `cold`.
+    func row(_ cold: SiteStatistics) -> SiteStatistics {
+        var row = cold
+        row.spawned = spawned
+        row.started = started
+        row.running = Int(running)
+        row.waiting = Int(waiting)
+        row.ok = ok
+        row.failed = failed
+        row.timedOut = timedOut
+        row.cancelled = cancelled
+        row.crashed = crashed
+        row.lastActivity = lastActivity
+        return row
+    }
 }
 
-/// What the model keeps of a site beside its ``SiteStatistics``: the histograms, the rate
-/// slots, and its live children in the order they started or were spawned.
+/// What the model keeps of a site apart from its ``SiteHot``: its text and summary, its
+/// histograms and its rate ring.
 struct SiteState: Sendable {
-    /// What views read, first: the fields an event touches sit together.
+    /// The site's text and summary; its counts are in its ``SiteHot`` (``SiteHot/row(_:)``).
     var row: SiteStatistics
-    let fingerprint: UInt64
-    /// Running children, oldest start first; waiting children, oldest spawn first.
-    var running = ChildList()
-    var waiting = ChildList()
-    /// Whether something was recorded since the summary was made.
-    var isDirty = false
-    /// Whether a child of this site ever waited for its start: from then on, every start's
-    /// wait is recorded.
-    var hasWaited = false
-    /// False for what an evicted site's slot holds until it is reused.
-    var isKept = true
     /// Ends and faults (failed, timed out, crashed) per 10 s slot, the last six minutes.
     var slots = RateSlots()
     /// Run durations of the children that ended in the window.
     var durations = SlidingHistogram()
-    /// Waits from spawned to started (only for children that waited).
+    /// Waits from spawned to started (once a child of the site waited).
     var waits = SlidingHistogram()
 
-    init(site: String, fingerprint: UInt64, at time: MonotonicTime) {
+    init(site: String, at time: MonotonicTime) {
         self.row = SiteStatistics(site: site, at: time)
-        self.fingerprint = fingerprint
     }
 
-    /// Records an end: its fault or not in the rate slots, and a started child's duration.
-    mutating func recordEnd(_ status: TaskStatus, duration: UInt64?, at time: MonotonicTime, half: UInt64) {
-        slots.record(fault: status == .failed || status == .timedOut || status == .crashed, at: time)
-        if let duration {
-            durations.record(nanoseconds: duration, at: half)
-            isDirty = true
-        }
+    /// Puts the ends counted in `hot` in the rate ring, and empties them there. (Readers of the
+    /// rate read them where they are: ``RateSlots/lastMinute(at:with:)``.)
+    mutating func takeRate(from hot: inout SiteHot) {
+        if hot.rateEnds > 0 { slots.add(ends: hot.rateEnds, faults: hot.rateFaults, slot: hot.rateSlot) }
+        hot.rateEnds = 0
+        hot.rateFaults = 0
     }
 
     /// What an evicted site's slot holds until it is reused.
-    static let evicted: SiteState = {
-        var state = SiteState(site: "", fingerprint: 0, at: MonotonicTime(nanoseconds: 0))
-        state.isKept = false
-        return state
-    }()
+    static let evicted = SiteState(site: "", at: MonotonicTime(nanoseconds: 0))
 
-    /// The bytes this site holds, about.
-    var footprint: Int { MemoryLayout<SiteState>.stride + row.site.utf8.count + durations.footprint + waits.footprint }
+    /// The bytes this site holds, about (its hot part included).
+    var footprint: Int {
+        MemoryLayout<SiteState>.stride + MemoryLayout<SiteHot>.stride + row.site.utf8.count + durations.footprint + waits.footprint
+    }
 }
 
 /// A doubly linked list of live children threaded through the model's child slots: a child
@@ -141,8 +208,8 @@ struct RateSlots: Sendable {
     /// The slot number of the newest slot written.
     private var newest: UInt64 = 0
 
-    mutating func record(fault: Bool, at time: MonotonicTime) {
-        let slot = time.rawValue / Self.slotNanoseconds
+    /// Adds `ends` ends, `faults` of them faults, to slot `slot` (10 s of stream time each).
+    mutating func add(ends: UInt32, faults: UInt32, slot: UInt64) {
         if slot > newest {
             // Clear the slots skipped since the newest (at most all of them).
             let steps = min(UInt64(Self.count), slot - newest)
@@ -153,19 +220,26 @@ struct RateSlots: Sendable {
         } else if newest - slot >= UInt64(Self.count) {
             return  // older than the ring (a late viewer's snapshot)
         }
-        counts[Int(slot % UInt64(Self.count))] &+= fault ? 1 << 32 | 1 : 1
+        counts[Int(slot % UInt64(Self.count))] &+= UInt64(faults) << 32 | UInt64(ends)
     }
 
-    /// Faults per end over the last minute (zero when nothing ended), with the ends.
-    func lastMinute(at now: MonotonicTime) -> (rate: Double, ends: Int) {
-        let (ends, faults) = sum(lastSlots: Self.minute, at: now)
+    /// Faults per end over the last minute (zero when nothing ended), with the ends; `hot`'s
+    /// ends not yet in the ring count too.
+    func lastMinute(at now: MonotonicTime, with hot: SiteHot? = nil) -> (rate: Double, ends: Int) {
+        let (ends, faults) = sum(lastSlots: Self.minute, at: now, with: hot)
         return (ends == 0 ? 0 : Double(faults) / Double(ends), ends)
     }
 
-    /// Ends and faults in the `lastSlots` slots up to the one of `now`, skipping `skip` first.
-    func sum(lastSlots: Int, skipping skip: Int = 0, at now: MonotonicTime) -> (ends: Int, faults: Int) {
+    /// Ends and faults in the `lastSlots` slots up to the one of `now`, skipping `skip` first;
+    /// `hot`'s ends not yet in the ring count too (as they will once put in: the slots that
+    /// putting them in would clear are empty or out of any window up to `now`).
+    func sum(lastSlots: Int, skipping skip: Int = 0, at now: MonotonicTime, with hot: SiteHot? = nil) -> (ends: Int, faults: Int) {
         let nowSlot = now.rawValue / Self.slotNanoseconds
         var totals = (ends: 0, faults: 0)
+        if let hot, hot.rateEnds > 0, hot.rateSlot <= nowSlot, nowSlot - hot.rateSlot >= UInt64(skip),
+           nowSlot - hot.rateSlot < UInt64(skip + lastSlots) {
+            totals = (Int(hot.rateEnds), Int(hot.rateFaults))
+        }
         for back in skip..<(skip + lastSlots) where UInt64(back) <= nowSlot {
             let slot = nowSlot - UInt64(back)
             // Only slots written since they were last cleared: not newer than `newest`, not older than the ring.

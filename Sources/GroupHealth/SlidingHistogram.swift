@@ -4,8 +4,8 @@ import Histogram
 /// digits, microseconds): the window is two halves, and percentiles cover the half being
 /// filled and the one before it.
 ///
-/// A value is recorded once (through a small buffer of pending values), in `current`; when a
-/// half ends, `current` becomes `previous` and the old `previous` is dropped. Percentiles read
+/// A value is recorded once, in `current` (the model gathers values first, and records a
+/// site's together: ``GatheredValues``); when a half ends, `current` becomes `previous` and the old `previous` is dropped. Percentiles read
 /// both halves' counts. The arrays grow with the largest value (auto-resize), never shrinking:
 /// durations up to a second take about 7 KiB each, up to an hour about 13 KiB.
 struct SlidingHistogram: Sendable {
@@ -18,15 +18,6 @@ struct SlidingHistogram: Sendable {
     private var currentOctaves = InlineArray<32, UInt32>(repeating: 0)
     /// The half (stream time / half length) `current` belongs to.
     private var half: UInt64 = 0
-    /// Values not yet in a histogram, all of half `pendingHalf`, in microseconds. A record
-    /// lands here, in the site's own memory; the histogram's (kilobytes a site, a thousand
-    /// sites) is touched once per `pendingCapacity` values, not for each: two cache misses a
-    /// value were most of the statistics' cost per event with many sites.
-    private var pending = InlineArray<16, UInt32>(repeating: 0)
-    private var pendingCount = 0
-    private var pendingHalf: UInt64 = 0
-    static let pendingCapacity = 16
-
     /// Room for a second from the start (1,792 counts, 7 KiB), growing for longer values: a
     /// histogram that starts small resizes at each new power of two (a copy each, and the
     /// package's resize is not specialized for us), which cost more than the whole record.
@@ -45,9 +36,7 @@ struct SlidingHistogram: Sendable {
     /// returns whether the window changed.
     @discardableResult
     mutating func advance(toHalf now: UInt64) -> Bool {
-        guard now > half else { return false }
-        flush()  // the pending values belong to the half that ends
-        return rotate(toHalf: now)
+        rotate(toHalf: now)
     }
 
     /// A half ends: `current` becomes `previous`, and the next half starts with no histogram
@@ -67,37 +56,33 @@ struct SlidingHistogram: Sendable {
 
     private static func total(_ histogram: Histogram<UInt32>?) -> UInt64 { histogram?.totalCount ?? 0 }
 
-    /// Records a duration in nanoseconds that ended in half `at` (older halves are ignored
-    /// beyond the window: a late viewer's snapshot).
-    mutating func record(nanoseconds: UInt64, at halfNumber: UInt64) {
-        if pendingCount == Self.pendingCapacity || (pendingCount > 0 && halfNumber != pendingHalf) { flush() }
-        pendingHalf = halfNumber
-        pending[pendingCount] = UInt32(min(Self.highest, max(1, nanoseconds / 1_000)))
-        pendingCount += 1
+    /// A duration in nanoseconds as this histogram records it: microseconds, at least 1, at
+    /// most ``highest``.
+    static func micros(_ nanoseconds: UInt64) -> UInt32 {
+        UInt32(min(highest, max(1, nanoseconds / 1_000)))
     }
 
-    /// Puts the pending values in their histogram.
-    mutating func flush() {
-        guard pendingCount > 0 else { return }
-        let count = pendingCount
-        pendingCount = 0
-        _ = rotate(toHalf: pendingHalf)
-        if pendingHalf == half {
-            Self.record(pending, count: count, into: &current, octaves: &currentOctaves)
-        } else if pendingHalf + 1 == half {
-            Self.record(pending, count: count, into: &previous, octaves: &previousOctaves)
+    /// Records `values` (microseconds, see ``micros(_:)``), all of half `valuesHalf`: a newer
+    /// half moves the window first, and values of a half older than the window are dropped (a
+    /// late viewer's snapshot).
+    mutating func record(_ values: UnsafeBufferPointer<UInt32>, inHalf valuesHalf: UInt64) {
+        _ = rotate(toHalf: valuesHalf)
+        if valuesHalf == half {
+            Self.record(values, into: &current, octaves: &currentOctaves)
+        } else if valuesHalf + 1 == half {
+            Self.record(values, into: &previous, octaves: &previousOctaves)
         }
     }
 
-    /// Records the first `count` values in a half's histogram (made from the template if it
+    /// Records values in a half's histogram (made from the template if it
     /// has none yet) and its power-of-two counts. The histogram is moved out and back
     /// (`take`), so its array stays uniquely referenced and is written in place.
-    private static func record(_ values: InlineArray<16, UInt32>, count: Int, into half: inout Histogram<UInt32>?,
+    private static func record(_ values: UnsafeBufferPointer<UInt32>, into half: inout Histogram<UInt32>?,
                                octaves: inout InlineArray<32, UInt32>) {
         var histogram = half.take() ?? template
-        for index in 0..<count {
-            histogram.record(UInt64(values[index]))
-            octaves[octave(of: values[index])] &+= 1
+        for value in values {
+            histogram.record(UInt64(value))
+            octaves[octave(of: value)] &+= 1
         }
         half = histogram
     }
@@ -106,8 +91,7 @@ struct SlidingHistogram: Sendable {
     @inline(__always)
     private static func octave(of micros: UInt32) -> Int { 31 - micros.leadingZeroBitCount }
 
-    /// p50, p90, p99 and max of the window, in nanoseconds (zeros when it is empty), with the
-    /// pending values put in first: each as `valueAtPercentile` finds it (the highest value
+    /// p50, p90, p99 and max of the window, in nanoseconds (zeros when it is empty): each as `valueAtPercentile` finds it (the highest value
     /// equivalent to the bucket that reaches the rank, within the recorded range), over both
     /// halves.
     ///
@@ -115,8 +99,7 @@ struct SlidingHistogram: Sendable {
     /// below the rank, 10–30 ns each: 20–30 µs a site whose durations reach seconds. Here the
     /// power-of-two counts find the rank's power of two, and only its buckets (at most 128 at
     /// two digits) are read, with `countForValue`: a few microseconds a site.
-    mutating func percentiles() -> Percentiles {
-        flush()
+    func percentiles() -> Percentiles {
         let total = Self.total(previous) + Self.total(current)
         guard total > 0 else { return Percentiles() }
         let ranks = [50.0, 90, 99].map { Swift.max(1, UInt64((($0.nextDown) * Double(total) / 100).rounded(.up))) }

@@ -85,6 +85,11 @@ import Testing
         // The rate crosses the rule within the first seconds; the warning comes a hold (5 s) later.
         #expect(first != nil && first! >= 310 && first! <= 315)
         #expect(stream.model.warnings.first?.subject == .site("Checkout/Handler.swift:57"))
+        // The last evaluation came with the first event of 330 s: the last minute is 280–330 s,
+        // 20 quiet seconds (40 ends, 2 faults) and 30 of the jump (120 ends, 60 faults), with
+        // the 40 ends of the 320 s slot, which are not in the site's rate ring yet.
+        #expect(stream.model.warnings.first?.detail == "39% of 160 ends faulted in the last minute (before: 5%)")
+        #expect(stream.model.sites.first?.summary.recentEnds == 160)
     }
 
     @Test func aSteadyHighFaultRateIsNotAJump() {

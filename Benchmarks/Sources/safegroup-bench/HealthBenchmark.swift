@@ -50,13 +50,16 @@ extension DashboardBenchmark {
         let tasks = 300_000
         say("\n[6] statistics per event: \(tasks) children (900k records, 100k events/s of stream time) over 10, 100 and "
               + "1,000 spawn sites (each child's site drawn uniformly: 1,000 is the worst case for caches), fed to "
-              + "DashboardState.update(.records) in batches of 10k, with and without DashboardLimits.health; 7 interleaved "
+              + "DashboardState.update(.records) in batches of 10k, with and without DashboardLimits.health; \(healthRounds) interleaved "
               + "rounds each; the ratio is the median of the rounds' ratios; \(load())")
         // HBENCH_SITES=10 runs one row (for a profile of one case).
         let chosen = ProcessInfo.processInfo.environment["HBENCH_SITES"].flatMap { Int($0) }.map { [$0] }
         for sites in chosen ?? [10, 100, 1_000] { healthOverhead(sites: sites, tasks: tasks) }
         healthTick()
     }
+
+    /// Rounds of each variant: `HBENCH_ROUNDS`, 7 unless told.
+    static var healthRounds: Int { ProcessInfo.processInfo.environment["HBENCH_ROUNDS"].flatMap { Int($0) } ?? 7 }
 
     static func healthOverhead(sites: Int, tasks: Int) {
         let batches = healthStream(sites: sites, tasks: tasks)
@@ -69,7 +72,7 @@ extension DashboardBenchmark {
         var with: [Double] = [], without: [Double] = []
         _ = feed(.default)
         _ = feed(DashboardLimits(health: nil))
-        for _ in 0..<7 {
+        for _ in 0..<healthRounds {
             without += times(rounds: 1, warmUp: false) { feed(DashboardLimits(health: nil)) }
             with += times(rounds: 1, warmUp: false) { feed(.default) }
         }
@@ -77,13 +80,13 @@ extension DashboardBenchmark {
         let overhead = median(ratios)
         // The model alone, on the same events: what the statistics cost, apart from the reducer.
         let plain = batches.flatMap { $0.compactMap { if case .event(_, let event) = $0 { event } else { nil } } }
-        let alone = times(rounds: 5) { () -> Int in
+        let alone = times(rounds: healthRounds) { () -> Int in
             var model = HealthModel()
             for event in plain { model.apply(event) }
             return model.siteCount
         }
         say("  \(String(sites).padding(toLength: 5, withPad: " ", startingAt: 0)) sites: reducer \(fmt(median(without) / events, 0)) ns/event "
-              + "without statistics, \(fmt(median(with) / events, 0)) with; HealthModel alone \(fmt(median(alone) / events, 0)) ns/event; "
+              + "without statistics, \(fmt(median(with) / events, 0)) with; HealthModel alone \(fmt(median(alone) / events, 0)) ns/event (best \(fmt(alone.min()! / events, 0))); "
               + "statistics add \(fmt(overhead * 100, 1))% (rounds \(fmt((ratios.min()!) * 100, 0))..\(fmt((ratios.max()!) * 100, 0))%)  "
               + "target <= \(fmt(healthOverheadTarget * 100, 0))% \(overhead <= healthOverheadTarget ? "PASS" : "MISS")")
     }
