@@ -66,6 +66,7 @@ struct SlidingHistogram: Sendable {
     /// half moves the window first, and values of a half older than the window are dropped (a
     /// late viewer's snapshot).
     mutating func record(_ values: UnsafeBufferPointer<UInt32>, inHalf valuesHalf: UInt64) {
+        guard !values.isEmpty else { return }  // no histogram made for nothing
         _ = rotate(toHalf: valuesHalf)
         if valuesHalf == half {
             Self.record(values, into: &current, octaves: &currentOctaves)

@@ -93,6 +93,28 @@ import Testing
         #expect(durations.p50 >= 2_900_000_000)
     }
 
+    /// A refresh of a few sites puts in only their values; the others' stay gathered and go in
+    /// later: each value is counted once, whichever way it went.
+    @Test func refreshingAFewSitesTakesTheirValuesOnlyAndCountsEachOnce() {
+        var stream = Self.rarelyEvaluated()
+        stream.open(1, at: 0)
+        let sites = (0..<8).map { SourceSite(file: "S\($0).swift", line: 1) }
+        func counts() -> [Int] {
+            let rows = Dictionary(uniqueKeysWithValues: stream.model.sites.map { ($0.site, $0.summary.durations.count) })
+            return sites.map { rows["\($0.file):1"] ?? -1 }
+        }
+        for round in 0..<3 { for site in sites { stream.run(site: site, at: 1 + Double(round), duration: 0.5) } }
+        stream.model.refreshSummaries(limit: 1)
+        #expect(counts().filter { $0 == 3 }.count == 1)
+        #expect(counts().filter { $0 == 0 }.count == 7)
+        for _ in 0..<7 { stream.model.refreshSummaries(limit: 1) }
+        #expect(counts() == Array(repeating: 3, count: 8))
+        for site in sites { stream.run(site: site, at: 5, duration: 0.5) }
+        stream.model.refreshSummaries(limit: 2)
+        stream.model.evaluate()
+        #expect(counts() == Array(repeating: 4, count: 8))
+    }
+
     /// Waits are gathered like durations, once a child of the site has waited.
     @Test func waitsGatheredBeforeAReadAreInIt() {
         var stream = Self.rarelyEvaluated()
