@@ -3,11 +3,15 @@
 /// A site's histograms are kilobytes each (``SlidingHistogram``); with a thousand busy sites,
 /// recording each value as it comes costs a miss on the histogram's array before the bucket's
 /// own, and the site's other lines, on every end. Here a value is one append to a buffer
-/// written in order; when the buffer is full, or a value of another half of the window comes,
-/// or percentiles are read, the values are sorted by site (a counting sort: two passes) and
-/// each histogram is touched once for all of its values.
+/// written in order; when the buffer is full, when a value of another half of the window
+/// comes, or before a site is evicted, the values are sorted by site (a counting sort: two
+/// passes) and each histogram is touched once for all of its values (``drain(into:)``). A
+/// refresh of a few sites' percentiles takes only their values (``drain(sites:into:)``), and
+/// a summary made on a copy reads a site's values where they are (``values(of:isWait:)``).
 ///
-/// Bounded: at most ``capacity`` values (256 KiB), plus scratch of the same order.
+/// Bounded: at most ``capacity`` values (256 KiB, grown as needed), and while it sorts, about
+/// 144 KiB of scratch it frees after. Nothing else is kept in the value, so a copy of the model
+/// (a replay's checkpoint) holds no more than the values themselves.
 struct GatheredValues: Sendable {
     static let capacity = 32_768
 
@@ -15,11 +19,6 @@ struct GatheredValues: Sendable {
     private var entries: [UInt64] = []
     /// The half of the window (stream time / half length) every value here belongs to.
     private(set) var half: UInt64 = 0
-    /// Scratch of ``drain(into:)``, kept for its capacity.
-    private var sorted: [UInt32] = []
-    private var starts: [Int32] = []
-    private var next: [Int32] = []
-
     var isEmpty: Bool { entries.isEmpty }
     var count: Int { entries.count }
 
@@ -27,7 +26,6 @@ struct GatheredValues: Sendable {
     /// nothing added, when the buffer is full or holds values of another half: drain it first.
     mutating func add(site: Int32, isWait: Bool, micros: UInt32, half: UInt64) -> Bool {
         if !entries.isEmpty, half != self.half || entries.count >= Self.capacity { return false }
-        if entries.capacity < Self.capacity { entries.reserveCapacity(Self.capacity) }
         self.half = half
         entries.append(UInt64(UInt32(bitPattern: site)) << 33 | (isWait ? 1 << 32 : 0) | UInt64(micros))
         return true
@@ -38,14 +36,11 @@ struct GatheredValues: Sendable {
         guard !entries.isEmpty else { return }
         // Counting sort by (site, kind): each histogram then takes its values in one go.
         let keys = states.count * 2
-        starts.removeAll(keepingCapacity: true)
-        starts.append(contentsOf: repeatElement(0, count: keys + 1))
+        var starts = [Int32](repeating: 0, count: keys + 1)
         for entry in entries { starts[Int(entry >> 32) + 1] += 1 }
         for key in 0..<keys { starts[key + 1] += starts[key] }
-        next.removeAll(keepingCapacity: true)
-        next.append(contentsOf: starts)
-        sorted.removeAll(keepingCapacity: true)
-        sorted.append(contentsOf: repeatElement(0, count: entries.count))
+        var next = starts
+        var sorted = [UInt32](repeating: 0, count: entries.count)
         for entry in entries {
             let key = Int(entry >> 32)
             sorted[Int(next[key])] = UInt32(truncatingIfNeeded: entry)
@@ -69,13 +64,12 @@ struct GatheredValues: Sendable {
     mutating func drain(sites: [Int], into states: inout [SiteState]) {
         guard !entries.isEmpty else { return }
         // Each chosen site's position in `sites`, plus one (0: not chosen).
-        starts.removeAll(keepingCapacity: true)
-        starts.append(contentsOf: repeatElement(0, count: states.count))
-        for (position, site) in sites.enumerated() { starts[site] = Int32(position + 1) }
+        var positions = [Int32](repeating: 0, count: states.count)
+        for (position, site) in sites.enumerated() { positions[site] = Int32(position + 1) }
         var taken = [[UInt32]](repeating: [], count: sites.count * 2)
         var kept = 0
         for entry in entries {
-            let site = Int(entry >> 33), position = Int(starts[site])
+            let site = Int(entry >> 33), position = Int(positions[site])
             if position > 0 {
                 taken[(position - 1) * 2 + Int(entry >> 32 & 1)].append(UInt32(truncatingIfNeeded: entry))
             } else {
@@ -97,5 +91,5 @@ struct GatheredValues: Sendable {
     }
 
     /// The bytes held, about.
-    var footprint: Int { entries.capacity * 8 + sorted.capacity * 4 + (starts.capacity + next.capacity) * 4 }
+    var footprint: Int { entries.capacity * 8 }
 }

@@ -176,6 +176,8 @@ public struct HealthModel: Sendable {
         return model.warnings
     }
 
+    /// Durations and waits gathered and not yet in a histogram, for the tests.
+    var gatheredCount: Int { gathered.count }
     /// The tracked live children, for the memory-bound tests.
     var trackedTasks: Int { children.count - freeChildSlots.count }
     var trackedGroups: Int { groupSlots.count }

@@ -225,7 +225,7 @@ struct RateSlots: Sendable {
 
     /// Faults per end over the last minute (zero when nothing ended), with the ends; `hot`'s
     /// ends not yet in the ring count too.
-    func lastMinute(at now: MonotonicTime, with hot: SiteHot? = nil) -> (rate: Double, ends: Int) {
+    func lastMinute(at now: MonotonicTime, with hot: SiteHot) -> (rate: Double, ends: Int) {
         let (ends, faults) = sum(lastSlots: Self.minute, at: now, with: hot)
         return (ends == 0 ? 0 : Double(faults) / Double(ends), ends)
     }
@@ -233,10 +233,10 @@ struct RateSlots: Sendable {
     /// Ends and faults in the `lastSlots` slots up to the one of `now`, skipping `skip` first;
     /// `hot`'s ends not yet in the ring count too (as they will once put in: the slots that
     /// putting them in would clear are empty or out of any window up to `now`).
-    func sum(lastSlots: Int, skipping skip: Int = 0, at now: MonotonicTime, with hot: SiteHot? = nil) -> (ends: Int, faults: Int) {
+    func sum(lastSlots: Int, skipping skip: Int = 0, at now: MonotonicTime, with hot: SiteHot) -> (ends: Int, faults: Int) {
         let nowSlot = now.rawValue / Self.slotNanoseconds
         var totals = (ends: 0, faults: 0)
-        if let hot, hot.rateEnds > 0, hot.rateSlot <= nowSlot, nowSlot - hot.rateSlot >= UInt64(skip),
+        if hot.rateEnds > 0, hot.rateSlot <= nowSlot, nowSlot - hot.rateSlot >= UInt64(skip),
            nowSlot - hot.rateSlot < UInt64(skip + lastSlots) {
             totals = (Int(hot.rateEnds), Int(hot.rateFaults))
         }
