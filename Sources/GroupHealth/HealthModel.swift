@@ -484,8 +484,11 @@ public struct HealthModel: Sendable {
         var holding: [ConditionKey: Holding] = [:]
         let enabled = configuration.enabled
         let halfNow = half(of: now)
-        // Fault rates for every site (a sum of six slots); percentiles for at most `budget`
-        // stale sites (see refreshSummaries).
+        // Fault rates for every site (a sum of six slots), and the fault-rate rule on them in
+        // the same pass (each site's ring read once); percentiles for at most `budget` stale
+        // sites (see refreshSummaries).
+        let checkFaultRates = enabled.contains(.faultRate)
+        var faultRates: [ConditionKey: Holding] = [:]
         for index in states.indices where hot[index].isKept {
             // What was gathered stays where it is: a value of a half that ends here goes to
             // the previous half when it is put in, and the rate reads the hot part's ends.
@@ -495,11 +498,12 @@ public struct HealthModel: Sendable {
             let rate = states[index].slots.lastMinute(at: now, with: hot[index])
             states[index].row.summary.faultRate = rate.rate
             states[index].row.summary.recentEnds = rate.ends
+            if checkFaultRates { checkFaultRate(of: index, recent: rate, into: &faultRates) }
         }
         refreshSummaries(limit: budget)
         if enabled.contains(.stuck) { findStuck(into: &holding) }
         if enabled.contains(.queueing) { findQueueing(into: &holding) }
-        if enabled.contains(.faultRate) { findFaultRates(into: &holding) }
+        holding.merge(faultRates) { first, _ in first }  // after the rules before it, as ever
         if enabled.contains(.growing) { findGrowing(into: &holding) }
         if enabled.contains(.slowCancel) { findSlowCancels(into: &holding) }
         settle(holding)
@@ -672,21 +676,18 @@ public struct HealthModel: Sendable {
         }
     }
 
-    /// Sites whose fault rate over the last minute is high and well above the five minutes before.
-    private func findFaultRates(into holding: inout [ConditionKey: Holding]) {
+    /// The fault-rate rule for the site in slot `index`: its rate over the last minute (`recent`,
+    /// as the evaluation found it) high and well above the five minutes before.
+    private func checkFaultRate(of index: Int, recent: (rate: Double, ends: Int), into holding: inout [ConditionKey: Holding]) {
         let config = configuration
-        for index in states.indices where hot[index].isKept {
-            let recent = states[index].slots.lastMinute(at: now, with: hot[index])
-            guard recent.ends > 0, recent.ends >= config.faultRateMinimumEnds, recent.rate >= config.faultRateMinimum else { continue }
-            let rate = recent.rate
-            let before = states[index].slots.sum(lastSlots: RateSlots.count - RateSlots.minute, skipping: RateSlots.minute, at: now,
-                                                 with: hot[index])
-            let baseline = before.ends == 0 ? 0 : Double(before.faults) / Double(before.ends)
-            guard rate >= baseline * config.faultRateJumpFactor else { continue }
-            let site = states[index].row.site
-            holding[ConditionKey(kind: .faultRate, subject: .site(site))] = Holding(
-                site: site, detail: .faultRate(rate: rate, ends: recent.ends, baseline: baseline))
-        }
+        guard recent.ends > 0, recent.ends >= config.faultRateMinimumEnds, recent.rate >= config.faultRateMinimum else { return }
+        let before = states[index].slots.sum(lastSlots: RateSlots.count - RateSlots.minute, skipping: RateSlots.minute, at: now,
+                                             with: hot[index])
+        let baseline = before.ends == 0 ? 0 : Double(before.faults) / Double(before.ends)
+        guard recent.rate >= baseline * config.faultRateJumpFactor else { return }
+        let site = states[index].row.site
+        holding[ConditionKey(kind: .faultRate, subject: .site(site))] = Holding(
+            site: site, detail: .faultRate(rate: recent.rate, ends: recent.ends, baseline: baseline))
     }
 
     /// Long-lived groups whose running children never fell and grew by the minimum over the samples.
