@@ -503,7 +503,9 @@ public struct HealthModel: Sendable {
         refreshSummaries(limit: budget)
         if enabled.contains(.stuck) { findStuck(into: &holding) }
         if enabled.contains(.queueing) { findQueueing(into: &holding) }
-        holding.merge(faultRates) { first, _ in first }  // after the rules before it, as ever
+        // Where the rule always ran: after stuck and queueing (findStuck reads holding.count),
+        // before growing and slow-cancel. Keys of different kinds never collide.
+        holding.merge(faultRates) { _, new in new }
         if enabled.contains(.growing) { findGrowing(into: &holding) }
         if enabled.contains(.slowCancel) { findSlowCancels(into: &holding) }
         settle(holding)
