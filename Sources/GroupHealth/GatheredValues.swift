@@ -19,7 +19,7 @@ struct GatheredValues: Sendable {
     private var entries: [UInt64] = []
     /// The half of the window (stream time / half length) every value here belongs to.
     private(set) var half: UInt64 = 0
-    var isEmpty: Bool { entries.isEmpty }
+
     var count: Int { entries.count }
 
     /// Adds a value (microseconds, ``SlidingHistogram/micros(_:)``) of site `site`; false, and

@@ -438,7 +438,9 @@ public struct HealthModel: Sendable {
         }
         let state = SiteState(site: "\(TextSanitizer.sanitize(site.file)):\(site.line)", at: time)
         let slot = Self.place(state, in: &states, reusing: &freeSiteSlots)
-        if Int(slot) == hot.count { hot.append(SiteHot(fingerprint: fingerprint, at: time)) } else { hot[Int(slot)] = SiteHot(fingerprint: fingerprint, at: time) }
+        // `hot` runs beside `states`: the slot `place` chose is the hot part's too.
+        let made = SiteHot(fingerprint: fingerprint, at: time)
+        if Int(slot) < hot.count { hot[Int(slot)] = made } else { hot.append(made) }
         siteSlots.insert(fingerprint, slot: slot)
         return slot
     }

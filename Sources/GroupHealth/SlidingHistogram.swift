@@ -5,8 +5,8 @@ import Histogram
 /// filled and the one before it.
 ///
 /// A value is recorded once, in `current` (the model gathers values first, and records a
-/// site's together: ``GatheredValues``); when a half ends, `current` becomes `previous` and the old `previous` is dropped. Percentiles read
-/// both halves' counts. The arrays grow with the largest value (auto-resize), never shrinking:
+/// site's together: ``GatheredValues``); when a half ends, `current` becomes `previous` and the
+/// old `previous` is dropped. Percentiles read both halves' counts. The arrays grow with the largest value (auto-resize), never shrinking:
 /// durations up to a second take about 7 KiB each, up to an hour about 13 KiB.
 struct SlidingHistogram: Sendable {
     /// Made on the first value: a site whose children never wait keeps no wait histograms.
@@ -34,16 +34,13 @@ struct SlidingHistogram: Sendable {
 
     /// Moves the window to the half of `now`, dropping what is older than the half before;
     /// returns whether the window changed.
-    @discardableResult
-    mutating func advance(toHalf now: UInt64) -> Bool {
-        rotate(toHalf: now)
-    }
-
+    ///
     /// A half ends: `current` becomes `previous`, and the next half starts with no histogram
     /// (made from the template at its first value). Nothing is zeroed: the package's `reset`
     /// zeroes one generic element at a time, and a thousand sites rotating at once made a
     /// frame of tens of milliseconds; freeing the old arrays costs next to nothing.
-    private mutating func rotate(toHalf now: UInt64) -> Bool {
+    @discardableResult
+    mutating func advance(toHalf now: UInt64) -> Bool {
         guard now > half else { return false }
         defer { half = now }
         let changed = Self.total(previous) > 0 || (now > half + 1 && Self.total(current) > 0)
@@ -67,7 +64,7 @@ struct SlidingHistogram: Sendable {
     /// late viewer's snapshot).
     mutating func record(_ values: UnsafeBufferPointer<UInt32>, inHalf valuesHalf: UInt64) {
         guard !values.isEmpty else { return }  // no histogram made for nothing
-        _ = rotate(toHalf: valuesHalf)
+        advance(toHalf: valuesHalf)
         if valuesHalf == half {
             Self.record(values, into: &current, octaves: &currentOctaves)
         } else if valuesHalf + 1 == half {
@@ -75,8 +72,8 @@ struct SlidingHistogram: Sendable {
         }
     }
 
-    /// Records values in a half's histogram (made from the template if it
-    /// has none yet) and its power-of-two counts. The histogram is moved out and back
+    /// Records values in a half's histogram (made from the template if it has none yet) and
+    /// its power-of-two counts. The histogram is moved out and back
     /// (`take`), so its array stays uniquely referenced and is written in place.
     private static func record(_ values: UnsafeBufferPointer<UInt32>, into half: inout Histogram<UInt32>?,
                                octaves: inout InlineArray<32, UInt32>) {
@@ -92,9 +89,9 @@ struct SlidingHistogram: Sendable {
     @inline(__always)
     private static func octave(of micros: UInt32) -> Int { 31 - micros.leadingZeroBitCount }
 
-    /// p50, p90, p99 and max of the window, in nanoseconds (zeros when it is empty): each as `valueAtPercentile` finds it (the highest value
-    /// equivalent to the bucket that reaches the rank, within the recorded range), over both
-    /// halves.
+    /// p50, p90, p99 and max of the window, in nanoseconds (zeros when it is empty): each as
+    /// `valueAtPercentile` finds it (the highest value equivalent to the bucket that reaches
+    /// the rank, within the recorded range), over both halves.
     ///
     /// The package's own walks (`recordedValues()`, `valueAtPercentile`) visit every bucket
     /// below the rank, 10–30 ns each: 20–30 µs a site whose durations reach seconds. Here the
