@@ -251,14 +251,22 @@ public struct HealthModel: Sendable {
     /// dashboard's reducer): it hands the child back with the child's later events, and the
     /// model finds it without a lookup by id. ``apply(_:)`` keeps them by id instead; a caller
     /// uses one or the other for a child, never both.
+    ///
+    /// A caller may keep only the slot and make the child again with the task's id: a slot that
+    /// was freed and reused since names another task, so the model ignores it.
     public struct Child: Hashable, Sendable {
-        let slot: Int32
-        let task: TaskID
+        public let slot: Int32
+        public let task: TaskID
+
+        public init(slot: Int32, task: TaskID) {
+            self.slot = slot
+            self.task = task
+        }
     }
 
     /// Whether `child` is live in the model (its slot was not freed and reused since).
     private func isLive(_ child: Child) -> Bool {
-        Int(child.slot) < children.count && children[Int(child.slot)].site >= 0 && children[Int(child.slot)].task == child.task
+        child.slot >= 0 && Int(child.slot) < children.count && children[Int(child.slot)].site >= 0 && children[Int(child.slot)].task == child.task
     }
 
     /// Tracks a spawned child, to be passed to ``started(_:_:at:)`` and ``ended(_:_:at:)``;

@@ -43,6 +43,25 @@ func checkoutHealthState(size: TerminalSize) -> DashboardState {
         #expect(state.siteRows.map(\.site) == forward.reversed())
     }
 
+    /// A record keeps its child's slot in the statistics in the padding after `isolated`, so
+    /// turning the statistics on makes no record larger (an optional child made each 24 bytes
+    /// larger, and the reducer copies and moves records as its table grows).
+    @Test func theStatisticsSlotSitsInARecordsPadding() {
+        let isolated = MemoryLayout<TaskRecord>.offset(of: \TaskRecord.isolated)!
+        let slot = MemoryLayout<TaskRecord>.offset(of: \TaskRecord.healthSlot)!
+        let spawnedAt = MemoryLayout<TaskRecord>.offset(of: \TaskRecord.spawnedAt)!
+        #expect(isolated + MemoryLayout<Bool>.size <= slot)
+        #expect(slot + MemoryLayout<Int32>.size <= spawnedAt)
+        // And the reducer's records carry the child while it is live, and drop it at its end.
+        var state = checkoutHealthState(size: Self.size)
+        let live = state.model.tasks.values.filter { !$0.phase.hasEnded }
+        let ended = state.model.tasks.values.filter { $0.phase.hasEnded }
+        #expect(!live.isEmpty && live.allSatisfy { $0.health != nil })
+        #expect(!ended.isEmpty && ended.allSatisfy { $0.healthSlot == -1 })
+        state.update(.tick(viewerNanoseconds: 3_000_000_000))
+        #expect(state.model.health?.statistics(for: SourceSite(file: "Checkout/Handler.swift", line: 20))?.running == 2)
+    }
+
     @Test func enterOnASiteFiltersTheTreeAndTheFaultsUntilEscape() {
         var state = checkoutHealthState(size: Self.size)
         state.press(.character("2"))

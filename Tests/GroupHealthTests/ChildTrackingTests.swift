@@ -183,6 +183,42 @@ import TestSupport
         #expect(stream.kinds().isEmpty)
     }
 
+    /// A caller keeps only a child's slot and makes the child again from it with the task's id
+    /// (the dashboard's record does): a slot freed and given to another task since, or one the
+    /// model never gave, changes nothing and does not trap.
+    @Test func aChildMadeFromAStaleOrForeignSlotIsIgnored() {
+        var stream = HealthStream()
+        stream.open(1, at: 0)
+        func spawned(_ id: UInt64) -> TaskSpawned {
+            TaskSpawned(task: TaskID(rawValue: id), group: GroupID(rawValue: 1), name: "t", site: HealthStream.site)
+        }
+        let first = stream.model.spawned(spawned(1), at: HealthStream.seconds(0))!
+        stream.model.ended(first, TaskEnded(task: first.task, group: GroupID(rawValue: 1), status: .ok, durationNanoseconds: 0),
+                           at: HealthStream.seconds(0.1))
+        let second = stream.model.spawned(spawned(2), at: HealthStream.seconds(0.2))!
+        #expect(second.slot == first.slot)  // the freed slot, given to task 2
+        let made = HealthModel.Child(slot: first.slot, task: TaskID(rawValue: 1))
+        #expect(made == first)
+        stream.model.started(made, TaskStarted(task: TaskID(rawValue: 1), group: GroupID(rawValue: 1)), at: HealthStream.seconds(0.3))
+        stream.model.ended(made, TaskEnded(task: TaskID(rawValue: 1), group: GroupID(rawValue: 1), status: .failed, durationNanoseconds: 0),
+                           at: HealthStream.seconds(0.3))
+        for slot: Int32 in [-1, 1_000_000] {
+            stream.model.started(HealthModel.Child(slot: slot, task: TaskID(rawValue: 2)),
+                                 TaskStarted(task: TaskID(rawValue: 2), group: GroupID(rawValue: 1)), at: HealthStream.seconds(0.3))
+            stream.model.forget(HealthModel.Child(slot: slot, task: TaskID(rawValue: 2)))
+        }
+        let site = stream.model.statistics(for: HealthStream.site)
+        // Task 2 still waits; task 1 ended once, ok.
+        #expect(site?.waiting == 1)
+        #expect(site?.running == 0)
+        #expect(site?.ok == 1)
+        #expect(site?.failed == 0)
+        // Made again from its own slot and id, task 2 is found.
+        stream.model.started(HealthModel.Child(slot: second.slot, task: TaskID(rawValue: 2)),
+                             TaskStarted(task: TaskID(rawValue: 2), group: GroupID(rawValue: 1)), at: HealthStream.seconds(0.4))
+        #expect(stream.model.statistics(for: HealthStream.site)?.running == 1)
+    }
+
     /// The service's last gasp names the child it died in: that child ends as crashed, as the
     /// dashboard counts it, and is no longer live.
     @Test func theChildAServiceDiedInEndsAsCrashed() {

@@ -21,7 +21,8 @@ import Glibc
 /// (default 21), `MBENCH_SECONDS` (each sustained rate, default 10), `MBENCH_RATES` (events/s,
 /// default `100000,500000,1000000`), `MBENCH_VARIANTS` (the fan-out's monitor variants, for
 /// profiling one: `noViewer,record,stalled,sixteen,recordFile,blackBox`), `MBENCH_PROFILE=1` (those
-/// variants alone, no bare rounds and no ratios: for `perf stat` of one path).
+/// variants alone, no bare rounds and no ratios: for `perf stat` of one path), `MBENCH_RAW=1` (each
+/// round's times as well).
 /// Parts: `safegroup-bench monitor [fanout] [sustained] [burst] [blackbox] [emit]` (all but
 /// `emit` by default); `blackbox` crashes a process with a full black box and times
 /// `safegroup replay` of it to its first screen; `emit` is the producers' side alone, for work
@@ -118,6 +119,14 @@ enum MonitorBenchmark {
                 print("  \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) best \(perChild(sorted[0])), median \(perChild(sorted[sorted.count / 2]))")
             }
             return
+        }
+        if environment("MBENCH_RAW") == "1" {
+            // Each round's times in ns/child, in the order the variants ran: the rounds here are
+            // bimodal (a variant's round takes about 1,050 or about 1,550 ns a child), and this shows it.
+            for round in 0..<rounds {
+                let order = (0..<names.count).map { names[(round + $0) % names.count] }
+                print("  round \(round): " + order.map { "\($0) \(format(nanoseconds(times[$0]![round]) / Double(children), digits: 0))" }.joined(separator: ", "))
+            }
         }
         let bareTimes = times["bare"]!
         print("  bare withThrowingTaskGroup                  best \(perChild(best(bareTimes))), median \(perChild(bareTimes.sorted()[bareTimes.count / 2]))")

@@ -88,8 +88,9 @@ public struct StreamModel: Sendable {
         case .faultRecorded(let info): recordFault(info, at: time)
         case .slowToCancel(let slow):
             if let index = tasks.index(forKey: slow.task) {
-                tasks.values[index].wasSlowToCancel = true
-                if let child = tasks.values[index].health { health?.slowToCancel(child) }
+                if let child = inPlace(index, { record in record.wasSlowToCancel = true; return record.health }) {
+                    health?.slowToCancel(child)
+                }
             } else {
                 health?.apply(event)
             }
@@ -220,7 +221,7 @@ public struct StreamModel: Sendable {
             health?.apply(Event(time: time, .taskStarted(started)))  // a child the tree does not track
             return
         }
-        if let child = tasks.values[index].health { health?.started(child, started, at: time) }
+        if let child = inPlace(index, { $0.health }) { health?.started(child, started, at: time) }
         guard tasks.values[index].phase == .waiting else { return }
         tasks.values[index].phase = .running
         tasks.values[index].startedAt = time
@@ -247,9 +248,8 @@ public struct StreamModel: Sendable {
             health?.apply(Event(time: time, .taskEnded(ended)))  // a child the tree does not track
             return
         }
-        if let child = tasks.values[index].health {
+        if let child = inPlace(index, { record in defer { record.health = nil }; return record.health }) {
             health?.ended(child, ended, at: time)
-            tasks.values[index].health = nil
         }
         guard !tasks.values[index].phase.hasEnded else { return }
         leavePhase(tasks.values[index].phase, group: tasks.values[index].group)
@@ -261,6 +261,13 @@ public struct StreamModel: Sendable {
         if lingering.count > 2 * limits.maxTasks {
             lingering.removeAll { tasks[$0]?.endedAt == nil }
         }
+    }
+
+    /// Reads (or changes) the record at `index` where it lies. `tasks.values[index].field` as a
+    /// value copies the whole record, retaining and releasing its strings and array, to read
+    /// one field; an inout access does not.
+    private mutating func inPlace<T>(_ index: Dictionary<TaskID, TaskRecord>.Index, _ body: (inout TaskRecord) -> T) -> T {
+        body(&tasks.values[index])
     }
 
     /// Takes a live task of `group` in `phase` out of the running or waiting counts.
