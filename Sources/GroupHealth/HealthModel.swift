@@ -63,7 +63,13 @@ public struct HealthModel: Sendable {
     /// string for a file it repeats (the decoder's string table), and a program's sites are
     /// static literals, so most spawns find their site here without reading the file's bytes.
     /// Each entry keeps its site (and so its string) alive, so its address names it alone.
-    private var recentSites = [RecentSite](repeating: RecentSite(), count: 256)
+    /// Direct-mapped, 4,096 entries (192 KiB) for up to ``HealthConfiguration/maxSites`` sites:
+    /// with 256, a thousand sites took each other's entries and three spawns in four read the
+    /// file's bytes again.
+    private var recentSites = [RecentSite](repeating: RecentSite(), count: 1 << recentSiteBits)
+    private static let recentSiteBits = 12
+    /// Spawns whose site was not in `recentSites` (its file's bytes were read): for tests.
+    private(set) var sitesFoundByBytes = 0
     private var freeSiteSlots: [Int32] = []
     private let siteSeed = SlotTable.randomSeed(salt: 0x517E)
     /// Live children by slot, and their slots by task id.
@@ -86,8 +92,10 @@ public struct HealthModel: Sendable {
     public static let summaryRefreshes = 32
 
     struct RecentSite: Sendable {
+        /// Held so that its file's string, and so `address`, stays its own.
         var site: SourceSite?
         var address: UInt = 0
+        var line: UInt32 = 0
         var slot: Int32 = -1
         var fingerprint: UInt64 = 0
     }
@@ -423,17 +431,21 @@ public struct HealthModel: Sendable {
         let address = site.fileAddress
         var recent = -1
         if let address {
-            recent = Int(truncatingIfNeeded: ((address >> 4) ^ UInt(site.line)) &* 0x9E37_79B9_7F4A_7C15) >> 56 & (recentSites.count - 1)
-            let entry = recentSites[recent]
-            if entry.address == address, entry.site?.line == site.line, entry.slot >= 0,
-               hot[Int(entry.slot)].isKept, hot[Int(entry.slot)].fingerprint == entry.fingerprint {
-                return entry.slot
+            // The top bits of a multiplicative hash: the entry's index.
+            let mixed = ((address >> 4) ^ UInt(site.line)) &* 0x9E37_79B9_7F4A_7C15
+            recent = Int(truncatingIfNeeded: mixed >> UInt(UInt.bitWidth - Self.recentSiteBits))
+            // Field by field, in place: a copy of the entry would retain and release its site.
+            let slot = recentSites[recent].slot
+            if recentSites[recent].address == address, recentSites[recent].line == site.line, slot >= 0,
+               hot[Int(slot)].isKept, hot[Int(slot)].fingerprint == recentSites[recent].fingerprint {
+                return slot
             }
         }
+        sitesFoundByBytes &+= 1
         let fingerprint = site.fingerprint(seed: siteSeed)
         let slot = siteSlots[fingerprint] ?? makeSite(site, fingerprint: fingerprint, at: time)
         if recent >= 0, let slot, let address {
-            recentSites[recent] = RecentSite(site: site, address: address, slot: slot, fingerprint: fingerprint)
+            recentSites[recent] = RecentSite(site: site, address: address, line: site.line, slot: slot, fingerprint: fingerprint)
         }
         return slot
     }

@@ -1,5 +1,5 @@
 import GroupEvents
-import GroupHealth
+@testable import GroupHealth
 import Testing
 import TestSupport
 
@@ -128,6 +128,28 @@ import TestSupport
         expected["Literal/Site.swift:9"] = 2
         let counts = Dictionary(uniqueKeysWithValues: stream.model.sites.map { ($0.site, $0.ok) })
         #expect(counts == expected)
+    }
+
+    /// A thousand sites whose files are held (a decoded stream's string table): after each
+    /// site's first spawn, nearly every spawn finds its site among the recent ones, without
+    /// reading its file's bytes (the table's index once took 8 bits of the hash, so a thousand
+    /// sites shared 256 entries and three spawns in four read the bytes again).
+    @Test func aThousandHeldSitesAreFoundWithoutReadingTheirFiles() {
+        var stream = HealthStream { $0.maxSites = 2_000 }
+        stream.open(1, at: 0)
+        let sites = (0..<1_000).map { SourceSite(file: "Service/Handler\($0 / 50).swift", line: UInt32($0 % 50 + 1)) }
+        for (i, site) in sites.enumerated() { stream.run(site: site, at: Double(i) * 0.0001, duration: 0.001) }
+        let first = stream.model.sitesFoundByBytes
+        #expect(first == 1_000)
+        var random = SplitMix64(seed: 16)
+        for i in 0..<20_000 {
+            stream.run(site: sites[random.below(1_000)], at: 0.1 + Double(i) * 0.0001, duration: 0.001)
+        }
+        // Direct-mapped, 4,096 entries: about one spawn in nine lands on an entry another site took.
+        let again = stream.model.sitesFoundByBytes - first
+        #expect(again < 20_000 / 5, "\(again) of 20000 spawns read their file's bytes")
+        #expect(stream.model.sites.count == 1_000)
+        #expect(stream.model.sites.map(\.ok).reduce(0, +) == 21_000)
     }
 
     /// Once a site's children have waited, immediate starts count too: the wait percentiles

@@ -199,13 +199,13 @@ public struct StreamModel: Sendable {
             health?.apply(Event(time: time, .taskSpawned(spawned)))
             return
         }
-        var record = TaskRecord(
+        // The statistics first, so the record is made whole where it is stored.
+        let child = health?.spawned(spawned, at: time)
+        tasks[spawned.task] = TaskRecord(
             id: spawned.task, group: spawned.group, name: TextSanitizer.sanitize(spawned.name),
-            site: SiteText.of(spawned.site), isolated: spawned.isolated, spawnedAt: time,
+            site: SiteText.of(spawned.site), isolated: spawned.isolated, healthSlot: child?.slot ?? -1, spawnedAt: time,
             startedAt: nil, waitedNanoseconds: 0, phase: .waiting, endedAt: nil,
             durationNanoseconds: nil, wasSlowToCancel: false, faultNumber: nil)
-        record.health = health?.spawned(spawned, at: time)
-        tasks[spawned.task] = record
         // In place, by index: `groups[id]!.x += 1` looks the group up once per line.
         if let group = groups.index(forKey: spawned.group) {
             groups.values[group].children.append(spawned.task)
