@@ -4,7 +4,7 @@ import GroupEvents
 import GroupHealth
 
 /// The per-site statistics and warnings (GroupHealth) in the dashboard's reducer:
-/// [6] the cost per event with and without them, side by side batch by batch (and in whole rounds);
+/// [6] the cost per event with and without them, side by side in turns of ten batches (and in whole rounds);
 /// [7] a tick with 1,000 sites and 100,000 live tasks.
 extension DashboardBenchmark {
     static let healthTickTargetMs = 2.0
@@ -51,7 +51,7 @@ extension DashboardBenchmark {
         say("\n[6] statistics per event: \(tasks) children (900k records, 100k events/s of stream time) over 10, 100 and "
               + "1,000 spawn sites (each child's site drawn uniformly: 1,000 is the worst case for caches), fed to "
               + "DashboardState.update(.records) in batches of 10k, with and without DashboardLimits.health; \(healthRounds) rounds; "
-              + "the verdict: in each round a state with statistics and one without take each batch in turn, every batch timed, "
+              + "the verdict: in each round a state with statistics and one without take the batches in turns of ten, each turn timed, "
               + "and the ratio is the median of the rounds' ratios (also shown: whole rounds of each alone, interleaved); \(load())")
         // HBENCH_SITES=10 runs one row (for a profile of one case); HBENCH_PROFILE=with (or
         // without) runs that variant alone, for `perf record`.
@@ -86,24 +86,29 @@ extension DashboardBenchmark {
             with += times(rounds: 1, warmUp: false) { feed(.default) }
         }
         let ratios = zip(with, without).map { $0 / $1 - 1 }
-        // In lockstep: a state with statistics and one without take the same batches in turn,
-        // each batch timed (the first of each pair alternating), the round's ratio the sum of
-        // one's batches over the other's. A round of either variant alone lasts about a second,
-        // and this shared machine's speed drifts by more than the effect over a second (one
-        // round's ratio went from 0 to 63% in one run); two 10k-event batches are 20 ms apart.
+        // In lockstep: a state with statistics and one without take the same batches in turns
+        // of ten (100k events, 70-90 ms), each turn timed, the first of each pair alternating;
+        // the round's ratio is the sum of one's turns over the other's. A round of either variant
+        // alone lasts about a second, and this shared machine's speed drifts by more than the
+        // effect over a second (one round's ratio went from 0 to 63% in one run). Turns of one
+        // batch read about 3 points higher at 1,000 sites: each turn starts with the other
+        // state's lines in the cache, and the state with statistics has more to bring back.
+        // HBENCH_STEP sets the batches a turn.
         var lockstep: [Double] = []
         for _ in 0..<healthRounds {
             var plainState = DashboardState(mode: .replay, limits: DashboardLimits(health: nil))
             var healthState = DashboardState(mode: .replay, limits: .default)
             var plainTime: UInt64 = 0, healthTime: UInt64 = 0
-            for (number, batch) in batches.enumerated() {
+            let perStep = ProcessInfo.processInfo.environment["HBENCH_STEP"].flatMap { Int($0) } ?? 10
+            for (number, first) in stride(from: 0, to: batches.count, by: perStep).enumerated() {
+                let step = batches[first..<min(first + perStep, batches.count)]
                 for turn in 0..<2 {
                     let start = monotonicNow()
                     if (number + turn) % 2 == 0 {
-                        plainState.update(.records(batch))
+                        for batch in step { plainState.update(.records(batch)) }
                         plainTime += monotonicNow() - start
                     } else {
-                        healthState.update(.records(batch))
+                        for batch in step { healthState.update(.records(batch)) }
                         healthTime += monotonicNow() - start
                     }
                 }
@@ -121,7 +126,7 @@ extension DashboardBenchmark {
         }
         say("  \(String(sites).padding(toLength: 5, withPad: " ", startingAt: 0)) sites: reducer \(fmt(median(without) / events, 0)) ns/event "
               + "without statistics, \(fmt(median(with) / events, 0)) with; HealthModel alone \(fmt(median(alone) / events, 0)) ns/event (best \(fmt(alone.min()! / events, 0))); "
-              + "statistics add \(fmt(overhead * 100, 1))% in lockstep by batch (rounds \(fmt(lockstep.min()! * 100, 0))..\(fmt(lockstep.max()! * 100, 0))%; "
+              + "statistics add \(fmt(overhead * 100, 1))% in lockstep (rounds \(fmt(lockstep.min()! * 100, 0))..\(fmt(lockstep.max()! * 100, 0))%; "
               + "by whole round \(fmt(median(ratios) * 100, 1))%, rounds \(fmt((ratios.min()!) * 100, 0))..\(fmt((ratios.max()!) * 100, 0))%)  "
               + "target <= \(fmt(healthOverheadTarget * 100, 0))% \(overhead <= healthOverheadTarget ? "PASS" : "MISS")")
     }
