@@ -95,6 +95,7 @@ public struct HealthModel: Sendable {
         /// Held so that its file's string, and so `address`, stays its own.
         var site: SourceSite?
         var address: UInt = 0
+        /// `site`'s line, apart: reading it through `site` copies the site (a retain).
         var line: UInt32 = 0
         var slot: Int32 = -1
         var fingerprint: UInt64 = 0
@@ -263,10 +264,10 @@ public struct HealthModel: Sendable {
     /// A caller may keep only the slot and make the child again with the task's id: a slot that
     /// was freed and reused since names another task, so the model ignores it.
     public struct Child: Hashable, Sendable {
-        public let slot: Int32
-        public let task: TaskID
+        package let slot: Int32
+        package let task: TaskID
 
-        public init(slot: Int32, task: TaskID) {
+        package init(slot: Int32, task: TaskID) {
             self.slot = slot
             self.task = task
         }

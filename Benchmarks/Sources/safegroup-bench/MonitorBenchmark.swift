@@ -22,7 +22,7 @@ import Glibc
 /// default `100000,500000,1000000`), `MBENCH_VARIANTS` (the fan-out's monitor variants, for
 /// profiling one: `noViewer,record,stalled,sixteen,recordFile,blackBox`), `MBENCH_PROFILE=1` (those
 /// variants alone, no bare rounds and no ratios: for `perf stat` of one path), `MBENCH_RAW=1` (each
-/// round's times as well).
+/// round's times as well; not with `MBENCH_PROFILE`).
 /// Parts: `safegroup-bench monitor [fanout] [sustained] [burst] [blackbox] [emit]` (all but
 /// `emit` by default); `blackbox` crashes a process with a full black box and times
 /// `safegroup replay` of it to its first screen; `emit` is the producers' side alone, for work

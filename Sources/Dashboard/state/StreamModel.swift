@@ -263,9 +263,10 @@ public struct StreamModel: Sendable {
         }
     }
 
-    /// Reads (or changes) the record at `index` where it lies. `tasks.values[index].field` as a
-    /// value copies the whole record, retaining and releasing its strings and array, to read
-    /// one field; an inout access does not.
+    /// Reads (or changes) the record at `index` where it lies, for the statistics' child.
+    /// `tasks.values[index].field` as a value copies the whole record (an outlined copy and
+    /// destroy of its strings and array, in the disassembly of `start`) to read one field; an
+    /// inout access does not. The tree's own reads of a record are left as they were.
     private mutating func inPlace<T>(_ index: Dictionary<TaskID, TaskRecord>.Index, _ body: (inout TaskRecord) -> T) -> T {
         body(&tasks.values[index])
     }
