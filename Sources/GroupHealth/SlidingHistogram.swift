@@ -6,8 +6,9 @@ import Histogram
 ///
 /// A value is recorded once, in `current` (the model gathers values first, and records a
 /// site's together: ``GatheredValues``); when a half ends, `current` becomes `previous` and the
-/// old `previous` is dropped. Percentiles read both halves' counts. The arrays grow with the largest value (auto-resize), never shrinking:
-/// durations up to a second take about 7 KiB each, up to an hour about 13 KiB.
+/// old `previous` is dropped. Percentiles read both halves' counts. The arrays grow with the
+/// largest value (auto-resize), never shrinking: durations up to a second take about 7 KiB
+/// each, up to an hour about 13 KiB.
 struct SlidingHistogram: Sendable {
     /// Made on the first value: a site whose children never wait keeps no wait histograms.
     private var previous: Histogram<UInt32>?

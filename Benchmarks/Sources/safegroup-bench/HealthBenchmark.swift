@@ -4,7 +4,8 @@ import GroupEvents
 import GroupHealth
 
 /// The per-site statistics and warnings (GroupHealth) in the dashboard's reducer:
-/// [6] the cost per event with and without them, side by side in turns of ten batches (and in whole rounds);
+/// [6] the cost per event with and without them, side by side in turns of a few batches (and
+///     in whole rounds);
 /// [7] a tick with 1,000 sites and 100,000 live tasks.
 extension DashboardBenchmark {
     static let healthTickTargetMs = 2.0
@@ -51,7 +52,7 @@ extension DashboardBenchmark {
         say("\n[6] statistics per event: \(tasks) children (900k records, 100k events/s of stream time) over 10, 100 and "
               + "1,000 spawn sites (each child's site drawn uniformly: 1,000 is the worst case for caches), fed to "
               + "DashboardState.update(.records) in batches of 10k, with and without DashboardLimits.health; \(healthRounds) rounds; "
-              + "the verdict: in each round a state with statistics and one without take the batches in turns of ten, each turn timed, "
+              + "the verdict: in each round a state with statistics and one without take the batches in turns of \(healthStep), each turn timed, "
               + "and the ratio is the median of the rounds' ratios (also shown: whole rounds of each alone, interleaved); \(load())")
         // HBENCH_SITES=10 runs one row (for a profile of one case); HBENCH_PROFILE=with (or
         // without) runs that variant alone, for `perf record`.
@@ -62,6 +63,8 @@ extension DashboardBenchmark {
 
     /// Rounds of each variant: `HBENCH_ROUNDS`, 7 unless told.
     static var healthRounds: Int { ProcessInfo.processInfo.environment["HBENCH_ROUNDS"].flatMap { Int($0) } ?? 7 }
+    /// Batches a turn of the lockstep: `HBENCH_STEP`, 10 unless told.
+    static var healthStep: Int { max(1, ProcessInfo.processInfo.environment["HBENCH_STEP"].flatMap { Int($0) } ?? 10) }
 
     static func healthOverhead(sites: Int, tasks: Int) {
         let batches = healthStream(sites: sites, tasks: tasks)
@@ -100,7 +103,7 @@ extension DashboardBenchmark {
         // other way, the plain state's turns also start by bringing back what the statistics'
         // turn pushed out, which a dashboard holding one state would not pay: neither bias is
         // removed, longer turns only make both smaller. HBENCH_STEP sets the batches a turn.
-        let perStep = max(1, ProcessInfo.processInfo.environment["HBENCH_STEP"].flatMap { Int($0) } ?? 10)
+        let perStep = healthStep
         var lockstep: [Double] = []
         for _ in 0..<healthRounds {
             var plainState = DashboardState(mode: .replay, limits: DashboardLimits(health: nil))
