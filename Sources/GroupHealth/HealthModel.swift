@@ -432,8 +432,10 @@ public struct HealthModel: Sendable {
         let address = site.fileAddress
         var recent = -1
         if let address {
-            // The top bits of a multiplicative hash: the entry's index.
-            let mixed = ((address >> 4) ^ UInt(site.line)) &* 0x9E37_79B9_7F4A_7C15
+            // The top bits of a multiplicative hash: the entry's index. The line is spread over
+            // every bit first: XORed as it is into the address's low bits, neighbouring strings
+            // with nearby lines gave equal keys, and such sites took each other's entry always.
+            let mixed = ((address >> 4) ^ (UInt(site.line) &* 0xC2B2_AE3D_27D4_EB4F)) &* 0x9E37_79B9_7F4A_7C15
             recent = Int(truncatingIfNeeded: mixed >> UInt(UInt.bitWidth - Self.recentSiteBits))
             // Field by field, in place: a copy of the entry would retain and release its site.
             let slot = recentSites[recent].slot
