@@ -59,14 +59,16 @@ public struct HealthModel: Sendable {
     private var gathered = GatheredValues()
     /// Sites' slots by fingerprint (``SourceSite/fingerprint(seed:)``).
     private var siteSlots = SlotTable()
-    /// The sites seen last, by where their file's bytes are: a decoded stream shares one
-    /// string for a file it repeats (the decoder's string table), and a program's sites are
-    /// static literals, so most spawns find their site here without reading the file's bytes.
-    /// Each entry keeps its site (and so its string) alive, so its address names it alone.
-    /// Direct-mapped, 4,096 entries (192 KiB) for up to ``HealthConfiguration/maxSites`` sites:
-    /// with 256, a thousand sites took each other's entries and three spawns in four read the
-    /// file's bytes again.
-    private var recentSites = [RecentSite](repeating: RecentSite(), count: 1 << recentSiteBits)
+    /// The slots of the sites seen last, by where their file's bytes are: a decoded stream
+    /// shares one string for a file it repeats (the decoder's string table), and a program's
+    /// sites are static literals, so most spawns find their site here without reading the
+    /// file's bytes. An entry is only a guess: the site's hot part says whether it holds
+    /// (``SiteHot/address``, a string its state keeps alive, so equal addresses are one string),
+    /// and that part is read on every spawn anyway. Direct-mapped, 4,096 slots (16 KiB) for up
+    /// to ``HealthConfiguration/maxSites`` sites: entries of 48 bytes that held their site and
+    /// checked it themselves (192 KiB) cost a cache miss of their own on most spawns with a
+    /// thousand sites, and pushed the reducer's lines out.
+    private var recentSites = [Int32](repeating: -1, count: 1 << recentSiteBits)
     private static let recentSiteBits = 12
     /// Spawns whose site was not in `recentSites` (its file's bytes were read): for tests.
     private(set) var sitesFoundByBytes = 0
@@ -90,16 +92,6 @@ public struct HealthModel: Sendable {
     /// The most sites whose percentiles an evaluation on its own (as time passes) refreshes;
     /// ``evaluate()`` called by hand refreshes them all.
     public static let summaryRefreshes = 32
-
-    struct RecentSite: Sendable {
-        /// Held so that its file's string, and so `address`, stays its own.
-        var site: SourceSite?
-        var address: UInt = 0
-        /// `site`'s line, apart: reading it through `site` copies the site (a retain).
-        var line: UInt32 = 0
-        var slot: Int32 = -1
-        var fingerprint: UInt64 = 0
-    }
 
     /// A live child: its site's and group's slots, when it was spawned and started, and its
     /// links in its site's running or waiting list.
@@ -196,7 +188,7 @@ public struct HealthModel: Sendable {
         states.indices.reduce(0) { $0 + (hot[$1].isKept ? states[$1].footprint : MemoryLayout<SiteState>.stride + MemoryLayout<SiteHot>.stride) }
             + children.count * MemoryLayout<LiveChild>.stride + groups.count * 96
             + siteSlots.footprint + childSlots.footprint + groupSlots.footprint
-            + recentSites.count * MemoryLayout<RecentSite>.stride + gathered.footprint
+            + recentSites.count * MemoryLayout<Int32>.stride + gathered.footprint
     }
 
     // MARK: Events
@@ -437,18 +429,22 @@ public struct HealthModel: Sendable {
             // with nearby lines gave equal keys, and such sites took each other's entry always.
             let mixed = ((address >> 4) ^ (UInt(site.line) &* 0xC2B2_AE3D_27D4_EB4F)) &* 0x9E37_79B9_7F4A_7C15
             recent = Int(truncatingIfNeeded: mixed >> UInt(UInt.bitWidth - Self.recentSiteBits))
-            // Field by field, in place: a copy of the entry would retain and release its site.
-            let slot = recentSites[recent].slot
-            if recentSites[recent].address == address, recentSites[recent].line == site.line, slot >= 0,
-               hot[Int(slot)].isKept, hot[Int(slot)].fingerprint == recentSites[recent].fingerprint {
+            let slot = recentSites[recent]
+            if slot >= 0, hot[Int(slot)].address == address, hot[Int(slot)].line == site.line, hot[Int(slot)].isKept {
                 return slot
             }
         }
         sitesFoundByBytes &+= 1
         let fingerprint = site.fingerprint(seed: siteSeed)
-        let slot = siteSlots[fingerprint] ?? makeSite(site, fingerprint: fingerprint, at: time)
-        if recent >= 0, let slot, let address {
-            recentSites[recent] = RecentSite(site: site, address: address, line: site.line, slot: slot, fingerprint: fingerprint)
+        guard let slot = siteSlots[fingerprint] ?? makeSite(site, fingerprint: fingerprint, at: time) else { return nil }
+        if recent >= 0, let address {
+            recentSites[recent] = slot
+            // The site's string from now on is this one (the decoder's table made a new one, or
+            // the site was made from a short file): the state keeps it, so its address stays its own.
+            if hot[Int(slot)].address != address, hot[Int(slot)].line == site.line {
+                hot[Int(slot)].address = address
+                states[Int(slot)].origin = site
+            }
         }
         return slot
     }
@@ -459,10 +455,10 @@ public struct HealthModel: Sendable {
             evictIdleSites()
             if siteCount >= configuration.maxSites { return nil }
         }
-        let state = SiteState(site: "\(TextSanitizer.sanitize(site.file)):\(site.line)", at: time)
+        let state = SiteState(site: "\(TextSanitizer.sanitize(site.file)):\(site.line)", fingerprint: fingerprint, at: time)
         let slot = Self.place(state, in: &states, reusing: &freeSiteSlots)
         // `hot` runs beside `states`: the slot `place` chose is the hot part's too.
-        let made = SiteHot(fingerprint: fingerprint, at: time)
+        let made = SiteHot(line: site.line, at: time)
         if Int(slot) < hot.count { hot[Int(slot)] = made } else { hot.append(made) }
         siteSlots.insert(fingerprint, slot: slot)
         return slot
@@ -478,7 +474,7 @@ public struct HealthModel: Sendable {
         var evictedText = Set<String>()
         for index in victims {
             evictedText.insert(states[index].row.site)
-            siteSlots.remove(hot[index].fingerprint)
+            siteSlots.remove(states[index].fingerprint)
             states[index] = SiteState.evicted
             hot[index] = SiteHot.evicted
             freeSiteSlots.append(Int32(index))

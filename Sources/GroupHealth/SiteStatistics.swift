@@ -59,8 +59,11 @@ struct SiteHot: Sendable {
     /// Running children, oldest start first; waiting children, oldest spawn first.
     var runningList = ChildList()
     var waitingList = ChildList()
-    let fingerprint: UInt64
+    /// Where the file's bytes of the string the site's state keeps are (0 when none is kept):
+    /// a spawn whose site's file is at this address, with this line, is of this site.
+    var address: UInt = 0
     var flags: Flags
+    let line: UInt32
     /// Ends and faults of rate slot `rateSlot` not yet in the site's ring.
     var rateSlot: UInt64 = 0
     var rateEnds: UInt32 = 0
@@ -76,17 +79,17 @@ struct SiteHot: Sendable {
         static let hasWaited = Flags(rawValue: 4)
     }
 
-    init(fingerprint: UInt64, at time: MonotonicTime) {
-        self.fingerprint = fingerprint
+    init(line: UInt32, at time: MonotonicTime) {
+        self.line = line
         self.lastActivity = time
         self.flags = .kept
     }
 
     /// What an evicted site's slot holds until it is reused.
-    static let evicted = SiteHot(fingerprint: 0, flags: [])
+    static let evicted = SiteHot(line: 0, flags: [])
 
-    private init(fingerprint: UInt64, flags: Flags) {
-        self.fingerprint = fingerprint
+    private init(line: UInt32, flags: Flags) {
+        self.line = line
         self.lastActivity = MonotonicTime(nanoseconds: 0)
         self.flags = flags
     }
@@ -157,9 +160,15 @@ struct SiteState: Sendable {
     var durations = SlidingHistogram()
     /// Waits from spawned to started (once a child of the site waited).
     var waits = SlidingHistogram()
+    /// The site's key in the model's table (``SourceSite/fingerprint(seed:)``).
+    let fingerprint: UInt64
+    /// The site as a spawn last gave it, kept so that its file's string stays alive and its
+    /// address (``SiteHot/address``) names that string alone.
+    var origin: SourceSite?
 
-    init(site: String, at time: MonotonicTime) {
+    init(site: String, fingerprint: UInt64, at time: MonotonicTime) {
         self.row = SiteStatistics(site: site, at: time)
+        self.fingerprint = fingerprint
     }
 
     /// Puts the ends counted in `hot` in the rate ring, and empties them there. (Readers of the
@@ -171,7 +180,7 @@ struct SiteState: Sendable {
     }
 
     /// What an evicted site's slot holds until it is reused.
-    static let evicted = SiteState(site: "", at: MonotonicTime(nanoseconds: 0))
+    static let evicted = SiteState(site: "", fingerprint: 0, at: MonotonicTime(nanoseconds: 0))
 
     /// The bytes this site holds, about (its hot part included).
     var footprint: Int {

@@ -152,6 +152,43 @@ import TestSupport
         #expect(stream.model.sites.map(\.ok).reduce(0, +) == 21_000)
     }
 
+    /// A decoder whose string table made a file's string again (another address, the same
+    /// bytes): the first spawn with the new string reads its bytes and finds the same site, and
+    /// the spawns after it find the site by the new string's address.
+    @Test func aSiteGivenByANewStringIsFoundByThatString() {
+        func fresh() -> SourceSite {
+            SourceSite(file: String(decoding: Array("Service/LongEnoughName.swift".utf8), as: UTF8.self), line: 9)
+        }
+        var stream = HealthStream()
+        stream.open(1, at: 0)
+        let first = fresh(), second = fresh()
+        #expect(first.fileAddress != nil && first.fileAddress != second.fileAddress)
+        for i in 0..<10 { stream.run(site: first, at: Double(i) * 0.01, duration: 0.001) }
+        #expect(stream.model.sitesFoundByBytes == 1)
+        for i in 0..<10 { stream.run(site: second, at: 1 + Double(i) * 0.01, duration: 0.001) }
+        #expect(stream.model.sitesFoundByBytes == 2)
+        #expect(stream.model.sites.count == 1)
+        #expect(stream.model.sites.first?.ok == 20)
+    }
+
+    /// A recent entry is only a guess: once its site is evicted and the slot holds another
+    /// site, a spawn of the old site is counted as the old site again, never as the new one.
+    @Test func aSpawnOfAnEvictedSiteIsNotCountedInItsSlotsNewSite() {
+        var stream = HealthStream { $0.maxSites = 8 }
+        stream.open(1, at: 0)
+        let old = (0..<8).map { SourceSite(file: "Service/OldHandlers.swift", line: UInt32($0 + 1)) }
+        for (i, site) in old.enumerated() { stream.run(site: site, at: Double(i) * 0.01, duration: 0.001) }
+        // Eight new sites: the old ones, idle, are evicted and their slots reused.
+        let new = (0..<8).map { SourceSite(file: "Service/NewHandlers.swift", line: UInt32($0 + 1)) }
+        for (i, site) in new.enumerated() { stream.run(site: site, at: 1 + Double(i) * 0.01, duration: 0.001) }
+        #expect(stream.model.evictedSites >= 1)
+        let found = stream.model.sitesFoundByBytes
+        stream.run(site: old[0], at: 2, duration: 0.001)
+        #expect(stream.model.sitesFoundByBytes == found + 1)
+        #expect(stream.model.statistics(for: old[0])?.ok == 1)
+        #expect(new.compactMap { stream.model.statistics(for: $0)?.ok }.allSatisfy { $0 == 1 })
+    }
+
     /// Once a site's children have waited, immediate starts count too: the wait percentiles
     /// are over every start, not only the ones that waited.
     @Test func immediateStartsCountInTheWaitsOnceASiteHasWaited() {
