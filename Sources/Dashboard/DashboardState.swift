@@ -145,7 +145,7 @@ public struct DashboardState: Sendable {
             viewerNow = max(viewerNow ?? 0, viewerNanoseconds)
             if lastArrival == nil { lastArrival = viewerNow }
             clock.tick(viewerNanoseconds: viewerNanoseconds)
-            model.expire(at: clock.now)
+            model.expire(at: clock.now, budget: StreamModel.expiriesPerTick)
             model.refreshSiteSummaries()
             // Tasks may have left the tree, or (with the duration sort) durations reordered it.
             if frozen == nil && (model.revision != indexedRevision || view.sort == .duration

@@ -56,8 +56,11 @@ extension DashboardBenchmark {
               + "and the ratio is the median of the rounds' ratios (also shown: whole rounds of each alone, interleaved); \(load())")
         // HBENCH_SITES=10 runs one row (for a profile of one case); HBENCH_PROFILE=with (or
         // without) runs that variant alone, for `perf record`.
+        // HBENCH_PART=tick runs [7] alone (HBENCH_TICKROUNDS ticks, 30 unless told), for a profile.
         let chosen = ProcessInfo.processInfo.environment["HBENCH_SITES"].flatMap { Int($0) }.map { [$0] }
-        for sites in chosen ?? [10, 100, 1_000] { healthOverhead(sites: sites, tasks: tasks) }
+        if ProcessInfo.processInfo.environment["HBENCH_PART"] != "tick" {
+            for sites in chosen ?? [10, 100, 1_000] { healthOverhead(sites: sites, tasks: tasks) }
+        }
         healthTick()
     }
 
@@ -186,7 +189,8 @@ extension DashboardBenchmark {
         precondition(state.model.tasks.count >= live && (state.siteRows.count == sites || state.model.health == nil), "setup: \(state.model.tasks.count) tasks, \(state.siteRows.count) sites")
         var viewer: UInt64 = 1
         var tickTimes: [Double] = []
-        for _ in 0..<30 {
+        let ticks = ProcessInfo.processInfo.environment["HBENCH_TICKROUNDS"].flatMap { Int($0) } ?? 30
+        for _ in 0..<max(1, ticks) {
             // A second passes: one end and one new child per site (outside the timing).
             time += 1_000_000_000
             for site in 0..<sites {

@@ -109,24 +109,40 @@ public struct StreamModel: Sendable {
         }
     }
 
-    /// Moves ended tasks whose linger has passed to history, and drops closed groups likewise.
-    public mutating func expire(at now: MonotonicTime) {
+    /// Moves ended tasks whose linger has passed to history, and drops closed groups likewise:
+    /// at most `budget` of each (the rest stay due for the next call).
+    ///
+    /// A live dashboard's tick passes ``expiriesPerTick``: a burst of 50,000 children that
+    /// ended together otherwise left the tree in one tick of about 60 ms, five seconds later.
+    /// The tree stays bounded without it: a spawn into a full tree moves the oldest ended task
+    /// out itself.
+    public mutating func expire(at now: MonotonicTime, budget: Int = .max) {
         rates.advance(to: now)
         health?.advance(to: now)
         let linger = limits.lingerNanoseconds
         // The queues are in the order of their times: the first entry not due ends the loop,
         // so an event that expires nothing costs no lookup. An entry whose task or group is
         // gone (with its group, or evicted; an id used again has an entry of its own) is
-        // dropped when it comes due.
-        while let entry = lingering.first, entry.time.rawValue &+ linger <= now.rawValue {
+        // dropped when it comes due, and counts against the budget as a move would.
+        var moves = 0
+        // A sixteenth of the queue at least, so a flow above the budget never piles up.
+        let taskBudget = budget == .max ? budget : max(budget, lingering.count / 16)
+        while moves < taskBudget, let entry = lingering.first, entry.time.rawValue &+ linger <= now.rawValue {
             lingering.removeFirst()
+            moves += 1
             if let index = tasks.index(forKey: entry.id), tasks.values[index].endedAt == entry.time { moveToHistory(entry.id) }
         }
-        while let entry = closing.first, entry.time.rawValue &+ linger <= now.rawValue {
+        moves = 0
+        while moves < budget, let entry = closing.first, entry.time.rawValue &+ linger <= now.rawValue {
             closing.removeFirst()
+            moves += 1
             if let index = groups.index(forKey: entry.id), groups.values[index].closedAt == entry.time { removeGroup(entry.id) }
         }
     }
+
+    /// The most ended tasks (and closed groups) a live tick moves out of the tree: about a
+    /// millisecond's work.
+    public static let expiriesPerTick = 1_024
 
     /// A frame's share of the sites' percentiles (``HealthModel/refreshSummaries(limit:)``):
     /// with many busy sites, no frame pays for them all.
