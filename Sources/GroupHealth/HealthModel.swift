@@ -133,7 +133,7 @@ public struct HealthModel: Sendable {
 
     /// A warning's measures, made into its line only when the warning is active: most
     /// conditions never fire, and text for each at every evaluation cost more than the rules.
-    enum Detail: Sendable {
+    enum Detail: Hashable, Sendable {
         case stuck(age: UInt64, p99: UInt64?, limit: UInt64)
         case queueing(count: Int, threshold: UInt64, limit: Int?, longest: UInt64)
         case faultRate(rate: Double, ends: Int, baseline: Double)
@@ -160,6 +160,8 @@ public struct HealthModel: Sendable {
         var detail: Detail
         var firedAt: MonotonicTime?
         var falseSince: MonotonicTime?
+        /// Its place in ``warnings`` while it is active (-1 when not there).
+        var listed = -1
     }
 
     public init(configuration: HealthConfiguration = .default) {
@@ -503,6 +505,8 @@ public struct HealthModel: Sendable {
 
     private mutating func evaluate(refreshing budget: Int) {
         var holding: [ConditionKey: Holding] = [:]
+        // About as many hold as held last time: no growing of the table on the way.
+        holding.reserveCapacity(conditions.count)
         let enabled = configuration.enabled
         let halfNow = half(of: now)
         // Fault rates for every site (a sum of six slots), and the fault-rate rule on them in
@@ -596,7 +600,10 @@ public struct HealthModel: Sendable {
     /// active one that has been false long enough, forgets one that stopped before firing.
     private mutating func settle(_ holding: [ConditionKey: Holding]) {
         let hold = configuration.holdNanoseconds
-        var changed = false
+        // Whether a warning fired or cleared (the list is made and sorted anew), and whether
+        // an active one's measure moved (its line is made anew where it is in the list).
+        var membership = false
+        var moved = false
         for key in Array(conditions.keys) where holding[key] == nil {
             guard conditions[key]!.firedAt != nil else {
                 conditions.removeValue(forKey: key)
@@ -606,34 +613,60 @@ public struct HealthModel: Sendable {
             conditions[key]!.falseSince = falseSince
             if now.nanoseconds(since: falseSince) >= hold {
                 conditions.removeValue(forKey: key)
-                changed = true
+                membership = true
             }
         }
         for (key, value) in holding {
-            if conditions[key] == nil {
+            guard let index = conditions.index(forKey: key) else {
                 guard conditions.count < configuration.maxWarnings else {
                     warningsNotTracked += 1
                     continue
                 }
-                conditions[key] = Condition(site: value.site, since: min(now, value.since ?? now), detail: value.detail)
+                let condition = Condition(site: value.site, since: min(now, value.since ?? now), detail: value.detail)
+                conditions[key] = condition
+                if now.nanoseconds(since: condition.since) >= hold {
+                    conditions[key]!.firedAt = now
+                    membership = true
+                }
+                continue
             }
-            conditions[key]!.detail = value.detail
-            conditions[key]!.falseSince = nil
-            if conditions[key]!.firedAt == nil, now.nanoseconds(since: conditions[key]!.since) >= hold {
-                conditions[key]!.firedAt = now
-                changed = true
+            // In place, by index: one lookup for the whole update.
+            conditions.values[index].detail = value.detail
+            conditions.values[index].falseSince = nil
+            if conditions.values[index].firedAt == nil {
+                if now.nanoseconds(since: conditions.values[index].since) >= hold {
+                    conditions.values[index].firedAt = now
+                    membership = true
+                }
+            } else if case let listed = conditions.values[index].listed, listed >= 0, listed < warnings.count {
+                // Its measure moves, where it is in the list (made anew below if it changed).
+                warnings[listed].measure = value.detail
+                moved = true
             }
-            if conditions[key]!.firedAt != nil { changed = true }  // its detail moves
         }
-        guard changed || !warnings.isEmpty else { return }
-        warnings = conditions.compactMap { key, condition in
-            condition.firedAt.map {
-                HealthWarning(kind: key.kind, subject: key.subject, site: condition.site, since: condition.since,
-                              firedAt: $0, detail: condition.detail.text)
+        if membership {
+            // Sorted by index and key, not by moving and comparing whole warnings: with 4,096
+            // active, that sort was half of an evaluation. A warning's place depends only on
+            // what stays while it is active (its kind, when it fired, its subject).
+            var made: [(condition: Dictionary<ConditionKey, Condition>.Index, warning: HealthWarning)] = []
+            for index in conditions.indices {
+                let (key, condition) = conditions[index]
+                conditions.values[index].listed = -1
+                guard let firedAt = condition.firedAt else { continue }
+                made.append((index, HealthWarning(kind: key.kind, subject: key.subject, site: condition.site,
+                                                  since: condition.since, firedAt: firedAt, measure: condition.detail)))
             }
-        }.sorted { ($0.kind, $0.firedAt.rawValue, $0.subject) < ($1.kind, $1.firedAt.rawValue, $1.subject) }
-        warnedSubjects = Dictionary(grouping: warnings, by: \.subject).mapValues { $0.map(\.kind) }
-        revision &+= 1
+            let order = made.indices.sorted {
+                let a = made[$0].warning, b = made[$1].warning
+                return (a.kind, a.firedAt.rawValue, a.subject) < (b.kind, b.firedAt.rawValue, b.subject)
+            }
+            warnings = order.map { made[$0].warning }
+            for (place, position) in order.enumerated() { conditions.values[made[position].condition].listed = place }
+            warnedSubjects = Dictionary(grouping: warnings, by: \.subject).mapValues { $0.map(\.kind) }
+            revision &+= 1
+        } else if moved {
+            revision &+= 1
+        }
     }
 
     /// Running children older than their site's limit: the absolute threshold, or a multiple

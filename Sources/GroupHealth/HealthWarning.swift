@@ -30,7 +30,10 @@ public struct HealthWarning: Hashable, Sendable {
     /// When it fired.
     public var firedAt: MonotonicTime
     /// One line: the measure that tripped the rule, and its threshold.
-    public var detail: String
+    public var detail: String { measure.text }
+    /// What `detail` says, kept as measures: the line is made when it is read (a frame reads
+    /// the few it shows), not at every evaluation for every active warning.
+    var measure: HealthModel.Detail
 
     /// `stuck t42 at Checkout.swift:57: running 75 s (site p99 1.2 s)`
     public var summary: String {

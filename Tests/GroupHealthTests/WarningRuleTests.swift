@@ -5,6 +5,38 @@ import Testing
 /// Each warning fires only after its condition has held for the hold time (5 s), clears only
 /// after it has been false as long, and does not flicker when the condition does.
 @Suite struct WarningRuleTests {
+    /// Active warnings keep their places while their measures move at each evaluation; when
+    /// one clears, the others' lines still follow their own children, never a neighbour's.
+    @Test func eachActiveWarningsLineFollowsItsOwnChildAsTheListChanges() {
+        var stream = HealthStream()
+        stream.open(1, at: 0)
+        let tasks = [0.0, 10, 20].map { at in
+            let task = stream.spawn(at: at)
+            stream.start(task, at: at)
+            return task
+        }
+        func lines() -> [TaskID: String] {
+            Dictionary(uniqueKeysWithValues: stream.model.warnings.compactMap { warning in
+                if case .task(let id) = warning.subject { (id, warning.detail) } else { nil }
+            })
+        }
+        stream.advance(to: 90)
+        #expect(stream.model.warnings.map(\.subject) == tasks.map { .task($0) })
+        #expect(lines() == [tasks[0]: "running 90 s (over 60 s)", tasks[1]: "running 80 s (over 60 s)", tasks[2]: "running 70 s (over 60 s)"])
+        let revision = stream.model.revision
+        stream.advance(to: 95)
+        #expect(stream.model.revision != revision)
+        #expect(lines() == [tasks[0]: "running 95 s (over 60 s)", tasks[1]: "running 85 s (over 60 s)", tasks[2]: "running 75 s (over 60 s)"])
+        // The first ends; once its warning clears, the two left move on as their own.
+        stream.end(tasks[0], at: 96, duration: 96)
+        stream.advance(to: 102)
+        #expect(stream.model.warnings.map(\.subject) == [.task(tasks[1]), .task(tasks[2])])
+        stream.advance(to: 110)
+        #expect(lines() == [tasks[1]: "running 100 s (over 60 s)", tasks[2]: "running 90 s (over 60 s)"])
+        #expect(stream.model.warnedSubjects[.task(tasks[0])] == nil)
+        #expect(stream.model.warnedSubjects[.task(tasks[2])] == [.stuck])
+    }
+
     @Test func stuckChildFiresAfterTheAbsoluteThresholdHeldThenClearsAfterItEnds() {
         var stream = HealthStream()
         stream.open(1, at: 0)
