@@ -441,8 +441,9 @@ public struct HealthModel: Sendable {
         guard let slot = siteSlots[fingerprint] ?? makeSite(site, fingerprint: fingerprint, at: time) else { return nil }
         if recent >= 0, let address {
             recentSites[recent] = slot
-            // The site's string from now on is this one (the decoder's table made a new one, or
-            // the site was made from a short file): the state keeps it, so its address stays its own.
+            // The site's string from now on is this one (the site's first spawn with an address,
+            // or the decoder's table made the string anew): the state keeps it, so its address
+            // stays its own. The line is checked for two sites of one fingerprint.
             if hot[Int(slot)].address != address, hot[Int(slot)].line == site.line {
                 hot[Int(slot)].address = address
                 states[Int(slot)].origin = site
@@ -650,8 +651,10 @@ public struct HealthModel: Sendable {
             // what stays while it is active (its kind, when it fired, its subject).
             var made: [(condition: Dictionary<ConditionKey, Condition>.Index, warning: HealthWarning)] = []
             for index in conditions.indices {
+                // Read only: writing here would copy the table (`indices` holds its storage).
+                // A condition that fired stays fired until removed, so every one listed
+                // before is listed again below; the others were never listed.
                 let (key, condition) = conditions[index]
-                conditions.values[index].listed = -1
                 guard let firedAt = condition.firedAt else { continue }
                 made.append((index, HealthWarning(kind: key.kind, subject: key.subject, site: condition.site,
                                                   since: condition.since, firedAt: firedAt, measure: condition.detail)))
