@@ -6,7 +6,7 @@ import Testing
 /// that ended together does not stall one frame when their linger passes; none is lost.
 @Suite struct ExpiryBudgetTests {
     /// A model holding `count` tasks of one group that ended together at 1 s.
-    func burst(of count: Int) -> StreamModel {
+    func burst(of count: Int, closingTheGroup: Bool = false) -> StreamModel {
         var model = StreamModel(service: "burst", limits: DashboardLimits(maxTasks: 100_000, historySize: 100_000))
         var seq: UInt64 = 0
         func apply(_ kind: Event.Kind, at nanoseconds: UInt64) {
@@ -20,6 +20,9 @@ import Testing
         }
         for task in 1...UInt64(count) {
             apply(.taskEnded(TaskEnded(task: TaskID(task), group: GroupID(1), status: .ok, durationNanoseconds: 5)), at: 1_000_000_000)
+        }
+        if closingTheGroup {
+            apply(.groupClosed(GroupClosed(group: GroupID(1), outcome: .ok, faultCount: 0, childCount: count)), at: 1_000_000_000)
         }
         return model
     }
@@ -36,9 +39,60 @@ import Testing
             model.expire(at: due, budget: 1_024)
             ticks += 1
         }
-        #expect(ticks == 5)
+        // One more than 5,000 / 1,024: the compactions of the group's list count too.
+        #expect(ticks == 6)
         #expect(model.history.count == 5_000)
         #expect(model.queuedForExpiry == 0)
+    }
+
+    /// A group's child list is compacted once half of it has left the tree: a check of every
+    /// child. That work counts against the tick's budget (a move per
+    /// `compactionChecksPerMove` children), so a burst that compacts many lists at once does
+    /// not stall one frame; nothing is lost.
+    @Test func aCompactionOfAGroupsListCountsAgainstTheTicksBudget() {
+        var model = burst(of: 5_000)
+        let due = MonotonicTime(nanoseconds: 1_000_000_000 + DashboardLimits.default.lingerNanoseconds)
+        var moved: [Int] = []
+        while model.tasks.count > 0 && moved.count < 100 {
+            let before = model.tasks.count
+            model.expire(at: due, budget: 1_024)
+            moved.append(before - model.tasks.count)
+        }
+        // Ticks 1 and 2 leave 2,048 departed of 5,000 listed; tick 3's 452nd move makes it half,
+        // and the check of 5,000 children counts as 5,000 / 16 moves: 1,024 - 452 - 312 more go.
+        #expect(moved.prefix(3) == [1_024, 1_024, 712])
+        #expect(moved.allSatisfy { $0 > 0 && $0 <= 1_024 })
+        #expect(model.history.count == 5_000)
+        #expect(model.queuedForExpiry == 0)
+        #expect(model.groups[GroupID(1)]?.children.count ?? 0 < 64)
+    }
+
+    /// A closed group leaves the tree with its children: they leave within the tick's budget
+    /// too (a group of 20,000 used to take all of them in one tick), and the group stays,
+    /// first in its queue, until they have all gone.
+    @Test func aClosedGroupsChildrenLeaveWithinTheBudget() {
+        var model = burst(of: 20_000, closingTheGroup: true)
+        let due = MonotonicTime(nanoseconds: 1_000_000_000 + DashboardLimits.default.lingerNanoseconds)
+        model.expire(at: due, budget: 1_024)
+        // The tasks' queue moves a sixteenth of itself (1,250); the group's removal at most 1,024 more.
+        #expect(model.tasks.count >= 20_000 - 1_250 - 1_024)
+        #expect(model.tasks.count < 20_000 - 1_250)
+        #expect(model.groups[GroupID(1)] != nil)
+        var ticks = 1
+        while model.groups[GroupID(1)] != nil && ticks < 100 {
+            model.expire(at: due, budget: 1_024)
+            ticks += 1
+        }
+        #expect(model.groups[GroupID(1)] == nil)
+        #expect(model.tasks.isEmpty)
+        #expect(model.history.count == 20_000)
+        // The tasks' queue still names the children the group took with it: the next tick drops them.
+        model.expire(at: due, budget: 1_024)
+        #expect(model.queuedForExpiry == 0)
+        // Without a budget, a closed group and its children go at once.
+        var unbudgeted = burst(of: 2_000, closingTheGroup: true)
+        unbudgeted.expire(at: due)
+        #expect(unbudgeted.groups.isEmpty && unbudgeted.tasks.isEmpty && unbudgeted.history.count == 2_000)
     }
 
     /// A queue far above the budget drains by a sixteenth of itself a tick: a flow of ends
