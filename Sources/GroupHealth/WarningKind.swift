@@ -18,8 +18,17 @@ public enum WarningKind: String, CaseIterable, Hashable, Sendable, Comparable {
     /// The names `--warn` and `--allow` take, in order.
     public static var names: [String] { allCases.map(\.rawValue) }
 
-    public static func < (a: Self, b: Self) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    public static func < (a: Self, b: Self) -> Bool { a.order < b.order }
+
+    /// Its place among the kinds, in the order they are declared (and listed).
+    var order: Int {
+        switch self {
+        case .stuck: 0
+        case .queueing: 1
+        case .faultRate: 2
+        case .growing: 3
+        case .slowCancel: 4
+        }
     }
 
     /// The kinds named in a comma-separated list (`stuck,queueing`; `all` for every kind), or

@@ -37,6 +37,91 @@ import Testing
         #expect(stream.model.warnedSubjects[.task(tasks[2])] == [.stuck])
     }
 
+    /// The list is kept in order (kind, when fired, subject) as warnings fire and clear in any
+    /// order, with the markers and every line its own child's, at each evaluation.
+    @Test func theListStaysInOrderAsWarningsFireAndClearInAnyOrder() {
+        var stream = HealthStream()
+        for group in 1...5 { stream.open(UInt64(group), at: 0) }
+        var random: UInt64 = 0x5EED
+        func next(_ bound: Int) -> Int {
+            random = random &* 6364136223846793005 &+ 1442695040888963407
+            return Int((random >> 33) % UInt64(bound))
+        }
+        // (start, end, group): 300 children over 200 s, some running past the 60 s threshold.
+        var plan: [(start: Int, end: Int, group: UInt64)] = (0..<300).map { _ in
+            let start = next(200)
+            return (start, start + 1 + next(150), UInt64(1 + next(4)))
+        }
+        plan.sort { $0.start < $1.start }
+        var running: [TaskID: Int] = [:]
+        var ends: [Int: [(TaskID, UInt64, Int)]] = [:]
+        var slow: [Int: [(TaskID, UInt64)]] = [:]
+        var checked = 0, mixed = 0, both = 0
+        for second in 0...400 {
+            for (task, group, start) in ends.removeValue(forKey: second) ?? [] {
+                stream.end(task, group: group, at: Double(second), duration: Double(second - start))
+                running[task] = nil
+            }
+            // Group 5 grows: five more children every 10 s up to 150 s, which all end at 250 s.
+            let growth = second % 10 == 0 && second <= 150 ? Array(repeating: (start: second, end: 250, group: UInt64(5)), count: 5) : []
+            for child in plan.filter({ $0.start == second }) + growth {
+                let task = stream.spawn(group: child.group, at: Double(second))
+                stream.start(task, group: child.group, at: Double(second))
+                running[task] = second
+                ends[child.end, default: []].append((task, child.group, second))
+                // Some long ones are reported slow to cancel at 10 s: two kinds on one task.
+                if child.end - child.start > 80 && next(3) == 0 { slow[second + 10, default: []].append((task, child.group)) }
+            }
+            for (task, group) in slow.removeValue(forKey: second) ?? [] {
+                stream.model.apply(Event(time: HealthStream.seconds(Double(second)),
+                                         .slowToCancel(SlowToCancel(task: task, group: GroupID(rawValue: group), sinceCancelNanoseconds: 1_000_000_000))))
+            }
+            stream.advance(to: Double(second))
+            let warnings = stream.model.warnings
+            if Set(warnings.map(\.kind)).count > 1 { mixed += 1 }
+            if stream.model.warnedSubjects.values.contains(where: { $0.count > 1 }) { both += 1 }
+            let order = WarningKind.allCases
+            let sorted = warnings.sorted {
+                ($0.kind == $1.kind) ? ($0.firedAt == $1.firedAt ? $0.subject < $1.subject : $0.firedAt < $1.firedAt)
+                    : order.firstIndex(of: $0.kind)! < order.firstIndex(of: $1.kind)!
+            }
+            #expect(warnings.map(\.subject) == sorted.map(\.subject), "second \(second)")
+            #expect(Set(warnings.map { "\($0.kind)\($0.subject)" }).count == warnings.count, "second \(second)")
+            #expect(stream.model.warnedSubjects == Dictionary(grouping: warnings, by: \.subject).mapValues { $0.map(\.kind) },
+                    "second \(second)")
+            for warning in warnings where warning.kind == .stuck {
+                guard case .task(let id) = warning.subject, let start = running[id] else { continue }
+                #expect(warning.detail == "running \(second - start) s (over 60 s)", "second \(second)")
+                checked += 1
+            }
+        }
+        // The run did what it is for: many stuck children, fired and cleared, and growth.
+        #expect(checked > 1_000)
+        #expect(mixed > 0 && both > 0)
+        #expect(stream.model.warnings.isEmpty)
+    }
+
+    /// A site's active warning leaves the list when the site is evicted (the cap of sites).
+    @Test func anEvictedSitesWarningLeavesTheList() {
+        var stream = HealthStream { $0.maxSites = 8 }
+        stream.open(1, at: 0)
+        for second in 0..<300 {
+            for i in 0..<2 { stream.run(at: Double(second) + Double(i) * 0.5, duration: 0.01, second % 10 == 0 && i == 0 ? .failed : .ok) }
+        }
+        for second in 300...320 {
+            for i in 0..<4 { stream.run(at: Double(second) + Double(i) * 0.2, duration: 0.01, i % 2 == 0 ? .timedOut : .ok) }
+            stream.advance(to: Double(second) + 0.9)
+        }
+        let warned = HealthWarning.Subject.site("Checkout/Handler.swift:57")
+        #expect(stream.model.warnings.map(\.subject) == [warned])
+        // Eight new sites, busier since: the warned one is the least recently active.
+        for line in 1...8 { stream.run(site: SourceSite(file: "Other.swift", line: UInt32(line)), at: 321, duration: 0.01) }
+        #expect(stream.model.evictedSites >= 1)
+        #expect(stream.model.statistics(for: HealthStream.site) == nil)
+        #expect(stream.model.warnings.isEmpty)
+        #expect(stream.model.warnedSubjects[warned] == nil)
+    }
+
     @Test func stuckChildFiresAfterTheAbsoluteThresholdHeldThenClearsAfterItEnds() {
         var stream = HealthStream()
         stream.open(1, at: 0)
