@@ -55,7 +55,7 @@ extension DashboardBenchmark {
               + "the verdict: in each round a state with statistics and one without take the batches in turns of \(healthStep), each turn timed, "
               + "and the ratio is the median of the rounds' ratios (also shown: whole rounds of each alone, interleaved); \(load())")
         // HBENCH_SITES=10 runs one row (for a profile of one case); HBENCH_PROFILE=with (or
-        // without) runs that variant alone, for `perf record`.
+        // without, or model) runs that variant alone, for `perf record`.
         // HBENCH_PART=tick runs [7] alone (HBENCH_TICKROUNDS ticks, 30 unless told), for a profile.
         let chosen = ProcessInfo.processInfo.environment["HBENCH_SITES"].flatMap { Int($0) }.map { [$0] }
         if ProcessInfo.processInfo.environment["HBENCH_PART"] != "tick" {
@@ -78,9 +78,20 @@ extension DashboardBenchmark {
             return state.model.tasks.count + (state.model.health?.siteCount ?? 0)
         }
         if let profiled = ProcessInfo.processInfo.environment["HBENCH_PROFILE"] {
-            // One variant alone (`with` or `without`), for `perf record` of its path.
+            // One variant alone (`with` or `without`, or `model`: the HealthModel alone on the
+            // same events), for `perf record` of its path.
+            if profiled == "model" {
+                let plain = batches.flatMap { $0.compactMap { if case .event(_, let event) = $0 { event } else { nil } } }
+                let spent = times(rounds: healthRounds) { () -> Int in
+                    var model = HealthModel()
+                    for event in plain { model.apply(event) }
+                    return model.siteCount
+                }
+                say("  \(sites) sites, HealthModel alone: \(fmt(median(spent) / events, 0)) ns/event")
+                return
+            }
             guard profiled == "with" || profiled == "without" else {
-                say("  HBENCH_PROFILE=\(profiled): say 'with' or 'without' (the statistics)")
+                say("  HBENCH_PROFILE=\(profiled): say 'with', 'without' (the statistics) or 'model'")
                 return
             }
             let limits = profiled == "with" ? DashboardLimits.default : DashboardLimits(health: nil)
