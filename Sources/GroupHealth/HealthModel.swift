@@ -694,7 +694,6 @@ public struct HealthModel: Sendable {
                 return HealthWarning(kind: key.kind, subject: key.subject, site: condition.site,
                                      since: condition.since, firedAt: firedAt, measure: condition.detail)
             }
-        // The first place whose warning changes: the places before it stay as they are.
         var merged: [HealthWarning] = []
         merged.reserveCapacity(kept.count + added.count)
         var a = 0, b = 0
@@ -707,6 +706,7 @@ public struct HealthModel: Sendable {
                 b += 1
             }
         }
+        // The first place whose warning changes: the places before it stay as they are.
         let unchanged = zip(warnings, merged).prefix { $0.kind == $1.kind && $0.subject == $1.subject }.count
         warnings = merged
         for place in unchanged..<warnings.count {

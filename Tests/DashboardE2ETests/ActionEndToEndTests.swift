@@ -15,7 +15,7 @@ struct ActionEndToEndTests {
         try #require(FileManager.default.isExecutableFile(atPath: DemoServiceProcess.executable))
         let socket = directory.file("svc.sock")
         let service = try DemoServiceProcess(socket: socket, name: "actions-e2e", seed: 5, extra: actions ? ["--actions"] : [])
-        try #require(await service.waitForSocket(), "demo-service never served \(socket)")
+        try #require(await service.waitForSocket(), "demo-service never served \(socket): \(service.diagnosis)")
         let pane = try TmuxPane(columns: 160, rows: 48)
         try pane.type("\(safegroupPath) attach \(socket)" + E2E.echoExitStatus)
         let live = try await pane.waitForScreen(within: .seconds(15)) { screen in

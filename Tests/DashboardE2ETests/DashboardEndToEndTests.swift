@@ -54,7 +54,7 @@ struct DashboardEndToEndTests {
         let socket = directory.file("svc.sock")
         var service = try DemoServiceProcess(socket: socket, name: "attach-e2e", seed: 31)
         defer { service.kill() }
-        try #require(await service.waitForSocket(), "demo-service never served \(socket)")
+        try #require(await service.waitForSocket(), "demo-service never served \(socket): \(service.diagnosis)")
 
         let pane = try TmuxPane(columns: 160, rows: 48)
         defer { pane.kill() }
@@ -118,8 +118,8 @@ struct DashboardEndToEndTests {
         defer { alpha.kill() }
         let beta = try DemoServiceProcess(socket: "\(sockets)/beta-22.sock", name: "pick-beta", seed: 42)
         defer { beta.kill() }
-        try #require(await alpha.waitForSocket())
-        try #require(await beta.waitForSocket())
+        try #require(await alpha.waitForSocket(), "demo-service never served \(alpha.socket): \(alpha.diagnosis)")
+        try #require(await beta.waitForSocket(), "demo-service never served \(beta.socket): \(beta.diagnosis)")
 
         let pane = try TmuxPane(columns: 160, rows: 48)
         defer { pane.kill() }

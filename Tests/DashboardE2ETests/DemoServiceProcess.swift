@@ -22,6 +22,12 @@ final class DemoServiceProcess {
     var pid: Int32 { child.pid }
     var isRunning: Bool { child.isRunning }
 
+    /// Whether it still runs, and the end of what it wrote to standard error: for the message
+    /// of a test that waited for it in vain.
+    var diagnosis: String {
+        "demo-service \(child.isRunning ? "still running" : "exited"), its standard error: \(child.errorsSoFar.suffix(2_000))"
+    }
+
     /// Waits until the service serves its socket (the file exists), at most 15 s.
     func waitForSocket() async -> Bool {
         await eventually(within: .seconds(15)) { FileManager.default.fileExists(atPath: self.socket) }

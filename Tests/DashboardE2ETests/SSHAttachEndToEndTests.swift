@@ -25,7 +25,7 @@ struct SSHAttachEndToEndTests {
         let socket = directory.file("svc.sock")
         var service = try DemoServiceProcess(socket: socket, name: "ssh-e2e", seed: 41)
         defer { service.kill() }
-        try #require(await service.waitForSocket(), "demo-service never served \(socket)")
+        try #require(await service.waitForSocket(), "demo-service never served \(socket): \(service.diagnosis)")
 
         let started = Date()
         let pane = try TmuxPane(columns: 160, rows: 48)
@@ -70,7 +70,7 @@ struct SSHAttachEndToEndTests {
         // In the remote's default place, where 'list ssh://host' looks.
         let service = try DemoServiceProcess(socket: "/tmp/safegroup-\(getuid())/ssh-list-\(getpid()).sock", name: "ssh-list", seed: 43)
         defer { service.kill() }
-        try #require(await service.waitForSocket())
+        try #require(await service.waitForSocket(), "demo-service never served \(service.socket): \(service.diagnosis)")
         let remote = server.address + service.socket
 
         let list = try await Self.safegroup(["list", server.address, "--json"], path: server.path, in: directory)
@@ -143,7 +143,7 @@ struct SSHAttachEndToEndTests {
         let socket = directory.file("svc.sock")
         let service = try DemoServiceProcess(socket: socket, name: "ssh-kill", seed: 44)
         defer { service.kill() }
-        try #require(await service.waitForSocket())
+        try #require(await service.waitForSocket(), "demo-service never served \(service.socket): \(service.diagnosis)")
         let dump = try ChildProcess(safegroupPath, ["dump", "--follow", server.address + socket], environment: ["PATH": server.path], in: directory)
         defer { dump.kill() }
         #expect(await eventually(within: .seconds(30)) { dump.outputSoFar.contains("group.opened") }, "\(dump.errorsSoFar)")
@@ -171,7 +171,7 @@ struct SSHAttachEndToEndTests {
         let socket = directory.file("svc.sock")
         let service = try DemoServiceProcess(socket: socket, name: "ssh-drop", seed: 45)
         defer { service.kill() }
-        try #require(await service.waitForSocket())
+        try #require(await service.waitForSocket(), "demo-service never served \(service.socket): \(service.diagnosis)")
         let dump = try ChildProcess(safegroupPath, ["dump", "--follow", server.address + socket], environment: ["PATH": server.path], in: directory)
         defer { dump.kill() }
         let header = "== 'ssh-drop' pid \(service.pid)"

@@ -95,6 +95,33 @@ import Testing
         #expect(unbudgeted.groups.isEmpty && unbudgeted.tasks.isEmpty && unbudgeted.history.count == 2_000)
     }
 
+    /// A closed group whose children never ended (their ends were lost) is emptied by its
+    /// removal alone, a child a call at least, however small the budget.
+    @Test func aClosedGroupLeavesEvenWithTheSmallestBudget() {
+        var model = StreamModel(service: "lost", limits: DashboardLimits(maxTasks: 1_000, historySize: 1_000))
+        var seq: UInt64 = 0
+        func apply(_ kind: Event.Kind, at nanoseconds: UInt64) {
+            seq += 1
+            model.apply(Event(time: MonotonicTime(nanoseconds: nanoseconds), kind), seq: seq)
+        }
+        apply(.groupOpened(GroupOpened(group: GroupID(1), name: "g", site: SourceSite(file: "G.swift", line: 1), policy: .collectAll)), at: 1)
+        for task in 1...UInt64(100) {
+            apply(.taskSpawned(TaskSpawned(task: TaskID(task), group: GroupID(1), name: "t", site: SourceSite(file: "T.swift", line: 2))), at: 10)
+            apply(.taskStarted(TaskStarted(task: TaskID(task), group: GroupID(1))), at: 10)
+        }
+        apply(.groupClosed(GroupClosed(group: GroupID(1), outcome: .ok, faultCount: 0, childCount: 100)), at: 1_000_000_000)
+        let due = MonotonicTime(nanoseconds: 1_000_000_000 + DashboardLimits.default.lingerNanoseconds)
+        var ticks = 0
+        while model.groups[GroupID(1)] != nil && ticks < 1_000 {
+            model.expire(at: due, budget: 1)
+            ticks += 1
+        }
+        #expect(model.groups.count == 0)
+        #expect(model.tasks.count == 0)
+        #expect(ticks <= 101)
+        #expect(model.counters.running == 0)
+    }
+
     /// A queue far above the budget drains by a sixteenth of itself a tick: a flow of ends
     /// faster than the budget never piles up in the tree.
     @Test func aLongQueueMovesASixteenthOfItselfATick() {

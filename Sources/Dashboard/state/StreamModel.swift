@@ -413,8 +413,8 @@ public struct StreamModel: Sendable {
 
     /// Moves a task out of the tree; the work it took, in moves: one, plus a move per
     /// ``compactionChecksPerMove`` children checked when its group's list was compacted. A
-    /// tick's budget counts both: a burst leaving a hundred groups of a thousand live children
-    /// each compacted every list in one tick of 75-108 ms.
+    /// tick's budget counts both: ended children leaving a hundred groups, each with a
+    /// thousand live ones, compacted every group's list in one tick of 75-108 ms.
     @discardableResult
     private mutating func moveToHistory(_ id: TaskID) -> Int {
         revision &+= 1
@@ -458,8 +458,11 @@ public struct StreamModel: Sendable {
         var moved = 1, checked = 0
         for child in group.children {
             // A later call checks again the children moved before it: fewer than half of the
-            // list, since `moveToHistory` compacts a list once half of it has left.
-            if moved + checked / Self.compactionChecksPerMove >= budget { return (false, moved + checked / Self.compactionChecksPerMove) }
+            // list, since `moveToHistory` compacts a list once half of it has left. Each call
+            // moves one child at least, so a small budget still gets there.
+            if moved > 1 && moved + checked / Self.compactionChecksPerMove >= budget {
+                return (false, moved + checked / Self.compactionChecksPerMove)
+            }
             checked += 1
             if let index = tasks.index(forKey: child), tasks.values[index].group == id { moved += moveToHistory(child) }
         }
