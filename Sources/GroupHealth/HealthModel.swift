@@ -681,7 +681,7 @@ public struct HealthModel: Sendable {
             var gone = [Bool](repeating: false, count: warnings.count)
             for place in cleared where place >= 0 && place < gone.count { gone[place] = true }
             kept = []
-            kept.reserveCapacity(warnings.count - cleared.count)
+            kept.reserveCapacity(max(0, warnings.count - cleared.count))
             for place in warnings.indices where !gone[place] { kept.append(warnings[place]) }
         }
         // All fired now: sorted by kind and subject, they are in the list's order. The keys

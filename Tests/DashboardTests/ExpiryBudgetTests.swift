@@ -6,7 +6,8 @@ import Testing
 /// that ended together does not stall one frame when their linger passes; none is lost.
 @Suite struct ExpiryBudgetTests {
     /// A model holding `count` tasks of one group that ended together at 1 s.
-    func burst(of count: Int, closingTheGroup: Bool = false) -> StreamModel {
+    /// (`ending: false`: their ends were lost; `closingTheGroup`: the group closes at 1 s too.)
+    func burst(of count: Int, ending: Bool = true, closingTheGroup: Bool = false) -> StreamModel {
         var model = StreamModel(service: "burst", limits: DashboardLimits(maxTasks: 100_000, historySize: 100_000))
         var seq: UInt64 = 0
         func apply(_ kind: Event.Kind, at nanoseconds: UInt64) {
@@ -18,7 +19,7 @@ import Testing
             apply(.taskSpawned(TaskSpawned(task: TaskID(task), group: GroupID(1), name: "t", site: SourceSite(file: "T.swift", line: 2))), at: 10)
             apply(.taskStarted(TaskStarted(task: TaskID(task), group: GroupID(1))), at: 10)
         }
-        for task in 1...UInt64(count) {
+        for task in 1...UInt64(count) where ending {
             apply(.taskEnded(TaskEnded(task: TaskID(task), group: GroupID(1), status: .ok, durationNanoseconds: 5)), at: 1_000_000_000)
         }
         if closingTheGroup {
@@ -98,18 +99,7 @@ import Testing
     /// A closed group whose children never ended (their ends were lost) is emptied by its
     /// removal alone, a child a call at least, however small the budget.
     @Test func aClosedGroupLeavesEvenWithTheSmallestBudget() {
-        var model = StreamModel(service: "lost", limits: DashboardLimits(maxTasks: 1_000, historySize: 1_000))
-        var seq: UInt64 = 0
-        func apply(_ kind: Event.Kind, at nanoseconds: UInt64) {
-            seq += 1
-            model.apply(Event(time: MonotonicTime(nanoseconds: nanoseconds), kind), seq: seq)
-        }
-        apply(.groupOpened(GroupOpened(group: GroupID(1), name: "g", site: SourceSite(file: "G.swift", line: 1), policy: .collectAll)), at: 1)
-        for task in 1...UInt64(100) {
-            apply(.taskSpawned(TaskSpawned(task: TaskID(task), group: GroupID(1), name: "t", site: SourceSite(file: "T.swift", line: 2))), at: 10)
-            apply(.taskStarted(TaskStarted(task: TaskID(task), group: GroupID(1))), at: 10)
-        }
-        apply(.groupClosed(GroupClosed(group: GroupID(1), outcome: .ok, faultCount: 0, childCount: 100)), at: 1_000_000_000)
+        var model = burst(of: 100, ending: false, closingTheGroup: true)
         let due = MonotonicTime(nanoseconds: 1_000_000_000 + DashboardLimits.default.lingerNanoseconds)
         var ticks = 0
         while model.groups[GroupID(1)] != nil && ticks < 1_000 {
