@@ -85,7 +85,7 @@ import Testing
                 ($0.kind == $1.kind) ? ($0.firedAt == $1.firedAt ? $0.subject < $1.subject : $0.firedAt < $1.firedAt)
                     : order.firstIndex(of: $0.kind)! < order.firstIndex(of: $1.kind)!
             }
-            #expect(warnings.map(\.subject) == sorted.map(\.subject), "second \(second)")
+            #expect(warnings.map { "\($0.kind) \($0.subject)" } == sorted.map { "\($0.kind) \($0.subject)" }, "second \(second)")
             #expect(Set(warnings.map { "\($0.kind)\($0.subject)" }).count == warnings.count, "second \(second)")
             #expect(stream.model.warnedSubjects == Dictionary(grouping: warnings, by: \.subject).mapValues { $0.map(\.kind) },
                     "second \(second)")
@@ -95,7 +95,8 @@ import Testing
                 checked += 1
             }
         }
-        // The run did what it is for: many stuck children, fired and cleared, and growth.
+        // The run did what it is for: many stuck children fired and cleared, other kinds
+        // beside them, and two kinds on one task.
         #expect(checked > 1_000)
         #expect(mixed > 0 && both > 0)
         #expect(stream.model.warnings.isEmpty)
