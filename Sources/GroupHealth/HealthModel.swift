@@ -41,7 +41,8 @@ public struct HealthModel: Sendable {
     public private(set) var untrackedGroups = 0
     /// Conditions not tracked because `maxWarnings` were.
     public private(set) var warningsNotTracked = 0
-    /// The active warnings, by kind then by when they fired (rebuilt at each evaluation).
+    /// The active warnings, by kind, then by when they fired, then by subject (kept in that
+    /// order as they fire and clear; a measure that moves changes its line in place).
     public private(set) var warnings: [HealthWarning] = []
     /// The kinds of active warning on each task, group and site (for markers).
     public private(set) var warnedSubjects: [HealthWarning.Subject: [WarningKind]] = [:]
@@ -687,7 +688,7 @@ public struct HealthModel: Sendable {
         // All fired now: sorted by kind and subject, they are in the list's order. The keys
         // are sorted, not the warnings: comparing warnings copied them, a sort of 4,096 (all
         // firing at once) took a third of its tick.
-        let added: [HealthWarning] = fired.sorted { $0.kind != $1.kind ? $0.kind.order < $1.kind.order : $0.subject < $1.subject }
+        let added: [HealthWarning] = fired.sorted { $0.kind != $1.kind ? $0.kind < $1.kind : $0.subject < $1.subject }
             .compactMap { key in
                 guard let condition = conditions[key], let firedAt = condition.firedAt else { return nil }
                 Self.mark(key, in: &warnedSubjects)
@@ -716,7 +717,7 @@ public struct HealthModel: Sendable {
 
     /// The order of ``warnings``: by kind, then when fired, then subject.
     private static func listedBefore(_ a: HealthWarning, _ b: HealthWarning) -> Bool {
-        if a.kind != b.kind { return a.kind.order < b.kind.order }
+        if a.kind != b.kind { return a.kind < b.kind }
         if a.firedAt != b.firedAt { return a.firedAt < b.firedAt }
         return a.subject < b.subject
     }
@@ -725,7 +726,7 @@ public struct HealthModel: Sendable {
     private static func mark(_ key: ConditionKey, in marks: inout [HealthWarning.Subject: [WarningKind]]) {
         var kinds = marks[key.subject, default: []]
         guard !kinds.contains(key.kind) else { return }
-        kinds.insert(key.kind, at: kinds.firstIndex { $0.order > key.kind.order } ?? kinds.endIndex)
+        kinds.insert(key.kind, at: kinds.firstIndex { $0 > key.kind } ?? kinds.endIndex)
         marks[key.subject] = kinds
     }
 

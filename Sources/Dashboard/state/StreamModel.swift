@@ -456,13 +456,12 @@ public struct StreamModel: Sendable {
         revision &+= 1
         guard let group = groups[id] else { return (true, 1) }
         var moved = 1, checked = 0
+        func work() -> Int { moved + checked / Self.compactionChecksPerMove }
         for child in group.children {
             // A later call checks again the children moved before it: fewer than half of the
             // list, since `moveToHistory` compacts a list once half of it has left. Each call
             // moves one child at least, so a small budget still gets there.
-            if moved > 1 && moved + checked / Self.compactionChecksPerMove >= budget {
-                return (false, moved + checked / Self.compactionChecksPerMove)
-            }
+            if moved > 1 && work() >= budget { return (false, work()) }
             checked += 1
             if let index = tasks.index(forKey: child), tasks.values[index].group == id { moved += moveToHistory(child) }
         }
@@ -470,6 +469,6 @@ public struct StreamModel: Sendable {
             tasks[parent]?.childGroups.removeAll { $0 == id }
         }
         groups.removeValue(forKey: id)
-        return (true, moved + checked / Self.compactionChecksPerMove)
+        return (true, work())
     }
 }
