@@ -58,6 +58,9 @@ public struct HealthModel: Sendable {
     private var states: [SiteState] = []
     /// Durations and waits not yet in their site's histograms.
     private var gathered = GatheredValues()
+    /// The half of the window of the last value gathered, and its bounds in stream time
+    /// (``halfOfValue(at:)``); empty at first.
+    private var valueHalf: (number: UInt64, start: UInt64, end: UInt64) = (0, 1, 0)
     /// Sites' slots by fingerprint (``SourceSite/fingerprint(seed:)``).
     private var siteSlots = SlotTable()
     /// The slots of the sites seen last, by where their file's bytes are: a decoded stream
@@ -289,27 +292,23 @@ public struct HealthModel: Sendable {
         let child = LiveChild(task: spawned.task, group: spawned.group, groupSlot: groupSlot, site: site, spawnedAt: time)
         let slot = Self.place(child, in: &children, reusing: &freeChildSlots)
         let index = Int(site)
-        Self.link(slot, into: &hot[index].waitingList, children: &children)
-        hot[index].countSpawn(at: time)
+        Self.spawn(slot, in: &hot[index], children: &children, at: time)
         revision &+= 1
         return Child(slot: slot, task: spawned.task)
     }
 
     /// A tracked child started (a repeat is ignored).
     public mutating func started(_ child: Child, _ started: TaskStarted, at time: MonotonicTime) {
-        let slot = child.slot
-        guard isLive(child), children[Int(slot)].startedAt == nil else { return }
-        children[Int(slot)].startedAt = time
-        let live = children[Int(slot)]
+        guard isLive(child) else { return }
+        // Read before the write: reading the record back over a store just made to part of
+        // it stalled the load (a third of this function's samples).
+        let live = children[Int(child.slot)]
+        guard live.startedAt == nil else { return }
+        children[Int(child.slot)].startedAt = time
         addRunning(1, group: live)
         let index = Int(live.site)
-        Self.moveToRunning(slot, in: &hot[index], children: &children)
-        hot[index].countStart(at: time)
-        // Once a site's children have waited, every start counts (an immediate one as 1 µs),
-        // so the wait percentiles are over all its starts, not only the ones that waited.
-        if started.waitedNanoseconds > 0 || hot[index].flags.contains(.hasWaited) {
-            hot[index].flags.insert(.hasWaited)
-            record(started.waitedNanoseconds, isWait: true, site: index, at: time)
+        if Self.start(child.slot, in: &hot[index], children: &children, waited: started.waitedNanoseconds > 0, at: time) {
+            gather(started.waitedNanoseconds, isWait: true, site: index, at: time)
         }
         revision &+= 1
     }
@@ -318,10 +317,10 @@ public struct HealthModel: Sendable {
     public mutating func ended(_ child: Child, _ ended: TaskEnded, at time: MonotonicTime) {
         guard let live = release(child) else { return }
         let index = Int(live.site)
-        hot[index].countEnd(ended.status, wasRunning: live.startedAt != nil, at: time)
         let fault = ended.status == .failed || ended.status == .timedOut || ended.status == .crashed
         let slot = time.rawValue / RateSlots.slotNanoseconds
-        if !hot[index].countRate(fault: fault, slot: slot) {
+        let ran = live.startedAt != nil
+        if !hot[index].countEnd(ended.status, wasRunning: ran, fault: fault, rateSlot: slot, at: time) {
             if slot < hot[index].rateSlot {
                 states[index].slots.add(ends: 1, faults: fault ? 1 : 0, slot: slot)  // older (a late viewer's snapshot)
             } else {
@@ -329,19 +328,20 @@ public struct HealthModel: Sendable {
                 _ = hot[index].countRate(fault: fault, slot: slot)
             }
         }
-        if live.startedAt != nil { record(ended.durationNanoseconds, isWait: false, site: index, at: time) }
+        if ran { gather(ended.durationNanoseconds, isWait: false, site: index, at: time) }
         revision &+= 1
     }
 
     /// Gathers a run duration or a wait (``GatheredValues``), putting the values gathered in
-    /// their histograms first when they are as many as it holds or of another half.
-    private mutating func record(_ nanoseconds: UInt64, isWait: Bool, site index: Int, at time: MonotonicTime) {
-        let half = half(of: time), micros = SlidingHistogram.micros(nanoseconds)
+    /// their histograms first when they are as many as it holds or of another half. The
+    /// caller marks the site dirty, with the rest of what it changes there in one access
+    /// (each `hot[index]` written apart was a uniqueness check of its own).
+    private mutating func gather(_ nanoseconds: UInt64, isWait: Bool, site index: Int, at time: MonotonicTime) {
+        let half = halfOfValue(at: time), micros = SlidingHistogram.micros(nanoseconds)
         if !gathered.add(site: Int32(index), isWait: isWait, micros: micros, half: half) {
             gathered.drain(into: &states)
             _ = gathered.add(site: Int32(index), isWait: isWait, micros: micros, half: half)
         }
-        hot[index].flags.insert(.dirty)
     }
 
     /// A tracked child was reported slow to cancel.
@@ -395,6 +395,25 @@ public struct HealthModel: Sendable {
         return Int32(array.count - 1)
     }
 
+    /// A spawned child joins its site's waiting list and counts.
+    private static func spawn(_ slot: Int32, in site: inout SiteHot, children: inout [LiveChild], at time: MonotonicTime) {
+        link(slot, into: &site.waitingList, children: &children)
+        site.countSpawn(at: time)
+    }
+
+    /// A child starts: it moves to its site's running list and counts. Returns whether its
+    /// wait is recorded (the site is then marked dirty): once a site's children have waited,
+    /// every start counts (an immediate one as 1 µs), so the wait percentiles are over all its
+    /// starts, not only the ones that waited.
+    private static func start(_ slot: Int32, in site: inout SiteHot, children: inout [LiveChild], waited: Bool,
+                              at time: MonotonicTime) -> Bool {
+        moveToRunning(slot, in: &site, children: &children)
+        site.countStart(at: time)
+        guard waited || site.flags.contains(.hasWaited) else { return false }
+        site.flags.formUnion([.hasWaited, .dirty])
+        return true
+    }
+
     /// Appends a child to a list (its newest end).
     private static func link(_ slot: Int32, into list: inout ChildList, children: inout [LiveChild]) {
         children[Int(slot)].previous = list.tail
@@ -420,6 +439,19 @@ public struct HealthModel: Sendable {
 
     private func half(of time: MonotonicTime) -> UInt64 {
         time.rawValue / max(1, configuration.windowNanoseconds / 2)
+    }
+
+    /// ``half(of:)`` for a value gathered at `time`: the half of the last value and its bounds
+    /// are kept, so most values find theirs with two comparisons, not a division by the
+    /// configured length (two a child).
+    private mutating func halfOfValue(at time: MonotonicTime) -> UInt64 {
+        if time.rawValue >= valueHalf.start, time.rawValue < valueHalf.end { return valueHalf.number }
+        let length = max(1, configuration.windowNanoseconds / 2)
+        let number = time.rawValue / length
+        let start = number * length
+        let (end, overflow) = start.addingReportingOverflow(length)
+        valueHalf = (number, start, overflow ? .max : end)
+        return number
     }
 
     /// The slot of `site`, made if need be; nil when it cannot be kept (every site has live children).

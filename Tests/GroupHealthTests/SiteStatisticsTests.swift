@@ -80,6 +80,37 @@ import TestSupport
         #expect(stream.model.statistics(for: HealthStream.site)!.summary.durations.count == 0)
     }
 
+    /// A value stamped with an older half than the one before it (a late viewer's snapshot
+    /// comes with old times) goes to its own half, and leaves the window with it.
+    @Test func anOlderValueGoesToItsOwnHalf() {
+        var stream = HealthStream()  // a 30 s window: halves of 15 s
+        stream.open(1, at: 0)
+        let old = stream.spawn(at: 1)
+        stream.start(old, at: 1)
+        stream.run(at: 16, duration: 0.005)  // half 1
+        stream.end(old, at: 2, duration: 0.9)  // half 0, after a value of half 1
+        #expect(stream.model.statistics(for: HealthStream.site)!.summary.durations.max >= 900_000_000)
+        stream.advance(to: 31)
+        // Half 0 left the window; half 1 stays.
+        let after = stream.model.statistics(for: HealthStream.site)!.summary.durations
+        #expect(after.count == 1)
+        #expect(after.max < 6_000_000)
+    }
+
+    /// A wait recorded at a start marks its site for the next refresh, with no end yet.
+    @Test func aWaitAloneRefreshesTheSitesSummary() {
+        var stream = HealthStream()
+        stream.open(1, at: 0)  // the first event evaluates; the next evaluation is at 1 s
+        for _ in 0..<3 {
+            let task = stream.spawn(at: 0.2)
+            stream.start(task, at: 0.5, waited: 0.3)
+        }
+        stream.model.refreshSummaries(limit: 16)
+        let waits = stream.model.sites.first!.summary.waits
+        #expect(waits.count == 3)
+        #expect(waits.max >= 300_000_000 && waits.max < 303_000_000)
+    }
+
     /// 100,000 sites, each with a child that runs and ends: the sites stay within the cap,
     /// the rest are evicted and counted, and nothing else grows.
     @Test func memoryStaysBoundedWithAHundredThousandSites() {

@@ -61,7 +61,8 @@ extension DashboardBenchmark {
         if ProcessInfo.processInfo.environment["HBENCH_PART"] != "tick" {
             for sites in chosen ?? [10, 100, 1_000] { healthOverhead(sites: sites, tasks: tasks) }
         }
-        healthTick()
+        // A profile of one variant is of that variant alone.
+        if ProcessInfo.processInfo.environment["HBENCH_PROFILE"] == nil { healthTick() }
     }
 
     /// Rounds of each variant: `HBENCH_ROUNDS`, 7 unless told.
