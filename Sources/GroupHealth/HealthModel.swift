@@ -320,7 +320,7 @@ public struct HealthModel: Sendable {
         let fault = ended.status == .failed || ended.status == .timedOut || ended.status == .crashed
         let slot = time.rawValue / RateSlots.slotNanoseconds
         let ran = live.startedAt != nil
-        if !hot[index].countEnd(ended.status, wasRunning: ran, fault: fault, rateSlot: slot, at: time) {
+        if !Self.end(ended.status, fault: fault, ran: ran, in: &hot[index], rateSlot: slot, at: time) {
             if slot < hot[index].rateSlot {
                 states[index].slots.add(ends: 1, faults: fault ? 1 : 0, slot: slot)  // older (a late viewer's snapshot)
             } else {
@@ -414,6 +414,16 @@ public struct HealthModel: Sendable {
         return true
     }
 
+    /// A child ends: its site counts it, and the end in rate slot `rateSlot`; a child that ran
+    /// marks the site dirty (its duration is gathered). Returns ``SiteHot/countRate(fault:slot:)``'s
+    /// answer: false when the site holds another slot's ends (nothing counted in the rate yet).
+    private static func end(_ status: TaskStatus, fault: Bool, ran: Bool, in site: inout SiteHot, rateSlot: UInt64,
+                            at time: MonotonicTime) -> Bool {
+        site.countEnd(status, wasRunning: ran, at: time)
+        if ran { site.flags.insert(.dirty) }
+        return site.countRate(fault: fault, slot: rateSlot)
+    }
+
     /// Appends a child to a list (its newest end).
     private static func link(_ slot: Int32, into list: inout ChildList, children: inout [LiveChild]) {
         children[Int(slot)].previous = list.tail
@@ -437,8 +447,11 @@ public struct HealthModel: Sendable {
         children[Int(slot)].next = -1
     }
 
+    /// The length of a half of the window, in stream time.
+    private var halfLength: UInt64 { max(1, configuration.windowNanoseconds / 2) }
+
     private func half(of time: MonotonicTime) -> UInt64 {
-        time.rawValue / max(1, configuration.windowNanoseconds / 2)
+        time.rawValue / halfLength
     }
 
     /// ``half(of:)`` for a value gathered at `time`: the half of the last value and its bounds
@@ -446,7 +459,7 @@ public struct HealthModel: Sendable {
     /// configured length (two a child).
     private mutating func halfOfValue(at time: MonotonicTime) -> UInt64 {
         if time.rawValue >= valueHalf.start, time.rawValue < valueHalf.end { return valueHalf.number }
-        let length = max(1, configuration.windowNanoseconds / 2)
+        let length = halfLength
         let number = time.rawValue / length
         let start = number * length
         let (end, overflow) = start.addingReportingOverflow(length)

@@ -110,15 +110,8 @@ struct SiteHot: Sendable {
         lastActivity = time
     }
 
-    /// Counts an end, and the end in rate slot `rateSlot` (``countRate(fault:slot:)``, whose
-    /// answer it returns); a child that ran marks the site dirty (its duration is recorded).
-    mutating func countEnd(_ status: TaskStatus, wasRunning: Bool, fault: Bool, rateSlot: UInt64, at time: MonotonicTime) -> Bool {
-        if wasRunning {
-            running -= 1
-            flags.insert(.dirty)
-        } else {
-            waiting -= 1
-        }
+    mutating func countEnd(_ status: TaskStatus, wasRunning: Bool, at time: MonotonicTime) {
+        if wasRunning { running -= 1 } else { waiting -= 1 }
         switch status {
         case .ok: ok += 1
         case .failed: failed += 1
@@ -127,7 +120,6 @@ struct SiteHot: Sendable {
         case .crashed: crashed += 1
         }
         lastActivity = time
-        return countRate(fault: fault, slot: rateSlot)
     }
 
     /// Counts an end (a fault or not) in rate slot `slot`; false, and nothing counted, when

@@ -97,6 +97,17 @@ import TestSupport
         #expect(after.max < 6_000_000)
     }
 
+    /// A value at a half's first nanosecond is of that half, not of the one before it.
+    @Test func aValueAtAHalfsFirstNanosecondIsOfThatHalf() {
+        var stream = HealthStream()  // a 30 s window: halves of 15 s
+        stream.open(1, at: 0)
+        stream.run(at: 14.8, duration: 0.1)  // ends at 14.9 s: half 0
+        stream.run(at: 14.9, duration: 0.1)  // ends at 15.0 s: half 1
+        stream.advance(to: 30)
+        // Half 0 left the window; the value of 15.0 s stays.
+        #expect(stream.model.statistics(for: HealthStream.site)!.summary.durations.count == 1)
+    }
+
     /// A wait recorded at a start marks its site for the next refresh, with no end yet.
     @Test func aWaitAloneRefreshesTheSitesSummary() {
         var stream = HealthStream()

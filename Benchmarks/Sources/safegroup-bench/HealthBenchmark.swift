@@ -55,14 +55,16 @@ extension DashboardBenchmark {
               + "the verdict: in each round a state with statistics and one without take the batches in turns of \(healthStep), each turn timed, "
               + "and the ratio is the median of the rounds' ratios (also shown: whole rounds of each alone, interleaved); \(load())")
         // HBENCH_SITES=10 runs one row (for a profile of one case); HBENCH_PROFILE=with (or
-        // without, or model) runs that variant alone, for `perf record`.
+        // without, or model) runs that variant alone, for `perf record` ([7] is not run after it).
         // HBENCH_PART=tick runs [7] alone (HBENCH_TICKROUNDS ticks, 30 unless told), for a profile.
         let chosen = ProcessInfo.processInfo.environment["HBENCH_SITES"].flatMap { Int($0) }.map { [$0] }
         if ProcessInfo.processInfo.environment["HBENCH_PART"] != "tick" {
             for sites in chosen ?? [10, 100, 1_000] { healthOverhead(sites: sites, tasks: tasks) }
         }
-        // A profile of one variant is of that variant alone.
-        if ProcessInfo.processInfo.environment["HBENCH_PROFILE"] == nil { healthTick() }
+        // A profile of one variant of [6] is of that variant alone.
+        if ProcessInfo.processInfo.environment["HBENCH_PROFILE"] == nil || ProcessInfo.processInfo.environment["HBENCH_PART"] == "tick" {
+            healthTick()
+        }
     }
 
     /// Rounds of each variant: `HBENCH_ROUNDS`, 7 unless told.
