@@ -53,7 +53,9 @@ extension DashboardBenchmark {
               + "1,000 spawn sites (each child's site drawn uniformly: 1,000 is the worst case for caches), fed to "
               + "DashboardState.update(.records) in batches of 10k, with and without DashboardLimits.health; \(healthRounds) rounds; "
               + "the verdict: in each round a state with statistics and one without take the batches in turns of \(healthStep), each turn timed, "
-              + "and the ratio is the median of the rounds' ratios (also shown: whole rounds of each alone, interleaved); \(load())")
+              + "and the ratio is the median of the rounds' ratios (also shown: the same at steady state, on a longer stream whose "
+              + "first \(tasks) children go in untimed, filling the tree, and \(steadyTasks) more are timed; whole rounds of each alone, "
+              + "interleaved); \(load())")
         // HBENCH_SITES=10 runs one row (for a profile of one case); HBENCH_PROFILE=with (or
         // without, or model) runs that variant alone, for `perf record` ([7] is not run after it).
         // HBENCH_PART=tick runs [7] alone (HBENCH_TICKROUNDS ticks, 30 unless told), for a profile.
@@ -71,6 +73,9 @@ extension DashboardBenchmark {
     static var healthRounds: Int { ProcessInfo.processInfo.environment["HBENCH_ROUNDS"].flatMap { Int($0) } ?? 7 }
     /// Batches a turn of the lockstep: `HBENCH_STEP`, 10 unless told.
     static var healthStep: Int { max(1, ProcessInfo.processInfo.environment["HBENCH_STEP"].flatMap { Int($0) } ?? 10) }
+
+    /// Children timed at steady state, after the first `tasks` ([6]).
+    static let steadyTasks = 200_000
 
     static func healthOverhead(sites: Int, tasks: Int) {
         let batches = healthStream(sites: sites, tasks: tasks)
@@ -120,29 +125,18 @@ extension DashboardBenchmark {
         // other way, the plain state's turns also start by bringing back what the statistics'
         // turn pushed out, which a dashboard holding one state would not pay: neither bias is
         // removed, longer turns only make both smaller. HBENCH_STEP sets the batches a turn.
-        let perStep = healthStep
-        var lockstep: [Double] = []
-        for _ in 0..<healthRounds {
-            var plainState = DashboardState(mode: .replay, limits: DashboardLimits(health: nil))
-            var healthState = DashboardState(mode: .replay, limits: .default)
-            var plainTime: UInt64 = 0, healthTime: UInt64 = 0
-            for (number, first) in stride(from: 0, to: batches.count, by: perStep).enumerated() {
-                let step = batches[first..<min(first + perStep, batches.count)]
-                for turn in 0..<2 {
-                    let start = monotonicNow()
-                    if (number + turn) % 2 == 0 {
-                        for batch in step { plainState.update(.records(batch)) }
-                        plainTime += monotonicNow() - start
-                    } else {
-                        for batch in step { healthState.update(.records(batch)) }
-                        healthTime += monotonicNow() - start
-                    }
-                }
-            }
-            precondition(healthState.model.health?.siteCount ?? 0 > 0 && plainState.model.tasks.count == healthState.model.tasks.count)
-            lockstep.append(Double(healthTime) / Double(plainTime) - 1)
-        }
+        let lockstep = (0..<healthRounds).map { _ in lockstepRound(batches) }
         let overhead = median(lockstep)
+        // The same at a dashboard's steady state: a longer stream whose first `tasks` children
+        // go to both states untimed. By then the task table is full (its cap, 262,144: these
+        // records bring no ticks, so nothing lingers out) and has done its resizes; each spawn
+        // then moves the oldest ended task to history. From empty, a round times the table's
+        // growth instead (its resizes were a fifth of the reducer's samples at 10 sites).
+        let steady: [Double] = {
+            let longer = healthStream(sites: sites, tasks: tasks + steadyTasks)
+            let untimed = tasks * 3 / 10_000
+            return (0..<healthRounds).map { _ in lockstepRound(longer, untimed: untimed) }
+        }()
         // The model alone, on the same events: what the statistics cost, apart from the reducer.
         let plain = batches.flatMap { $0.compactMap { if case .event(_, let event) = $0 { event } else { nil } } }
         let alone = times(rounds: healthRounds) { () -> Int in
@@ -153,8 +147,39 @@ extension DashboardBenchmark {
         say("  \(String(sites).padding(toLength: 5, withPad: " ", startingAt: 0)) sites: reducer \(fmt(median(without) / events, 0)) ns/event "
               + "without statistics, \(fmt(median(with) / events, 0)) with; HealthModel alone \(fmt(median(alone) / events, 0)) ns/event (best \(fmt(alone.min()! / events, 0))); "
               + "statistics add \(fmt(overhead * 100, 1))% in lockstep (rounds \(fmt(lockstep.min()! * 100, 0))..\(fmt(lockstep.max()! * 100, 0))%; "
+              + "at steady state \(fmt(median(steady) * 100, 1))% (rounds \(fmt(steady.min()! * 100, 0))..\(fmt(steady.max()! * 100, 0))%); "
               + "by whole round \(fmt(median(ratios) * 100, 1))%, rounds \(fmt((ratios.min()!) * 100, 0))..\(fmt((ratios.max()!) * 100, 0))%)  "
               + "target <= \(fmt(healthOverheadTarget * 100, 0))% \(overhead <= healthOverheadTarget ? "PASS" : "MISS")")
+    }
+
+    /// One round in lockstep: a state with statistics and one without take `batches` in turns
+    /// of ``healthStep`` batches, each turn timed, the first of each pair alternating; the
+    /// first `untimed` batches go to both untimed. The round's ratio, less one: the sum of the
+    /// one's turns over the other's.
+    static func lockstepRound(_ batches: [[WireRecord]], untimed: Int = 0) -> Double {
+        let perStep = healthStep
+        var plainState = DashboardState(mode: .replay, limits: DashboardLimits(health: nil))
+        var healthState = DashboardState(mode: .replay, limits: .default)
+        for batch in batches.prefix(untimed) {
+            plainState.update(.records(batch))
+            healthState.update(.records(batch))
+        }
+        var plainTime: UInt64 = 0, healthTime: UInt64 = 0
+        for (number, first) in stride(from: untimed, to: batches.count, by: perStep).enumerated() {
+            let step = batches[first..<min(first + perStep, batches.count)]
+            for turn in 0..<2 {
+                let start = monotonicNow()
+                if (number + turn) % 2 == 0 {
+                    for batch in step { plainState.update(.records(batch)) }
+                    plainTime += monotonicNow() - start
+                } else {
+                    for batch in step { healthState.update(.records(batch)) }
+                    healthTime += monotonicNow() - start
+                }
+            }
+        }
+        precondition(healthState.model.health?.siteCount ?? 0 > 0 && plainState.model.tasks.count == healthState.model.tasks.count)
+        return Double(healthTime) / Double(plainTime) - 1
     }
 
     /// 1,000 sites with histories, 100,000 children running; each tick comes after a second of
