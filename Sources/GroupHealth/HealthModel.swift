@@ -456,7 +456,7 @@ public struct HealthModel: Sendable {
 
     /// ``half(of:)`` for a value gathered at `time`: the half of the last value and its bounds
     /// are kept, so most values find theirs with two comparisons, not a division by the
-    /// configured length (two a child).
+    /// configured length for each value (two a child).
     private mutating func halfOfValue(at time: MonotonicTime) -> UInt64 {
         if time.rawValue >= valueHalf.start, time.rawValue < valueHalf.end { return valueHalf.number }
         let length = halfLength

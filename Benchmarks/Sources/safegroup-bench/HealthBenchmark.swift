@@ -134,7 +134,7 @@ extension DashboardBenchmark {
         // growth instead (its resizes were a fifth of the reducer's samples at 10 sites).
         let steady: [Double] = {
             let longer = healthStream(sites: sites, tasks: tasks + steadyTasks)
-            let untimed = tasks * 3 / 10_000
+            let untimed = tasks * 3 / 10_000  // three records a child, 10,000 a batch
             return (0..<healthRounds).map { _ in lockstepRound(longer, untimed: untimed) }
         }()
         // The model alone, on the same events: what the statistics cost, apart from the reducer.
