@@ -401,13 +401,14 @@ public struct HealthModel: Sendable {
         site.countSpawn(at: time)
     }
 
-    /// A child starts: it moves to its site's running list and counts. Returns whether its
-    /// wait is recorded (the site is then marked dirty): once a site's children have waited,
-    /// every start counts (an immediate one as 1 µs), so the wait percentiles are over all its
-    /// starts, not only the ones that waited.
+    /// A child starts: it moves from its site's waiting list to the end of its running list,
+    /// and counts. Returns whether its wait is recorded (the site is then marked dirty): once
+    /// a site's children have waited, every start counts (an immediate one as 1 µs), so the
+    /// wait percentiles are over all its starts, not only the ones that waited.
     private static func start(_ slot: Int32, in site: inout SiteHot, children: inout [LiveChild], waited: Bool,
                               at time: MonotonicTime) -> Bool {
-        moveToRunning(slot, in: &site, children: &children)
+        unlink(slot, from: &site.waitingList, children: &children)
+        link(slot, into: &site.runningList, children: &children)
         site.countStart(at: time)
         guard waited || site.flags.contains(.hasWaited) else { return false }
         site.flags.formUnion([.hasWaited, .dirty])
@@ -430,12 +431,6 @@ public struct HealthModel: Sendable {
         children[Int(slot)].next = -1
         if list.tail >= 0 { children[Int(list.tail)].next = slot } else { list.head = slot }
         list.tail = slot
-    }
-
-    /// Moves a child from its site's waiting list to the end of its running list.
-    private static func moveToRunning(_ slot: Int32, in site: inout SiteHot, children: inout [LiveChild]) {
-        unlink(slot, from: &site.waitingList, children: &children)
-        link(slot, into: &site.runningList, children: &children)
     }
 
     /// Takes a child out of the list it is in.
