@@ -21,7 +21,8 @@ import Glibc
 /// (default 21), `MBENCH_SECONDS` (each sustained rate, default 10), `MBENCH_RATES` (events/s,
 /// default `100000,500000,1000000`), `MBENCH_VARIANTS` (the fan-out's monitor variants, for
 /// profiling one: `noViewer,record,stalled,sixteen,recordFile,blackBox`), `MBENCH_PROFILE=1` (those
-/// variants alone, no bare rounds and no ratios: for `perf stat` of one path), `MBENCH_RAW=1` (each
+/// variants alone, no ratios, and no bare or events-dropped rounds unless `MBENCH_VARIANTS` names
+/// `bare` or `dropped`: for `perf stat` of one path), `MBENCH_RAW=1` (each
 /// round's times as well; not with `MBENCH_PROFILE`).
 /// Parts: `safegroup-bench monitor [fanout] [sustained] [burst] [blackbox] [emit]` (all but
 /// `emit` by default); `blackbox` crashes a process with a full black box and times
@@ -92,12 +93,15 @@ enum MonitorBenchmark {
         _ = await GroupBenchmark.bare(); _ = await GroupBenchmark.safeGroup(sink: nil)  // warm up
         var times: [String: [Duration]] = [:]
         var observed: [Setup: [Observed]] = [:]
-        let chosen = environment("MBENCH_VARIANTS").map { $0.split(separator: ",").compactMap { Setup(rawValue: String($0)) } } ?? Setup.allCases
+        let asked = environment("MBENCH_VARIANTS").map { $0.split(separator: ",").map(String.init) }
+        let chosen = asked.map { $0.compactMap { Setup(rawValue: $0) } } ?? Setup.allCases
         // "dropped": the events built and dropped, no monitor: what the events cost apart from it.
-        // MBENCH_PROFILE=1 runs the chosen variants alone (no bare, no events-dropped rounds), for
-        // `perf stat` or `perf record` of one path; it prints their times, no ratios.
+        // MBENCH_PROFILE=1 runs the chosen variants alone (no bare, no events-dropped rounds, unless
+        // MBENCH_VARIANTS names "bare" or "dropped"), for `perf stat` or `perf record` of one
+        // path; it prints their times, no ratios.
         let profiling = environment("MBENCH_PROFILE") == "1"
-        let names = (profiling ? [] : ["bare", "dropped"]) + chosen.map(\.rawValue)
+        let floors = profiling ? (asked ?? []).filter { $0 == "bare" || $0 == "dropped" } : ["bare", "dropped"]
+        let names = floors + chosen.map(\.rawValue)
         for round in 0..<rounds {
             for offset in 0..<names.count {
                 let name = names[(round + offset) % names.count]
